@@ -1,0 +1,261 @@
+"""The layer catalog: one TOML file per layer in ``layers/``, read into :class:`Layer` objects.
+
+A layer is data. Its file says what the layer is (id, title, group, geometry kind, attributes, whether it
+changes over time) and how it is drawn in 3D; the store makes its table from that, the viewer its panel
+entry and mesh, the service its collection. A malformed file raises :class:`CatalogError` naming the
+file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from twin.errors import CatalogError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# Panel order and titles of the groups a layer may belong to.
+GROUPS: dict[str, str] = {
+    "base": "Base map",
+    "buildings": "Buildings",
+    "underground": "Underground utilities",
+    "smart": "Smart facilities",
+    "emergency": "Emergency resources",
+}
+
+# Columns every vector layer has; attribute names may not shadow them.
+FEATURE_COLUMNS = ("id", "source", "source_id", "name", "valid_from", "valid_to", "geom")
+
+GeometryKind = Literal["point", "line", "polygon", "raster"]
+DrawMode = Literal["extrude", "solid", "tube", "box", "glyph", "drape"]
+AttributeType = Literal["text", "integer", "real", "date", "boolean", "json", "solid"]
+Symbol = Literal["sphere", "cone", "cube", "cylinder", "pole", "diamond", "pin"]
+
+TEMPLATES_DIR = "templates"
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class _Strict(BaseModel):
+    # A misspelt key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Attribute(_Strict):
+    type: AttributeType
+    title: str | None = None
+    unit: str | None = None
+    required: bool = False
+    values: list[str] | None = Field(default=None, description="the allowed values of a coded attribute")
+
+
+class StyleClass(_Strict):
+    value: int | str
+    label: str
+    color: str
+
+    @field_validator("color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        return _check_colour(value)
+
+
+class Style(_Strict):
+    color: str
+    opacity: float = Field(default=1.0, ge=0.0, le=1.0)
+    classes: list[StyleClass] = []
+
+    @field_validator("color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        return _check_colour(value)
+
+
+class Draw(_Strict):
+    """How the layer becomes 3D; the attribute-valued fields name columns of the layer."""
+
+    mode: DrawMode
+    height: str | None = Field(default=None, description="extrude: attribute with the height in metres")
+    floors: str | None = Field(default=None, description="extrude: attribute with the number of floors")
+    storey_height: float = Field(default=3.0, gt=0, description="extrude: metres per floor")
+    solid: str | None = Field(default=None, description="solid: attribute with the 3D surfaces")
+    diameter: str | None = Field(default=None, description="tube: attribute with the diameter in mm")
+    width: str | None = Field(default=None, description="box, drape: attribute with the width in metres")
+    section_height: str | None = Field(default=None, description="box: attribute with the height in metres")
+    symbol: Symbol | None = Field(default=None, description="glyph: the shape drawn at each point")
+    size: float | None = Field(default=None, gt=0, description="glyph: size in metres")
+    offset: float = Field(default=0.0, description="metres above (or below, negative) the ground")
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> Draw:
+        needs = {
+            "extrude": ("height", "floors"),
+            "solid": ("solid",),
+            "tube": ("diameter",),
+            "box": ("width",),
+            "glyph": ("symbol",),
+        }.get(self.mode, ())
+        if needs and not any(getattr(self, name) for name in needs):
+            raise ValueError(f"mode '{self.mode}' needs one of: {', '.join(needs)}")
+        return self
+
+    def referenced_attributes(self) -> dict[str, str]:
+        """Field name -> attribute name, for every field that names an attribute."""
+        names = ("height", "floors", "solid", "diameter", "width", "section_height")
+        return {name: getattr(self, name) for name in names if getattr(self, name)}
+
+
+class Layer(_Strict):
+    id: str
+    title: str
+    group: Literal["base", "buildings", "underground", "smart", "emergency"]
+    description: str = ""
+    geometry: GeometryKind
+    z: bool = Field(default=False, description="the geometry has heights (pipes at depth, 3D solids)")
+    time_varying: bool = False
+    order: int = Field(default=100, description="place within its group in the panel")
+    draw: Draw
+    style: Style
+    attributes: dict[str, Attribute] = {}
+
+    @field_validator("id")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError("must be lower case letters, digits and _, starting with a letter")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_names(cls, value: dict[str, Attribute]) -> dict[str, Attribute]:
+        for name in value:
+            if not _IDENTIFIER.match(name):
+                raise ValueError(f"attribute '{name}' must be lower case letters, digits and _")
+            if name in FEATURE_COLUMNS:
+                raise ValueError(f"attribute '{name}' is a column every layer has already")
+        return value
+
+    @model_validator(mode="after")
+    def _draw_refers_to_attributes(self) -> Layer:
+        for field, name in self.draw.referenced_attributes().items():
+            if name not in self.attributes:
+                raise ValueError(f"draw.{field} names attribute '{name}', which the layer does not declare")
+        if self.geometry == "raster" and self.attributes:
+            raise ValueError("a raster layer has no attribute table; remove [attributes]")
+        return self
+
+    @property
+    def is_raster(self) -> bool:
+        return self.geometry == "raster"
+
+    @property
+    def group_title(self) -> str:
+        return GROUPS[self.group]
+
+
+class Catalog:
+    """The layers of one catalog folder, in panel order."""
+
+    def __init__(self, layers: list[Layer], directory: Path) -> None:
+        self.directory = directory
+        group_rank = {name: rank for rank, name in enumerate(GROUPS)}
+        self._layers = sorted(layers, key=lambda layer: (group_rank[layer.group], layer.order, layer.id))
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self._layers)
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __contains__(self, layer_id: object) -> bool:
+        return layer_id in self._by_id
+
+    @cached_property
+    def _by_id(self) -> dict[str, Layer]:
+        return {layer.id: layer for layer in self._layers}
+
+    def __getitem__(self, layer_id: str) -> Layer:
+        try:
+            return self._by_id[layer_id]
+        except KeyError:
+            known = ", ".join(sorted(self._by_id))
+            raise CatalogError(f"unknown layer '{layer_id}'; known layers: {known}") from None
+
+    @property
+    def vector_layers(self) -> list[Layer]:
+        return [layer for layer in self._layers if not layer.is_raster]
+
+
+def load_layer(path: Path) -> Layer:
+    """Read one layer file; any fault is a CatalogError naming the file and the field.
+
+    ``extends = "NAME"`` starts the layer from ``templates/NAME.toml`` beside it (what all pipes or all
+    point assets share); the layer's own keys win, and tables merge key by key.
+    """
+    data = _read_toml(path)
+    template = data.pop("extends", None)
+    if template is not None:
+        template_path = path.parent / TEMPLATES_DIR / f"{template}.toml"
+        if not isinstance(template, str) or not template_path.is_file():
+            raise CatalogError(f"{path}: field 'extends': no template {template_path}")
+        data = _merge(_read_toml(template_path), data)
+    try:
+        layer = Layer.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "(file)"
+        message = error["msg"].removeprefix("Value error, ")
+        raise CatalogError(f"{path}: field '{field}': {message}") from None
+    if layer.id != path.stem:
+        raise CatalogError(f"{path}: field 'id': '{layer.id}' must equal the file name '{path.stem}'")
+    return layer
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Every ``*.toml`` layer file of ``directory`` (default: the TWIN_LAYERS_DIR setting)."""
+    if directory is None:
+        from twin.settings import get_settings
+
+        directory = get_settings().layers_dir
+    if not directory.is_dir():
+        raise CatalogError(f"{directory}: the layer catalog folder does not exist; set TWIN_LAYERS_DIR")
+    layers = [load_layer(path) for path in sorted(directory.glob("*.toml"))]
+    if not layers:
+        raise CatalogError(f"{directory}: no layer files (*.toml) in the catalog folder")
+    return Catalog(layers, directory)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot be read: {exc}") from None
+
+
+def _merge(base: dict, over: dict) -> dict:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise ValueError(f"expected a colour like '#87ceeb', got '{value}'")
+    return value.lower()

@@ -1,0 +1,148 @@
+"""The ``twin`` command. Heavy parts (importers, viewer) are imported inside their commands, so
+``twin layers`` starts fast and never loads VTK."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from twin.errors import TwinError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="twin")
+def cli() -> None:
+    """twin: a city's digital twin (CIM) in the browser."""
+
+
+# -- twin db -------------------------------------------------------------------------------------------
+@cli.group()
+def db() -> None:
+    """The PostGIS store: twin's own cluster under TWIN_HOME, or TWIN_DATABASE_URL."""
+
+
+@db.command()
+def up() -> None:
+    """Start the database (or check TWIN_DATABASE_URL) and migrate it; harmless when already up."""
+    from twin.store import database_url, is_external, own_cluster
+    from twin.store.engine import safe_url
+
+    if not is_external():
+        cluster = own_cluster()
+        was_running = cluster.status().running
+        port = cluster.up()
+        click.echo(f"database {'already running' if was_running else 'started'} on port {port}", err=True)
+    report = _migrate("head")
+    click.echo(f"ready: {safe_url(database_url())}", err=True)
+    _echo_sync(report)
+
+
+@db.command()
+def down() -> None:
+    """Stop twin's own database server (an external TWIN_DATABASE_URL server is left alone)."""
+    from twin.store import is_external, own_cluster
+
+    if is_external():
+        click.echo("TWIN_DATABASE_URL points at a server twin does not own; nothing to stop", err=True)
+        return
+    stopped = own_cluster().down()
+    click.echo("database stopped" if stopped else "database was not running", err=True)
+
+
+@db.command()
+@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
+def status(as_json: bool) -> None:
+    """Where the database is, whether it runs, its schema revision and CRS."""
+    from twin.store.status import database_status
+
+    info = database_status()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    for key, value in info.items():
+        click.echo(f"{key:>16}: {value}")
+
+
+@db.command()
+def url() -> None:
+    """Print the database URL (for psql, ogr2ogr, QGIS)."""
+    from twin.store import database_url
+
+    click.echo(database_url())
+
+
+@db.command()
+@click.argument("revision", default="head")
+def migrate(revision: str) -> None:
+    """Move the schema to REVISION (default head; base, -1 or an id go down), then match the catalog."""
+    report = _migrate(revision)
+    click.echo(f"schema at {revision}", err=True)
+    _echo_sync(report)
+
+
+def _migrate(revision: str):  # -> SyncReport, imported lazily
+    from twin.store.migrate import migrate as run_migrations
+
+    return run_migrations(revision)
+
+
+def _echo_sync(report) -> None:
+    if report.created:
+        click.echo(f"created {len(report.created)} layer tables", err=True)
+    for column in report.added_columns:
+        click.echo(f"added column {column}", err=True)
+    for orphan in report.orphans:
+        click.echo(f"note: {orphan} is in the database but not in the catalog (kept)", err=True)
+
+
+# -- twin layers ---------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print a JSON list")
+def layers(as_json: bool) -> None:
+    """The layer catalog with the row count of each layer."""
+    from twin.catalog import load_catalog
+    from twin.store import connect
+    from twin.store.stats import layer_counts
+
+    catalog = load_catalog()
+    with connect() as connection:
+        counts = layer_counts(connection, catalog)
+    rows = [
+        {
+            "id": layer.id,
+            "title": layer.title,
+            "group": layer.group,
+            "geometry": layer.geometry,
+            "draw": layer.draw.mode,
+            "time_varying": layer.time_varying,
+            "count": counts[layer.id],
+        }
+        for layer in catalog
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    group = None
+    for row in rows:
+        if row["group"] != group:
+            group = row["group"]
+            click.echo(f"\n{catalog[row['id']].group_title}")
+        count = "-" if row["count"] is None else f"{row['count']:,}"
+        click.echo(f"  {row['id']:<20} {row['title']:<28} {row['geometry']:<8} {row['draw']:<8} {count:>10}")
+
+
+def main() -> None:
+    """Entry point: twin's own errors become one line on stderr and exit status 1."""
+    try:
+        cli.main(standalone_mode=False)
+    except TwinError as exc:
+        click.echo(f"twin: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("twin: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)

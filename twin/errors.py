@@ -1,0 +1,33 @@
+"""The one hierarchy of errors twin raises on purpose.
+
+Every error here carries a one-line message that names the file, row or parameter at fault and says
+what to do; the CLI prints it as ``twin: <message>`` and exits non-zero. Anything else escaping is a bug.
+"""
+
+from __future__ import annotations
+
+
+class TwinError(Exception):
+    """Base of every error twin raises on purpose."""
+
+    exit_code: int = 1
+
+
+class SettingsError(TwinError):
+    """A ``TWIN_`` setting has a value twin cannot use."""
+
+
+class CatalogError(TwinError):
+    """A layer file in the catalog is malformed, or a layer id is unknown."""
+
+
+class StoreError(TwinError):
+    """The PostGIS store cannot be reached, started or migrated."""
+
+
+class ClusterError(StoreError):
+    """The project's own PostgreSQL cluster under ``.twin/`` cannot be set up or started."""
+
+
+class SchemaError(StoreError):
+    """The database schema does not match what this twin expects (CRS, revision, layer tables)."""

@@ -1,0 +1,27 @@
+"""Layer tables, one per vector layer of the catalog.
+
+The catalog is data, so this revision reads it: a layer file added later gets its table from
+``twin db migrate``, which runs the same :func:`sync_layer_tables` after the revisions.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from alembic import op
+
+from twin.catalog import load_catalog
+from twin.store.migrate import drop_layer_tables, sync_layer_tables, twin_srid
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    connection = op.get_bind()
+    sync_layer_tables(connection, load_catalog(), twin_srid(connection))
+
+
+def downgrade() -> None:
+    drop_layer_tables(op.get_bind())

@@ -1,0 +1,41 @@
+"""What ``twin db status`` reports: where the database is, whether it answers, and its schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import inspect, text
+
+from twin.errors import StoreError
+from twin.store.engine import connect, database_url, is_external, own_cluster, safe_url
+from twin.store.migrate import current_revision, head_revision
+from twin.store.tables import CORE_SCHEMA, LAYER_SCHEMA
+
+
+def database_status() -> dict[str, Any]:
+    info: dict[str, Any] = {"mode": "external (TWIN_DATABASE_URL)" if is_external() else "own cluster"}
+    if not is_external():
+        state = own_cluster().status()
+        info.update(data_dir=str(state.data_dir), initialised=state.initialised, running=state.running)
+        if not state.running:
+            info["reachable"] = False
+            return info
+    url = database_url()
+    info["url"] = safe_url(url)
+    try:
+        with connect(url) as connection:
+            info["reachable"] = True
+            info["postgis"] = connection.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")).scalar()
+            info["revision"] = current_revision(connection)
+            info["head"] = head_revision()
+            inspector = inspect(connection)
+            if inspector.has_table("meta", schema=CORE_SCHEMA):
+                info["crs"] = connection.execute(
+                    text(f"SELECT value FROM {CORE_SCHEMA}.meta WHERE key = 'crs'")
+                ).scalar()
+            info["layer_tables"] = len(inspector.get_table_names(schema=LAYER_SCHEMA))
+    except StoreError as exc:
+        info["reachable"] = False
+        info["error"] = str(exc)
+    return info
+
