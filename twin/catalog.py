@@ -47,6 +47,14 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+class _FieldProblem(ValueError):
+    """A fault found by a check across fields, pinned on the field a person should fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class _Strict(BaseModel):
     # A misspelt key is an error, not a silently ignored setting.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -150,9 +158,9 @@ class Layer(_Strict):
     def _draw_refers_to_attributes(self) -> Layer:
         for field, name in self.draw.referenced_attributes().items():
             if name not in self.attributes:
-                raise ValueError(f"draw.{field} names attribute '{name}', which the layer does not declare")
+                raise _FieldProblem(f"draw.{field}", f"names attribute '{name}', which the layer does not declare")
         if self.geometry == "raster" and self.attributes:
-            raise ValueError("a raster layer has no attribute table; remove [attributes]")
+            raise _FieldProblem("attributes", "a raster layer has no attribute table; remove [attributes]")
         return self
 
     @property
@@ -214,7 +222,8 @@ def load_layer(path: Path) -> Layer:
         layer = Layer.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "(file)"
+        problem = error.get("ctx", {}).get("error")
+        field = problem.field if isinstance(problem, _FieldProblem) else ".".join(map(str, error["loc"]))
         message = error["msg"].removeprefix("Value error, ")
         raise CatalogError(f"{path}: field '{field}': {message}") from None
     if layer.id != path.stem:

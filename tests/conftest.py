@@ -1,0 +1,40 @@
+"""Shared fixtures: a real PostGIS cluster of the tests' own, under .twin/test, started with the real CLI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from support import REAL_DATA, run_twin
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """The tests' own cluster, up and migrated; stopped at the end of the session."""
+    run_twin("db", "up")
+    url = run_twin("db", "url").stdout.strip()
+    yield url
+    run_twin("db", "down", check=False)
+
+
+@pytest.fixture
+def scratch_database(database_url: str) -> Iterator[str]:
+    """An empty database on the tests' cluster (no PostGIS yet), dropped afterwards."""
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield database_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def real_data() -> Path:
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real-data samples not found at {REAL_DATA} (they sit beside the project in ../shared)")
+    return REAL_DATA
