@@ -133,6 +133,30 @@ def layers(as_json: bool) -> None:
         click.echo(f"  {row['id']:<20} {row['title']:<28} {row['geometry']:<8} {row['draw']:<8} {count:>10}")
 
 
+# -- twin serve / demo ---------------------------------------------------------------------------------
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--viewer-port", default=8080, show_default=True, help="port of the 3D viewer")
+@click.option("--api-port", default=8081, show_default=True, help="port of the OGC API service")
+def serve(host: str, viewer_port: int, api_port: int) -> None:
+    """Serve the twin: the OGC API over the layer tables (the viewer joins it in a later release)."""
+    from twin.serve import serve as run
+
+    run(host, api_port)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--viewer-port", default=8080, show_default=True)
+@click.option("--api-port", default=8081, show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int) -> None:
+    """The demo twin: start the database, show the catalog, and serve it."""
+    ctx.invoke(up)
+    ctx.invoke(layers, as_json=False)
+    ctx.invoke(serve, host=host, viewer_port=viewer_port, api_port=api_port)
+
+
 def main() -> None:
     """Entry point: twin's own errors become one line on stderr and exit status 1."""
     try:

@@ -1,0 +1,39 @@
+# The README's two commands: `make demo` and `make test`. Each does all set-up on a fresh Debian-like
+# machine (missing apt packages, a virtual environment, twin's own PostGIS) and is safe to run again.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ARTIFACTS := test-artifacts
+
+.PHONY: demo test setup system-demo system-test stop clean
+
+demo: system-demo $(INSTALLED)
+	$(BIN)/twin demo
+
+test: system-test $(INSTALLED)
+	@mkdir -p $(ARTIFACTS) && rm -f $(ARTIFACTS)/junit.xml
+	$(BIN)/python -m pytest --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
+	$(BIN)/python scripts/check_tests_ran.py $(ARTIFACTS)/junit.xml
+
+setup: system-test $(INSTALLED)
+
+system-demo:
+	@scripts/setup_system.sh demo
+
+system-test:
+	@scripts/setup_system.sh test
+
+# Reinstalled only when pyproject.toml changes.
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	@touch $@
+
+stop:
+	-@test -x $(BIN)/twin && $(BIN)/twin db down
+
+clean: stop
+	rm -rf $(VENV) .twin $(ARTIFACTS)
