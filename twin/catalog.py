@@ -13,9 +13,9 @@ import sys
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twin.errors import CatalogError
 
@@ -60,6 +60,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise ValueError(f"expected a colour like '#87ceeb', got '{value}'")
+    return value.lower()
+
+
+Colour = Annotated[str, AfterValidator(_check_colour)]
+
+
 class Attribute(_Strict):
     type: AttributeType
     title: str | None = None
@@ -71,23 +80,13 @@ class Attribute(_Strict):
 class StyleClass(_Strict):
     value: int | str
     label: str
-    color: str
-
-    @field_validator("color")
-    @classmethod
-    def _colour(cls, value: str) -> str:
-        return _check_colour(value)
+    color: Colour
 
 
 class Style(_Strict):
-    color: str
+    color: Colour
     opacity: float = Field(default=1.0, ge=0.0, le=1.0)
     classes: list[StyleClass] = []
-
-    @field_validator("color")
-    @classmethod
-    def _colour(cls, value: str) -> str:
-        return _check_colour(value)
 
 
 class Draw(_Strict):
@@ -262,9 +261,3 @@ def _merge(base: dict, over: dict) -> dict:
         else:
             merged[key] = value
     return merged
-
-
-def _check_colour(value: str) -> str:
-    if not _COLOUR.match(value):
-        raise ValueError(f"expected a colour like '#87ceeb', got '{value}'")
-    return value.lower()
