@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from support import REAL_DATA, run_twin
+from support import REAL_DATA, Twin, run_twin
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +38,39 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real-data samples not found at {REAL_DATA} (they sit beside the project in ../shared)")
     return REAL_DATA
+
+
+@pytest.fixture
+def make_twin(database_url: str) -> Iterator:
+    """A factory of empty, migrated twin databases: ``make_twin("EPSG:31984")``; dropped afterwards."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    made: list[str] = []
+
+    def make(crs: str = "EPSG:4548") -> Twin:
+        name = f"twin_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        twin = Twin(database_url.rsplit("/", 1)[0] + f"/{name}", crs)
+        twin.run("db", "migrate")
+        return twin
+
+    yield make
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def real_copy(real_data: Path, tmp_path: Path):
+    """Copy real-data files into the test's folder (reject reports are written beside the input)."""
+    import shutil
+
+    def copy(relative: str) -> Path:
+        source = real_data / relative
+        target = tmp_path / source.name
+        shutil.copy(source, target)
+        target.chmod(0o644)
+        return target
+
+    return copy

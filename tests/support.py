@@ -10,7 +10,8 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_HOME = ROOT / ".twin" / "test"
+# Parallel test runs each need their own cluster: TWIN_TEST_HOME gives one its own folder.
+TEST_HOME = Path(os.environ.get("TWIN_TEST_HOME", ROOT / ".twin" / "test")).resolve()
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 
 
@@ -41,3 +42,30 @@ def sql(url: str, query: str, *params: object) -> list[tuple]:
     with psycopg.connect(url) as conn:
         cursor = conn.execute(query, params or None)
         return cursor.fetchall() if cursor.description else []
+
+
+class Twin:
+    """A twin database of the tests' own, in a CRS of the test's choosing, driven by the real CLI."""
+
+    def __init__(self, url: str, crs: str) -> None:
+        self.url = url
+        self.crs = crs
+
+    def run(self, *args: str, check: bool = True, **env: str | None) -> subprocess.CompletedProcess[str]:
+        return run_twin(*args, check=check, TWIN_DATABASE_URL=self.url, TWIN_CRS=self.crs, **env)
+
+    def sql(self, query: str, *params: object) -> list[tuple]:
+        return sql(self.url, query, *params)
+
+    def count(self, layer: str) -> int:
+        return self.sql(f'SELECT count(*) FROM layers."{layer}"')[0][0]
+
+    def snapshot(self, layer: str) -> tuple:
+        """Row count and a checksum of every row of a layer and of the import log: equal before and after
+        means nothing changed."""
+        rows = self.sql(
+            f'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t.id), \'\')) FROM layers."{layer}" t'
+        )[0]
+        log = self.sql("SELECT count(*), md5(coalesce(string_agg(i::text, '|' ORDER BY i.id), '')) FROM twin.imports i")[0]
+        rejects = self.sql("SELECT count(*) FROM twin.rejects")[0]
+        return rows + log + rejects

@@ -131,6 +131,11 @@ class Layer(_Strict):
     geometry: GeometryKind
     z: bool = Field(default=False, description="the geometry has heights (pipes at depth, 3D solids)")
     time_varying: bool = False
+    depth_to: Literal["top", "invert", "centre"] = Field(
+        default="top",
+        description="what a depth attribute measures down to (CJJ 61: pressure pipes to their top, drainage to "
+        "its invert); the stored geometry is the pipe's centre line",
+    )
     order: int = Field(default=100, description="place within its group in the panel")
     draw: Draw
     style: Style

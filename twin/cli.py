@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -131,6 +132,33 @@ def layers(as_json: bool) -> None:
             click.echo(f"\n{catalog[row['id']].group_title}")
         count = "-" if row["count"] is None else f"{row['count']:,}"
         click.echo(f"  {row['id']:<20} {row['title']:<28} {row['geometry']:<8} {row['draw']:<8} {count:>10}")
+
+
+# -- twin import ---------------------------------------------------------------------------------------
+@cli.command(name="import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--layer", "layer_id", required=True, help="the catalog layer to load into")
+@click.option("--source", help="dataset name (default: the file name); re-importing a source replaces it")
+@click.option("--crs", help="the source's CRS when the file has none or a wrong one: EPSG:n, GCJ-02, BD-09")
+@click.option("--map", "mappings", multiple=True, metavar="SRC=DEST", help="source column to layer attribute")
+@click.option("--strict", is_flag=True, help="fail on the first row that does not validate")
+@click.option("--year", type=int, help="the year a land-cover raster shows")
+@click.option("--source-layer", help="which layer of a file that holds several")
+@click.option("--encoding", help="text encoding of a Shapefile's DBF or a CSV (e.g. GB18030)")
+def import_(path: Path, layer_id: str, source: str | None, crs: str | None, mappings: tuple[str, ...],
+            strict: bool, year: int | None, source_layer: str | None, encoding: str | None) -> None:
+    """Import PATH into a layer: one transaction, rejected rows reported, the source replaced."""
+    from importers.base import ImportOptions
+    from importers.mapping import parse_mapping
+    from importers.pipeline import run_import
+    from twin.catalog import load_catalog
+
+    layer = load_catalog()[layer_id]
+    options = ImportOptions(
+        layer=layer, source=source or path.stem, crs=crs, mapping=parse_mapping(mappings), strict=strict,
+        year=year, source_layer=source_layer, encoding=encoding,
+    )
+    click.echo(str(run_import(path, options)), err=True)
 
 
 # -- twin serve / demo ---------------------------------------------------------------------------------

@@ -31,3 +31,12 @@ class ClusterError(StoreError):
 
 class SchemaError(StoreError):
     """The database schema does not match what this twin expects (CRS, revision, layer tables)."""
+
+
+class SourceError(TwinError):
+    """A source file cannot be imported: unknown or wrong format, truncated, empty, no geometry, mixed
+    geometry types, unknown CRS, wrong encoding. The message starts with the file's path."""
+
+
+class RowRejected(SourceError):
+    """A row failed validation in a ``--strict`` import; the message names the file and the row."""

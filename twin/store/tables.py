@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     Double,
     Index,
@@ -20,7 +21,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import TypeEngine
@@ -73,7 +73,9 @@ def layer_table(layer: Layer, metadata: MetaData, srid: int) -> Table:
     return Table(
         layer.id,
         metadata,
-        Column("id", UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()),
+        # Derived from the layer, source and source id, so a re-import gives a feature the same id; the
+        # database computes it, so bulk loads need not.
+        Column("id", UUID(as_uuid=True), Computed(_stable_id(layer.id), persisted=True), primary_key=True),
         Column("source", Text, nullable=False, comment="dataset the feature came from"),
         Column("source_id", Text, nullable=False, comment="the feature's id in its dataset"),
         Column("name", Text),
@@ -89,6 +91,10 @@ def layer_table(layer: Layer, metadata: MetaData, srid: int) -> Table:
         schema=LAYER_SCHEMA,
         comment=layer.title,
     )
+
+
+def _stable_id(layer_id: str) -> str:
+    return f"md5('{layer_id}:' || source || ':' || source_id)::uuid"
 
 
 def layer_metadata(catalog: Catalog, srid: int) -> MetaData:

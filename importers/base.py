@@ -1,0 +1,95 @@
+"""The contract every format module follows, after pygeoapi's providers: one small base class, one
+module per format. A format only reads; the shared pipeline maps, validates, reprojects and loads.
+
+A format module defines a subclass of :class:`Importer` with ``format`` (its name), ``suffixes``, and
+``read`` (vector formats) or ``register`` (rasters); defining the class registers it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from twin.catalog import Layer
+from twin.errors import SourceError
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user asked for, as ``twin import`` flags."""
+
+    layer: Layer
+    source: str  # dataset name; a re-import of the same source replaces it
+    crs: str | None = None  # the source's CRS, overriding the file's; also GCJ-02 and BD-09
+    mapping: dict[str, str] = field(default_factory=dict)  # source column -> layer attribute
+    strict: bool = False
+    year: int | None = None  # the year a time-varying raster shows
+    source_layer: str | None = None  # which layer of a multi-layer file
+    encoding: str | None = None
+
+
+@dataclass
+class Records:
+    """What a vector format hands to the pipeline: the rows of one layer in the source's own terms."""
+
+    geometry: np.ndarray  # shapely geometries in ``crs``; None or empty where a row has none
+    attributes: pd.DataFrame  # columns as the source names them, index 0..n-1
+    crs: CRS | None  # None: the file declares none (the user must give --crs)
+    row_numbers: np.ndarray | None = None  # as a person finds each row in the file; default 1..n
+    source_ids: np.ndarray | None = None  # the rows' ids in the source, where the format has them
+    names: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)  # said to the user in the summary
+
+    def __post_init__(self) -> None:
+        if len(self.geometry) != len(self.attributes):
+            raise ValueError("geometry and attributes differ in length")
+        if self.row_numbers is None:
+            self.row_numbers = np.arange(1, len(self.geometry) + 1)
+
+    def __len__(self) -> int:
+        return len(self.geometry)
+
+
+class Importer(ABC):
+    """One source format."""
+
+    format: ClassVar[str]  # shown to users: "GeoPackage", "CityJSON"
+    suffixes: ClassVar[tuple[str, ...]] = ()  # lower case, with the dot
+    # Among importers that take a path, the highest wins: specific formats (CityJSON in a .json) over
+    # generic ones (GeoJSON).
+    priority: ClassVar[int] = 0
+    raster: ClassVar[bool] = False
+
+    registry: ClassVar[list[type[Importer]]] = []
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "format" in cls.__dict__:
+            Importer.registry.append(cls)
+
+    @classmethod
+    def accepts(cls, path: Path, head: bytes) -> bool:
+        """Whether this format reads ``path``; ``head`` is its first 64 KiB. Default: by suffix."""
+        return path.suffix.lower() in cls.suffixes
+
+    def read(self, path: Path, options: ImportOptions) -> Records:
+        """The rows for ``options.layer``, raising :class:`SourceError` for a file it cannot read."""
+        raise SourceError(f"{path}: {self.format} holds rasters; import it into a raster layer")
+
+    def register(self, path: Path, options: ImportOptions, connection: object) -> int:
+        """Rasters only: record the file in the store; returns the number of rasters registered."""
+        raise SourceError(f"{path}: {self.format} holds features, not a raster; import it into a vector layer")
+
+
+def parse_crs(value: str, where: str) -> CRS:
+    """A CRS from what a user or a file wrote; ``where`` names the flag or file for the error."""
+    try:
+        return CRS.from_user_input(value)
+    except Exception:  # pyproj raises CRSError and, for odd input, others
+        raise SourceError(f"{where}: unknown CRS '{value}'; give an EPSG code such as EPSG:4326") from None

@@ -1,0 +1,136 @@
+"""Geometry steps of the pipeline, vectorised with shapely 2: type checks, multi-part promotion,
+reprojection into the twin's CRS (through WGS84 for GCJ-02 and BD-09), extent and validity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from importers import chinese_crs
+from twin.catalog import Layer
+from twin.errors import SourceError
+
+_FAMILY = {
+    "point": {shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT},
+    "line": {shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING},
+    "polygon": {shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON},
+}
+_TYPE_NAMES = dict(enumerate(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                               "MultiPolygon", "GeometryCollection"]))
+
+
+def present(geometry: np.ndarray) -> np.ndarray:
+    """Rows with a non-empty geometry."""
+    return ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
+
+
+def check_types(geometry: np.ndarray, layer: Layer, path: Path) -> None:
+    """One family of geometry in the file, and the layer's: else the whole file is refused."""
+    kinds = {int(kind) for kind in np.unique(shapely.get_type_id(geometry[present(geometry)]))}
+    if not kinds:
+        return
+    families = {family for family, members in _FAMILY.items() if kinds & {int(m) for m in members}}
+    names = ", ".join(sorted(_TYPE_NAMES[kind] for kind in kinds))
+    if len(families) != 1 or kinds - {int(m) for m in _FAMILY[next(iter(families))]}:
+        raise SourceError(f"{path}: mixed geometry types ({names}); split the file by geometry type")
+    family = families.pop()
+    if family != layer.geometry:
+        raise SourceError(
+            f"{path}: holds {names} geometry but layer '{layer.id}' takes {layer.geometry}s; "
+            "choose a layer of that kind with --layer"
+        )
+
+
+def to_layer_type(geometry: np.ndarray, layer: Layer, reasons: np.ndarray) -> np.ndarray:
+    """Lines and polygons as multi-parts (the table's type); multi-points of one point as points."""
+    out = geometry.copy()
+    ok = present(geometry)
+    kinds = shapely.get_type_id(geometry)
+    if layer.geometry == "point":
+        multi = ok & (kinds == shapely.GeometryType.MULTIPOINT)
+        single = multi & (shapely.get_num_geometries(geometry) == 1)
+        out[single] = shapely.get_geometry(geometry[single], 0)
+        for row in np.flatnonzero(multi & ~single & np.equal(reasons, None)):
+            reasons[row] = f"a multi-point of {shapely.get_num_geometries(geometry[row])} points; give one point a row"
+        return out
+    single_kind = shapely.GeometryType.LINESTRING if layer.geometry == "line" else shapely.GeometryType.POLYGON
+    make = shapely.multilinestrings if layer.geometry == "line" else shapely.multipolygons
+    rows = np.flatnonzero(ok & (kinds == single_kind))
+    if len(rows):
+        out[rows] = make(geometry[rows], indices=np.arange(len(rows)))
+    return out
+
+
+def source_crs(file_crs: CRS | None, given: str | None, path: Path) -> tuple[CRS, str | None]:
+    """The CRS to read the source in, and the Chinese shift to undo first ('gcj02', 'bd09' or None)."""
+    shift = chinese_crs.shift_name(given)
+    if shift:
+        return CRS.from_epsg(4326), shift
+    if given:
+        from importers.base import parse_crs
+
+        return parse_crs(given, "--crs"), None
+    if file_crs is None:
+        raise SourceError(f"{path}: the file declares no CRS; give it with --crs (e.g. --crs EPSG:4326)")
+    return file_crs, None
+
+
+def reproject(geometry: np.ndarray, source: CRS, target: CRS, shift: str | None) -> np.ndarray:
+    """Geometries from ``source`` (after undoing a Chinese shift) into ``target``, Z kept as it is."""
+    transformer = None if source.equals(target) else Transformer.from_crs(source, target, always_xy=True)
+    if transformer is None and shift is None:
+        return geometry
+
+    def move(coords: np.ndarray) -> np.ndarray:
+        x, y = coords[:, 0], coords[:, 1]
+        if shift:
+            x, y = chinese_crs.to_wgs84(shift, x, y)
+        if transformer is not None:
+            x, y = transformer.transform(x, y)
+        return np.column_stack([x, y, coords[:, 2:]])
+
+    has_z = shapely.has_z(geometry)
+    out = geometry.copy()
+    for with_z in (True, False):
+        rows = np.flatnonzero(has_z == with_z)
+        if len(rows):
+            out[rows] = shapely.transform(geometry[rows], move, include_z=with_z)
+    return out
+
+
+def extent_of(crs: CRS) -> tuple[float, float, float, float] | None:
+    """The area where ``crs`` is meant to be used, in its own units (None when the CRS says nothing)."""
+    area = crs.area_of_use
+    if area is None:
+        return None
+    to_crs = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
+    return to_crs.transform_bounds(area.west, area.south, area.east, area.north, densify_pts=21)
+
+
+def outside(geometry: np.ndarray, extent: tuple[float, float, float, float] | None) -> np.ndarray:
+    """Rows whose geometry lies wholly outside ``extent``."""
+    if extent is None:
+        return np.zeros(len(geometry), bool)
+    bounds = shapely.bounds(geometry)
+    xmin, ymin, xmax, ymax = extent
+    with np.errstate(invalid="ignore"):
+        return (bounds[:, 2] < xmin) | (bounds[:, 0] > xmax) | (bounds[:, 3] < ymin) | (bounds[:, 1] > ymax)
+
+
+def validity_reasons(geometry: np.ndarray, reasons: np.ndarray) -> None:
+    """Give rows with no, empty or invalid geometry their reason."""
+    ok = present(geometry)
+    for row in np.flatnonzero(~ok & np.equal(reasons, None)):
+        reasons[row] = "empty geometry" if geometry[row] is not None else "no geometry"
+    checked = ok & np.equal(reasons, None)
+    valid = np.ones(len(geometry), bool)
+    valid[checked] = shapely.is_valid(geometry[checked])
+    for row in np.flatnonzero(~valid):
+        reasons[row] = f"invalid geometry: {shapely.is_valid_reason(geometry[row])}"
+    coords_ok = np.ones(len(geometry), bool)
+    coords_ok[checked & valid] = ~np.isnan(shapely.bounds(geometry[checked & valid])).any(axis=1)
+    for row in np.flatnonzero(~coords_ok):
+        reasons[row] = "geometry has coordinates that are not numbers"

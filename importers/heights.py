@@ -1,0 +1,110 @@
+"""Z for features that come without it: ground height from the DEM, less the depth the survey gives.
+
+Pipes are stored as their centre line. A depth is measured down to what the layer's ``depth_to`` says
+(CJJ 61: pressure pipes to their top, drainage to its invert), so the centre lies half a diameter below
+or above it; invert elevations, where given, fix the height without the ground.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from twin.catalog import Layer
+from twin.terrain import Terrain
+
+
+def _column(columns: dict[str, pd.Series], name: str, n: int) -> np.ndarray:
+    values = columns.get(name)
+    return np.full(n, np.nan) if values is None else pd.to_numeric(values, errors="coerce").to_numpy(float)
+
+
+def _fraction_along(coords: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """For each vertex, how far along its geometry it lies (0 at the first vertex, 1 at the last)."""
+    step = np.zeros(len(coords))
+    step[1:] = np.hypot(*(coords[1:, :2] - coords[:-1, :2]).T)
+    first = np.r_[True, index[1:] != index[:-1]]
+    step[first] = 0.0
+    travelled = np.cumsum(step)
+    starts = np.flatnonzero(first)
+    group = np.cumsum(first) - 1
+    travelled -= travelled[starts][group]
+    total = np.maximum.reduceat(travelled, starts)[group]
+    return np.divide(travelled, total, out=np.zeros_like(travelled), where=total > 0)
+
+
+def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Series],
+                  terrain: Terrain | None) -> tuple[np.ndarray, list[str]]:
+    """Geometries with the layer's dimension, and notes for the summary."""
+    notes: list[str] = []
+    n = len(geometry)
+    ok = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
+    if not layer.z:
+        _fill_ground(geometry, ok, layer, columns, terrain)
+        flat = geometry.copy()
+        flat[ok] = shapely.force_2d(geometry[ok])
+        return flat, notes
+
+    need = ok & ~shapely.has_z(geometry)
+    if not need.any():
+        return geometry, notes
+    if terrain is None:
+        notes.append("no terrain imported: ground height taken as 0 m for features without Z")
+    rows = np.flatnonzero(need)
+    coords, index = shapely.get_coordinates(geometry[rows], return_index=True)
+    ground = terrain.height(coords[:, 0], coords[:, 1]) if terrain else np.zeros(len(coords))
+    missing_ground = np.isnan(ground)
+    if missing_ground.any():
+        notes.append(f"{int(missing_ground.sum())} vertices lie outside the terrain: ground taken as 0 m there")
+        ground = np.where(missing_ground, 0.0, ground)
+
+    def per_row(name: str) -> np.ndarray:
+        return _column(columns, name, n)[rows][index]
+
+    if layer.geometry == "line":
+        along = _fraction_along(coords, index)
+        start_depth, end_depth = per_row("start_depth_m"), per_row("end_depth_m")
+        start_depth = np.where(np.isnan(start_depth), end_depth, start_depth)
+        end_depth = np.where(np.isnan(end_depth), start_depth, end_depth)
+        depth = start_depth + (end_depth - start_depth) * along
+        depth = np.where(np.isnan(depth), per_row("top_depth_m"), depth)
+        size = per_row("diameter_mm") / 1000.0
+        size = np.where(np.isnan(size), per_row("section_height_mm") / 1000.0, size)
+        half = np.nan_to_num(size / 2.0)
+        below_reference = {"top": half, "invert": -half, "centre": 0.0}[layer.depth_to]
+        if layer.id == "utility_tunnels":
+            below_reference = 0.0  # a tunnel's line is the centre of its roof
+        z = ground - np.nan_to_num(depth) - np.where(np.isnan(depth), 0.0, below_reference)
+        start_invert, end_invert = per_row("start_invert_m"), per_row("end_invert_m")
+        invert = start_invert + (end_invert - start_invert) * along
+        z = np.where(np.isnan(invert), z, invert + half)
+    else:
+        z = ground - np.nan_to_num(per_row("depth_m"))
+    lifted = shapely.force_3d(geometry[rows])
+    out = geometry.copy()
+    out[rows] = shapely.set_coordinates(lifted, np.column_stack([coords[:, :2], z]))
+    return out, notes
+
+
+def _fill_ground(geometry: np.ndarray, ok: np.ndarray, layer: Layer, columns: dict[str, pd.Series],
+                 terrain: Terrain | None) -> None:
+    """A 2D layer with a ground height attribute (buildings) gets it from the geometry's Z or the DEM."""
+    if "ground_z_m" not in layer.attributes:
+        return
+    n = len(geometry)
+    ground = _column(columns, "ground_z_m", n)
+    from_z = np.full(n, np.nan)
+    has_z = ok & shapely.has_z(geometry)
+    if has_z.any():
+        coords, index = shapely.get_coordinates(geometry[has_z], include_z=True, return_index=True)
+        lowest = np.full(int(has_z.sum()), np.inf)
+        np.minimum.at(lowest, index, coords[:, 2])
+        from_z[has_z] = lowest
+    ground = np.where(np.isnan(ground), from_z, ground)
+    if terrain is not None:
+        todo = np.isnan(ground) & ok
+        if todo.any():
+            centre = shapely.centroid(geometry[todo])
+            ground[todo] = terrain.height(shapely.get_x(centre), shapely.get_y(centre))
+    columns["ground_z_m"] = pd.Series(ground)

@@ -1,0 +1,217 @@
+"""``twin import``: detect the format, read, map, validate, place in 3D, and load in one transaction.
+
+Every format goes through here, so the transaction, the COPY, the reject report and the progress bar
+exist once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psycopg
+from pyproj import CRS
+from tqdm import tqdm
+
+from importers import detect
+from importers.base import Importer, ImportOptions, Records
+from importers.geometry import (
+    check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
+)
+from importers.heights import apply_heights
+from importers.loading import Load, write
+from importers.mapping import map_records
+from twin.errors import RowRejected, SourceError, StoreError
+from twin.settings import get_settings
+from twin.store import database_url
+from twin.store.engine import connect
+from twin.store.migrate import twin_crs
+from twin.terrain import Terrain
+
+
+@dataclass
+class ImportSummary:
+    layer: str
+    source: str
+    format: str
+    imported: int
+    rejected: int
+    seconds: float
+    rejects_csv: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        rate = f", {self.imported / self.seconds:,.0f} features/s" if self.seconds > 0 and self.imported else ""
+        line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported, "
+                f"{self.rejected:,} rejected in {self.seconds:.1f} s{rate}")
+        if self.rejects_csv:
+            line += f"\nrejected rows and reasons: {self.rejects_csv}"
+        return "\n".join([line, *(f"note: {note}" for note in self.notes)])
+
+
+def run_import(path: Path, options: ImportOptions, show_progress: bool | None = None) -> ImportSummary:
+    """Import ``path`` into ``options.layer``; raises SourceError for a bad file or a --strict reject."""
+    started = time.perf_counter()
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    importer = detect(path)
+    if options.layer.is_raster != importer.raster:
+        kind = "a raster" if importer.raster else "features"
+        raise SourceError(f"{path}: holds {kind} ({importer.format}) but layer '{options.layer.id}' "
+                          f"is a {'raster' if options.layer.is_raster else 'vector'} layer; choose another --layer")
+    if importer.raster:
+        with connect() as connection:
+            count = importer.register(path, options, connection)
+        return ImportSummary(options.layer.id, options.source, importer.format, count, 0,
+                             time.perf_counter() - started)
+
+    with connect() as connection:  # read the twin's facts before the long work
+        crs = CRS.from_user_input(twin_crs(connection))
+        terrain = Terrain.from_store(connection, crs)
+    records = importer.read(path, options)
+    if len(records) == 0:
+        raise SourceError(f"{path}: no features for layer '{options.layer.id}' in the file")
+    prepared = _prepare(path, importer, records, options, crs, terrain)
+    return _load(path, importer, prepared, options, crs, started, show_progress)
+
+
+@dataclass
+class _Prepared:
+    load: Load
+    rejects: pd.DataFrame
+    source_crs: CRS
+    notes: list[str]
+
+
+def _prepare(path: Path, importer: Importer, records: Records, options: ImportOptions, crs: CRS,
+             terrain: Terrain | None) -> _Prepared:
+    layer = options.layer
+    check_types(records.geometry, layer, path)
+    mapped = map_records(records.attributes, layer, options.mapping, path)
+    reasons = mapped.reasons
+    read_crs, shift = source_crs(records.crs, options.crs, path)
+    geometry = to_layer_type(records.geometry, layer, reasons)
+    validity_reasons(geometry, reasons)
+    geometry = reproject(geometry, read_crs, crs, shift)
+    beyond = outside(geometry, extent_of(crs)) & np.equal(reasons, None)
+    reasons[beyond] = f"outside the twin's extent (the area of use of {crs.to_string()})"
+    columns = {name: values for name, values in mapped.columns.items()}
+    geometry, height_notes = apply_heights(geometry, layer, columns, terrain)
+
+    source_ids = mapped.source_id if mapped.source_id is not None else _series(records.source_ids)
+    if source_ids is None:
+        source_ids = pd.Series(records.row_numbers.astype(str))
+    source_ids = source_ids.where(source_ids.notna(), pd.Series(records.row_numbers.astype(str)))
+    duplicate = source_ids.duplicated(keep="first").to_numpy() & np.equal(reasons, None)
+    for row in np.flatnonzero(duplicate):
+        reasons[row] = f"source id '{source_ids.iloc[row]}' repeats an earlier row"
+    valid_from = mapped.valid_from
+    if valid_from is None and layer.time_varying:
+        valid_from = _from_year(columns, ("install_year", "build_year"))
+
+    good = np.equal(reasons, None)
+    rejected = np.flatnonzero(~good)
+    if options.strict and len(rejected):
+        row = rejected[0]
+        raise RowRejected(f"{path}: row {records.row_numbers[row]}: {reasons[row]} "
+                          f"({len(rejected)} rows fail in all); fix them or import without --strict")
+    rejects = pd.DataFrame({
+        "row_number": records.row_numbers[rejected],
+        "source_id": source_ids.to_numpy(object)[rejected],
+        "reason": reasons[rejected],
+        "data": [_row_json(records.attributes, row) for row in rejected],
+    })
+    keep = np.flatnonzero(good)
+
+    def kept(series: pd.Series | None) -> pd.Series | None:
+        return None if series is None else series.iloc[keep].reset_index(drop=True)
+
+    load = Load(
+        layer=layer, source=options.source, srid=int(crs.to_epsg() or 0),
+        source_ids=kept(source_ids), names=kept(mapped.name if mapped.name is not None else _series(records.names)),
+        valid_from=kept(valid_from), valid_to=kept(mapped.valid_to), geometry=geometry[keep],
+        columns={name: kept(values) for name, values in columns.items()},
+    )
+    notes = list(records.notes) + height_notes
+    return _Prepared(load, rejects, read_crs, notes)
+
+
+def _load(path: Path, importer: Importer, prepared: _Prepared, options: ImportOptions, crs: CRS,
+          started: float, show_progress: bool | None) -> ImportSummary:
+    load, rejects = prepared.load, prepared.rejects
+    imported = len(load.geometry)
+    log = {"layer": options.layer.id, "source": options.source, "format": importer.format,
+           "path": str(path.resolve()), "crs": prepared.source_crs.to_string(), "imported": imported,
+           "rejected": len(rejects), "seconds": 0.0}
+    disable = (not show_progress) if show_progress is not None else None
+    with tqdm(total=imported, desc=f"loading {options.layer.id}", unit=" features", disable=disable,
+              leave=False) as progress:
+        try:
+            with psycopg.connect(database_url(), connect_timeout=10) as connection:
+                log["seconds"] = time.perf_counter() - started
+                write(connection, load, log, rejects, progress)
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"cannot reach the database to import {path}: {str(exc).strip()}") from None
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise SourceError(f"{path}: the database refused the rows ({first}); nothing was imported") from None
+    seconds = time.perf_counter() - started
+    return ImportSummary(options.layer.id, options.source, importer.format, imported, len(rejects), seconds,
+                         _write_rejects_csv(path, options, rejects), prepared.notes)
+
+
+def _write_rejects_csv(path: Path, options: ImportOptions, rejects: pd.DataFrame) -> Path | None:
+    """The reject report beside the input (or under TWIN_HOME when that folder is read-only)."""
+    name = f"{path.name}.{options.layer.id}.rejects.csv"
+    beside = path.parent / name
+    fallback = get_settings().home / "rejects" / name
+    for target in (beside, fallback):
+        if not _writable(target.parent):
+            continue
+        if not len(rejects):
+            target.unlink(missing_ok=True)
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rejects.to_csv(target, index=False)
+            return target
+        except OSError:
+            continue
+    return None
+
+
+def _writable(folder: Path) -> bool:
+    """Writable, and not marked read-only for everyone (which root's os.access would ignore)."""
+    if not folder.exists():
+        return True
+    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+
+
+def _series(values: np.ndarray | None) -> pd.Series | None:
+    return None if values is None else pd.Series(values, dtype=object)
+
+
+def _from_year(columns: dict[str, pd.Series], names: tuple[str, ...]) -> pd.Series | None:
+    """1 January of an install or build year: when the feature came into being, to the year."""
+    for name in names:
+        years = columns.get(name)
+        if years is not None:
+            return years.map(lambda year: None if pd.isna(year) else f"{int(year):04d}-01-01").astype(object)
+    return None
+
+
+def _row_json(frame: pd.DataFrame, row: int) -> str:
+    values = {str(key): (None if _missing(value) else value) for key, value in frame.iloc[row].items()}
+    return json.dumps(values, ensure_ascii=False, default=str)
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values, not missing
+        return False

@@ -1,0 +1,58 @@
+"""Ground height from the twin's DEM (the ``terrain`` raster layer), sampled where features stand.
+
+Importers give features without Z their ground height (and pipes their depth below it); the viewer and
+the analyses read the same DEM. Heights are bilinear between cell centres; outside the DEM they are NaN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pyproj import CRS, Transformer
+from sqlalchemy import Connection, text
+
+from twin.store.tables import CORE_SCHEMA
+
+
+class Terrain:
+    """A DEM held in memory, answering heights at points given in the twin's CRS."""
+
+    def __init__(self, path: Path, twin_crs: CRS) -> None:
+        import rasterio
+
+        with rasterio.open(path) as dataset:
+            heights = dataset.read(1, masked=True).astype("float64")
+            self.heights = heights.filled(np.nan)
+            self.inverse = ~dataset.transform
+            self.crs = CRS.from_user_input(dataset.crs) if dataset.crs else twin_crs
+        self.path = path
+        self._to_dem = None if self.crs.equals(twin_crs) else Transformer.from_crs(twin_crs, self.crs, always_xy=True)
+
+    @classmethod
+    def from_store(cls, connection: Connection, twin_crs: CRS) -> Terrain | None:
+        """The most recently registered terrain raster, or None when the twin has none."""
+        row = connection.execute(
+            text(f"SELECT path FROM {CORE_SCHEMA}.rasters WHERE layer = 'terrain' ORDER BY imported_at DESC LIMIT 1")
+        ).first()
+        return cls(Path(row[0]), twin_crs) if row and Path(row[0]).is_file() else None
+
+    def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Ground height at each point (twin CRS), NaN where the DEM has none."""
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        if self._to_dem is not None:
+            x, y = self._to_dem.transform(x, y)
+        col, row = self.inverse * (x, y)
+        # Pixel (0, 0)'s centre is at (0.5, 0.5): shift so integer positions are cell centres.
+        col, row = np.asarray(col) - 0.5, np.asarray(row) - 0.5
+        rows, cols = self.heights.shape
+        c0 = np.clip(np.floor(col).astype(int), 0, cols - 1)
+        r0 = np.clip(np.floor(row).astype(int), 0, rows - 1)
+        c1, r1 = np.clip(c0 + 1, 0, cols - 1), np.clip(r0 + 1, 0, rows - 1)
+        fc, fr = np.clip(col - c0, 0, 1), np.clip(row - r0, 0, 1)
+        h = self.heights
+        top = h[r0, c0] * (1 - fc) + h[r0, c1] * fc
+        bottom = h[r1, c0] * (1 - fc) + h[r1, c1] * fc
+        z = top * (1 - fr) + bottom * fr
+        inside = (col >= -0.5) & (col <= cols - 0.5) & (row >= -0.5) & (row <= rows - 0.5)
+        return np.where(inside, z, np.nan)
