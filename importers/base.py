@@ -83,7 +83,8 @@ class Importer(ABC):
         raise SourceError(f"{path}: {self.format} holds rasters; import it into a raster layer")
 
     def register(self, path: Path, options: ImportOptions, connection: object) -> int:
-        """Rasters only: record the file in the store; returns the number of rasters registered."""
+        """Rasters only: record the file in the store (``connection``: a SQLAlchemy Connection inside the
+        import's transaction); returns the number of rasters registered."""
         raise SourceError(f"{path}: {self.format} holds features, not a raster; import it into a vector layer")
 
 

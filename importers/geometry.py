@@ -3,6 +3,7 @@ reprojection into the twin's CRS (through WGS84 for GCJ-02 and BD-09), extent an
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,7 @@ def reproject(geometry: np.ndarray, source: CRS, target: CRS, shift: str | None)
     return out
 
 
+@lru_cache(maxsize=8)
 def extent_of(crs: CRS) -> tuple[float, float, float, float] | None:
     """The area where ``crs`` is meant to be used, in its own units (None when the CRS says nothing)."""
     area = crs.area_of_use

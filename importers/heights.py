@@ -42,8 +42,11 @@ def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Seri
     ok = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
     if not layer.z:
         _fill_ground(geometry, ok, layer, columns, terrain)
+        lifted = ok & shapely.has_z(geometry)
+        if not lifted.any():
+            return geometry, notes
         flat = geometry.copy()
-        flat[ok] = shapely.force_2d(geometry[ok])
+        flat[lifted] = shapely.force_2d(geometry[lifted])
         return flat, notes
 
     need = ok & ~shapely.has_z(geometry)

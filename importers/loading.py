@@ -1,11 +1,10 @@
-"""Writing an import: one transaction that replaces the source's rows with a bulk COPY, logs the import
-and its rejects, or, on any failure, leaves the store exactly as it was."""
+"""Writing an import: one transaction that replaces the source's rows with a binary COPY, logs the
+import and its rejects, or, on any failure, leaves the store exactly as it was."""
 
 from __future__ import annotations
 
-import io
-import threading
 import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,14 +13,17 @@ import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from twin.catalog import Layer
-from twin.store.tables import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA
 
 CHUNK_ROWS = 20_000
-# Above this many rows into an empty table, building the spatial index once after the COPY beats
-# updating it row by row.
-REINDEX_ROWS = 20_000
+# Loading this many rows into an empty table, building its indexes once afterwards (a sort) beats
+# updating them row by row several times over.
+REBUILD_ROWS = 20_000
+_COPY_TYPES = {"text": "text", "integer": "int8", "real": "float8", "date": "date", "boolean": "bool",
+               "json": "jsonb", "solid": "bytea"}
 
 
 @dataclass
@@ -38,41 +40,54 @@ class Load:
     geometry: np.ndarray
     columns: dict[str, pd.Series]
 
-    def frame(self) -> pd.DataFrame:
-        """The COPY's columns, as text PostgreSQL parses (geometries as hex EWKB)."""
-        n = len(self.geometry)
-        data: dict[str, object] = {
-            "source": np.full(n, self.source, dtype=object),
-            "source_id": self.source_ids.to_numpy(),
-            "name": _or_nulls(self.names, n),
-            "valid_from": _or_nulls(self.valid_from, n),
-            "valid_to": _or_nulls(self.valid_to, n),
-            "geom": _ewkb(self.geometry, self.srid),
-        }
-        for name, values in self.columns.items():
+    def __len__(self) -> int:
+        return len(self.geometry)
+
+    def copy_columns(self) -> list[tuple[str, str]]:
+        """(column, COPY type) in the order :meth:`rows` gives them."""
+        fixed = [("source", "text"), ("source_id", "text"), ("name", "text"), ("valid_from", "date"),
+                 ("valid_to", "date"), ("geom", "bytea")]
+        return fixed + [(name, _COPY_TYPES[self.layer.attributes[name].type]) for name in self.columns]
+
+    def rows(self, start: int, stop: int) -> Iterator[tuple]:
+        """Rows ``start:stop`` as Python values a binary COPY takes (geometries as EWKB)."""
+        part = slice(start, stop)
+        count = stop - start
+        values = [
+            [self.source] * count,
+            _values(self.source_ids, part, count),
+            _values(self.names, part, count),
+            _values(self.valid_from, part, count),
+            _values(self.valid_to, part, count),
+            _ewkb(self.geometry[part], self.srid),
+        ]
+        for name, series in self.columns.items():
             kind = self.layer.attributes[name].type
-            data[name] = _ewkb(values.to_numpy(object), self.srid) if kind == "solid" else values.to_numpy()
-        return pd.DataFrame(data)
+            if kind == "solid":
+                values.append(_ewkb(series.iloc[part].to_numpy(object), self.srid))
+            elif kind == "json":
+                values.append([None if value is None else Jsonb(value) for value in _values(series, part, count)])
+            else:
+                values.append(_values(series, part, count))
+        return zip(*values)
 
 
-def _or_nulls(values: pd.Series | None, n: int) -> np.ndarray:
-    return np.full(n, None, dtype=object) if values is None else values.to_numpy(object)
+def _values(series: pd.Series | None, part: slice, count: int) -> list:
+    """Python values with None for every kind of missing (NaN, NA, NaT)."""
+    if series is None:
+        return [None] * count
+    chunk = series.iloc[part]
+    return chunk.astype(object).where(chunk.notna(), None).tolist()
 
 
-def _ewkb(geometry: np.ndarray, srid: int) -> np.ndarray:
-    present = ~shapely.is_missing(geometry)
-    out = np.full(len(geometry), None, dtype=object)
-    if present.any():
-        with_srid = shapely.set_srid(geometry[present], srid)
-        out[present] = shapely.to_wkb(with_srid, hex=True, include_srid=True, flavor="extended")
+def _ewkb(geometry: np.ndarray, srid: int) -> list[bytes | None]:
+    out: list[bytes | None] = [None] * len(geometry)
+    present = np.flatnonzero(~shapely.is_missing(geometry))
+    if len(present):
+        wkb = shapely.to_wkb(shapely.set_srid(geometry[present], srid), include_srid=True, flavor="extended")
+        for index, value in zip(present.tolist(), wkb.tolist()):
+            out[index] = value
     return out
-
-
-def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
-    for start in range(0, len(frame), CHUNK_ROWS):
-        buffer = io.StringIO()
-        frame.iloc[start : start + CHUNK_ROWS].to_csv(buffer, header=False, index=False, na_rep="")
-        yield buffer.getvalue().encode("utf-8")
 
 
 def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
@@ -81,20 +96,25 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
     table = sql.Identifier(LAYER_SCHEMA, load.layer.id)
     # Another import into the same layer waits here rather than interleaving.
     connection.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
-    connection.execute(sql.SQL("DELETE FROM {} WHERE source = %s").format(table), (load.source,))
+    others = connection.execute(
+        sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source <> %s)").format(table), (load.source,)
+    ).fetchone()[0]
+    if others:
+        connection.execute(sql.SQL("DELETE FROM {} WHERE source = %s").format(table), (load.source,))
+    else:
+        # The table holds only this source: emptying it is cheaper, and PostgreSQL can skip the WAL for a
+        # COPY into a table truncated in the same transaction.
+        connection.execute(sql.SQL("TRUNCATE {}").format(table))
     connection.execute(f"DELETE FROM {CORE_SCHEMA}.imports WHERE layer = %s AND source = %s",
                        (load.layer.id, load.source))
-    frame = load.frame()
-    empty = connection.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(table)).fetchone()[0]
-    index = f"{load.layer.id}_geom_idx"
-    rebuild = empty and len(frame) >= REINDEX_ROWS
-    if rebuild:
-        connection.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(LAYER_SCHEMA, index)))
-    columns = sql.SQL(", ").join(sql.Identifier(name) for name in frame.columns)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, columns)
-    _copy(connection, statement, _csv_chunks(frame), progress)
-    if rebuild:
-        connection.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(sql.Identifier(index), table))
+    indexes = _drop_indexes(connection, load.layer.id) if not others and len(load) >= REBUILD_ROWS else []
+    columns = load.copy_columns()
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+        table, sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
+    )
+    _copy(connection, statement, [kind for _, kind in columns], _chunks(load), progress)
+    for definition in indexes:
+        connection.execute(definition)
     import_id = connection.execute(
         f"INSERT INTO {CORE_SCHEMA}.imports (layer, source, format, path, crs, imported, rejected, seconds) "
         "VALUES (%(layer)s, %(source)s, %(format)s, %(path)s, %(crs)s, %(imported)s, %(rejected)s, %(seconds)s) "
@@ -109,10 +129,38 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
                 copy.write_row((import_id, int(row.row_number), row.source_id, row.reason, row.data))
 
 
-def _copy(connection: psycopg.Connection, statement: sql.Composed, chunks: Iterator[bytes],
-          progress: object) -> None:
-    """COPY while the next chunk is being made: PostgreSQL parses one chunk as Python formats the next."""
-    ready: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=2)
+def _drop_indexes(connection: psycopg.Connection, layer_id: str) -> list[str]:
+    """Drop the table's indexes (its primary key too); returns the statements that make them again."""
+    connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    rows = connection.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname, "
+        "pg_get_constraintdef(c.oid) FROM pg_index i "
+        "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
+        "WHERE i.indrelid = %s::regclass",
+        (f'{LAYER_SCHEMA}."{layer_id}"',),
+    ).fetchall()
+    table = sql.Identifier(LAYER_SCHEMA, layer_id)
+    remake: list[str] = []
+    for index, definition, constraint, constraint_definition in rows:
+        if constraint:
+            connection.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(constraint)))
+            remake.append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(table, sql.Identifier(constraint))
+                          .as_string(connection) + constraint_definition)
+        else:
+            connection.execute(f"DROP INDEX {index}")
+            remake.append(definition)
+    return remake
+
+
+def _chunks(load: Load) -> Iterator[list[tuple]]:
+    for start in range(0, len(load), CHUNK_ROWS):
+        yield list(load.rows(start, min(start + CHUNK_ROWS, len(load))))
+
+
+def _copy(connection: psycopg.Connection, statement: sql.Composed, types: list[str],
+          chunks: Iterator[list[tuple]], progress: object) -> None:
+    """COPY while the next chunk is being made: PostgreSQL parses one chunk as Python prepares the next."""
+    ready: queue.Queue[list[tuple] | BaseException | None] = queue.Queue(maxsize=2)
 
     def produce() -> None:
         try:
@@ -126,10 +174,12 @@ def _copy(connection: psycopg.Connection, statement: sql.Composed, chunks: Itera
     producer = threading.Thread(target=produce, daemon=True)
     producer.start()
     with connection.cursor().copy(statement) as copy:
+        copy.set_types(types)
         while (chunk := ready.get()) is not None:
             if isinstance(chunk, BaseException):
                 raise chunk
-            copy.write(chunk)
+            for row in chunk:
+                copy.write_row(row)
             if progress is not None:
-                progress.update(chunk.count(b"\n"))  # type: ignore[attr-defined]
+                progress.update(len(chunk))  # type: ignore[attr-defined]
     producer.join()

@@ -125,7 +125,7 @@ def convert(raw: pd.Series, target: str, attribute: Attribute, reasons: np.ndarr
     if kind == "date":
         return _dates(raw, target, reasons)
     if kind == "json":
-        return raw.map(lambda value: None if _blank(value) else json.dumps(value, ensure_ascii=False, default=str))
+        return raw.map(lambda value: None if _blank(value) else _jsonable(value))
     return raw  # solid: geometries, reprojected with the layer's geometry
 
 
@@ -170,15 +170,25 @@ def _dates(raw: pd.Series, target: str, reasons: np.ndarray) -> pd.Series:
     return values.dt.date.astype(object).where(values.notna(), None)
 
 
-def _text(raw: pd.Series) -> pd.Series:
-    def text(value: object) -> str | None:
-        if _blank(value):
-            return None
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value).strip() or None
+def _jsonable(value: object) -> object:
+    """Dicts and lists as they are; JSON text parsed; anything else as its text."""
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return json.loads(json.dumps(value, default=str))
 
-    return raw.map(text).astype(object)
+
+def _text(raw: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(raw):  # ids and codes read as floats: 12.0 means "12"
+        whole = raw.notna() & (raw == raw.round())
+        text = raw.astype(object).where(~whole, raw.where(whole).astype("Int64").astype(str))
+        return text.astype("string").astype(object).where(raw.notna(), None)
+    text = raw.astype("string").str.strip()
+    return text.astype(object).where(text.notna() & (text != ""), None)
 
 
 def _split_sections(raw: pd.Series, chosen: dict[str, str], layer: Layer, mapped: Mapped) -> pd.Series:

@@ -26,11 +26,9 @@ from importers.geometry import (
 from importers.heights import apply_heights
 from importers.loading import Load, write
 from importers.mapping import map_records
-from twin.errors import RowRejected, SourceError, StoreError
+from twin.errors import RowRejected, SourceError
 from twin.settings import get_settings
-from twin.store import database_url
-from twin.store.engine import connect
-from twin.store.migrate import twin_crs
+from twin.store.meta import pg_connect, twin_crs
 from twin.terrain import Terrain
 
 
@@ -65,12 +63,14 @@ def run_import(path: Path, options: ImportOptions, show_progress: bool | None = 
         raise SourceError(f"{path}: holds {kind} ({importer.format}) but layer '{options.layer.id}' "
                           f"is a {'raster' if options.layer.is_raster else 'vector'} layer; choose another --layer")
     if importer.raster:
+        from twin.store.engine import connect  # SQLAlchemy: registering a raster is not a hot path
+
         with connect() as connection:
             count = importer.register(path, options, connection)
         return ImportSummary(options.layer.id, options.source, importer.format, count, 0,
                              time.perf_counter() - started)
 
-    with connect() as connection:  # read the twin's facts before the long work
+    with pg_connect() as connection:  # read the twin's facts before the long work
         crs = CRS.from_user_input(twin_crs(connection))
         terrain = Terrain.from_store(connection, crs)
     records = importer.read(path, options)
@@ -152,11 +152,9 @@ def _load(path: Path, importer: Importer, prepared: _Prepared, options: ImportOp
     with tqdm(total=imported, desc=f"loading {options.layer.id}", unit=" features", disable=disable,
               leave=False) as progress:
         try:
-            with psycopg.connect(database_url(), connect_timeout=10) as connection:
+            with pg_connect() as connection:
                 log["seconds"] = time.perf_counter() - started
                 write(connection, load, log, rejects, progress)
-        except psycopg.OperationalError as exc:
-            raise StoreError(f"cannot reach the database to import {path}: {str(exc).strip()}") from None
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0]
             raise SourceError(f"{path}: the database refused the rows ({first}); nothing was imported") from None
@@ -201,7 +199,11 @@ def _from_year(columns: dict[str, pd.Series], names: tuple[str, ...]) -> pd.Seri
     for name in names:
         years = columns.get(name)
         if years is not None:
-            return years.map(lambda year: None if pd.isna(year) else f"{int(year):04d}-01-01").astype(object)
+            known = years.notna().to_numpy()
+            values = np.full(len(years), None, dtype=object)
+            first_days = (years[known].to_numpy("int64") - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+            values[known] = first_days.astype(object)  # datetime.date objects
+            return pd.Series(values, dtype=object)
     return None
 
 

@@ -27,8 +27,7 @@ def db() -> None:
 @db.command()
 def up() -> None:
     """Start the database (or check TWIN_DATABASE_URL) and migrate it; harmless when already up."""
-    from twin.store import database_url, is_external, own_cluster
-    from twin.store.engine import safe_url
+    from twin.store.url import database_url, is_external, own_cluster, safe_url
 
     if not is_external():
         cluster = own_cluster()
@@ -43,7 +42,7 @@ def up() -> None:
 @db.command()
 def down() -> None:
     """Stop twin's own database server (an external TWIN_DATABASE_URL server is left alone)."""
-    from twin.store import is_external, own_cluster
+    from twin.store.url import is_external, own_cluster
 
     if is_external():
         click.echo("TWIN_DATABASE_URL points at a server twin does not own; nothing to stop", err=True)
@@ -69,7 +68,7 @@ def status(as_json: bool) -> None:
 @db.command()
 def url() -> None:
     """Print the database URL (for psql, ogr2ogr, QGIS)."""
-    from twin.store import database_url
+    from twin.store.url import database_url
 
     click.echo(database_url())
 
@@ -104,7 +103,7 @@ def _echo_sync(report) -> None:
 def layers(as_json: bool) -> None:
     """The layer catalog with the row count of each layer."""
     from twin.catalog import load_catalog
-    from twin.store import connect
+    from twin.store.engine import connect
     from twin.store.stats import layer_counts
 
     catalog = load_catalog()

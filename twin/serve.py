@@ -13,7 +13,7 @@ def serve(host: str, api_port: int) -> None:
     import uvicorn
 
     from twin.service.app import create_app
-    from twin.store import database_url
+    from twin.store.url import database_url
 
     app = create_app(database_url())
     click.echo(f"API:    http://{host}:{api_port}/  (OpenAPI: http://{host}:{api_port}/api.html)", err=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import psycopg
 from pyproj import CRS, Transformer
-from sqlalchemy import Connection, text
 
-from twin.store.tables import CORE_SCHEMA
+from twin.store.meta import terrain_path
 
 
 class Terrain:
@@ -30,12 +30,10 @@ class Terrain:
         self._to_dem = None if self.crs.equals(twin_crs) else Transformer.from_crs(twin_crs, self.crs, always_xy=True)
 
     @classmethod
-    def from_store(cls, connection: Connection, twin_crs: CRS) -> Terrain | None:
+    def from_store(cls, connection: psycopg.Connection, twin_crs: CRS) -> Terrain | None:
         """The most recently registered terrain raster, or None when the twin has none."""
-        row = connection.execute(
-            text(f"SELECT path FROM {CORE_SCHEMA}.rasters WHERE layer = 'terrain' ORDER BY imported_at DESC LIMIT 1")
-        ).first()
-        return cls(Path(row[0]), twin_crs) if row and Path(row[0]).is_file() else None
+        path = terrain_path(connection)
+        return cls(path, twin_crs) if path and path.is_file() else None
 
     def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Ground height at each point (twin CRS), NaN where the DEM has none."""

@@ -12,7 +12,7 @@ from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from tipg.factory import Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
-from twin.store.tables import LAYER_SCHEMA
+from twin.store import LAYER_SCHEMA
 
 
 def create_app(database_url: str) -> FastAPI:

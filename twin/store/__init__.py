@@ -1,6 +1,12 @@
-"""The PostGIS store: where it is (:mod:`.engine`), the project's own cluster (:mod:`.cluster`), the
-layer tables (:mod:`.tables`) and schema changes (:mod:`.migrate`)."""
+"""The PostGIS store.
 
-from twin.store.engine import connect, database_url, get_engine, is_external, own_cluster
+- :mod:`.url`: where the database is (``TWIN_DATABASE_URL`` or the project's own cluster), no SQLAlchemy
+- :mod:`.cluster`: the project's own PostgreSQL cluster under ``TWIN_HOME``
+- :mod:`.engine`: SQLAlchemy connections (schema work, status); bulk paths use psycopg directly
+- :mod:`.tables`: the feature model, one table per vector layer
+- :mod:`.migrate`: Alembic revisions and the catalog's layer tables
+- :mod:`.meta`: facts a twin records about itself (its CRS, its terrain)
+"""
 
-__all__ = ["connect", "database_url", "get_engine", "is_external", "own_cluster"]
+LAYER_SCHEMA = "layers"  # one table per vector layer; what the OGC API service publishes
+CORE_SCHEMA = "twin"  # twin's own bookkeeping: meta, rasters, imports, rejects

@@ -23,8 +23,11 @@ SERVER_CONF = """
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 max_connections = 100
-# Bulk imports write a lot of WAL at once; fewer forced checkpoints make them faster.
+# Bulk imports write a lot of WAL at once; fewer forced checkpoints make them faster, and with minimal
+# WAL a COPY into a table emptied in the same transaction writes none (no replicas of this server).
 max_wal_size = '2GB'
+wal_level = minimal
+max_wal_senders = 0
 """
 
 

@@ -16,7 +16,8 @@ from twin.catalog import Catalog, load_catalog
 from twin.errors import SchemaError
 from twin.settings import get_settings
 from twin.store.engine import connect
-from twin.store.tables import CORE_SCHEMA, LAYER_SCHEMA, layer_metadata, srid_of
+from twin.store import LAYER_SCHEMA, meta
+from twin.store.tables import layer_metadata, srid_of
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -49,10 +50,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def twin_crs(connection: Connection) -> str:
     """The CRS this twin's database was made with."""
-    row = connection.execute(text(f"SELECT value FROM {CORE_SCHEMA}.meta WHERE key = 'crs'")).first()
-    if row is None:
-        raise SchemaError("the database has no twin schema yet; run `twin db migrate`")
-    return row[0]
+    return meta.twin_crs(connection.connection.driver_connection)
 
 
 def twin_srid(connection: Connection) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, inspect, text
 
 from twin.catalog import Catalog
-from twin.store.tables import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA
 
 
 def layer_counts(connection: Connection, catalog: Catalog) -> dict[str, int | None]:

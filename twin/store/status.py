@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import inspect, text
 
 from twin.errors import StoreError
-from twin.store.engine import connect, database_url, is_external, own_cluster, safe_url
+from twin.store.engine import connect
+from twin.store.url import database_url, is_external, own_cluster, safe_url
 from twin.store.migrate import current_revision, head_revision
-from twin.store.tables import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA
 
 
 def database_status() -> dict[str, Any]:

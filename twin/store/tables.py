@@ -20,16 +20,14 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import TypeEngine
 
 from twin.catalog import Attribute, Catalog, Layer
 from twin.errors import SettingsError
+from twin.store import LAYER_SCHEMA
 
-LAYER_SCHEMA = "layers"  # one table per vector layer; what the OGC API service publishes
-CORE_SCHEMA = "twin"  # twin's own bookkeeping: meta, rasters, imports
 
 _GEOMETRY_TYPES = {"point": "POINT", "line": "MULTILINESTRING", "polygon": "MULTIPOLYGON"}
 
@@ -73,8 +71,8 @@ def layer_table(layer: Layer, metadata: MetaData, srid: int) -> Table:
     return Table(
         layer.id,
         metadata,
-        # Derived from the layer, source and source id, so a re-import gives a feature the same id; the
-        # database computes it, so bulk loads need not.
+        # Derived from the layer, source and source id, so a re-import gives a feature the same id, and,
+        # as the key, it keeps (source, source_id) unique; the database computes it, so bulk loads need not.
         Column("id", UUID(as_uuid=True), Computed(_stable_id(layer.id), persisted=True), primary_key=True),
         Column("source", Text, nullable=False, comment="dataset the feature came from"),
         Column("source_id", Text, nullable=False, comment="the feature's id in its dataset"),
@@ -83,7 +81,6 @@ def layer_table(layer: Layer, metadata: MetaData, srid: int) -> Table:
         Column("valid_to", Date, comment="first day it no longer existed; null: still exists"),
         Column("geom", geometry, nullable=False),
         *(attribute_column(name, attribute, srid) for name, attribute in layer.attributes.items()),
-        UniqueConstraint("source", "source_id", name=f"{layer.id}_source_key"),
         CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from",
                         name=f"{layer.id}_valid_period"),
         Index(f"{layer.id}_geom_idx", "geom", postgresql_using="gist"),

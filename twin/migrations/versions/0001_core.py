@@ -10,7 +10,8 @@ from geoalchemy2 import Geometry
 
 from twin.errors import SettingsError
 from twin.settings import get_settings
-from twin.store.tables import CORE_SCHEMA, LAYER_SCHEMA, srid_of
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store.tables import srid_of
 
 revision = "0001"
 down_revision = None

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from twin.store.tables import CORE_SCHEMA
+from twin.store import CORE_SCHEMA
 
 revision = "0003"
 down_revision = "0002"

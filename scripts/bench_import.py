@@ -1,0 +1,134 @@
+"""Import speed: the same GeoPackage of polygons loaded by ``ogr2ogr -f PostgreSQL`` and by ``twin import``,
+in the same run, into the same PostGIS; prints features/s of each and their ratio.
+
+Usage: .venv/bin/python scripts/bench_import.py [--features 100000] [--repeat 3]
+Needs Debian's gdal-bin (ogr2ogr) and twin's own database (`twin db up`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyogrio
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DB = "twin_bench"
+
+
+def make_gpkg(path: Path, n: int, seed: int = 0) -> None:
+    """``n`` building footprints (4-8 corners) on a grid near the Eco-city, in EPSG:4548."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil(np.sqrt(n)))
+    i = np.arange(n)
+    cx = 506000 + (i % side) * 25.0
+    cy = 4330000 + (i // side) * 25.0
+    corners = rng.integers(4, 9, n)
+    polygons = []
+    for x, y, k in zip(cx, cy, corners):
+        # Corners in angle order on one circle: a convex, valid footprint.
+        angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+        radius = rng.uniform(5, 10)
+        polygons.append(shapely.Polygon(np.column_stack([x + radius * np.cos(angles), y + radius * np.sin(angles)])))
+    frame = gpd.GeoDataFrame(
+        {
+            "height_m": rng.uniform(6, 100, n).round(1),
+            "floors": rng.integers(1, 33, n),
+            "use": rng.choice(["residential", "office", "school", "commercial"], n),
+            "build_year": rng.integers(2008, 2021, n),
+            "name": [f"Building {k}" for k in range(n)],
+        },
+        geometry=polygons,
+        crs="EPSG:4548",
+    )
+    pyogrio.write_dataframe(frame, path, layer="buildings", driver="GPKG")
+
+
+def admin_url(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+def fresh_database(url: str) -> str:
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+
+
+def run_ogr2ogr(gpkg: Path, url: str) -> float:
+    """ogr2ogr as a user runs it: it loads a new table with COPY by default (PG_USE_COPY)."""
+    env = dict(os.environ, CPL_LOG="/dev/null")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.execute("DROP TABLE IF EXISTS ogr_buildings")
+    started = time.perf_counter()
+    subprocess.run(
+        ["ogr2ogr", "-f", "PostgreSQL", f"PG:{libpq(url)}", str(gpkg), "buildings", "-nln", "ogr_buildings",
+         "-lco", "GEOMETRY_NAME=geom", "-nlt", "PROMOTE_TO_MULTI", "-gt", "65536"],
+        check=True, env=env,
+    )
+    return time.perf_counter() - started
+
+
+def run_twin(gpkg: Path, url: str) -> float:
+    env = dict(os.environ, TWIN_DATABASE_URL=url, TWIN_CRS="EPSG:4548")
+    twin = [sys.executable, "-m", "twin"]
+    subprocess.run([*twin, "db", "migrate"], check=True, env=env, capture_output=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE layers.buildings")
+    started = time.perf_counter()
+    subprocess.run([*twin, "import", str(gpkg), "--layer", "buildings", "--source", "bench"], check=True, env=env)
+    return time.perf_counter() - started
+
+
+def libpq(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return f"host={parsed.host} port={parsed.port} user={parsed.username} dbname={parsed.database}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--features", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not shutil.which("ogr2ogr"):
+        print("bench_import: ogr2ogr not found; install Debian's gdal-bin (make test does)", file=sys.stderr)
+        return 1
+    url = subprocess.run([sys.executable, "-m", "twin", "db", "url"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    url = fresh_database(url)
+    with tempfile.TemporaryDirectory() as folder:
+        gpkg = Path(folder) / "buildings.gpkg"
+        make_gpkg(gpkg, args.features)
+        runs: dict[str, list[float]] = {"ogr2ogr -f PostgreSQL": [], "twin import": []}
+        for _ in range(args.repeat):
+            runs["ogr2ogr -f PostgreSQL"].append(run_ogr2ogr(gpkg, url))
+            runs["twin import"].append(run_twin(gpkg, url))
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    best = {name: min(times) for name, times in runs.items()}
+    rate = {name: args.features / seconds for name, seconds in best.items()}
+    print(f"\n{args.features:,} polygons from one GeoPackage into PostGIS, best of {args.repeat}\n")
+    print(f"| tool | seconds | features/s | twin's ratio |")
+    print(f"|---|---:|---:|---:|")
+    for name in runs:
+        ratio = rate["twin import"] / rate[name]
+        print(f"| {name} | {best[name]:.2f} | {rate[name]:,.0f} | {ratio:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
