@@ -47,6 +47,7 @@ class Mapped:
     valid_from: pd.Series | None = None
     valid_to: pd.Series | None = None
     used: dict[str, str] = field(default_factory=dict)  # target -> the source column it came from
+    notes: list[str] = field(default_factory=list)
     reasons: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
 
@@ -74,8 +75,9 @@ def choose_columns(columns: list[str], layer: Layer, explicit: dict[str, str], p
         chosen[target] = source
     by_lower = {column.lower(): column for column in columns}
     taken = set(chosen.values())
-    for target in targets - chosen.keys():
-        candidates = [target, *aliases().get(target, [])]
+    for target in sorted(targets - chosen.keys()):
+        # Shapefile field names stop at 10 characters: diameter_mm arrives as diameter_m.
+        candidates = [target, *aliases().get(target, []), *([target[:10]] if len(target) > 10 else [])]
         for candidate in candidates:
             column = by_lower.get(candidate.lower())
             if column is not None and column not in taken:
@@ -89,6 +91,11 @@ def map_records(frame: pd.DataFrame, layer: Layer, explicit: dict[str, str], pat
     chosen = choose_columns([str(c) for c in frame.columns], layer, explicit, path)
     reasons = np.full(len(frame), None, dtype=object)
     mapped = Mapped(used=chosen, reasons=reasons)
+    id_column = chosen.get("source_id")
+    if id_column and "source_id" not in explicit.values() and not _unique(frame[id_column]):
+        # An id-looking column that is not unique (e.g. an OBJECTID of zeros) is no id: use the file's own.
+        del chosen["source_id"]
+        mapped.notes.append(f"column {id_column} is not unique, so features keep the file's own ids")
     for target, column in chosen.items():
         raw = frame[column]
         if target in ("name", "source_id"):
@@ -116,7 +123,9 @@ def convert(raw: pd.Series, target: str, attribute: Attribute, reasons: np.ndarr
         if kind == "integer":
             fractional = values.notna() & (values != values.round())
             _reason(reasons, fractional.to_numpy(), f"{target}: not a whole number", raw)
-            return values.round().astype("Int64")
+            huge = values.abs() >= 2.0**63
+            _reason(reasons, huge.to_numpy(), f"{target}: too large for a whole number", raw)
+            return values.where(~(fractional | huge)).round().astype("Int64")
         return values
     if kind == "text":
         return _text(raw)
@@ -203,6 +212,11 @@ def _split_sections(raw: pd.Series, chosen: dict[str, str], layer: Layer, mapped
         if target not in chosen:
             mapped.columns[target] = pd.to_numeric(parts[index], errors="coerce")
     return raw.where(~is_section, None)
+
+
+def _unique(values: pd.Series) -> bool:
+    present = values.dropna()
+    return len(present) == len(values) and present.astype(str).is_unique
 
 
 def _blank(value: object) -> bool:

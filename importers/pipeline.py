@@ -114,6 +114,11 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     if valid_from is None and layer.time_varying:
         valid_from = _from_year(columns, ("install_year", "build_year"))
 
+    if valid_from is not None and mapped.valid_to is not None:
+        backwards = (valid_from.notna() & mapped.valid_to.notna()).to_numpy()
+        backwards[backwards] = (mapped.valid_to[backwards] <= valid_from[backwards]).to_numpy()
+        for row in np.flatnonzero(backwards & np.equal(reasons, None)):
+            reasons[row] = f"valid_to {mapped.valid_to.iloc[row]} is not after valid_from {valid_from.iloc[row]}"
     good = np.equal(reasons, None)
     rejected = np.flatnonzero(~good)
     if options.strict and len(rejected):
@@ -137,7 +142,7 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         valid_from=kept(valid_from), valid_to=kept(mapped.valid_to), geometry=geometry[keep],
         columns={name: kept(values) for name, values in columns.items()},
     )
-    notes = list(records.notes) + height_notes
+    notes = list(records.notes) + mapped.notes + height_notes
     return _Prepared(load, rejects, read_crs, notes)
 
 

@@ -29,7 +29,9 @@ class _OgrImporter(Importer):
         encoding = self._encoding(path, options)
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
+                # GDAL's chatter (laundered names, columns left as text) is not the user's business here:
+                # problems with values show up as rejects.
+                warnings.simplefilter("ignore")
                 frame = pyogrio.read_dataframe(path, layer=layer_name, encoding=encoding, fid_as_index=True,
                                                use_arrow=True)  # Arrow: several times faster
         except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
