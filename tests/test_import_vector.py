@@ -315,3 +315,19 @@ def test_bad_flags_are_refused_in_one_line(make_twin, tmp_path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1
     unknown = twin.run("import", str(path), "--layer", "nothing", check=False)
     assert unknown.returncode == 1 and "unknown layer 'nothing'" in unknown.stderr
+
+
+def test_real_gcj02_district_boundary(make_twin, real_copy) -> None:
+    """The Binhai district boundary from a Chinese web map: GCJ-02, so --crs GCJ-02 moves it back."""
+    path = real_copy("tianjin/binhai_district.geojson")
+    twin = make_twin()  # EPSG:4548, the Eco-city's own CRS
+    twin.run("import", str(path), "--layer", "management_grids", "--crs", "GCJ-02", "--map", "adcode=code",
+             "--source", "gcj")
+    twin.run("import", str(path), "--layer", "management_grids", "--map", "adcode=code", "--source", "raw")
+    rows = dict(twin.sql("SELECT source, ST_Area(geom) FROM layers.management_grids"))
+    assert rows["gcj"] == pytest.approx(rows["raw"], rel=1e-3)  # a shift, not a distortion
+    assert 2.2e9 < rows["gcj"] < 3.0e9  # Binhai New Area: 2,270 km2 of land; the boundary takes in tidal flats
+    shift = twin.sql("SELECT ST_Distance(ST_Centroid(a.geom), ST_Centroid(b.geom)) FROM layers.management_grids a, "
+                     "layers.management_grids b WHERE a.source = 'gcj' AND b.source = 'raw'")[0][0]
+    assert 300 < shift < 700  # GCJ-02 moves Tianjin by about half a kilometre
+    assert twin.sql("SELECT name, code FROM layers.management_grids WHERE source = 'gcj'") == [("滨海新区", "120116")]
