@@ -13,8 +13,8 @@ import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
+from importers import copy_binary
 from twin.catalog import Layer
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA
 
@@ -44,40 +44,34 @@ class Load:
         return len(self.geometry)
 
     def copy_columns(self) -> list[tuple[str, str]]:
-        """(column, COPY type) in the order :meth:`rows` gives them."""
+        """(column, COPY type) in the order :meth:`chunk` writes them."""
         fixed = [("source", "text"), ("source_id", "text"), ("name", "text"), ("valid_from", "date"),
                  ("valid_to", "date"), ("geom", "bytea")]
         return fixed + [(name, _COPY_TYPES[self.layer.attributes[name].type]) for name in self.columns]
 
-    def rows(self, start: int, stop: int) -> Iterator[tuple]:
-        """Rows ``start:stop`` as Python values a binary COPY takes (geometries as EWKB)."""
+    def chunk(self, start: int, stop: int) -> bytes:
+        """Rows ``start:stop`` in PostgreSQL's binary COPY format (geometries as EWKB)."""
         part = slice(start, stop)
         count = stop - start
-        values = [
+        values: list[pd.Series | list | None] = [
             [self.source] * count,
-            _values(self.source_ids, part, count),
-            _values(self.names, part, count),
-            _values(self.valid_from, part, count),
-            _values(self.valid_to, part, count),
+            _part(self.source_ids, part),
+            _part(self.names, part),
+            _part(self.valid_from, part),
+            _part(self.valid_to, part),
             _ewkb(self.geometry[part], self.srid),
         ]
         for name, series in self.columns.items():
-            kind = self.layer.attributes[name].type
-            if kind == "solid":
+            if self.layer.attributes[name].type == "solid":
                 values.append(_ewkb(series.iloc[part].to_numpy(object), self.srid))
-            elif kind == "json":
-                values.append([None if value is None else Jsonb(value) for value in _values(series, part, count)])
             else:
-                values.append(_values(series, part, count))
-        return zip(*values)
+                values.append(_part(series, part))
+        kinds = [kind for _, kind in self.copy_columns()]
+        return copy_binary.rows([copy_binary.fields(column, kind, count) for column, kind in zip(values, kinds)])
 
 
-def _values(series: pd.Series | None, part: slice, count: int) -> list:
-    """Python values with None for every kind of missing (NaN, NA, NaT)."""
-    if series is None:
-        return [None] * count
-    chunk = series.iloc[part]
-    return chunk.astype(object).where(chunk.notna(), None).tolist()
+def _part(series: pd.Series | None, part: slice) -> pd.Series | None:
+    return None if series is None else series.iloc[part]
 
 
 def _ewkb(geometry: np.ndarray, srid: int) -> list[bytes | None]:
@@ -112,7 +106,7 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
         table, sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
     )
-    _copy(connection, statement, [kind for _, kind in columns], _chunks(load), progress)
+    _copy(connection, statement, _chunks(load), progress)
     for definition in indexes:
         connection.execute(definition)
     import_id = connection.execute(
@@ -152,15 +146,16 @@ def _drop_indexes(connection: psycopg.Connection, layer_id: str) -> list[str]:
     return remake
 
 
-def _chunks(load: Load) -> Iterator[list[tuple]]:
+def _chunks(load: Load) -> Iterator[tuple[bytes, int]]:
     for start in range(0, len(load), CHUNK_ROWS):
-        yield list(load.rows(start, min(start + CHUNK_ROWS, len(load))))
+        stop = min(start + CHUNK_ROWS, len(load))
+        yield load.chunk(start, stop), stop - start
 
 
-def _copy(connection: psycopg.Connection, statement: sql.Composed, types: list[str],
-          chunks: Iterator[list[tuple]], progress: object) -> None:
+def _copy(connection: psycopg.Connection, statement: sql.Composed, chunks: Iterator[tuple[bytes, int]],
+          progress: object) -> None:
     """COPY while the next chunk is being made: PostgreSQL parses one chunk as Python prepares the next."""
-    ready: queue.Queue[list[tuple] | BaseException | None] = queue.Queue(maxsize=2)
+    ready: queue.Queue[tuple[bytes, int] | BaseException | None] = queue.Queue(maxsize=2)
 
     def produce() -> None:
         try:
@@ -174,12 +169,13 @@ def _copy(connection: psycopg.Connection, statement: sql.Composed, types: list[s
     producer = threading.Thread(target=produce, daemon=True)
     producer.start()
     with connection.cursor().copy(statement) as copy:
-        copy.set_types(types)
-        while (chunk := ready.get()) is not None:
-            if isinstance(chunk, BaseException):
-                raise chunk
-            for row in chunk:
-                copy.write_row(row)
+        copy.write(copy_binary.SIGNATURE)
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            data, count = item
+            copy.write(data)
             if progress is not None:
-                progress.update(len(chunk))  # type: ignore[attr-defined]
+                progress.update(count)  # type: ignore[attr-defined]
+        copy.write(copy_binary.TRAILER)
     producer.join()

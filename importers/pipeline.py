@@ -115,8 +115,9 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         valid_from = _from_year(columns, ("install_year", "build_year"))
 
     if valid_from is not None and mapped.valid_to is not None:
-        backwards = (valid_from.notna() & mapped.valid_to.notna()).to_numpy()
-        backwards[backwards] = (mapped.valid_to[backwards] <= valid_from[backwards]).to_numpy()
+        both = (valid_from.notna() & mapped.valid_to.notna()).to_numpy()
+        backwards = both.copy()
+        backwards[both] = (mapped.valid_to[both] <= valid_from[both]).to_numpy()
         for row in np.flatnonzero(backwards & np.equal(reasons, None)):
             reasons[row] = f"valid_to {mapped.valid_to.iloc[row]} is not after valid_from {valid_from.iloc[row]}"
     good = np.equal(reasons, None)

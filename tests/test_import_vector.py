@@ -331,3 +331,24 @@ def test_real_gcj02_district_boundary(make_twin, real_copy) -> None:
                      "layers.management_grids b WHERE a.source = 'gcj' AND b.source = 'raw'")[0][0]
     assert 300 < shift < 700  # GCJ-02 moves Tianjin by about half a kilometre
     assert twin.sql("SELECT name, code FROM layers.management_grids WHERE source = 'gcj'") == [("滨海新区", "120116")]
+
+
+def test_every_attribute_type_round_trips(make_twin, tmp_path: Path) -> None:
+    """Text, numbers, booleans, dates and JSON survive the binary COPY, nulls included."""
+    path = write_geojson(tmp_path / "cameras.geojson", [
+        feature(point(ECO_X, ECO_Y), id="C1", name="北门", ai_enabled="是", height_m=6.5, install_year="2019",
+                valid_from="2019-05-01", valid_to="2021-01-01", tags={"vendor": "海康", "ports": [1, 2]}),
+        feature(point(ECO_X + 10, ECO_Y), id="C2", name=None, ai_enabled="no", height_m=None, install_year=None,
+                valid_from=None, valid_to=None, tags=None),
+        feature(point(ECO_X + 20, ECO_Y), id="C3", name="backwards", valid_from="2020-01-01", valid_to="2019-01-01"),
+    ])
+    twin = make_twin()
+    result = twin.run("import", str(path), "--layer", "cameras")
+    assert "2 imported, 1 rejected" in result.stderr
+    rows = twin.sql("SELECT source_id, name, ai_enabled, height_m, install_year, valid_from::text, valid_to::text, "
+                    "tags FROM layers.cameras ORDER BY source_id")
+    assert rows == [
+        ("C1", "北门", True, 6.5, 2019, "2019-05-01", "2021-01-01", {"vendor": "海康", "ports": [1, 2]}),
+        ("C2", None, False, None, None, None, None, None),
+    ]
+    assert twin.sql("SELECT reason FROM twin.rejects") == [("valid_to 2019-01-01 is not after valid_from 2020-01-01",)]
