@@ -42,11 +42,15 @@ class ImportSummary:
     seconds: float
     rejects_csv: Path | None = None
     notes: list[str] = field(default_factory=list)
+    raster: bool = False
 
     def __str__(self) -> str:
-        rate = f", {self.imported / self.seconds:,.0f} features/s" if self.seconds > 0 and self.imported else ""
-        line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported, "
-                f"{self.rejected:,} rejected in {self.seconds:.1f} s{rate}")
+        if self.raster:
+            line = f"{self.layer} <- {self.source} ({self.format}): raster registered in {self.seconds:.1f} s"
+        else:
+            rate = f", {self.imported / self.seconds:,.0f} features/s" if self.seconds > 0 and self.imported else ""
+            line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported, "
+                    f"{self.rejected:,} rejected in {self.seconds:.1f} s{rate}")
         if self.rejects_csv:
             line += f"\nrejected rows and reasons: {self.rejects_csv}"
         return "\n".join([line, *(f"note: {note}" for note in self.notes)])
@@ -68,7 +72,7 @@ def run_import(path: Path, options: ImportOptions, show_progress: bool | None = 
         with connect() as connection:
             count = importer.register(path, options, connection)
         return ImportSummary(options.layer.id, options.source, importer.format, count, 0,
-                             time.perf_counter() - started)
+                             time.perf_counter() - started, raster=True)
 
     with pg_connect() as connection:  # read the twin's facts before the long work
         crs = CRS.from_user_input(twin_crs(connection))

@@ -12,28 +12,31 @@ import numpy as np
 import psycopg
 from pyproj import CRS, Transformer
 
-from twin.store.meta import terrain_path
+from twin.store.meta import terrain
 
 
 class Terrain:
     """A DEM held in memory, answering heights at points given in the twin's CRS."""
 
-    def __init__(self, path: Path, twin_crs: CRS) -> None:
+    def __init__(self, path: Path, crs: CRS, twin_crs: CRS) -> None:
+        """``crs``: the raster's, as registered (the file may declare none)."""
         import rasterio
 
         with rasterio.open(path) as dataset:
             heights = dataset.read(1, masked=True).astype("float64")
             self.heights = heights.filled(np.nan)
             self.inverse = ~dataset.transform
-            self.crs = CRS.from_user_input(dataset.crs) if dataset.crs else twin_crs
+        self.crs = crs
         self.path = path
         self._to_dem = None if self.crs.equals(twin_crs) else Transformer.from_crs(twin_crs, self.crs, always_xy=True)
 
     @classmethod
     def from_store(cls, connection: psycopg.Connection, twin_crs: CRS) -> Terrain | None:
         """The most recently registered terrain raster, or None when the twin has none."""
-        path = terrain_path(connection)
-        return cls(path, twin_crs) if path and path.is_file() else None
+        found = terrain(connection)
+        if found is None or not found[0].is_file():
+            return None
+        return cls(found[0], CRS.from_user_input(found[1]), twin_crs)
 
     def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Ground height at each point (twin CRS), NaN where the DEM has none."""

@@ -39,9 +39,9 @@ def twin_crs(connection: psycopg.Connection) -> str:
     return row[0]
 
 
-def terrain_path(connection: psycopg.Connection) -> Path | None:
-    """The most recently registered terrain raster, or None when the twin has none."""
+def terrain(connection: psycopg.Connection) -> tuple[Path, str] | None:
+    """The most recently registered terrain raster and its CRS (WKT), or None when the twin has none."""
     row = connection.execute(
-        f"SELECT path FROM {CORE_SCHEMA}.rasters WHERE layer = 'terrain' ORDER BY imported_at DESC LIMIT 1"
+        f"SELECT path, crs FROM {CORE_SCHEMA}.rasters WHERE layer = 'terrain' ORDER BY imported_at DESC LIMIT 1"
     ).fetchone()
-    return Path(row[0]) if row else None
+    return (Path(row[0]), row[1]) if row else None
