@@ -45,6 +45,7 @@ class Records:
     source_ids: np.ndarray | None = None  # the rows' ids in the source, where the format has them
     names: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)  # said to the user in the summary
+    problems: dict[int, str] = field(default_factory=dict)  # row index -> why the format could not read it
 
     def __post_init__(self) -> None:
         if len(self.geometry) != len(self.attributes):

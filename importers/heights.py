@@ -52,8 +52,6 @@ def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Seri
     need = ok & ~shapely.has_z(geometry)
     if not need.any():
         return geometry, notes
-    if terrain is None:
-        notes.append("no terrain imported: ground height taken as 0 m for features without Z")
     rows = np.flatnonzero(need)
     coords, index = shapely.get_coordinates(geometry[rows], return_index=True)
     ground = terrain.height(coords[:, 0], coords[:, 1]) if terrain else np.zeros(len(coords))
@@ -76,14 +74,16 @@ def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Seri
         size = np.where(np.isnan(size), per_row("section_height_mm") / 1000.0, size)
         half = np.nan_to_num(size / 2.0)
         below_reference = {"top": half, "invert": -half, "centre": 0.0}[layer.depth_to]
-        if layer.id == "utility_tunnels":
-            below_reference = 0.0  # a tunnel's line is the centre of its roof
         z = ground - np.nan_to_num(depth) - np.where(np.isnan(depth), 0.0, below_reference)
         start_invert, end_invert = per_row("start_invert_m"), per_row("end_invert_m")
         invert = start_invert + (end_invert - start_invert) * along
         z = np.where(np.isnan(invert), z, invert + half)
+        used_ground = np.isnan(invert)
     else:
         z = ground - np.nan_to_num(per_row("depth_m"))
+        used_ground = np.ones(len(z), bool)
+    if terrain is None and used_ground.any():
+        notes.append("no terrain imported: ground height taken as 0 m for features without Z")
     lifted = shapely.force_3d(geometry[rows])
     out = geometry.copy()
     out[rows] = shapely.set_coordinates(lifted, np.column_stack([coords[:, :2], z]))

@@ -98,6 +98,8 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     check_types(records.geometry, layer, path)
     mapped = map_records(records.attributes, layer, options.mapping, path)
     reasons = mapped.reasons
+    for row, problem in records.problems.items():
+        reasons[row] = problem
     read_crs, shift = source_crs(records.crs, options.crs, path)
     geometry = to_layer_type(records.geometry, layer, reasons)
     validity_reasons(geometry, reasons)

@@ -134,7 +134,7 @@ class Layer(_Strict):
     depth_to: Literal["top", "invert", "centre"] = Field(
         default="top",
         description="what a depth attribute measures down to (CJJ 61: pressure pipes to their top, drainage to "
-        "its invert); the stored geometry is the pipe's centre line",
+        "its invert; 'centre': to the stored line itself); the stored geometry is the pipe's centre line",
     )
     order: int = Field(default=100, description="place within its group in the panel")
     draw: Draw
