@@ -136,3 +136,16 @@ def validity_reasons(geometry: np.ndarray, reasons: np.ndarray) -> None:
     coords_ok[checked & valid] = ~np.isnan(shapely.bounds(geometry[checked & valid])).any(axis=1)
     for row in np.flatnonzero(~coords_ok):
         reasons[row] = "geometry has coordinates that are not numbers"
+
+
+def footprint_of(faces: list[shapely.Geometry]) -> shapely.Geometry | None:
+    """The outline seen from above of a building's 3D faces: walls vanish, roofs and floors remain."""
+    flat = [shapely.make_valid(shapely.force_2d(face)) for face in faces]
+    flat = [face for face in flat if shapely.area(face) > 1e-6]
+    if not flat:
+        return None
+    outline = shapely.make_valid(shapely.union_all(flat))
+    parts = [part for part in shapely.get_parts(outline) if part.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return None
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]

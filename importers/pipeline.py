@@ -107,6 +107,10 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     beyond = outside(geometry, extent_of(crs)) & np.equal(reasons, None)
     reasons[beyond] = f"outside the twin's extent (the area of use of {crs.to_string()})"
     columns = {name: values for name, values in mapped.columns.items()}
+    for name, values in columns.items():  # 3D surfaces move with the footprint
+        if layer.attributes[name].type == "solid":
+            moved = reproject(values.to_numpy(object), read_crs, crs, shift)
+            columns[name] = pd.Series(moved, index=values.index, dtype=object)
     geometry, height_notes = apply_heights(geometry, layer, columns, terrain)
 
     source_ids = mapped.source_id if mapped.source_id is not None else _series(records.source_ids)

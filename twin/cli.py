@@ -154,10 +154,19 @@ def import_(path: Path, layer_id: str, source: str | None, crs: str | None, mapp
 
     layer = load_catalog()[layer_id]
     options = ImportOptions(
-        layer=layer, source=source or path.stem, crs=crs, mapping=parse_mapping(mappings), strict=strict,
+        layer=layer, source=source or _source_name(path), crs=crs, mapping=parse_mapping(mappings), strict=strict,
         year=year, source_layer=source_layer, encoding=encoding,
     )
     click.echo(str(run_import(path, options)), err=True)
+
+
+def _source_name(path: Path) -> str:
+    """The file's name without its format's suffixes: delft.city.json -> delft, monaco.osm.pbf -> monaco."""
+    name = path.name
+    for suffix in (".city.json", ".osm.pbf", ".osm.xml", ".osm.bz2", ".shp.zip"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
 
 
 # -- twin serve / demo ---------------------------------------------------------------------------------
