@@ -11,18 +11,21 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
-from sqlalchemy import Connection, text
 
 from importers.base import Importer, ImportOptions, parse_crs
 from importers.geometry import extent_of
 from twin.errors import SourceError
 from twin.settings import get_settings
 from twin.store import CORE_SCHEMA
-from twin.store.migrate import twin_crs
+from twin.store.meta import twin_crs
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|2100)(?!\d)")
 
@@ -39,6 +42,7 @@ class GeoTIFF(Importer):
     def register(self, path: Path, options: ImportOptions, connection: Connection) -> int:
         import rasterio
         from rasterio.errors import RasterioError
+        from sqlalchemy import text
 
         layer = options.layer
         year = self._year(path, options)
@@ -54,7 +58,7 @@ class GeoTIFF(Importer):
         except RasterioError as exc:
             raise SourceError(f"{path}: cannot be read as a GeoTIFF ({str(exc).strip().splitlines()[0]}); "
                               "the file may be truncated or of another format") from None
-        crs = CRS.from_user_input(twin_crs(connection))
+        crs = CRS.from_user_input(twin_crs(connection.connection.driver_connection))
         outline = _outline(bounds, source_crs, crs)
         extent = extent_of(crs)
         if extent is not None:
@@ -112,7 +116,7 @@ class GeoTIFF(Importer):
         return CRS.from_user_input(file_crs)
 
 
-def _database_folder(connection: Connection) -> str:
+def _database_folder(connection: "Connection") -> str:
     """A folder name per database, so that twins sharing a TWIN_HOME keep their rasters apart."""
     url = connection.engine.url
     return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{url.host or 'local'}-{url.port or 5432}-{url.database}")

@@ -36,7 +36,8 @@ def scratch_database(database_url: str) -> Iterator[str]:
 @pytest.fixture
 def real_data() -> Path:
     if not REAL_DATA.is_dir():
-        pytest.skip(f"real-data samples not found at {REAL_DATA} (they sit beside the project in ../shared)")
+        pytest.skip(f"real-data samples not found at {REAL_DATA}: they sit beside the project in "
+                    "../shared/data/real, or set TWIN_REAL_DATA")
     return REAL_DATA
 
 

@@ -12,7 +12,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 # Parallel test runs each need their own cluster: TWIN_TEST_HOME gives one its own folder.
 TEST_HOME = Path(os.environ.get("TWIN_TEST_HOME", ROOT / ".twin" / "test")).resolve()
-REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+# The real-data samples sit beside the project (../shared/data/real); TWIN_REAL_DATA points elsewhere.
+REAL_DATA = Path(os.environ.get("TWIN_REAL_DATA", ROOT.parent / "shared" / "data" / "real")).resolve()
 
 
 def twin_env(**overrides: str | None) -> dict[str, str]:
