@@ -202,7 +202,7 @@ def _text(raw: pd.Series) -> pd.Series:
 
 def _split_sections(raw: pd.Series, chosen: dict[str, str], layer: Layer, mapped: Mapped) -> pd.Series:
     """A 管径 of "400X300" is a duct's section (width x height), not a diameter: the diameter without it."""
-    if raw.dtype != object or not {"section_width_mm", "section_height_mm"} <= set(layer.attributes):
+    if pd.api.types.is_numeric_dtype(raw) or not {"section_width_mm", "section_height_mm"} <= set(layer.attributes):
         return raw
     parts = raw.astype(str).str.extract(_SECTION)
     is_section = parts[0].notna()
@@ -211,7 +211,7 @@ def _split_sections(raw: pd.Series, chosen: dict[str, str], layer: Layer, mapped
     for index, target in enumerate(("section_width_mm", "section_height_mm")):
         if target not in chosen:
             mapped.columns[target] = pd.to_numeric(parts[index], errors="coerce")
-    return raw.where(~is_section, None)
+    return raw.astype(object).where(~is_section, None)
 
 
 def _unique(values: pd.Series) -> bool:

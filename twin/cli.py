@@ -185,12 +185,42 @@ def serve(host: str, viewer_port: int, api_port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--viewer-port", default=8080, show_default=True)
 @click.option("--api-port", default=8081, show_default=True)
+@click.option("--no-serve", is_flag=True, help="set up the demo twin, then stop")
 @click.pass_context
-def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int) -> None:
-    """The demo twin: start the database, show the catalog, and serve it."""
+def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int, no_serve: bool) -> None:
+    """The demo twin: the synthetic Eco-city generated and imported (once each), then served."""
+    from twin.demo import demo_folder, ensure_generated, import_all
+
     ctx.invoke(up)
+    folder = demo_folder()
+    manifest = ensure_generated(folder)
+    imported, seconds = import_all(folder, manifest)
+    click.echo(f"imported {imported} files in {seconds:.0f} s" if imported else "the twin already holds the Eco-city",
+               err=True)
     ctx.invoke(layers, as_json=False)
-    ctx.invoke(serve, host=host, viewer_port=viewer_port, api_port=api_port)
+    click.echo("The Eco-city is synthetic: generated from public facts about the Sino-Singapore Tianjin Eco-city.",
+               err=True)
+    if not no_serve:
+        ctx.invoke(serve, host=host, viewer_port=viewer_port, api_port=api_port)
+
+
+@cli.group()
+def generate() -> None:
+    """Generate demo cities as source files."""
+
+
+@generate.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="folder for the files")
+@click.option("--scale", type=click.FloatRange(min=0.05, max=100.0), default=1.0, show_default=True,
+              help="1: about 19,000 buildings; 10: about 190,000")
+@click.option("--seed", type=int, default=0, show_default=True)
+def ecocity(out: Path, scale: float, seed: int) -> None:
+    """The Sino-Singapore Tianjin Eco-city 2008-2020 (synthetic) in real file formats."""
+    from twin.ecocity import generate as make
+
+    manifest = make(out, scale, seed)
+    counts = ", ".join(f"{count:,} {name}" for name, count in manifest["counts"].items())
+    click.echo(f"{out}: {counts} ({manifest['seconds']:.0f} s)", err=True)
 
 
 def main() -> None:

@@ -1,0 +1,59 @@
+"""``twin demo``: the synthetic Eco-city generated (once), imported through the importers (once), served.
+
+Importers are reached lazily, as the CLI does, since the core does not import them at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from twin.settings import get_settings
+
+
+def demo_folder() -> Path:
+    return get_settings().home / "ecocity"
+
+
+def ensure_generated(folder: Path, scale: float = 1.0, seed: int = 0) -> dict:
+    """The manifest of the generated city, generating it when it is missing or was made otherwise."""
+    from twin.ecocity import MANIFEST, generate
+
+    manifest_path = folder / MANIFEST
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("scale") == scale and manifest.get("seed") == seed:
+            click.echo(f"Eco-city files: {folder} (already generated)", err=True)
+            return manifest
+    click.echo(f"generating the synthetic Eco-city (scale {scale}, seed {seed}) into {folder}", err=True)
+    manifest = generate(folder, scale, seed)
+    click.echo(f"generated in {manifest['seconds']:.0f} s", err=True)
+    return manifest
+
+
+def import_all(folder: Path, manifest: dict) -> tuple[int, float]:
+    """Import every file of the manifest that the twin does not hold yet; returns (files imported, seconds)."""
+    from importers.base import ImportOptions
+    from importers.pipeline import run_import
+    from twin.catalog import load_catalog
+    from twin.store.meta import pg_connect
+
+    catalog = load_catalog()
+    with pg_connect() as connection:
+        done = {(layer, source) for layer, source in connection.execute("SELECT layer, source FROM twin.imports")}
+        done |= {(layer, f"{source}@{year}") for layer, source, year in
+                 connection.execute("SELECT layer, source, year FROM twin.rasters")}
+    started, count = time.perf_counter(), 0
+    for entry in manifest["imports"]:
+        path = folder / entry["file"]
+        source = entry.get("source") or path.name.split(".")[0]
+        layer = catalog[entry["layer"]]
+        if (layer.id, f"{source}@{entry.get('year')}" if layer.is_raster else source) in done:
+            continue
+        options = ImportOptions(layer=layer, source=source, year=entry.get("year"))
+        click.echo(str(run_import(path, options)).splitlines()[0], err=True)
+        count += 1
+    return count, time.perf_counter() - started
