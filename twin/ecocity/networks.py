@@ -31,7 +31,7 @@ UTILITIES: dict[str, dict] = {
                      "material": "球墨铸铁", "owner": "生态城水务公司", "pressure": "0.4MPa"},
     "heat": {"zh": "热力", "offset": -6.0, "top": 2.00, "size": {"arterial": 350, "secondary": 250, "branch": 150},
              "material": "钢", "owner": "生态城热力公司", "pressure": "1.6MPa"},
-    "pneumatic_waste": {"zh": "气力输送", "offset": 3.5, "top": 2.30, "size": {"arterial": 400, "secondary": 400, "branch": 300},
+    "pneumatic_waste": {"zh": "气力输送", "offset": 3.5, "top": 2.40, "size": {"arterial": 400, "secondary": 400, "branch": 300},
                         "material": "钢", "owner": "生态城环卫公司", "pressure": None},
     "rainwater": {"zh": "雨水", "offset": 5.0, "top": None, "size": {"arterial": 800, "secondary": 600, "branch": 400},
                   "material": "钢筋混凝土", "owner": "生态城排水公司", "pressure": None},
@@ -40,9 +40,9 @@ UTILITIES: dict[str, dict] = {
 }
 PRESSURE = ("water_supply", "reclaimed_water", "gas", "heat")
 DRAINAGE = ("rainwater", "sewage")
-# Rainwater inverts from 3.6 m deep at the far end to 4.0 m at the outfall; sewage 0.2 m below rain's
+# Rainwater inverts from 3.7 m deep at the far end to 4.1 m at the outfall; sewage 0.2 m below rain's
 # invert plus its own diameter, so the two never touch where they cross.
-RAIN_INVERT, RAIN_FALL = 3.6, 0.4
+RAIN_INVERT, RAIN_FALL = 3.7, 0.4
 TUNNEL = {"width_m": 5.0, "height_m": 3.5, "top_depth_m": 2.5, "compartments": 3, "utilities": "给水,再生水,热力,电力,通信"}
 
 
