@@ -38,6 +38,14 @@ def run_twin(*args: str, check: bool = True, **env: str | None) -> subprocess.Co
     return result
 
 
+def refused(result: subprocess.CompletedProcess[str], path: object) -> str:
+    """Check a command was refused the way twin refuses bad input: exit 1 and one line naming ``path``."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"twin: {path}"), lines[0]
+    return lines[0]
+
+
 def sql(url: str, query: str, *params: object) -> list[tuple]:
     """Run one statement; its rows, or [] for a statement that returns none."""
     with psycopg.connect(url) as conn:

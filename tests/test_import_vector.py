@@ -15,16 +15,9 @@ import pytest
 import shapely
 
 from importers.chinese_crs import bd09_from_gcj02, wgs84_to_gcj02
+from support import refused
 
 ECO_X, ECO_Y = 506_000.0, 4_330_000.0  # the Eco-city in EPSG:4548
-
-
-def one_line_error(result, path: Path | str) -> str:
-    assert result.returncode == 1, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"twin: {path}"), lines[0]
-    return lines[0]
 
 
 def write_geojson(path: Path, features: list[dict], crs: str | None = "EPSG:4548") -> Path:
@@ -131,7 +124,7 @@ def test_failed_import_leaves_the_store_as_it_was(make_twin, tmp_path: Path) -> 
     write_geojson(path, [feature(point(ECO_X, ECO_Y), id="H1", name="B"),
                          feature(point(ECO_X, ECO_Y), id="H2", name="forbidden")])
     result = twin.run("import", str(path), "--layer", "hospitals", check=False)
-    assert 'violates check constraint "city_rule"' in one_line_error(result, path)
+    assert 'violates check constraint "city_rule"' in refused(result, path)
     assert "nothing was imported" in result.stderr
     assert twin.snapshot("hospitals") == before
 
@@ -150,7 +143,7 @@ def test_rows_that_fail_validation_go_to_the_reject_report(make_twin, tmp_path: 
     ])
     before = twin.snapshot("management_grids")
     strict = twin.run("import", str(path), "--layer", "management_grids", "--strict", check=False)
-    assert "row 2: invalid geometry: Self-intersection" in one_line_error(strict, path)
+    assert "row 2: invalid geometry: Self-intersection" in refused(strict, path)
     assert twin.snapshot("management_grids") == before
 
     result = twin.run("import", str(path), "--layer", "management_grids")
@@ -197,7 +190,7 @@ def test_csv_with_lonlat_and_with_wkt(make_twin, tmp_path: Path) -> None:
     wkt.write_text(f'id,wkt,width_m,height_m,top_depth_m\nT1,"LINESTRING ({ECO_X} {ECO_Y}, {ECO_X + 800} {ECO_Y})",6,3.5,2.5\n',
                    encoding="utf-8")
     no_crs = twin.run("import", str(wkt), "--layer", "utility_tunnels", check=False)
-    assert "declares no CRS; give it with --crs" in one_line_error(no_crs, wkt)
+    assert "declares no CRS; give it with --crs" in refused(no_crs, wkt)
     twin.run("import", str(wkt), "--layer", "utility_tunnels", "--crs", "EPSG:4548")
     assert twin.sql("SELECT ST_ZMin(geom), ST_ZMax(geom) FROM layers.utility_tunnels") == [(-2.5, -2.5)]
 
@@ -296,7 +289,7 @@ def test_bad_file_is_refused_in_one_line_and_changes_nothing(make_twin, tmp_path
     path = folder / name
     make(path)
     result = twin.run("import", str(path), "--layer", "valves", "--source", "kept", check=False)
-    assert message in one_line_error(result, path)
+    assert message in refused(result, path)
     assert twin.snapshot("valves") == before
 
 

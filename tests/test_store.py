@@ -132,7 +132,7 @@ def test_unreachable_database_url_is_one_line_error() -> None:
         assert result.returncode == 1, command
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
-        assert lines[0].startswith("twin: cannot connect to the database at postgresql+psycopg://postgres@127.0.0.1:1/twin")
+        assert lines[0].startswith("twin: cannot connect to the database at postgresql://postgres@127.0.0.1:1/twin")
         assert "TWIN_DATABASE_URL" in lines[0]
 
 

@@ -28,10 +28,10 @@ def get_engine(url: str | None = None) -> Engine:
 @contextmanager
 def connect(url: str | None = None) -> Iterator[Connection]:
     """A connection in a transaction that commits on success and rolls back on error."""
-    engine = get_engine(url)
+    url = url or database_url()
     try:
-        connection = engine.connect()
+        connection = get_engine(url).connect()
     except OperationalError as exc:
-        raise StoreError(unreachable(engine.url.render_as_string(hide_password=True), exc.orig or exc)) from None
+        raise StoreError(unreachable(url, exc.orig or exc)) from None
     with connection, connection.begin():
         yield connection
