@@ -175,10 +175,10 @@ def _source_name(path: Path) -> str:
 @click.option("--viewer-port", default=8080, show_default=True, help="port of the 3D viewer")
 @click.option("--api-port", default=8081, show_default=True, help="port of the OGC API service")
 def serve(host: str, viewer_port: int, api_port: int) -> None:
-    """Serve the twin: the OGC API over the layer tables (the viewer joins it in a later release)."""
+    """Serve the twin: the 3D viewer and the OGC API over the layer tables."""
     from twin.serve import serve as run
 
-    run(host, api_port)
+    run(host, viewer_port, api_port)
 
 
 @cli.command()

@@ -1,0 +1,99 @@
+"""The trame app: the twin in 3D in the browser, rendered on the server (VtkRemoteView).
+
+One process serves one viewer state; ``twin serve`` starts it. Run alone:
+``python -m viewer.app --server --host 127.0.0.1 --port 8080``.
+"""
+
+from __future__ import annotations
+
+import pyvista as pv
+import vtk
+from trame.app import get_server
+from trame.ui.vuetify3 import SinglePageWithDrawerLayout
+from trame.widgets import html
+from trame.widgets import vtk as vtk_widgets
+from trame.widgets import vuetify3 as v3
+
+from twin.catalog import GROUPS, load_catalog
+from twin.store.engine import connect
+from twin.store.meta import pg_connect
+from twin.store.stats import layer_counts
+from viewer.scene import build
+
+TITLE = "Sino-Singapore Tianjin Eco-city (synthetic) · twin"
+
+
+def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
+    plotter = pv.Plotter(off_screen=True, window_size=(1280, 800))
+    plotter.ren_win.SetMultiSamples(0)  # measured: anti-aliasing stalls server-side rendering while dragging
+    interactor = vtk.vtkRenderWindowInteractor()
+    interactor.SetRenderWindow(plotter.ren_win)
+    interactor.GetInteractorStyle().SetCurrentStyleToTrackballCamera()
+    interactor.EnableRenderOff()  # trame renders on demand; the interactor's own renders pile up otherwise
+    plotter.set_background("#dfe8ef", top="#9fb8cc")
+    return plotter, interactor
+
+
+def create_app(server=None):
+    server = server or get_server(client_type="vue3")
+    state, ctrl = server.state, server.controller
+    catalog = load_catalog()
+    with pg_connect() as connection:
+        meshes, ground, _ = build(connection, catalog)
+    plotter, interactor = make_plotter()
+    actors = {}
+    if ground is not None:
+        actors["terrain"] = plotter.add_mesh(ground, color="#cfc6a8", smooth_shading=False)
+    for layer_id, layer_mesh in meshes.items():
+        style = layer_mesh.layer.style
+        actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
+                                            line_width=2 if layer_mesh.layer.draw.mode == "drape" else 1)
+    plotter.view_isometric()
+    plotter.reset_camera()
+
+    with connect() as connection:
+        counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
+    for layer in catalog:
+        state[f"show_{layer.id}"] = True
+
+    def toggle(layer_id: str):
+        def changed(**kwargs):
+            actor = actors.get(layer_id)
+            if actor is not None:
+                actor.SetVisibility(bool(state[f"show_{layer_id}"]))
+                ctrl.view_update()
+        return changed
+
+    for layer in catalog:
+        state.change(f"show_{layer.id}")(toggle(layer.id))
+
+    with SinglePageWithDrawerLayout(server) as layout:
+        layout.title.set_text(TITLE)
+        with layout.drawer:
+            with v3.VList(density="compact", classes="twin-layers"):
+                for group, title in GROUPS.items():
+                    v3.VListSubheader(title)
+                    for layer in (layer for layer in catalog if layer.group == group):
+                        empty = counts.get(layer.id, 0) == 0
+                        v3.VCheckbox(
+                            v_model=(f"show_{layer.id}", True), label=f"{layer.title} ({counts.get(layer.id, 0):,})",
+                            color=layer.style.color, density="compact", hide_details=True, disabled=empty,
+                            classes=f"twin-layer twin-layer-{layer.id}" + (" text-disabled" if empty else ""),
+                        )
+        with layout.content:
+            with html.Div(style="width: 100%; height: 100%;", classes="twin-view"):
+                view = vtk_widgets.VtkRemoteView(plotter.ren_win, interactive_ratio=1, still_ratio=1)
+                ctrl.view_update = view.update
+                ctrl.view_reset_camera = view.reset_camera
+    server.state.interactor = None
+    server.interactor_keepalive = interactor  # keep it alive with the server
+    return server
+
+
+def main() -> None:
+    server = create_app()
+    server.start()
+
+
+if __name__ == "__main__":
+    main()
