@@ -42,7 +42,8 @@ def main() -> int:
             generated = time.perf_counter() - started
             subprocess.run([*twin, "db", "migrate"], check=True, env=env, capture_output=True)
             started = time.perf_counter()
-            subprocess.run([*twin, "demo", "--no-serve"], check=True, env=env, capture_output=True)
+            subprocess.run([*twin, "demo", "--no-serve", "--scale", str(scale)], check=True, env=env,
+                           capture_output=True)
             imported = time.perf_counter() - started
         with psycopg.connect(bench) as conn:
             buildings = conn.execute("SELECT count(*) FROM layers.buildings").fetchone()[0]

@@ -122,8 +122,8 @@ def main() -> int:
     best = {name: min(times) for name, times in runs.items()}
     rate = {name: args.features / seconds for name, seconds in best.items()}
     print(f"\n{args.features:,} polygons from one GeoPackage into PostGIS, best of {args.repeat}\n")
-    print(f"| tool | seconds | features/s | twin's ratio |")
-    print(f"|---|---:|---:|---:|")
+    print("| tool | seconds | features/s | twin's ratio |")
+    print("|---|---:|---:|---:|")
     for name in runs:
         ratio = rate["twin import"] / rate[name]
         print(f"| {name} | {best[name]:.2f} | {rate[name]:,.0f} | {ratio:.2f}x |")

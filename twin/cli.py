@@ -186,14 +186,17 @@ def serve(host: str, viewer_port: int, api_port: int) -> None:
 @click.option("--viewer-port", default=8080, show_default=True)
 @click.option("--api-port", default=8081, show_default=True)
 @click.option("--no-serve", is_flag=True, help="set up the demo twin, then stop")
+@click.option("--scale", type=click.FloatRange(min=0.05, max=100.0), default=1.0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
 @click.pass_context
-def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int, no_serve: bool) -> None:
+def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int, no_serve: bool, scale: float,
+         seed: int) -> None:
     """The demo twin: the synthetic Eco-city generated and imported (once each), then served."""
     from twin.demo import demo_folder, ensure_generated, import_all
 
     ctx.invoke(up)
     folder = demo_folder()
-    manifest = ensure_generated(folder)
+    manifest = ensure_generated(folder, scale, seed)
     imported, seconds = import_all(folder, manifest)
     click.echo(f"imported {imported} files in {seconds:.0f} s" if imported else "the twin already holds the Eco-city",
                err=True)
