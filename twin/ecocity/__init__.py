@@ -21,7 +21,7 @@ from twin.ecocity.assets import areas, points
 from twin.ecocity.buildings import make_buildings
 from twin.ecocity.networks import UTILITIES, make_fittings, make_pipes, make_tunnels
 from twin.ecocity.plan import CRS, make_plan
-from twin.ecocity.rasters import dem, land_cover, years
+from twin.ecocity.rasters import dem, land_cover
 
 MANIFEST = "manifest.json"
 POINT_LAYERS = ("smart_hydrants", "cameras", "smart_lamp_poles", "traffic_signals", "bus_stations",
@@ -49,12 +49,8 @@ def generate(out: Path, scale: float = 1.0, seed: int = 0, progress: bool | None
         return out / name
 
     write.raster(add("terrain.tif", "terrain", source="ecocity_dem"), plan, dem(plan))
-    roads_by_year: dict[int, list] = {}
-    for road in plan.roads:
-        roads_by_year.setdefault(road.build_year, []).append(road.line.buffer(road.width / 2, cap_style="flat"))
-    for year in years():
-        write.raster(add(f"land_cover_{year}.tif", "land_cover", source="ecocity_land_cover", year=year), plan,
-                     land_cover(plan, buildings, roads_by_year, year))
+    for year, cover in land_cover(plan, buildings):
+        write.raster(add(f"land_cover_{year}.tif", "land_cover", source="ecocity_land_cover", year=year), plan, cover)
     steps.update()
     write.gpkg(add("roads.gpkg", "roads"), [
         {"id": road.id, "road_class": road.road_class, "width_m": road.width, "lanes": road.lanes,

@@ -4,6 +4,8 @@ the built city, its roads, green valley and cleaned lake in 2020."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import shapely
 from rasterio.features import rasterize
@@ -44,18 +46,26 @@ def dem(plan: Plan) -> np.ndarray:
     return heights.astype("float32")
 
 
-def land_cover(plan: Plan, buildings: list[Building], roads_by_year: dict[int, list], year: int) -> np.ndarray:
+def land_cover(plan: Plan, buildings: list[Building]) -> Iterator[tuple[int, np.ndarray]]:
+    """(year, classes) for every year: each year draws only what was built in it over the year before."""
     transform, width, height = grid(plan)
     cover = np.full((height, width), SALINE, dtype="uint8")
-    shapes: list[tuple[shapely.Geometry, int]] = []
-    shapes.append((plan.canal, WATER))
-    if year >= 2011:
-        shapes.append((plan.valley, GREEN))
-    built = [b.footprint.buffer(8) for b in buildings if b.build_year <= year]
-    shapes += [(footprint, BUILT) for footprint in built]
-    shapes += [(line, ROAD) for built_year in range(FIRST_YEAR, year + 1) for line in roads_by_year.get(built_year, [])]
-    shapes.append((plan.lake, WATER if year >= LAKE_CLEANED else POND))
-    return rasterize(shapes, out=cover, transform=transform)
+    plots = shapely.buffer(np.array([b.footprint for b in buildings], dtype=object), 8)
+    built_in = np.array([b.build_year for b in buildings])
+    road_areas = {road.id: shapely.buffer(road.line, road.width / 2, cap_style="flat") for road in plan.roads}
+
+    def draw(shapes: list[tuple[shapely.Geometry, int]]) -> None:
+        if shapes:
+            rasterize(shapes, out=cover, transform=transform)
+
+    for year in years():
+        roads = [(road_areas[road.id], ROAD) for road in plan.roads if road.build_year == year]
+        draw([(plot, BUILT) for plot in plots[built_in == year]] + roads)
+        if year == LAKE_CLEANED:  # the valley is planted, and the roads already across it stay roads
+            draw([(plan.valley, GREEN)] + [(road_areas[road.id], ROAD) for road in plan.roads
+                                           if road.build_year <= year and road.line.intersects(plan.valley)])
+        draw([(plan.canal, WATER), (plan.lake, WATER if year >= LAKE_CLEANED else POND)])
+        yield year, cover.copy()
 
 
 def years() -> range:
