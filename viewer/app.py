@@ -18,6 +18,7 @@ from twin.catalog import GROUPS, load_catalog
 from twin.store.engine import connect
 from twin.store.meta import pg_connect
 from twin.store.stats import layer_counts
+from viewer.picking import attributes, highlight, pick
 from viewer.scene import build
 
 TITLE = "Sino-Singapore Tianjin Eco-city (synthetic) · twin"
@@ -67,6 +68,32 @@ def create_app(server=None):
     for layer in catalog:
         state.change(f"show_{layer.id}")(toggle(layer.id))
 
+    state.picked_title, state.picked_rows = "", []
+    highlighted: list = []
+    pressed: dict[str, float] = {}
+
+    def on_press(event: dict) -> None:
+        pressed.update(x=event["position"]["x"], y=event["position"]["y"])
+
+    def on_release(event: dict) -> None:
+        x, y = event["position"]["x"], event["position"]["y"]
+        if abs(x - pressed.get("x", -99)) > 3 or abs(y - pressed.get("y", -99)) > 3:
+            return  # a drag turned the view; only a click picks
+        for actor in highlighted:
+            plotter.remove_actor(actor)
+        highlighted.clear()
+        found = pick(plotter, actors, meshes, x, y)
+        if found is None:
+            state.picked_title, state.picked_rows = "", []
+        else:
+            with pg_connect() as connection:
+                values = attributes(connection, found.layer_id, found.feature_id)
+            state.picked_title = f"{meshes[found.layer_id].layer.title}: {values.get('name') or values.get('source_id')}"
+            state.picked_rows = [{"name": name, "value": str(value)} for name, value in values.items()]
+            highlighted.append(plotter.add_mesh(highlight(meshes[found.layer_id], found.row), color="#ffd400",
+                                                style="wireframe", line_width=3))
+        ctrl.view_update()
+
     with SinglePageWithDrawerLayout(server) as layout:
         layout.title.set_text(TITLE)
         with layout.drawer:
@@ -81,8 +108,21 @@ def create_app(server=None):
                             classes=f"twin-layer twin-layer-{layer.id}" + (" text-disabled" if empty else ""),
                         )
         with layout.content:
-            with html.Div(style="width: 100%; height: 100%;", classes="twin-view"):
-                view = vtk_widgets.VtkRemoteView(plotter.ren_win, interactive_ratio=1, still_ratio=1)
+            with html.Div(style="width: 100%; height: 100%; position: relative;", classes="twin-view"):
+                view = vtk_widgets.VtkRemoteView(
+                    plotter.ren_win, interactive_ratio=1, still_ratio=1,
+                    interactor_events=("events", ["LeftButtonPress", "LeftButtonRelease"]),
+                    LeftButtonPress=(on_press, "[utils.vtk.event($event)]"),
+                    LeftButtonRelease=(on_release, "[utils.vtk.event($event)]"),
+                )
+                with v3.VCard(v_if="picked_title", classes="twin-picked", max_width=360,
+                              style="position: absolute; top: 12px; right: 12px; max-height: 80%; overflow: auto;"):
+                    v3.VCardTitle("{{ picked_title }}", classes="text-subtitle-1")
+                    with v3.VTable(density="compact"):
+                        with html.Tbody():
+                            with html.Tr(v_for="row in picked_rows", key="row.name"):
+                                html.Td("{{ row.name }}")
+                                html.Td("{{ row.value }}")
                 ctrl.view_update = view.update
                 ctrl.view_reset_camera = view.reset_camera
     server.state.interactor = None
