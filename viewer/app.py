@@ -68,6 +68,20 @@ def create_app(server=None):
     for layer in catalog:
         state.change(f"show_{layer.id}")(toggle(layer.id))
 
+    # Underground mode: ground and buildings nearly transparent and left out of picking, depth stretched.
+    state.underground, state.exaggeration = False, 1.0
+    surface = ("terrain", "buildings", "roads")
+
+    @state.change("underground", "exaggeration")
+    def underground_changed(underground: bool, exaggeration: float, **kwargs) -> None:
+        for layer_id, actor in actors.items():
+            if layer_id in surface:
+                opacity = 0.12 if underground else (meshes[layer_id].layer.style.opacity if layer_id in meshes else 1.0)
+                actor.GetProperty().SetOpacity(opacity)
+                actor.SetPickable(not underground)
+            actor.SetScale(1.0, 1.0, float(exaggeration) if underground else 1.0)
+        ctrl.view_update()
+
     state.picked_title, state.picked_rows = "", []
     highlighted: list = []
     pressed: dict[str, float] = {}
@@ -96,6 +110,13 @@ def create_app(server=None):
 
     with SinglePageWithDrawerLayout(server) as layout:
         layout.title.set_text(TITLE)
+        with layout.toolbar:
+            v3.VSpacer()
+            v3.VSwitch(v_model=("underground", False), label="Underground", hide_details=True, density="compact",
+                       color="primary", classes="twin-underground mx-4", style="max-width: 180px;")
+            v3.VSlider(v_model=("exaggeration", 1.0), min=1, max=20, step=1, hide_details=True, density="compact",
+                       label="Depth x", disabled=("!underground",), classes="twin-exaggeration mx-4",
+                       style="max-width: 240px;", thumb_label=True)
         with layout.drawer:
             with v3.VList(density="compact", classes="twin-layers"):
                 for group, title in GROUPS.items():

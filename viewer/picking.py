@@ -31,7 +31,7 @@ def pick(plotter: pv.Plotter, actors: dict[str, vtk.vtkActor], meshes: dict[str,
     picker.PickFromListOn()
     by_actor = {}
     for layer_id, actor in actors.items():
-        if layer_id in meshes and actor.GetVisibility():
+        if layer_id in meshes and actor.GetVisibility() and actor.GetPickable():
             picker.AddPickList(actor)
             by_actor[id(actor)] = layer_id
     if not picker.Pick(x, y, 0, plotter.renderer):
