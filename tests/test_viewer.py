@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -61,6 +62,22 @@ def served(database_url: str):
     process.communicate(timeout=30)
 
 
+@contextmanager
+def viewer_page(url: str) -> Iterator:
+    """A headless Chromium page on the viewer, once its layer panel is up and the first image is in."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        page.wait_for_selector(".twin-layer-buildings", timeout=60_000)
+        time.sleep(3)
+        yield page
+        browser.close()
+
+
 def _image(page) -> np.ndarray:
     from PIL import Image
 
@@ -68,17 +85,9 @@ def _image(page) -> np.ndarray:
 
 
 def test_page_loads_view_is_not_blank_and_toggles_change_it(served) -> None:
-    from playwright.sync_api import sync_playwright
-
     url, _ = served
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(url)
-        page.wait_for_selector(".twin-layer-buildings", timeout=60_000)
+    with viewer_page(url) as page:
         assert "synthetic" in page.title() + page.inner_text("header")
-        time.sleep(3)
         before = _image(page)
         page.screenshot(path=str(ARTIFACTS / "viewer-city.png"))
         assert before.std() > 10, "the 3D view is blank"
@@ -90,20 +99,13 @@ def test_page_loads_view_is_not_blank_and_toggles_change_it(served) -> None:
         assert np.abs(after - before).mean() > 1.0, "hiding the buildings did not change the image"
         page.click(".twin-layer-buildings input")  # one state per server process (for now): leave it as found
         time.sleep(1)
-        browser.close()
 
 
 def test_clicking_a_building_shows_its_attributes_from_postgis(served, database_url: str) -> None:
     import psycopg
-    from playwright.sync_api import sync_playwright
 
     url, _ = served
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(url)
-        page.wait_for_selector(".twin-layer-buildings", timeout=60_000)
-        time.sleep(3)
+    with viewer_page(url) as page:
         box = page.locator(".twin-view").bounding_box()
         # A spot of the overview that the seeded demo city fills with buildings.
         page.mouse.click(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.40)
@@ -111,7 +113,6 @@ def test_clicking_a_building_shows_its_attributes_from_postgis(served, database_
         page.screenshot(path=str(ARTIFACTS / "viewer-picked.png"))
         shown = dict(line.split("\t", 1) for line in page.inner_text(".twin-picked tbody").splitlines() if "\t" in line)
         assert page.inner_text(".twin-picked").startswith("Buildings:")
-        browser.close()
     demo = database_url.rsplit("/", 1)[0] + "/viewer_twin"
     with psycopg.connect(demo) as conn:
         height, floors, source_id = conn.execute(
@@ -120,15 +121,8 @@ def test_clicking_a_building_shows_its_attributes_from_postgis(served, database_
 
 
 def test_underground_mode_turns_ground_and_buildings_translucent(served) -> None:
-    from playwright.sync_api import sync_playwright
-
     url, _ = served
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(url)
-        page.wait_for_selector(".twin-underground", timeout=60_000)
-        time.sleep(3)
+    with viewer_page(url) as page:
         above = _image(page)
         page.click(".twin-underground input")
         time.sleep(3)
@@ -139,7 +133,6 @@ def test_underground_mode_turns_ground_and_buildings_translucent(served) -> None
         assert np.abs(below - above).mean() > 2.0
         page.click(".twin-underground input")  # one state per server process (for now): leave it as found
         time.sleep(1)
-        browser.close()
 
 
 def test_serve_stops_cleanly(served) -> None:
