@@ -73,9 +73,23 @@ def viewer_page(url: str) -> Iterator:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url)
         page.wait_for_selector(".twin-layer-buildings", timeout=60_000)
-        time.sleep(3)
+        deadline = time.monotonic() + 60  # the first image comes once the server has rendered the scene
+        while _image(page).std() <= 10 and time.monotonic() < deadline:
+            time.sleep(1)
+        time.sleep(1)
         yield page
         browser.close()
+
+
+def _changed(page, before: np.ndarray, threshold: float, seconds: float = 30) -> np.ndarray:
+    """The view's image once it differs from ``before`` by more than ``threshold`` on average (or at the
+    deadline): the server renders after the state change reaches it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        image = _image(page)
+        if np.abs(image - before).mean() > threshold or time.monotonic() > deadline:
+            return image
+        time.sleep(0.5)
 
 
 def _image(page) -> np.ndarray:
@@ -93,8 +107,7 @@ def test_page_loads_view_is_not_blank_and_toggles_change_it(served) -> None:
         assert before.std() > 10, "the 3D view is blank"
         assert "19," in page.inner_text(".twin-layer-buildings") or "Buildings (" in page.inner_text(".twin-layer-buildings")
         page.click(".twin-layer-buildings input")
-        time.sleep(3)
-        after = _image(page)
+        after = _changed(page, before, 1.0)
         page.screenshot(path=str(ARTIFACTS / "viewer-no-buildings.png"))
         assert np.abs(after - before).mean() > 1.0, "hiding the buildings did not change the image"
         page.click(".twin-layer-buildings input")  # one state per server process (for now): leave it as found
@@ -125,8 +138,7 @@ def test_underground_mode_turns_ground_and_buildings_translucent(served) -> None
     with viewer_page(url) as page:
         above = _image(page)
         page.click(".twin-underground input")
-        time.sleep(3)
-        below = _image(page)
+        below = _changed(page, above, 2.0)
         page.screenshot(path=str(ARTIFACTS / "viewer-underground.png"))
         # Ground and buildings turn translucent. (Seeing single pipes needs a closer viewpoint: at the
         # city overview a 0.4 m pipe is under a pixel wide.)
