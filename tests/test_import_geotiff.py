@@ -195,8 +195,6 @@ def test_world_raster_is_outlined_where_the_twins_crs_holds(make_twin, tmp_path:
     assert (west, south, east, north) == pytest.approx((-102, 0, -96, 84), abs=0.01)  # EPSG:32614's area of use
 
 
-@pytest.mark.xfail(strict=True, reason="twin/terrain.py: a nodata cell next to a vertex makes its bilinear "
-                                       "height NaN even with weight 0, so the pipe gets ground 0 m (reported)")
 def test_nodata_beside_a_vertex_does_not_lose_its_ground(make_twin, tmp_path: Path) -> None:
     twin = make_twin(FORT_WORTH)
     dem = tmp_path / "voids.tif"

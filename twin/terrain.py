@@ -51,9 +51,16 @@ class Terrain:
         r0 = np.clip(np.floor(row).astype(int), 0, rows - 1)
         c1, r1 = np.clip(c0 + 1, 0, cols - 1), np.clip(r0 + 1, 0, rows - 1)
         fc, fr = np.clip(col - c0, 0, 1), np.clip(row - r0, 0, 1)
-        h = self.heights
-        top = h[r0, c0] * (1 - fc) + h[r0, c1] * fc
-        bottom = h[r1, c0] * (1 - fc) + h[r1, c1] * fc
-        z = top * (1 - fr) + bottom * fr
+        # Weigh only cells with a height: a void (NaN) beside the point would otherwise poison it even at
+        # weight 0. Next to a void the other cells share its weight, as in GDAL's bilinear (which, unlike
+        # this, gives none where the point's own cell is the void).
+        total, weight = np.zeros(np.shape(col)), np.zeros(np.shape(col))
+        for r, c, w in ((r0, c0, (1 - fr) * (1 - fc)), (r0, c1, (1 - fr) * fc),
+                        (r1, c0, fr * (1 - fc)), (r1, c1, fr * fc)):
+            value = self.heights[r, c]
+            use = ~np.isnan(value) & (w > 0)
+            total += np.where(use, value * w, 0.0)
+            weight += np.where(use, w, 0.0)
+        z = np.divide(total, weight, out=np.full(np.shape(col), np.nan), where=weight > 0)
         inside = (col >= -0.5) & (col <= cols - 0.5) & (row >= -0.5) & (row <= rows - 0.5)
         return np.where(inside, z, np.nan)
