@@ -146,8 +146,7 @@ def create_app(server=None):
                                 html.Td("{{ row.value }}")
                 ctrl.view_update = view.update
                 ctrl.view_reset_camera = view.reset_camera
-    server.state.interactor = None
-    server.interactor_keepalive = interactor  # keep it alive with the server
+    server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     return server
 
 

@@ -115,7 +115,7 @@ _SYMBOLS = {"sphere": lambda s: pv.Sphere(radius=s / 2, theta_resolution=6, phi_
             "cube": lambda s: pv.Cube(x_length=s, y_length=s, z_length=s),
             "cylinder": lambda s: pv.Cylinder(radius=s / 3, height=s, direction=(0, 0, 1), resolution=8),
             "pole": lambda s: pv.Cylinder(radius=0.3, height=s, direction=(0, 0, 1), resolution=6),
-            "diamond": lambda s: pv.Octahedron(radius=s / 2) if hasattr(pv, "Octahedron") else pv.Sphere(radius=s / 2),
+            "diamond": lambda s: pv.Octahedron(radius=s / 2),
             "pin": lambda s: pv.Cone(height=s, radius=s / 3, direction=(0, 0, -1), resolution=8)}
 
 
