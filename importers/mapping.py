@@ -46,7 +46,6 @@ class Mapped:
     source_id: pd.Series | None = None
     valid_from: pd.Series | None = None
     valid_to: pd.Series | None = None
-    used: dict[str, str] = field(default_factory=dict)  # target -> the source column it came from
     notes: list[str] = field(default_factory=list)
     reasons: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
@@ -90,7 +89,7 @@ def choose_columns(columns: list[str], layer: Layer, explicit: dict[str, str], p
 def map_records(frame: pd.DataFrame, layer: Layer, explicit: dict[str, str], path: Path) -> Mapped:
     chosen = choose_columns([str(c) for c in frame.columns], layer, explicit, path)
     reasons = np.full(len(frame), None, dtype=object)
-    mapped = Mapped(used=chosen, reasons=reasons)
+    mapped = Mapped(reasons=reasons)
     id_column = chosen.get("source_id")
     if id_column and "source_id" not in explicit.values() and not _unique(frame[id_column]):
         # An id-looking column that is not unique (e.g. an OBJECTID of zeros) is no id: use the file's own.

@@ -106,7 +106,7 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     geometry = reproject(geometry, read_crs, crs, shift)
     beyond = outside(geometry, extent_of(crs)) & np.equal(reasons, None)
     reasons[beyond] = f"outside the twin's extent (the area of use of {crs.to_string()})"
-    columns = {name: values for name, values in mapped.columns.items()}
+    columns = dict(mapped.columns)
     for name, values in columns.items():  # 3D surfaces move with the footprint
         if layer.attributes[name].type == "solid":
             moved = reproject(values.to_numpy(object), read_crs, crs, shift)

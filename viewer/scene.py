@@ -16,6 +16,7 @@ import shapely
 
 from twin.catalog import Catalog, Layer
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store.meta import terrain as registered_terrain
 
 DEFAULT_HEIGHT = 10.0  # metres, for a building with neither height nor floors
 
@@ -134,20 +135,20 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray) -> 
     cloud.point_data["valid_to"] = _years([r[5] for r in rows])
     glyph = _SYMBOLS.get(layer.draw.symbol or "sphere", _SYMBOLS["sphere"])(size)
     mesh = cloud.glyph(geom=glyph, scale=False, orient=False)
+    per_cell = mesh.point_data_to_cell_data().cell_data
     for name in ("row", "valid_from", "valid_to"):
-        mesh.cell_data[name] = mesh.point_data_to_cell_data().cell_data[name].astype(np.int32)
+        mesh.cell_data[name] = per_cell[name].astype(np.int32)
     return LayerMesh(layer, mesh, [r[0] for r in rows])
 
 
 def terrain(connection: psycopg.Connection, origin: np.ndarray, step: int = 2) -> pv.StructuredGrid | None:
-    """The DEM as a surface (every ``step``-th cell), coloured by the newest land cover."""
+    """The DEM as a surface (every ``step``-th cell)."""
     import rasterio
 
-    row = connection.execute(f"SELECT path FROM {CORE_SCHEMA}.rasters WHERE layer = 'terrain' "
-                             "ORDER BY imported_at DESC LIMIT 1").fetchone()
-    if row is None:
+    found = registered_terrain(connection)
+    if found is None:
         return None
-    with rasterio.open(row[0]) as dataset:
+    with rasterio.open(found[0]) as dataset:
         heights = dataset.read(1)[::step, ::step].astype(float)
         transform = dataset.transform
     rows, cols = np.mgrid[0:heights.shape[0], 0:heights.shape[1]] * step + 0.5
