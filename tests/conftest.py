@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from support import REAL_DATA, Twin, run_twin
+from browser import free_port
+from support import REAL_DATA, ROOT, Twin, run_twin, twin_env
 
 
 @pytest.fixture(scope="session")
@@ -75,3 +81,31 @@ def real_copy(real_data: Path, tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def served(database_url: str):
+    """``twin serve`` over the demo Eco-city (built once by ``twin demo``): (viewer URL, process)."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    url = database_url.rsplit("/", 1)[0] + "/viewer_twin"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'viewer_twin'").fetchone()
+        if not exists:
+            conn.execute("CREATE DATABASE viewer_twin")
+    run_twin("demo", "--no-serve", TWIN_DATABASE_URL=url)
+    viewer_port, api_port = free_port(), free_port()
+    process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port),
+                                "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=url), cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{api_port}/healthz", timeout=2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"twin serve did not start: {process.stderr.read() if process.poll() is not None else ''}")
+            time.sleep(1)
+    yield f"http://127.0.0.1:{viewer_port}/", process
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
