@@ -1,0 +1,209 @@
+"""The viewer's tools in a real browser, checked against PostGIS: search and fly to a feature, named
+viewpoints, measuring (distance, building height, pipe depth), opacity, the section plane, the legend,
+and underground mode revealing pipes the ground hides."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import psycopg
+import pytest
+
+from browser import ARTIFACTS, changed, image, viewer_page
+
+
+@pytest.fixture(scope="module")
+def demo(database_url: str) -> str:
+    """The demo twin that the ``served`` viewer shows."""
+    return database_url.rsplit("/", 1)[0] + "/viewer_twin"
+
+
+def find(page, text: str) -> None:
+    """Type into the search box and fly to the first hit."""
+    page.fill(".twin-search input", text)
+    page.wait_for_selector(".twin-search-hit", timeout=20_000)
+    page.click(".twin-search-hit >> nth=0")
+    page.wait_for_selector(".twin-search-hit", state="detached", timeout=20_000)
+    time.sleep(1.5)
+
+
+def switch(page, selector: str, on: bool) -> None:
+    """Set a switch, whatever it showed before."""
+    box = page.locator(f"{selector} input")
+    if box.is_checked() != on:
+        box.click()
+        time.sleep(1)
+
+
+def click_centre(page) -> None:
+    box = page.locator(".twin-view").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def panel(page, selector: str) -> dict[str, str]:
+    rows = page.inner_text(f"{selector} tbody").splitlines()
+    return dict(line.split("\t", 1) for line in rows if "\t" in line)
+
+
+def number(text: str) -> float:
+    return float(re.sub(r"[^0-9.\-]", "", text.split(" m")[0]))
+
+
+def measured(page, title: str) -> dict[str, str]:
+    page.wait_for_function(f"document.querySelector('.twin-measure') && "
+                           f"document.querySelector('.twin-measure').innerText.startsWith({title!r})", timeout=20_000)
+    return panel(page, ".twin-measure")
+
+
+def two_buildings(url: str) -> tuple[str, str]:
+    """Two buildings a block apart, for the distance test."""
+    with psycopg.connect(url) as conn:
+        return tuple(r[0] for r in conn.execute(
+            "SELECT source_id FROM layers.buildings ORDER BY source_id LIMIT 2 OFFSET 10").fetchall())
+
+
+def test_search_flies_to_a_feature_and_shows_it(served, demo: str) -> None:
+    url, _ = served
+    first, _ = two_buildings(demo)
+    with viewer_page(url) as page:
+        before = image(page)
+        find(page, first)
+        page.wait_for_selector(".twin-picked", timeout=20_000)
+        after = changed(page, before, 2.0)
+        page.screenshot(path=str(ARTIFACTS / "viewer-found.png"))
+        assert panel(page, ".twin-picked")["source_id"] == first
+        assert np.abs(after - before).mean() > 2.0, "flying to the feature did not move the view"
+
+
+def test_named_viewpoints_move_the_camera(served) -> None:
+    url, _ = served
+    with viewer_page(url) as page:
+        page.click(".twin-viewpoints")
+        titles = page.locator(".v-overlay .v-list-item").all_inner_texts()
+        assert titles[0] == "City overview"
+        assert any(t.startswith("Start-up area (built 2008-") for t in titles)
+        assert any(t.startswith("Utility tunnel") for t in titles)
+        page.keyboard.press("Escape")
+        previous = image(page)
+        for title in ("Start-up area", "Utility tunnel", "City overview"):
+            page.click(".twin-viewpoints")
+            page.click(f".v-overlay .v-list-item:has-text('{title}')")
+            now = changed(page, previous, 2.0)
+            page.screenshot(path=str(ARTIFACTS / f"viewer-viewpoint-{title.split()[0].lower()}.png"))
+            assert np.abs(now - previous).mean() > 2.0, f"viewpoint {title} did not move the view"
+            previous = now
+        # The tunnel's viewpoint looks underground: it turns underground mode on.
+        assert page.locator(".twin-underground input").is_checked()
+        switch(page, ".twin-underground", False)
+
+
+def test_measured_distance_and_height_match_postgis(served, demo: str) -> None:
+    url, _ = served
+    first, second = two_buildings(demo)
+    with viewer_page(url) as page:
+        page.click(".twin-mode-height")
+        find(page, first)
+        click_centre(page)
+        height = measured(page, "Building height")
+        page.click(".twin-mode-distance")
+        find(page, first)
+        click_centre(page)
+        measured(page, "Distance: click the second point")
+        find(page, second)
+        click_centre(page)
+        distance = measured(page, "Distance\n")
+        page.screenshot(path=str(ARTIFACTS / "viewer-distance.png"))
+        page.click(".twin-mode-inspect")
+    a = [float(v.replace(",", "")) for v in distance["From"].split(", ")]
+    b = [float(v.replace(",", "")) for v in distance["To"].split(", ")]
+    with psycopg.connect(demo) as conn:
+        stored_height = conn.execute("SELECT height_m FROM layers.buildings WHERE source_id = %s", (first,)).fetchone()[0]
+        # Each picked point lies on its building (within its footprint, between its ground and roof) ...
+        for point, source_id in ((a, first), (b, second)):
+            inside, ground, top = conn.execute(
+                "SELECT ST_DWithin(geom, ST_SetSRID(ST_MakePoint(%s, %s), ST_SRID(geom)), 0.05), ground_z_m, "
+                "ground_z_m + height_m FROM layers.buildings WHERE source_id = %s", (point[0], point[1], source_id)).fetchone()
+            assert inside and ground - 0.05 <= point[2] <= top + 0.05, (source_id, point)
+        # ... and the distance shown is PostGIS's between those points.
+        expected = conn.execute("SELECT ST_3DDistance(ST_MakePoint(%s, %s, %s), ST_MakePoint(%s, %s, %s))",
+                                (*a, *b)).fetchone()[0]
+    assert height["Feature"] == f"Buildings {first}"
+    assert number(height["Height"]) == pytest.approx(stored_height, abs=0.01)
+    assert number(distance["Distance"]) == pytest.approx(expected, abs=0.011)
+
+
+def test_measured_pipe_depth_matches_postgis(served, demo: str) -> None:
+    url, _ = served
+    with psycopg.connect(demo) as conn:
+        pipe = conn.execute("SELECT source_id FROM layers.water_supply ORDER BY source_id LIMIT 1").fetchone()[0]
+    with viewer_page(url) as page:
+        switch(page, ".twin-underground", True)
+        page.click(".twin-mode-depth")
+        find(page, pipe)
+        click_centre(page)
+        depth = measured(page, "Depth below ground")
+        page.screenshot(path=str(ARTIFACTS / "viewer-depth.png"))
+        page.click(".twin-mode-inspect")
+        switch(page, ".twin-underground", False)
+    # Whichever pipe lies under the centre of the view: its depth to the top is the one its survey gives.
+    title, source_id = depth["Feature"].rsplit(" ", 1)
+    with psycopg.connect(demo) as conn:
+        layer = conn.execute("SELECT c.relname FROM pg_description d JOIN pg_class c ON c.oid = d.objoid "
+                             "WHERE d.objsubid = 0 AND d.description = %s", (title,)).fetchone()[0]
+        start, end = conn.execute(f"SELECT start_depth_m, end_depth_m FROM layers.{layer} WHERE source_id = %s",
+                                  (source_id,)).fetchone()
+    assert min(start, end) - 0.02 <= number(depth["Depth to top"]) <= max(start, end) + 0.02
+
+
+def test_opacity_section_and_legend(served) -> None:
+    url, _ = served
+    with viewer_page(url) as page:
+        legend = page.inner_text(".twin-legend")
+        assert "Buildings" in legend and "Water supply pipes" in legend
+        before = image(page)
+        page.click(".twin-swatch-buildings")
+        page.locator(".twin-opacity-buildings .v-slider-thumb").focus()
+        page.keyboard.press("Home")  # opacity 0
+        faded = changed(page, before, 1.0)
+        page.screenshot(path=str(ARTIFACTS / "viewer-buildings-transparent.png"))
+        assert np.abs(faded - before).mean() > 1.0, "buildings' opacity did not change the image"
+        page.keyboard.press("End")
+        page.keyboard.press("Escape")
+        restored = changed(page, faded, 1.0)
+        page.click(".twin-layer-buildings input")  # hidden: gone from the legend
+        page.wait_for_function("!document.querySelector('.twin-legend').innerText.includes('Buildings')", timeout=20_000)
+        page.click(".twin-layer-buildings input")
+        page.click(".twin-section")
+        page.click(".v-overlay .v-list-item:has-text('South-north')")
+        cut = changed(page, restored, 2.0)
+        page.screenshot(path=str(ARTIFACTS / "viewer-section.png"))
+        assert np.abs(cut - restored).mean() > 2.0, "the section plane did not cut the scene"
+        page.click(".twin-section")
+        page.click(".v-overlay .v-list-item:has-text('Off')")
+        time.sleep(1)
+
+
+def test_underground_mode_reveals_pipes_the_ground_hides(served, demo: str) -> None:
+    url, _ = served
+    with psycopg.connect(demo) as conn:
+        pipe = conn.execute("SELECT source_id FROM layers.gas ORDER BY source_id LIMIT 1").fetchone()[0]
+    # CJJ 61 gas pink (layers/gas.toml), and the yellow outline of the found pipe.
+    colours = [np.array([0xFF, 0x8F, 0xC8]), np.array([0xFF, 0xD4, 0x00])]
+    with viewer_page(url) as page:
+        find(page, pipe)
+        switch(page, ".twin-underground", False)
+        above = image(page)
+        switch(page, ".twin-underground", True)
+        below = changed(page, above, 1.0)
+        page.screenshot(path=str(ARTIFACTS / "viewer-underground-pipes.png"))
+        switch(page, ".twin-underground", False)
+
+    def pipe_pixels(picture: np.ndarray) -> int:
+        """Pixels of the pipe's colours in the middle of the view, away from the cards over its corners."""
+        rows, cols = picture.shape[:2]
+        middle = picture[rows // 5: rows * 4 // 5, cols * 3 // 10: cols * 7 // 10]
+        return int(sum((np.abs(middle - colour).sum(axis=2) < 90).sum() for colour in colours))
+
+    assert pipe_pixels(below) > 10 * max(pipe_pixels(above), 1) and pipe_pixels(below) > 50

@@ -1,0 +1,124 @@
+"""The page around the 3D view (Vuetify 3): tools in the toolbar, the layer panel with toggles, colour
+swatches, opacity and counts in the drawer, and cards over the view for what was picked or measured and
+for the legend. Only layout lives here; what the controls do is in viewer.app.
+
+CSS classes named ``twin-*`` mark what people (and the browser tests) find on the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trame.ui.vuetify3 import SinglePageWithDrawerLayout
+from trame.widgets import html
+from trame.widgets import vuetify3 as v3
+
+from twin.catalog import GROUPS, Catalog
+
+MODES = (("inspect", "Inspect", "mdi-cursor-default-click"), ("distance", "Distance", "mdi-ruler"),
+         ("height", "Height", "mdi-office-building"), ("depth", "Depth", "mdi-arrow-collapse-down"))
+CARD = "position: absolute; max-height: 80%; overflow: auto;"
+
+
+def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_view: Callable[[], None],
+           on_found: Callable[[str], None]) -> SinglePageWithDrawerLayout:
+    with SinglePageWithDrawerLayout(server) as page:
+        page.title.set_text(title)
+        with page.toolbar:
+            _toolbar(on_found)
+        with page.drawer:
+            _tools()
+            _layer_panel(catalog, counts)
+        with page.content:
+            with html.Div(style="width: 100%; height: 100%; position: relative;", classes="twin-view"):
+                make_view()
+                _cards()
+    return page
+
+
+def _toolbar(on_found: Callable[[str], None]) -> None:
+    v3.VSpacer()
+    v3.VSelect(v_model=("viewpoint", None), items=("viewpoints", []), item_title="title", item_value="key",
+               label="Go to", density="compact", hide_details=True, variant="outlined", classes="twin-viewpoints mx-2",
+               style="max-width: 280px;")
+    with html.Div(style="position: relative; max-width: 300px; width: 300px;", classes="mx-2"):
+        v3.VTextField(v_model=("search_text", ""), label="Find a feature by name or id", density="compact",
+                      hide_details=True, variant="outlined", clearable=True, prepend_inner_icon="mdi-magnify",
+                      classes="twin-search")
+        with v3.VCard(v_if="search_results.length", classes="twin-search-results",
+                      style="position: absolute; top: 44px; left: 0; right: 0; z-index: 10; max-height: 360px; overflow: auto;"):
+            with v3.VList(density="compact"):
+                v3.VListItem(v_for="item in search_results", key="item.key", title=("item.label",),
+                             subtitle=("item.layer",), click=(on_found, "[item.key]"), classes="twin-search-hit")
+    with v3.VBtnToggle(v_model=("mode", "inspect"), mandatory=True, density="compact", variant="outlined",
+                       divided=True, classes="twin-modes mx-2"):
+        for value, label, icon in MODES:
+            v3.VBtn(label, value=value, prepend_icon=icon, size="small", classes=f"twin-mode-{value}")
+
+
+def _tools() -> None:
+    with v3.VCard(flat=True, classes="px-4 pt-2"):
+        v3.VSwitch(v_model=("underground", False), label="Underground", hide_details=True, density="compact",
+                   color="primary", classes="twin-underground")
+        v3.VSlider(v_model=("exaggeration", 1.0), min=1, max=20, step=1, hide_details=True, density="compact",
+                   label="Depth x", disabled=("!underground",), classes="twin-exaggeration", thumb_label=True)
+        v3.VSelect(v_model=("section", "off"), label="Section plane", density="compact", hide_details=True,
+                   items=("[{title: 'Off', value: 'off'}, {title: 'West-east cut', value: 'x'}, "
+                          "{title: 'South-north cut', value: 'y'}]",), classes="twin-section mt-2")
+        v3.VSlider(v_model=("section_at", 50), min=0, max=100, step=1, hide_details=True, density="compact",
+                   label="Cut at %", disabled=("section === 'off'",), classes="twin-section-at", thumb_label=True)
+    v3.VDivider()
+
+
+def _layer_panel(catalog: Catalog, counts: dict[str, int]) -> None:
+    with v3.VList(density="compact", classes="twin-layers"):
+        for group, title in GROUPS.items():
+            v3.VListSubheader(title)
+            for layer in (layer for layer in catalog if layer.group == group):
+                count = counts.get(layer.id, 0)
+                empty = count == 0
+                with html.Div(classes=f"d-flex align-center pr-2 twin-layer twin-layer-{layer.id}"
+                                      + (" text-disabled" if empty else "")):
+                    v3.VCheckbox(v_model=(f"show_{layer.id}", True), label=f"{layer.title} ({count:,})",
+                                 color=layer.style.color, density="compact", hide_details=True, disabled=empty)
+                    _swatch(layer.id, empty)
+
+
+def _swatch(layer_id: str, empty: bool) -> None:
+    """The layer's colour; a click opens its colour and opacity."""
+    with v3.VMenu(close_on_content_click=False, location="end"):
+        with v3.Template(v_slot_activator="{ props }"):
+            html.Div(v_bind="props", classes=f"twin-swatch twin-swatch-{layer_id}", title="Colour and opacity",
+                     style=(f"{{ background: color_{layer_id}, opacity: 0.25 + 0.75 * opacity_{layer_id}, "
+                            f"width: '18px', height: '18px', borderRadius: '4px', cursor: 'pointer', "
+                            f"border: '1px solid #0003', flex: 'none', visibility: {'hidden' if empty else 'visible'!r} }}",))
+        with v3.VCard(min_width=280, classes=f"twin-style-{layer_id} pa-2"):
+            v3.VColorPicker(v_model=(f"color_{layer_id}",), modes=["hex"], hide_inputs=False, elevation=0,
+                            classes=f"twin-color-{layer_id}")
+            v3.VSlider(v_model=(f"opacity_{layer_id}",), min=0, max=1, step=0.05, label="Opacity",
+                       hide_details=True, thumb_label=True, classes=f"twin-opacity twin-opacity-{layer_id}")
+
+
+def _cards() -> None:
+    with v3.VCard(v_if="picked_title", classes="twin-picked", max_width=360, style=CARD + "top: 12px; right: 12px;"):
+        v3.VCardTitle("{{ picked_title }}", classes="text-subtitle-1")
+        with v3.VTable(density="compact"):
+            with html.Tbody():
+                with html.Tr(v_for="row in picked_rows", key="row.name"):
+                    html.Td("{{ row.name }}")
+                    html.Td("{{ row.value }}")
+    with v3.VCard(v_if="measure_title", classes="twin-measure", max_width=380,
+                  style=CARD + "top: 12px; left: 12px;"):
+        v3.VCardTitle("{{ measure_title }}", classes="text-subtitle-1")
+        with v3.VTable(density="compact"):
+            with html.Tbody():
+                with html.Tr(v_for="row in measure_rows", key="row.name"):
+                    html.Td("{{ row.name }}")
+                    html.Td("{{ row.value }}", classes="twin-measure-value")
+    with v3.VCard(v_if="legend.length", classes="twin-legend pa-2", max_width=260,
+                  style=CARD + "bottom: 12px; left: 12px; max-height: 45%; opacity: 0.92;"):
+        html.Div("Legend", classes="text-caption font-weight-bold")
+        with html.Div(v_for="item in legend", key="item.id", classes="d-flex align-center text-caption"):
+            html.Span(style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "
+                             "'6px' : '2px', display: 'inline-block', marginRight: '6px', flex: 'none' }",))
+            html.Span("{{ item.title }}")

@@ -1,0 +1,131 @@
+"""Where the camera can go: named viewpoints worked out from the data (so any city gets them), and a
+search that finds a feature by name or id in every layer and frames it.
+
+All positions here are in scene coordinates (the twin's CRS less the scene origin, see viewer.scene).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+from psycopg import sql
+
+from twin.catalog import Catalog
+from twin.store import LAYER_SCHEMA
+
+# The start-up area is where a city began: the buildings of its first few years.
+FIRST_YEARS = 3
+SEARCH_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class Viewpoint:
+    key: str
+    title: str
+    focal_point: tuple[float, float, float]
+    position: tuple[float, float, float]
+    underground: bool = False  # the view looks at what lies below ground
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search hit."""
+
+    layer_id: str
+    layer_title: str
+    feature_id: str
+    label: str
+    bounds: tuple[float, float, float, float, float, float]  # xmin, ymin, zmin, xmax, ymax, zmax, in the CRS
+
+
+def framing(bounds: tuple[float, float, float, float, float, float], origin: np.ndarray,
+            tilt_from: tuple[float, float, float] = (-0.6, -1.0, 0.9), least: float = 60.0,
+            most: float = float("inf")) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """(focal point, camera position) that frame a box of the twin's CRS, looking from ``tilt_from``
+    (south-west and above by default), framing at least ``least`` and at most ``most`` metres."""
+    low, high = np.array(bounds[:3], float), np.array(bounds[3:], float)
+    centre = (low + high) / 2 - origin
+    size = min(max(float(np.linalg.norm(high - low)), least), most)
+    direction = np.array(tilt_from, float)
+    direction /= np.linalg.norm(direction)
+    # 30 degrees of view angle: the box's diagonal fills the view at about twice its size away.
+    position = centre + direction * size * 1.9
+    return tuple(centre.tolist()), tuple(position.tolist())
+
+
+def named(connection: psycopg.Connection, catalog: Catalog, origin: np.ndarray,
+          scene_bounds: tuple[float, float, float, float, float, float]) -> list[Viewpoint]:
+    """City overview, the start-up area (where building began) and a utility tunnel, as far as the data
+    has them; ``scene_bounds`` in scene coordinates (a VTK bounds tuple: xmin, xmax, ymin, ymax, ...)."""
+    xmin, xmax, ymin, ymax, zmin, zmax = scene_bounds
+    overview = (xmin, ymin, zmin, xmax, ymax, zmax)
+    focal, position = framing(tuple(np.r_[overview[:3] + origin, overview[3:] + origin].tolist()), origin,
+                              tilt_from=(-0.5, -1.0, 1.1))
+    views = [Viewpoint("overview", "City overview", focal, position)]
+    if "buildings" in catalog:
+        start = _start_up_area(connection)
+        if start is not None:
+            bounds, first, last = start
+            focal, position = framing(bounds, origin)
+            views.append(Viewpoint("start-up", f"Start-up area (built {first}-{last})", focal, position))
+    if "utility_tunnels" in catalog:
+        tunnel = _tunnel(connection, origin)
+        if tunnel is not None:
+            views.append(tunnel)
+    return views
+
+
+def _start_up_area(connection: psycopg.Connection) -> tuple[tuple, int, int] | None:
+    row = connection.execute(
+        f"WITH first AS (SELECT min(extract(year FROM valid_from))::int AS year FROM {LAYER_SCHEMA}.buildings) "
+        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), (SELECT year FROM first), "
+        f"height FROM (SELECT ST_Extent(geom) AS e, max(coalesce(height_m, 10)) AS height "
+        f"FROM {LAYER_SCHEMA}.buildings, first WHERE extract(year FROM valid_from) < first.year + %s) b",
+        (FIRST_YEARS,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    xmin, ymin, xmax, ymax, first, height = row
+    return (xmin, ymin, 0.0, xmax, ymax, float(height or 0)), first, first + FIRST_YEARS - 1
+
+
+def _tunnel(connection: psycopg.Connection, origin: np.ndarray) -> Viewpoint | None:
+    """The longest utility tunnel, seen from beside and a little above its roof, along its length."""
+    row = connection.execute(
+        f"SELECT coalesce(name, source_id), ST_X(a), ST_Y(a), ST_Z(a), ST_X(b), ST_Y(b), ST_Z(b) FROM ("
+        f"SELECT name, source_id, ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.45) AS a, "
+        f"ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.55) AS b FROM {LAYER_SCHEMA}.utility_tunnels "
+        f"ORDER BY ST_Length(geom) DESC, source_id LIMIT 1) t").fetchone()
+    if row is None:
+        return None
+    name = row[0]
+    a, b = np.array(row[1:4], float) - origin, np.array(row[4:7], float) - origin
+    along = (b - a) / (np.linalg.norm(b - a) or 1.0)
+    side = np.array([-along[1], along[0], 0.0])
+    focal = (a + b) / 2
+    position = focal - along * 40.0 + side * 25.0 + np.array([0.0, 0.0, 18.0])
+    return Viewpoint("tunnel", f"Utility tunnel {name}", tuple(focal.tolist()), tuple(position.tolist()),
+                     underground=True)
+
+
+def search(connection: psycopg.Connection, catalog: Catalog, text: str) -> list[Found]:
+    """Features whose name or source id contains ``text`` (exact ids first), across every layer."""
+    text = text.strip()
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    parts = []
+    for layer in catalog.vector_layers:
+        parts.append(sql.SQL(
+            "SELECT {layer_id} AS layer, id::text, coalesce(name, source_id) AS label, "
+            "(source_id = %(text)s OR id::text = %(text)s OR name = %(text)s) AS exact, "
+            "ST_XMin(b), ST_YMin(b), ST_ZMin(b), ST_XMax(b), ST_YMax(b), ST_ZMax(b) "
+            "FROM (SELECT id, name, source_id, box3d(geom) AS b FROM {table} "
+            "WHERE name ILIKE %(pattern)s OR source_id ILIKE %(pattern)s OR id::text = %(text)s "
+            "LIMIT %(limit)s) f").format(layer_id=sql.Literal(layer.id), table=sql.Identifier(LAYER_SCHEMA, layer.id)))
+    query = sql.SQL("SELECT * FROM ({}) hits ORDER BY exact DESC, length(label), label LIMIT %(limit)s").format(
+        sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(part) for part in parts))
+    rows = connection.execute(query, {"text": text, "pattern": pattern, "limit": SEARCH_LIMIT}).fetchall()
+    titles = {layer.id: layer.title for layer in catalog}
+    return [Found(r[0], titles[r[0]], r[1], r[2], tuple(float(v or 0.0) for v in r[4:10])) for r in rows]
