@@ -10,7 +10,6 @@ import time
 import numpy as np
 import psycopg
 import pytest
-
 from browser import ARTIFACTS, changed, image, viewer_page
 
 

@@ -18,10 +18,13 @@ from twin.store.engine import connect
 from twin.store.meta import pg_connect, twin_crs
 from twin.store.stats import layer_counts
 from twin.terrain import Terrain
+from twin.time import figures, year_range
 from viewer import measure, ui, viewpoints
 from viewer.measure import true_position
 from viewer.picking import Pick, attributes, highlight, pick
 from viewer.scene import build
+from viewer.timeline import Timeline
+from viewer.years import year_controls
 
 TITLE = "Sino-Singapore Tianjin Eco-city (synthetic) · twin"
 # Made translucent and unpickable in underground mode.
@@ -63,6 +66,16 @@ def create_app(server=None):
         views = {view.key: view for view in viewpoints.named(connection, catalog, origin, plotter.bounds)}
 
     _layer_controls(state, ctrl, catalog, meshes, actors, counts)
+    # Each actor draws the layer as it stood in the chosen year: a copy holding that year's cells.
+    timeline = Timeline(meshes)
+    for layer_id in meshes:
+        shown = timeline.mesh(layer_id)
+        if shown is not None:
+            actors[layer_id].GetMapper().SetInputData(shown)
+    with pg_connect() as connection:
+        span = year_range(connection, catalog)
+        if span is not None:
+            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span)
     _underground_and_section(state, ctrl, meshes, actors, plotter)
     clicks = _Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
 

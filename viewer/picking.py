@@ -41,7 +41,8 @@ def pick(plotter: pv.Plotter, actors: dict[str, vtk.vtkActor], meshes: dict[str,
     if layer_id is None or picker.GetCellId() < 0:
         return None
     layer_mesh = meshes[layer_id]
-    row = int(layer_mesh.mesh.cell_data["row"][picker.GetCellId()])
+    # The actor may draw a subset of the layer's cells (the year filter): read the row off what it draws.
+    row = int(pv.wrap(actor.GetMapper().GetInput()).cell_data["row"][picker.GetCellId()])
     return Pick(layer_id, layer_mesh.ids[row], row, tuple(picker.GetPickPosition()))
 
 

@@ -33,6 +33,7 @@ def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_vi
             with html.Div(style="width: 100%; height: 100%; position: relative;", classes="twin-view"):
                 make_view()
                 _cards()
+                _years()
     return page
 
 
@@ -97,6 +98,30 @@ def _swatch(layer_id: str, empty: bool) -> None:
                             classes=f"twin-color-{layer_id}")
             v3.VSlider(v_model=(f"opacity_{layer_id}",), min=0, max=1, step=0.05, label="Opacity",
                        hide_details=True, thumb_label=True, classes=f"twin-opacity twin-opacity-{layer_id}")
+
+
+def _years() -> None:
+    """The year slider with play, speed and loop along the bottom of the view; the year's figures on top."""
+    with v3.VCard(v_if="year_first", classes="twin-years d-flex align-center px-3 py-1",
+                  style="position: absolute; bottom: 12px; left: 290px; right: 12px; opacity: 0.94;"):
+        v3.VBtn(icon=("playing ? 'mdi-pause' : 'mdi-play'",), click="playing = !playing", size="small",
+                variant="text", classes="twin-play")
+        v3.VSlider(v_model=("year", 2020), min=("year_first",), max=("year_last",), step=1, show_ticks="always",
+                   tick_size=3, hide_details=True, density="compact", classes="twin-year mx-2")
+        v3.VSelect(v_model=("speed", 1.0), items=("[{title: '½ year/s', value: 0.5}, {title: '1 year/s', value: 1}, "
+                                                  "{title: '2 years/s', value: 2}, {title: '4 years/s', value: 4}]",),
+                   density="compact", hide_details=True, variant="plain", classes="twin-speed",
+                   style="max-width: 110px;")
+        v3.VCheckbox(v_model=("loop", True), label="Loop", density="compact", hide_details=True,
+                     classes="twin-loop flex-grow-0")
+    with v3.VCard(v_if="caption.length", classes="twin-caption px-3 py-1",
+                  style="position: absolute; top: 12px; left: 50%; transform: translateX(-50%); opacity: 0.92; "
+                        "max-width: 60%;"):
+        html.Div("{{ year }}", classes="text-h5 font-weight-bold twin-caption-year")
+        with html.Div(classes="d-flex flex-wrap text-caption", style="gap: 2px 12px;"):
+            with html.Span(v_for="item in caption", key="item.key", classes=("'twin-figure-' + item.key",)):
+                html.Span("{{ item.label }} ")
+                html.B("{{ item.value }}")
 
 
 def _cards() -> None:

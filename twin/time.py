@@ -1,0 +1,62 @@
+"""The twin's time model: what "the city in year Y" means, and the figures of each year.
+
+A feature exists in year Y when it stood at the end of that year: ``valid_from`` (null: always) on or
+before 31 December Y, and ``valid_to`` (null: still standing; the first day it no longer existed) after
+it. In whole years: ``year(valid_from) <= Y < year(valid_to)``. The viewer's year filter, the figures
+below and the service's ``datetime`` all follow this one rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from twin.catalog import Catalog
+from twin.store import LAYER_SCHEMA
+
+FLOOR_AREA = "floor_area_m2"  # the attribute summed into a year's floor area, where a layer has it
+
+
+def year_range(connection: psycopg.Connection, catalog: Catalog) -> tuple[int, int] | None:
+    """First and last year the data knows of (from every time-varying layer), or None."""
+    parts = [sql.SQL("SELECT min(extract(year FROM valid_from)), max(greatest(extract(year FROM valid_from), "
+                     "extract(year FROM valid_to) - 1)) FROM {}").format(sql.Identifier(LAYER_SCHEMA, layer.id))
+             for layer in catalog.vector_layers if layer.time_varying]
+    if not parts:
+        return None
+    rows = connection.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
+    firsts = [int(r[0]) for r in rows if r[0] is not None]
+    lasts = [int(r[1]) for r in rows if r[1] is not None]
+    if not firsts:
+        return None
+    return min(firsts), max(lasts + firsts)
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    """One layer's figures in one year."""
+
+    count: int
+    length_km: float | None  # line layers
+    floor_area_m2: float | None  # layers with a floor area
+
+
+def figures(connection: psycopg.Connection, catalog: Catalog, first: int, last: int
+            ) -> dict[int, dict[str, YearFigures]]:
+    """Year -> layer -> figures, for every vector layer and every year from ``first`` to ``last``, in one
+    query per layer (the database walks each table once)."""
+    out: dict[int, dict[str, YearFigures]] = {year: {} for year in range(first, last + 1)}
+    for layer in catalog.vector_layers:
+        length = sql.SQL("coalesce(sum(ST_Length(geom)), 0) / 1000.0" if layer.geometry == "line" else "NULL")
+        area = sql.SQL(f"coalesce(sum({FLOOR_AREA}), 0)" if FLOOR_AREA in layer.attributes else "NULL")
+        query = sql.SQL(
+            "SELECT y, count(t.*), {length}, {area} FROM generate_series(%(first)s::int, %(last)s::int) y "
+            "LEFT JOIN {table} t ON (t.valid_from IS NULL OR t.valid_from <= make_date(y, 12, 31)) "
+            "AND (t.valid_to IS NULL OR t.valid_to > make_date(y, 12, 31)) GROUP BY y"
+        ).format(length=length, area=area, table=sql.Identifier(LAYER_SCHEMA, layer.id))
+        for year, count, km, floor_area in connection.execute(query, {"first": first, "last": last}):
+            out[year][layer.id] = YearFigures(int(count), None if km is None else float(km),
+                                              None if floor_area is None else float(floor_area))
+    return out

@@ -1,0 +1,108 @@
+"""The city in any year without rebuilding a mesh from PostGIS: each layer's actor draws a shown copy of
+its merged mesh that shares the points and keeps only the cells of features standing in that year (the
+rule of :mod:`twin.time`), picked out of the full cell arrays with numpy; during a replay, buildings
+completed in the coming year rise out of the ground.
+
+Why not VTK's ghost array: vtkPolyDataMapper draws HIDDENCELL-marked cells all the same (VTK 9.7,
+tested); vtkThreshold and vtkExtractCells cost 84 and 186 ms per million cells (../shared/STACK.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyvista as pv
+from vtk.util.numpy_support import vtk_to_numpy
+
+from viewer.scene import LayerMesh
+
+# vtkPolyData keeps its cells in this order; cell data follows it.
+_KINDS = ("verts", "lines", "faces", "strips")
+
+
+class Timeline:
+    """Shows the meshes of a scene as they were at a moment ``t`` (a year, or between years in a replay)."""
+
+    def __init__(self, meshes: dict[str, LayerMesh], rising: str | None = "buildings") -> None:
+        self.shown = {layer_id: _Shown(layer_mesh.mesh) for layer_id, layer_mesh in meshes.items()
+                      if isinstance(layer_mesh.mesh, pv.PolyData)}
+        self.year: float | None = None
+        self._rise = _Rise(meshes[rising].mesh) if rising in meshes else None
+
+    def mesh(self, layer_id: str) -> pv.PolyData | None:
+        """What the layer's actor draws."""
+        shown = self.shown.get(layer_id)
+        return shown.mesh if shown else None
+
+    def show(self, t: float) -> None:
+        """Keep what stood at ``t``: a whole year shows the features standing at its end; between years,
+        buildings completed in the coming year stand part-built."""
+        year = math.ceil(t)
+        for shown in self.shown.values():
+            shown.keep(standing(shown.full, year))
+        if self._rise is not None:
+            self._rise.at(t)
+        self.year = t
+
+
+def standing(mesh: pv.DataSet, year: int) -> np.ndarray:
+    """Cells of features that stood at the end of ``year`` (valid_from/valid_to as years; 0: open)."""
+    born, gone = mesh.cell_data["valid_from"], mesh.cell_data["valid_to"]
+    return ((born == 0) | (born <= year)) & ((gone == 0) | (gone > year))
+
+
+class _Shown:
+    """A mesh drawing a subset of another's cells, sharing its points."""
+
+    def __init__(self, full: pv.PolyData) -> None:
+        self.full = full
+        self.mesh = pv.PolyData()
+        self.mesh.SetPoints(full.GetPoints())
+        self.parts: list[tuple[str, np.ndarray, np.ndarray, int]] = []
+        for kind, cells in zip(_KINDS, (full.GetVerts(), full.GetLines(), full.GetPolys(), full.GetStrips())):
+            count = cells.GetNumberOfCells()
+            if not count:
+                continue
+            sizes = np.diff(vtk_to_numpy(cells.GetOffsetsArray()))
+            flat = np.asarray(getattr(full, kind))  # the legacy layout: each cell's point count, then its ids
+            self.parts.append((kind, flat, np.repeat(np.arange(count), sizes + 1), count))
+        self.keep(np.ones(full.n_cells, bool))
+
+    def keep(self, cells: np.ndarray) -> None:
+        start = 0
+        for kind, flat, cell_of_entry, count in self.parts:
+            mine = cells[start:start + count]
+            setattr(self.mesh, kind, flat[mine[cell_of_entry]])
+            start += count
+        for name in self.full.cell_data.keys():
+            self.mesh.cell_data[name] = self.full.cell_data[name][cells]
+        self.mesh.Modified()
+
+
+class _Rise:
+    """Buildings grow from their ground to their roof through the year before the one they are
+    completed in: each vertex keeps its height above the building's lowest point, scaled."""
+
+    def __init__(self, mesh: pv.PolyData) -> None:
+        self.mesh = mesh
+        # Each vertex belongs to one building: its cells' rows agree, so their mean is that row.
+        rows = np.rint(mesh.cell_data_to_point_data().point_data["row"]).astype(np.int64)
+        self.full = np.array(mesh.points[:, 2])
+        lowest = np.full(rows.max() + 1, np.inf)
+        np.minimum.at(lowest, rows, self.full)
+        self.ground = lowest[rows]
+        born = np.zeros(rows.max() + 1, np.int32)
+        born[mesh.cell_data["row"]] = mesh.cell_data["valid_from"]
+        self.born = born[rows]
+        self.risen = True
+
+    def at(self, t: float) -> None:
+        share = np.clip(t - (self.born - 1), 0.0, 1.0)
+        share[self.born == 0] = 1.0
+        if self.risen and share.min() >= 1.0:
+            return  # already at full height: leave the points alone
+        points = self.mesh.points
+        points[:, 2] = self.ground + (self.full - self.ground) * share
+        self.mesh.GetPoints().Modified()
+        self.risen = bool(share.min() >= 1.0)

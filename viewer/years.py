@@ -1,0 +1,83 @@
+"""The year slider and the replay in the viewer: the scene shown as it stood in the chosen year, a
+caption with that year's figures (from PostGIS, see :mod:`twin.time`), and a replay that plays the
+city's growth year by year with its buildings rising."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+
+from trame.app import asynchronous
+
+from twin.catalog import Catalog
+from twin.time import YearFigures
+from viewer.timeline import Timeline
+
+FRAMES_PER_SECOND = 8
+CAPTION_LAYERS = ("base_stations_5g", "cameras")  # counted in the caption beside buildings and pipes
+
+
+def caption(catalog: Catalog, figures: dict[str, YearFigures]) -> list[dict[str, str]]:
+    """The year's figures as the caption shows them: buildings and their floor area, km of each pipe
+    utility, 5G stations and cameras."""
+    items: list[dict[str, str]] = []
+    buildings = figures.get("buildings")
+    if buildings is not None:
+        items.append({"key": "buildings", "label": "Buildings", "value": f"{buildings.count:,}"})
+        if buildings.floor_area_m2 is not None:
+            items.append({"key": "floor_area", "label": "Floor area",
+                          "value": f"{buildings.floor_area_m2 / 1e6:,.2f} km²"})
+    for layer in catalog.vector_layers:
+        if layer.group == "underground" and layer.geometry == "line" and layer.id in figures:
+            km = figures[layer.id].length_km or 0.0
+            items.append({"key": layer.id, "label": layer.title.replace(" pipes", ""), "value": f"{km:,.1f} km"})
+    for layer_id in CAPTION_LAYERS:
+        if layer_id in figures and layer_id in catalog:
+            items.append({"key": layer_id, "label": catalog[layer_id].title, "value": f"{figures[layer_id].count:,}"})
+    return items
+
+
+def year_controls(state, ctrl, catalog: Catalog, timeline: Timeline, figures: dict[int, dict[str, YearFigures]],
+                  first: int, last: int, on_year: Callable[[int], None] | None = None) -> None:
+    """State and handlers of the year slider, its caption and the replay."""
+    state.year_first, state.year_last, state.year = first, last, last
+    state.playing, state.speed, state.loop = False, 1.0, True
+    state.caption = caption(catalog, figures[last])
+
+    def show(t: float) -> None:
+        year = math.ceil(t)
+        timeline.show(t)
+        state.caption = caption(catalog, figures[min(max(year, first), last)])
+        if on_year is not None:
+            on_year(year)
+        ctrl.view_update()
+
+    @state.change("year")
+    def year_changed(year: int, **kwargs) -> None:
+        if not state.playing:  # the replay has already shown its own moment
+            show(float(year))
+
+    async def replay() -> None:
+        t = float(state.year) if state.year < last else first - 1.0
+        while state.playing:
+            t += float(state.speed) / FRAMES_PER_SECOND
+            if t > last:
+                if not state.loop:
+                    t = float(last)
+                    state.playing = False
+                else:
+                    t = first - 1.0
+            with state:
+                show(t)
+                state.year = max(math.ceil(t), first)
+            await asyncio.sleep(1.0 / FRAMES_PER_SECOND)
+        with state:
+            show(float(state.year))
+
+    @state.change("playing")
+    def playing_changed(playing: bool, **kwargs) -> None:
+        if playing:
+            asynchronous.create_task(replay())
+
+    timeline.show(float(last))  # the view does not exist yet: it shows this when it first renders
