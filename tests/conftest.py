@@ -84,8 +84,8 @@ def real_copy(real_data: Path, tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
-def served(database_url: str):
-    """``twin serve`` over the demo Eco-city (built once by ``twin demo``): (viewer URL, process)."""
+def demo_database(database_url: str) -> str:
+    """The demo Eco-city (built once by ``twin demo``) in a database of its own: its URL."""
     admin = database_url.rsplit("/", 1)[0] + "/postgres"
     url = database_url.rsplit("/", 1)[0] + "/viewer_twin"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -93,19 +93,43 @@ def served(database_url: str):
         if not exists:
             conn.execute("CREATE DATABASE viewer_twin")
     run_twin("demo", "--no-serve", TWIN_DATABASE_URL=url)
-    viewer_port, api_port = free_port(), free_port()
-    process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port),
-                                "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=url), cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{api_port}/healthz", timeout=2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"twin serve did not start: {process.stderr.read() if process.poll() is not None else ''}")
-            time.sleep(1)
-    yield f"http://127.0.0.1:{viewer_port}/", process
-    process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=30)
+    return url
+
+
+@pytest.fixture(scope="session")
+def start_serve(demo_database: str) -> Iterator:
+    """A factory of ``twin serve`` processes over the demo Eco-city: ``start_serve(**env)`` returns (viewer
+    URL, API URL, process) once both answer (the API starts once the first viewer is built). Any still
+    running at the end of the session get SIGTERM."""
+    started: list[subprocess.Popen] = []
+
+    def start(**env: str) -> tuple[str, str, subprocess.Popen]:
+        viewer_port, api_port = free_port(), free_port()
+        process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port),
+                                    "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=demo_database, **env),
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        started.append(process)
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{api_port}/healthz", timeout=2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"twin serve did not start: {process.stderr.read() if process.poll() is not None else ''}")
+                time.sleep(1)
+        return f"http://127.0.0.1:{viewer_port}/", f"http://127.0.0.1:{api_port}/", process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def served(start_serve):
+    """``twin serve`` over the demo Eco-city: (viewer URL, process). Each page opened on the URL gets a
+    viewer process of its own."""
+    viewer, _, process = start_serve()
+    return viewer, process

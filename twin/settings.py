@@ -8,6 +8,7 @@
 | TWIN_PG_BIN | newest `/usr/lib/postgresql/*/bin` | PostgreSQL server programs |
 | TWIN_CRS | EPSG:4548 | the twin's CRS, fixed when the database is first migrated |
 | TWIN_LAYERS_DIR | `<project>/layers` | the layer catalog |
+| TWIN_VIEWER_SESSIONS | 8 | browsers `twin serve` shows the 3D city to at once (a viewer process each, about 0.5-0.7 GB) |
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from twin.errors import SettingsError
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     pg_bin: Path | None = None
     crs: str = "EPSG:4548"
     layers_dir: Path = _default_layers_dir()
+    viewer_sessions: int = Field(default=8, ge=1)
 
     @field_validator("database_url")
     @classmethod

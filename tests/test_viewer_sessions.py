@@ -1,0 +1,119 @@
+"""Several people at once: each browser gets a viewer process of its own from ``twin serve``'s launcher,
+so one person's toggles never reach another's view; a viewer whose browser left ends, the number in use
+is capped with a page that says so, and SIGTERM leaves no viewer process behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from browser import ARTIFACTS, browser, changed, image, open_viewer
+from viewer.launcher import IDLE_S
+
+
+def test_two_browsers_keep_their_own_view(served) -> None:
+    url, _ = served
+    with browser() as chromium:
+        first, second = open_viewer(chromium, url), open_viewer(chromium, url)  # a browser context each
+        ports = {urlparse(page.url).port for page in (first, second)}
+        pids = {viewer["port"]: viewer["pid"] for viewer in status(url)["viewers"] if viewer["state"] == "in use"}
+        assert len(ports) == 2 and ports <= pids.keys(), "the two pages share a viewer process"
+        assert len({pids[port] for port in ports}) == 2 and all(alive(pids[port]) for port in ports)
+
+        before_first, before_second = settled(first), settled(second)
+        first.click(".twin-layer-buildings input")
+        after_first = changed(first, before_first, 1.0)
+        time.sleep(3)  # time enough for a shared state to have reached the second page too
+        after_second = image(second)
+        first.screenshot(path=str(ARTIFACTS / "viewer-sessions-first.png"))
+        second.screenshot(path=str(ARTIFACTS / "viewer-sessions-second.png"))
+        assert np.abs(after_first - before_first).mean() > 1.0, "hiding the buildings did not change that page"
+        assert np.abs(after_second - before_second).mean() < 0.2, "the other page's view changed"
+        assert not first.is_checked(".twin-layer-buildings input")
+        assert second.is_checked(".twin-layer-buildings input"), "the other page's toggle changed"
+
+
+def test_sessions_are_capped_end_with_their_browser_and_sigterm_leaves_none(start_serve) -> None:
+    url, _, serve = start_serve(TWIN_VIEWER_SESSIONS="2")
+    with browser() as chromium:
+        first = open_viewer(chromium, url)
+        second = open_viewer(chromium, url)  # waits on the launcher's page while its viewer builds
+        assert urlparse(first.url).port != urlparse(second.url).port
+        # Both sessions in use: the next visitor is told so, and no spare is built past the cap.
+        page = fetch(url)
+        assert page[0] == 503 and "All 2 3D sessions" in page[1] and "TWIN_VIEWER_SESSIONS" in page[1]
+        assert [viewer["state"] for viewer in status(url)["viewers"]] == ["in use", "in use"]
+
+        # A viewer whose browser left ends by itself, and its place goes to a new spare.
+        gone = next(viewer["pid"] for viewer in status(url)["viewers"] if viewer["port"] == urlparse(first.url).port)
+        first.context.close()
+        deadline = time.monotonic() + IDLE_S + 20
+        while alive(gone) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert not alive(gone), f"the viewer of a closed page still runs after {IDLE_S + 20} s"
+        time.sleep(1)
+        assert "in use" in [viewer["state"] for viewer in status(url)["viewers"]]
+        code, text = fetch(url)  # a spare is being built (some 10 s): the page says so
+        assert code == 503 and "Building the 3D city" in text and "All 2 3D sessions" not in text
+
+        # SIGTERM while one viewer serves a page and another is being built or waits: none survives.
+        viewers = viewer_children(serve.pid)
+        assert len(viewers) == 2, viewers
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=40)
+    assert serve.returncode == 0
+    assert not [pid for pid in viewers if alive(pid)], "viewer processes outlived twin serve"
+
+
+def settled(page, seconds: float = 20) -> np.ndarray:
+    """The view's image once it stops changing: a page's first images can still be followed by another."""
+    last = image(page)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = image(page)
+        if np.abs(now - last).mean() < 0.01:
+            break
+        last = now
+    return last
+
+
+def status(url: str) -> dict:
+    with urllib.request.urlopen(url + "status.json", timeout=5) as response:
+        return json.load(response)
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """Status and text of the launcher's answer, without following a redirect (that would take a viewer)."""
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(Stay).open(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.read().decode()
+
+
+def alive(pid: int) -> bool:
+    """Running, not ended (nor ended and waiting for its parent to notice)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def viewer_children(pid: int) -> list[int]:
+    """The viewer processes among a process's children, read from /proc (not from the launcher)."""
+    children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                for child in (task / "children").read_text().split()]
+    return [child for child in children if b"viewer.app" in Path(f"/proc/{child}/cmdline").read_bytes()]

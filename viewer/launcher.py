@@ -1,0 +1,278 @@
+"""A viewer process per browser: trame keeps one state per process (camera, layers, picks), so two people
+on one process would see each other's clicks.
+
+The launcher answers on the viewer port. It keeps one spare viewer process built and waiting, so a new
+visitor does not wait for the scene build: ``GET /`` hands the spare to the browser by a redirect to its
+own port, and starts building the next. A viewer exits by itself (wslink's ``--timeout``) ``IDLE_S``
+seconds after its last browser tab leaves; until it is handed out, the launcher's own websocket keeps
+it alive, so a spare also ends on its own if the launcher vanishes. At most ``sessions`` viewers are in
+use at once; past that, and while the first spare is building, ``GET /`` answers a page that says so
+and tries again by itself. ``GET /status.json`` lists the viewer processes.
+
+It runs on a thread of ``twin serve`` (the API keeps the main thread); ``stop()`` ends every viewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from twin.errors import TwinError
+
+# Long enough for a reload or a short network hiccup, short enough to give memory back soon.
+IDLE_S = 30
+# After a viewer failed to start (database down, broken layer), wait this long before building another.
+RETRY_S = 10
+
+log = logging.getLogger("twin.viewer.launcher")
+
+
+@dataclass
+class Viewer:
+    """One viewer process: building, then a spare held by the launcher, then in use by one browser."""
+
+    process: subprocess.Popen
+    port: int
+    log: Path
+    started: float = field(default_factory=time.monotonic)
+    ready_s: float | None = None  # seconds from start until it answered
+    hold: aiohttp.ClientWebSocketResponse | None = None  # the launcher's connection to a spare
+    claimed: bool = False
+
+    @property
+    def state(self) -> str:
+        return "in use" if self.claimed else "spare" if self.ready_s is not None else "building"
+
+
+class Launcher:
+    """The viewer port's web app and the viewer processes behind it."""
+
+    def __init__(self, host: str, port: int, sessions: int, logs: Path) -> None:
+        self.host, self.port, self.sessions, self.logs = host, port, sessions, logs
+        # Where the launcher reaches its own viewers: a wildcard address is not one to connect to.
+        self.local = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
+        self.viewers: list[Viewer] = []
+        self.failure: str | None = None  # why the last viewer died while building, until one starts
+        self.failed_at = 0.0
+        self.builds: deque[float] = deque(maxlen=5)  # recent build times, for the waiting page
+        self.first_ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="twin-viewer-launcher", daemon=True)
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._supervisor: asyncio.Task | None = None
+        self._wake: asyncio.Event | None = None
+
+    # -- from twin serve's thread ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Listen on the viewer port and start building the first spare."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        for stale in self.logs.glob("viewer-*.log"):  # left by an earlier run's failed viewers
+            stale.unlink()
+        (self.logs / "viewer.log").write_text("")
+        # Appending: uvicorn's logging set-up closes every handler, and only an appending one reopens.
+        handler = logging.FileHandler(self.logs / "viewer.log", mode="a")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(timeout=30)
+
+    def wait_first(self, seconds: float = 180.0) -> None:
+        """Until the first viewer is ready: the scene is built from PostGIS before a viewer listens.
+        Raises TwinError with the viewer's last words if it cannot start."""
+        deadline = time.monotonic() + seconds
+        while not self.first_ready.wait(0.5):
+            if self.failure:
+                raise TwinError(self.failure)
+            if time.monotonic() > deadline:
+                raise TwinError(f"the viewer was not ready within {seconds:.0f} s (logs: {self.logs}/viewer*.log)")
+
+    def stop(self) -> None:
+        """Stop answering, then end every viewer process and wait for it."""
+        if self._thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=15)
+            finally:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(timeout=5)
+        for viewer in self.viewers:
+            if viewer.process.poll() is None:
+                viewer.process.terminate()
+        for viewer in self.viewers:
+            try:
+                viewer.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                viewer.process.kill()
+                viewer.process.wait()
+            self._ended(viewer, stopped=True)
+        self.viewers.clear()
+
+    # -- on the launcher's own loop -----------------------------------------------------------------------
+    async def _open(self) -> None:
+        app = web.Application()
+        app.router.add_get("/", self._index, allow_head=False)  # a HEAD probe must not take a viewer
+        app.router.add_get("/status.json", self._status)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, self.host, self.port).start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise TwinError(f"the viewer port {self.host}:{self.port} is not free ({exc.strerror}); "
+                            "choose another with --viewer-port") from None
+        # No overall time limit: a spare's connection lasts as long as the spare waits.
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=2))
+        self._wake = asyncio.Event()
+        self._supervisor = asyncio.create_task(self._supervise())
+
+    async def _close(self) -> None:
+        if self._supervisor:
+            self._supervisor.cancel()
+        for viewer in self.viewers:
+            if viewer.hold is not None:
+                await viewer.hold.close()
+        if self._session:
+            await self._session.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _supervise(self) -> None:
+        """Notice viewers that became ready or ended; keep one spare while sessions are left."""
+        while True:
+            for viewer in list(self.viewers):
+                if viewer.process.poll() is not None:
+                    self.viewers.remove(viewer)
+                    self._ended(viewer)
+                elif viewer.ready_s is None:
+                    await self._try_hold(viewer)
+            in_use = sum(viewer.claimed for viewer in self.viewers)
+            waiting = any(not viewer.claimed for viewer in self.viewers)
+            if not waiting and in_use < self.sessions and time.monotonic() - self.failed_at > RETRY_S:
+                self._spawn()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), 0.5)
+            except asyncio.TimeoutError:
+                pass
+
+    def _spawn(self) -> None:
+        port = _free_port(self.host)
+        path = self.logs / f"viewer-{port}.log"
+        with path.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "viewer.app", "--server", "--host", self.host, "--port", str(port),
+                 "--timeout", str(IDLE_S)],
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        self.viewers.append(Viewer(process, port, path))
+        log.info("viewer %s on port %s: building the scene", process.pid, port)
+
+    async def _try_hold(self, viewer: Viewer) -> None:
+        """Connect to a viewer that is still building; once it answers, it is a spare kept alive by this
+        connection (wslink counts it as a client, so its idle timeout does not run)."""
+        try:
+            viewer.hold = await self._session.ws_connect(f"ws://{_netloc(self.local, viewer.port)}/ws",
+                                                         timeout=aiohttp.ClientWSTimeout(ws_close=2))
+        except (aiohttp.ClientError, OSError):
+            return
+        viewer.ready_s = time.monotonic() - viewer.started
+        self.builds.append(viewer.ready_s)
+        self.failure = None
+        self.first_ready.set()
+        log.info("viewer %s on port %s: ready in %.1f s", viewer.process.pid, viewer.port, viewer.ready_s)
+        asyncio.create_task(self._drain(viewer))
+
+    async def _drain(self, viewer: Viewer) -> None:
+        """Read what a spare sends the launcher (nothing useful); a spare whose connection drops
+        unasked would end by its timeout with nobody to use it, so it is ended now and replaced."""
+        async for _message in viewer.hold:
+            pass
+        if not viewer.claimed and viewer.process.poll() is None:
+            log.info("viewer %s: lost the launcher's connection; ending it", viewer.process.pid)
+            viewer.process.terminate()
+
+    def _ended(self, viewer: Viewer, stopped: bool = False) -> None:
+        code = viewer.process.returncode
+        if viewer.ready_s is None and not stopped:
+            lines = viewer.log.read_text(errors="replace").strip().splitlines() or ["no output"]
+            self.failure = f"the viewer stopped while starting: {lines[-1]} (log: {viewer.log})"
+            self.failed_at = time.monotonic()
+            log.info("viewer %s: %s", viewer.process.pid, self.failure)
+            return
+        log.info("viewer %s on port %s: ended (status %s) after %.0f s", viewer.process.pid, viewer.port, code,
+                 time.monotonic() - viewer.started)
+        if code in (0, -signal.SIGTERM):
+            viewer.log.unlink(missing_ok=True)
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        spare = next((viewer for viewer in self.viewers if viewer.ready_s is not None and not viewer.claimed
+                      and viewer.process.poll() is None), None)
+        if spare is not None:
+            spare.claimed = True  # before any await: two requests at once never get the same viewer
+            log.info("viewer %s on port %s: handed to %s", spare.process.pid, spare.port, request.remote)
+            await spare.hold.close()  # its idle timeout now runs until the browser connects
+            self._wake.set()  # build the next spare now
+            target = request.url.with_port(spare.port).with_path("/").with_query(request.query)
+            raise web.HTTPSeeOther(target, headers={"Cache-Control": "no-store"})
+        in_use = sum(viewer.claimed for viewer in self.viewers)
+        if in_use >= self.sessions:
+            return _page(
+                "All viewer sessions are in use", 10,
+                f"All {self.sessions} 3D sessions of this twin are in use. A session ends {IDLE_S} s after "
+                "its browser tab closes; this page tries again every 10 s. (The operator can allow more "
+                "with TWIN_VIEWER_SESSIONS; each session is a process of about 0.5-0.7 GB.)")
+        if self.failure:
+            return _page("The 3D viewer could not start", 5,
+                         f"{self.failure}. Trying again in a few seconds; this page follows by itself.")
+        building = [time.monotonic() - viewer.started for viewer in self.viewers if viewer.ready_s is None]
+        took = f" (the last one took {self.builds[-1]:.0f} s)" if self.builds else ""
+        since = f"; this one started {max(building):.0f} s ago" if building else ""
+        return _page("Building the 3D city...", 2,
+                     f"Building the 3D city from PostGIS for you{took}{since}. "
+                     "The viewer opens by itself when it is ready.")
+
+    async def _status(self, request: web.Request) -> web.Response:
+        now = time.monotonic()
+        return web.json_response({
+            "sessions": self.sessions, "failure": self.failure,
+            "viewers": [{"pid": viewer.process.pid, "port": viewer.port, "state": viewer.state,
+                         "ready_s": viewer.ready_s, "age_s": round(now - viewer.started, 1)}
+                        for viewer in self.viewers if viewer.process.poll() is None]})
+
+
+def _page(title: str, refresh: int, text: str) -> web.Response:
+    body = (f'<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="{refresh}">'
+            f"<title>{html.escape(title)} · twin</title></head>"
+            '<body style="font-family:sans-serif;background:#dfe8ef;color:#223;display:flex;'
+            'align-items:center;justify-content:center;height:90vh">'
+            f'<div style="max-width:36em"><h2>{html.escape(title)}</h2><p>{html.escape(text)}</p></div>'
+            "</body></html>")
+    # 503: not the viewer yet; a browser shows the page all the same and follows its refresh.
+    return web.Response(text=body, content_type="text/html", status=503,
+                        headers={"Retry-After": str(refresh), "Cache-Control": "no-store"})
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
