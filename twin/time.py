@@ -60,3 +60,42 @@ def figures(connection: psycopg.Connection, catalog: Catalog, first: int, last: 
             out[year][layer.id] = YearFigures(int(count), None if km is None else float(km),
                                               None if floor_area is None else float(floor_area))
     return out
+
+
+@dataclass(frozen=True)
+class Change:
+    """What of one layer appeared and disappeared between two years (A before B)."""
+
+    layer: str
+    appeared: int
+    disappeared: int
+    appeared_km: float | None = None
+    disappeared_km: float | None = None
+    appeared_floor_area_m2: float | None = None
+    disappeared_floor_area_m2: float | None = None
+
+
+def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int) -> list[Change]:
+    """Per vector layer, the features standing at the end of ``year_b`` but not of ``year_a`` (appeared)
+    and the reverse (disappeared), with their km (lines) and floor area; layers without change left out."""
+    out: list[Change] = []
+    stood = ("(valid_from IS NULL OR valid_from <= make_date({y}, 12, 31)) AND "
+             "(valid_to IS NULL OR valid_to > make_date({y}, 12, 31))")
+    appeared = f"{stood.format(y='%(b)s')} AND NOT ({stood.format(y='%(a)s')})"
+    disappeared = f"{stood.format(y='%(a)s')} AND NOT ({stood.format(y='%(b)s')})"
+    for layer in catalog.vector_layers:
+        length = "ST_Length(geom) / 1000.0" if layer.geometry == "line" else "NULL::float"
+        area = FLOOR_AREA if FLOOR_AREA in layer.attributes else "NULL::float"
+        query = sql.SQL(
+            f"SELECT count(*) FILTER (WHERE {appeared}), count(*) FILTER (WHERE {disappeared}), "
+            f"sum({length}) FILTER (WHERE {appeared}), sum({length}) FILTER (WHERE {disappeared}), "
+            f"sum({area}) FILTER (WHERE {appeared}), sum({area}) FILTER (WHERE {disappeared}) FROM {{}}"
+        ).format(sql.Identifier(LAYER_SCHEMA, layer.id))
+        row = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
+        if row[0] or row[1]:
+            km = layer.geometry == "line"
+            floor = FLOOR_AREA in layer.attributes
+            out.append(Change(layer.id, int(row[0]), int(row[1]),
+                              float(row[2] or 0) if km else None, float(row[3] or 0) if km else None,
+                              float(row[4] or 0) if floor else None, float(row[5] or 0) if floor else None))
+    return out

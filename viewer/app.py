@@ -6,11 +6,14 @@ One process serves one viewer state; ``twin serve`` starts it. Run alone:
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pyvista as pv
 import vtk
 from pyproj import CRS
-from trame.app import get_server
+from trame.app import asynchronous, get_server
+from trame.widgets import html
 from trame.widgets import vtk as vtk_widgets
 
 from twin.catalog import load_catalog
@@ -20,8 +23,10 @@ from twin.store.stats import layer_counts
 from twin.terrain import Terrain
 from twin.time import figures, year_range
 from viewer import measure, ui, viewpoints
+from viewer.compare import SecondView
 from viewer.measure import true_position
 from viewer.picking import Pick, attributes, highlight, pick
+from viewer.render import add_layers, make_plotter, place_camera
 from viewer.scene import build
 from viewer.timeline import Timeline
 from viewer.years import year_controls
@@ -32,17 +37,6 @@ SURFACE = ("terrain", "buildings", "roads", "parks", "water_bodies")
 PIPE_FRAME_M = 80.0
 
 
-def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
-    plotter = pv.Plotter(off_screen=True, window_size=(1280, 800))
-    plotter.ren_win.SetMultiSamples(0)  # measured: anti-aliasing stalls server-side rendering while dragging
-    interactor = vtk.vtkRenderWindowInteractor()
-    interactor.SetRenderWindow(plotter.ren_win)
-    interactor.GetInteractorStyle().SetCurrentStyleToTrackballCamera()
-    interactor.EnableRenderOff()  # trame renders on demand; the interactor's own renders pile up otherwise
-    plotter.set_background("#dfe8ef", top="#9fb8cc")
-    return plotter, interactor
-
-
 def create_app(server=None):
     server = server or get_server(client_type="vue3")
     state, ctrl = server.state, server.controller
@@ -51,13 +45,8 @@ def create_app(server=None):
         meshes, ground, origin = build(connection, catalog)
         terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
     plotter, interactor = make_plotter()
-    actors = {}
-    if ground is not None:
-        actors["terrain"] = plotter.add_mesh(ground, color="#cfc6a8", smooth_shading=False)
-    for layer_id, layer_mesh in meshes.items():
-        style = layer_mesh.layer.style
-        actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
-                                            line_width=2 if layer_mesh.layer.draw.mode == "drape" else 1)
+    timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
+    actors = add_layers(plotter, meshes, ground, timeline)
     plotter.view_isometric()
     plotter.reset_camera()
     with connect() as connection:
@@ -65,18 +54,16 @@ def create_app(server=None):
     with pg_connect() as connection:
         views = {view.key: view for view in viewpoints.named(connection, catalog, origin, plotter.bounds)}
 
-    _layer_controls(state, ctrl, catalog, meshes, actors, counts)
-    # Each actor draws the layer as it stood in the chosen year: a copy holding that year's cells.
-    timeline = Timeline(meshes)
-    for layer_id in meshes:
-        shown = timeline.mesh(layer_id)
-        if shown is not None:
-            actors[layer_id].GetMapper().SetInputData(shown)
+    actor_sets = [actors]
     with pg_connect() as connection:
         span = year_range(connection, catalog)
         if span is not None:
             year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span)
-    _underground_and_section(state, ctrl, meshes, actors, plotter)
+    second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0]) if span else None
+    if second is not None:
+        actor_sets.append(second.actors)
+    _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts)
+    _underground_and_section(state, ctrl, meshes, actor_sets, plotter)
     clicks = _Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
@@ -85,7 +72,7 @@ def create_app(server=None):
             return
         if view.underground:
             state.underground = True
-        _place_camera(plotter, view.focal_point, view.position)
+        place_camera(plotter, view.focal_point, view.position)
         ctrl.view_update()
 
     state.viewpoints = [{"key": view.key, "title": view.title} for view in views.values()]
@@ -118,34 +105,69 @@ def create_app(server=None):
         most = PIPE_FRAME_M if catalog[hit.layer_id].geometry == "line" else float("inf")
         focal, position = viewpoints.framing(tuple(np.r_[low, high]), origin, tilt_from=(-0.25, -0.45, 1.0),
                                              most=most)
-        _place_camera(plotter, focal, position)
+        place_camera(plotter, focal, position)
         state.search_text = ""  # closes the results; the panel names what was found
         clicks.show(hit.layer_id, hit.feature_id)
 
-    ui.layout(server, TITLE, catalog, counts, lambda: _view(ctrl, plotter, clicks), fly_to)
+    ui.layout(server, TITLE, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     return server
 
 
-def _view(ctrl, plotter: pv.Plotter, clicks: _Clicks) -> None:
-    view = vtk_widgets.VtkRemoteView(
-        plotter.ren_win, interactive_ratio=1, still_ratio=1,
-        interactor_events=("events", ["LeftButtonPress", "LeftButtonRelease"]),
-        LeftButtonPress=(clicks.press, "[utils.vtk.event($event)]"),
-        LeftButtonRelease=(clicks.release, "[utils.vtk.event($event)]"),
-    )
-    ctrl.view_update = view.update
+def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: _Clicks) -> None:
+    """The main view (year A) and, while comparing, the year-B view beside it or under the swipe line.
+    Both share one camera: when one stops moving, the other is drawn again."""
+    def others(which: str):
+        def update(*args) -> None:
+            if state.compare != "off":
+                ctrl.view_b_update() if which == "a" else ctrl.view_a_update()
+        return update
+
+    events = ["LeftButtonPress", "LeftButtonRelease", "EndAnimation", "MouseWheel"]
+    with html.Div(classes="twin-view-a", style=("{ position: 'absolute', top: 0, bottom: 0, left: 0, "
+                                                "width: compare === 'side' ? '50%' : '100%' }",)):
+        view = vtk_widgets.VtkRemoteView(
+            plotter.ren_win, interactive_ratio=1, still_ratio=1, interactor_events=("events_a", events),
+            LeftButtonPress=(clicks.press, "[utils.vtk.event($event)]"),
+            LeftButtonRelease=(clicks.release, "[utils.vtk.event($event)]"),
+            EndAnimation=others("a"), MouseWheel=others("a"),
+        )
+    ctrl.view_a_update = view.update
     ctrl.view_reset_camera = view.reset_camera
+    if second is None:
+        ctrl.view_update = view.update
+        return
+    # Swipe: year B over the whole view, shown right of the line; the mouse reaches the view below.
+    with html.Div(v_show="compare !== 'off'", classes="twin-view-b",
+                  style=("compare === 'side' ? { position: 'absolute', top: 0, bottom: 0, left: '50%', width: '50%', "
+                         "borderLeft: '2px solid white' } : { position: 'absolute', inset: 0, pointerEvents: 'none', "
+                         "clipPath: 'inset(0 0 0 ' + swipe_at + '%)' }",)):
+        view_b = vtk_widgets.VtkRemoteView(second.plotter.ren_win, interactive_ratio=1, still_ratio=1,
+                                           interactor_events=("events_b", events),
+                                           EndAnimation=others("b"), MouseWheel=others("b"),
+                                           LeftButtonRelease=others("b"))
+    html.Div(v_show="compare === 'swipe'", classes="twin-swipe-line",
+             style=("{ position: 'absolute', top: 0, bottom: 0, width: '2px', background: 'white', "
+                    "left: swipe_at + '%', pointerEvents: 'none' }",))
+    ctrl.view_b_update = view_b.update
+
+    @state.change("compare")
+    def resized(**kwargs) -> None:
+        async def measure_again() -> None:
+            await asyncio.sleep(0.3)  # once the page has laid the views out in their new boxes
+            view.resize()
+            view_b.resize()
+        asynchronous.create_task(measure_again())
+
+    def both() -> None:
+        view.update()
+        if state.compare != "off":
+            view_b.update()
+
+    ctrl.view_update = both
 
 
-def _place_camera(plotter: pv.Plotter, focal: tuple, position: tuple) -> None:
-    plotter.camera.focal_point = focal
-    plotter.camera.position = position
-    plotter.camera.up = (0.0, 0.0, 1.0)
-    plotter.renderer.ResetCameraClippingRange()
-
-
-def _layer_controls(state, ctrl, catalog, meshes, actors, counts) -> None:
+def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts) -> None:
     """Toggles, colours and opacities of the layers, and the legend of what is shown."""
     for layer in catalog:
         state[f"show_{layer.id}"] = True
@@ -159,13 +181,12 @@ def _layer_controls(state, ctrl, catalog, meshes, actors, counts) -> None:
 
     def restyle(layer_id: str):
         def changed(**kwargs) -> None:
-            actor = actors.get(layer_id)
-            if actor is not None:
+            for actor in (actors[layer_id] for actors in actor_sets if layer_id in actors):
                 actor.SetVisibility(bool(state[f"show_{layer_id}"]))
                 actor.GetProperty().SetColor(pv.Color(state[f"color_{layer_id}"]).float_rgb)
                 if not state.underground or layer_id not in SURFACE:
                     actor.GetProperty().SetOpacity(float(state[f"opacity_{layer_id}"]))
-                ctrl.view_update()
+            ctrl.view_update()
             legend()
         return changed
 
@@ -174,7 +195,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actors, counts) -> None:
     legend()
 
 
-def _underground_and_section(state, ctrl, meshes, actors, plotter: pv.Plotter) -> None:
+def _underground_and_section(state, ctrl, meshes, actor_sets, plotter: pv.Plotter) -> None:
     """Underground mode (ground and buildings nearly transparent and left out of picking, depth
     stretched) and a vertical section plane that cuts the whole scene away on one side."""
     state.underground, state.exaggeration = False, 1.0
@@ -183,12 +204,13 @@ def _underground_and_section(state, ctrl, meshes, actors, plotter: pv.Plotter) -
 
     @state.change("underground", "exaggeration")
     def underground_changed(underground: bool, exaggeration: float, **kwargs) -> None:
-        for layer_id, actor in actors.items():
-            if layer_id in SURFACE:
-                opacity = 0.12 if underground else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
-                actor.GetProperty().SetOpacity(opacity)
-                actor.SetPickable(not underground)
-            actor.SetScale(1.0, 1.0, float(exaggeration) if underground else 1.0)
+        for index, actors in enumerate(actor_sets):
+            for layer_id, actor in actors.items():
+                if layer_id in SURFACE:
+                    opacity = 0.12 if underground else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
+                    actor.GetProperty().SetOpacity(opacity)
+                    actor.SetPickable(not underground and index == 0)  # only the main view picks
+                actor.SetScale(1.0, 1.0, float(exaggeration) if underground else 1.0)
         ctrl.view_update()
 
     @state.change("section", "section_at")
@@ -204,7 +226,7 @@ def _underground_and_section(state, ctrl, meshes, actors, plotter: pv.Plotter) -
             normal[axis] = -1.0  # keep what lies before the cut (west or south of it)
             plane.SetOrigin(at)
             plane.SetNormal(normal)
-        for actor in actors.values():
+        for actor in (actor for actors in actor_sets for actor in actors.values()):
             mapper = actor.GetMapper()
             mapper.RemoveAllClippingPlanes()
             if plane is not None:

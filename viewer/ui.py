@@ -18,6 +18,10 @@ from twin.catalog import GROUPS, Catalog
 MODES = (("inspect", "Inspect", "mdi-cursor-default-click"), ("distance", "Distance", "mdi-ruler"),
          ("height", "Height", "mdi-office-building"), ("depth", "Depth", "mdi-arrow-collapse-down"))
 CARD = "position: absolute; max-height: 80%; overflow: auto;"
+# A column of cards at the top of the view (left or right); the view stays draggable between them.
+COLUMN = ("position: absolute; top: 12px; display: flex; flex-direction: column; gap: 8px; "
+          "max-height: 55%; pointer-events: none;")
+SCROLL = "overflow: auto; pointer-events: auto; flex: 0 1 auto; min-height: 0;"
 
 
 def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_view: Callable[[], None],
@@ -114,34 +118,63 @@ def _years() -> None:
                    style="max-width: 110px;")
         v3.VCheckbox(v_model=("loop", True), label="Loop", density="compact", hide_details=True,
                      classes="twin-loop flex-grow-0")
-    with v3.VCard(v_if="caption.length", classes="twin-caption px-3 py-1",
-                  style="position: absolute; top: 12px; left: 50%; transform: translateX(-50%); opacity: 0.92; "
-                        "max-width: 60%;"):
-        html.Div("{{ year }}", classes="text-h5 font-weight-bold twin-caption-year")
-        with html.Div(classes="d-flex flex-wrap text-caption", style="gap: 2px 12px;"):
-            with html.Span(v_for="item in caption", key="item.key", classes=("'twin-figure-' + item.key",)):
-                html.Span("{{ item.label }} ")
-                html.B("{{ item.value }}")
+        v3.VSelect(v_model=("compare", "off"), density="compact", hide_details=True, variant="plain",
+                   items=("[{title: 'One year', value: 'off'}, {title: 'Compare side by side', value: 'side'}, "
+                          "{title: 'Swipe', value: 'swipe'}]",), classes="twin-compare ml-2", style="max-width: 200px;")
+    with v3.VCard(v_if="year_first && compare !== 'off'", classes="twin-years-b d-flex align-center px-3 py-1",
+                  style="position: absolute; bottom: 70px; left: 290px; right: 12px; opacity: 0.94;"):
+        html.Span("Year B", classes="text-caption mr-2")
+        v3.VSlider(v_model=("year_b", 2008), min=("year_first",), max=("year_last",), step=1, show_ticks="always",
+                   tick_size=3, hide_details=True, density="compact", thumb_label=True, classes="twin-year-b mx-2")
+        html.B("{{ year_b }}", classes="twin-year-b-value mr-4")
+        v3.VSlider(v_if="compare === 'swipe'", v_model=("swipe_at", 50), min=0, max=100, step=1, hide_details=True,
+                   density="compact", label="Swipe", classes="twin-swipe-at", style="max-width: 260px;")
+
 
 
 def _cards() -> None:
-    with v3.VCard(v_if="picked_title", classes="twin-picked", max_width=360, style=CARD + "top: 12px; right: 12px;"):
-        v3.VCardTitle("{{ picked_title }}", classes="text-subtitle-1")
-        with v3.VTable(density="compact"):
-            with html.Tbody():
-                with html.Tr(v_for="row in picked_rows", key="row.name"):
-                    html.Td("{{ row.name }}")
-                    html.Td("{{ row.value }}")
-    with v3.VCard(v_if="measure_title", classes="twin-measure", max_width=380,
-                  style=CARD + "top: 12px; left: 12px;"):
-        v3.VCardTitle("{{ measure_title }}", classes="text-subtitle-1")
-        with v3.VTable(density="compact"):
-            with html.Tbody():
-                with html.Tr(v_for="row in measure_rows", key="row.name"):
-                    html.Td("{{ row.name }}")
-                    html.Td("{{ row.value }}", classes="twin-measure-value")
+    """Cards over the view's corners, stacked in two columns so they never cover one another: the year
+    and what is measured on the left, what is picked and what changed on the right."""
+    with html.Div(classes="twin-cards-left", style=COLUMN + "left: 12px; max-width: 45%;"):
+        with v3.VCard(v_if="caption.length", classes="twin-caption px-3 py-1",
+                      style="opacity: 0.92;"):
+            html.Div("{{ caption_year }}", classes="text-h5 font-weight-bold twin-caption-year")
+            with html.Div(classes="d-flex flex-wrap text-caption", style="gap: 2px 12px;"):
+                with html.Span(v_for="item in caption", key="item.key", classes=("'twin-figure-' + item.key",)):
+                    html.Span("{{ item.label }} ")
+                    html.B("{{ item.value }}")
+        with v3.VCard(v_if="measure_title", classes="twin-measure", max_width=380,
+                      style=SCROLL):
+            v3.VCardTitle("{{ measure_title }}", classes="text-subtitle-1")
+            with v3.VTable(density="compact"):
+                with html.Tbody():
+                    with html.Tr(v_for="row in measure_rows", key="row.name"):
+                        html.Td("{{ row.name }}")
+                        html.Td("{{ row.value }}", classes="twin-measure-value")
+    with html.Div(classes="twin-cards-right", style=COLUMN + "right: 12px; max-width: 400px;"):
+        with v3.VCard(v_if="picked_title", classes="twin-picked", max_width=360, style=SCROLL):
+            v3.VCardTitle("{{ picked_title }}", classes="text-subtitle-1")
+            with v3.VTable(density="compact"):
+                with html.Tbody():
+                    with html.Tr(v_for="row in picked_rows", key="row.name"):
+                        html.Td("{{ row.name }}")
+                        html.Td("{{ row.value }}")
+        with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=420,
+                      style=SCROLL):
+            v3.VCardTitle("Changes {{ year }} → {{ year_b }}", classes="text-subtitle-1 pa-1")
+            with v3.VTable(density="compact"):
+                with html.Thead():
+                    with html.Tr():
+                        html.Th("Layer")
+                        html.Th("Appeared")
+                        html.Th("Disappeared")
+                with html.Tbody():
+                    with html.Tr(v_for="row in changes", key="row.key", classes=("'twin-change-' + row.key",)):
+                        html.Td("{{ row.title }}")
+                        html.Td("{{ row.appeared }}", classes="twin-appeared")
+                        html.Td("{{ row.disappeared }}", classes="twin-disappeared")
     with v3.VCard(v_if="legend.length", classes="twin-legend pa-2", max_width=260,
-                  style=CARD + "bottom: 12px; left: 12px; max-height: 45%; opacity: 0.92;"):
+                  style=CARD + "bottom: 12px; left: 12px; max-height: 35%; opacity: 0.92;"):
         html.Div("Legend", classes="text-caption font-weight-bold")
         with html.Div(v_for="item in legend", key="item.id", classes="d-flex align-center text-caption"):
             html.Span(style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "

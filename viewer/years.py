@@ -43,12 +43,13 @@ def year_controls(state, ctrl, catalog: Catalog, timeline: Timeline, figures: di
     """State and handlers of the year slider, its caption and the replay."""
     state.year_first, state.year_last, state.year = first, last, last
     state.playing, state.speed, state.loop = False, 1.0, True
-    state.caption = caption(catalog, figures[last])
+    state.caption, state.caption_year = caption(catalog, figures[last]), last
 
     def show(t: float) -> None:
         year = math.ceil(t)
         timeline.show(t)
-        state.caption = caption(catalog, figures[min(max(year, first), last)])
+        shown = min(max(year, first), last)
+        state.caption, state.caption_year = caption(catalog, figures[shown]), shown
         if on_year is not None:
             on_year(year)
         ctrl.view_update()

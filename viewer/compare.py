@@ -1,0 +1,64 @@
+"""Two years at once: a second render window shows every layer as it stood in year B through the same
+camera as the main view (year A), either beside it or under a swipe line over it; a change panel lists
+what appeared and disappeared between A and B, computed in PostGIS (twin.time.changes)."""
+
+from __future__ import annotations
+
+import pyvista as pv
+import vtk
+
+from twin.catalog import Catalog
+from twin.store.meta import pg_connect
+from twin.time import Change, changes
+from viewer.render import add_layers, make_plotter
+from viewer.scene import LayerMesh
+from viewer.timeline import Timeline
+
+
+class SecondView:
+    """The year-B view of compare (side by side) and swipe modes."""
+
+    def __init__(self, state, ctrl, catalog: Catalog, meshes: dict[str, LayerMesh], ground: pv.DataSet | None,
+                 main: pv.Plotter, first_year: int) -> None:
+        self.state, self.ctrl, self.catalog = state, ctrl, catalog
+        self.plotter, self.interactor = make_plotter()
+        self.timeline = Timeline(meshes)
+        self.actors: dict[str, vtk.vtkActor] = add_layers(self.plotter, meshes, ground, self.timeline)
+        for actor in self.actors.values():
+            actor.SetPickable(False)  # features are picked and measured in the main view
+        # One camera object for both windows: whatever moves one view moves the other.
+        self.plotter.renderer.SetActiveCamera(main.renderer.GetActiveCamera())
+        state.compare, state.year_b, state.swipe_at, state.changes = "off", first_year, 50, []
+        self.timeline.show(first_year)
+        state.change("year_b")(self.year_changed)
+        state.change("year", "compare")(self.compared)
+
+    def year_changed(self, year_b: int, **kwargs) -> None:
+        self.timeline.show(float(year_b))
+        self.compared()
+        self.ctrl.view_b_update()
+
+    def compared(self, **kwargs) -> None:
+        """The change panel for A -> B, while comparing."""
+        if self.state.compare == "off":
+            self.state.changes = []
+            return
+        with pg_connect() as connection:
+            found = changes(connection, self.catalog, int(self.state.year), int(self.state.year_b))
+        self.state.changes = [_row(self.catalog, change) for change in found]
+        self.ctrl.view_b_update()
+
+
+def _row(catalog: Catalog, change: Change) -> dict[str, str]:
+    def extent(km: float | None, area: float | None) -> str:
+        if not km and not area:
+            return ""
+        if km is not None:
+            return f" ({km:,.1f} km)"
+        if area is not None:
+            return f" ({area:,.0f} m² floor)"
+        return ""
+
+    return {"key": change.layer, "title": catalog[change.layer].title,
+            "appeared": f"+{change.appeared:,}{extent(change.appeared_km, change.appeared_floor_area_m2)}",
+            "disappeared": f"-{change.disappeared:,}{extent(change.disappeared_km, change.disappeared_floor_area_m2)}"}

@@ -1,0 +1,46 @@
+"""Server-side rendering: the off-screen render windows the browser sees through VtkRemoteView, and the
+actors that draw a scene's layers in one of them."""
+
+from __future__ import annotations
+
+import pyvista as pv
+import vtk
+
+from viewer.scene import LayerMesh
+from viewer.timeline import Timeline
+
+GROUND_COLOR = "#cfc6a8"
+
+
+def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
+    plotter = pv.Plotter(off_screen=True, window_size=(1280, 800))
+    plotter.ren_win.SetMultiSamples(0)  # measured: anti-aliasing stalls server-side rendering while dragging
+    interactor = vtk.vtkRenderWindowInteractor()
+    interactor.SetRenderWindow(plotter.ren_win)
+    interactor.GetInteractorStyle().SetCurrentStyleToTrackballCamera()
+    interactor.EnableRenderOff()  # trame renders on demand; the interactor's own renders pile up otherwise
+    plotter.set_background("#dfe8ef", top="#9fb8cc")
+    return plotter, interactor
+
+
+def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.DataSet | None,
+               timeline: Timeline) -> dict[str, vtk.vtkActor]:
+    """An actor per layer (and the terrain), each drawing what ``timeline`` shows of its layer."""
+    actors = {}
+    if ground is not None:
+        actors["terrain"] = plotter.add_mesh(ground, color=GROUND_COLOR, smooth_shading=False)
+    for layer_id, layer_mesh in meshes.items():
+        style = layer_mesh.layer.style
+        actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
+                                            line_width=2 if layer_mesh.layer.draw.mode == "drape" else 1)
+        shown = timeline.mesh(layer_id)
+        if shown is not None:  # the year filter's copy, holding the chosen year's cells
+            actors[layer_id].GetMapper().SetInputData(shown)
+    return actors
+
+
+def place_camera(plotter: pv.Plotter, focal: tuple, position: tuple) -> None:
+    plotter.camera.focal_point = focal
+    plotter.camera.position = position
+    plotter.camera.up = (0.0, 0.0, 1.0)
+    plotter.renderer.ResetCameraClippingRange()
