@@ -207,6 +207,21 @@ def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int, no_serv
         ctx.invoke(serve, host=host, viewer_port=viewer_port, api_port=api_port)
 
 
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="the video: FILE.mp4 or FILE.gif")
+@click.option("--from", "first", type=int, help="first year (default: the data's first)")
+@click.option("--to", "last", type=int, help="last year (default: the data's last)")
+@click.option("--fps", type=int, default=12, show_default=True, help="frames per second; one second a year")
+@click.option("--size", default="1280x720", show_default=True, help="WIDTHxHEIGHT in pixels")
+def replay(out: Path, first: int | None, last: int | None, fps: int, size: str) -> None:
+    """Render the city's growth, year by year, into a video."""
+    from viewer.replay import export, parse_size
+
+    made = export(out, first, last, fps, parse_size(size))
+    click.echo(f"{made.path}: {made.frames} frames of {made.size[0]}x{made.size[1]} in {made.seconds:.0f} s "
+               f"({made.frames / made.seconds:.1f} frames/s)", err=True)
+
+
 @cli.group()
 def generate() -> None:
     """Generate demo cities as source files."""
