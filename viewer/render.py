@@ -28,7 +28,9 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
     """An actor per layer (and the terrain), each drawing what ``timeline`` shows of its layer."""
     actors = {}
     if ground is not None:
-        actors["terrain"] = plotter.add_mesh(ground, color=GROUND_COLOR, smooth_shading=False)
+        land_cover = ground.texture()  # the latest year's; a colour would tint it, so only without one
+        actors["terrain"] = plotter.add_mesh(ground, color=None if land_cover else GROUND_COLOR, texture=land_cover,
+                                             smooth_shading=False)
     for layer_id, layer_mesh in meshes.items():
         style = layer_mesh.layer.style
         actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,

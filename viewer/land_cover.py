@@ -1,0 +1,121 @@
+"""The land cover (one classified GeoTIFF per year, ``twin.rasters``) as textures over the DEM's
+footprint: each class in its colour from the layer's style, resampled (nearest: classes do not blend)
+onto the footprint in the DEM's CRS. A year's texture is made when first asked for and kept, so a year
+slider swaps textures on the ground's actor at no cost after the first time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyvista as pv
+
+from twin.catalog import Catalog
+from twin.store import CORE_SCHEMA
+from twin.terrain import Terrain
+
+LAYER = "land_cover"
+# Per side: what the OpenGL implementations VTK runs on all accept.
+MAX_TEXTURE_PX = 4096
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One land-cover raster: the source it came from, the year it shows (None: any), its file."""
+
+    source: str
+    year: int | None
+    path: Path
+
+
+class LandCover:
+    """Land-cover textures for a terrain, by year."""
+
+    def __init__(self, rasters: list[Registered], terrain: Terrain, colours: dict[int, str], plain: str) -> None:
+        """``rasters`` in the order they were imported (of one year, a later one wins where two overlap); ``colours``:
+        class value -> colour; ``plain``: the colour where no class is known."""
+        self.rasters = rasters
+        self.terrain = terrain
+        self.values = np.array(sorted(colours), dtype=np.int64)
+        self.palette = np.array([pv.Color(colours[v]).int_rgb for v in self.values] + [pv.Color(plain).int_rgb],
+                                dtype=np.uint8)
+        self._made: dict[tuple[Path, ...], pv.Texture] = {}
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({raster.year for raster in self.rasters if raster.year is not None})
+
+    def shown(self, year: int | None = None) -> list[Registered]:
+        """What the land cover in ``year`` is made of: every raster of the latest year up to it (None:
+        the latest year), over any raster of no year (which holds for every year)."""
+        dated = [r.year for r in self.rasters if r.year is not None and (year is None or r.year <= year)]
+        chosen = max(dated, default=None)
+        return ([r for r in self.rasters if r.year is None] +
+                [r for r in self.rasters if r.year is not None and r.year == chosen])
+
+    def texture(self, year: int | None = None) -> pv.Texture | None:
+        """The land cover in ``year`` (default: the latest) as a texture; None before its first year."""
+        shown = self.shown(year)
+        if not shown:
+            return None
+        key = tuple(raster.path for raster in shown)
+        if key not in self._made:
+            texture = pv.Texture(self.colours(self.classes(shown)))
+            texture.repeat = False
+            texture.edge_clamp = True  # the footprint's edge texels do not bleed into the opposite edge
+            self._made[key] = texture
+        return self._made[key]
+
+    def classes(self, rasters: list[Registered]) -> np.ndarray:
+        """The class of each texel (-1: none), rows north to south, over the DEM's footprint."""
+        import rasterio
+        from affine import Affine
+        from rasterio.crs import CRS as RasterCRS
+        from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+        rows, cols = self.terrain.heights.shape
+        footprint = ~self.terrain.inverse
+        target_crs = RasterCRS.from_wkt(self.terrain.crs.to_wkt())
+        out: np.ndarray | None = None
+        for raster in rasters:
+            with rasterio.open(raster.path) as dataset:
+                if out is None:  # texels as fine as the first raster's pixels, within the size limit
+                    fitted, _, _ = calculate_default_transform(dataset.crs or target_crs, target_crs, dataset.width,
+                                                               dataset.height, *dataset.bounds)
+                    texel = min(abs(fitted.a), abs(fitted.e))
+                    width = min(MAX_TEXTURE_PX, max(1, math.ceil(cols * math.hypot(footprint.a, footprint.d) / texel)))
+                    height = min(MAX_TEXTURE_PX, max(1, math.ceil(rows * math.hypot(footprint.b, footprint.e) / texel)))
+                    transform = footprint * Affine.scale(cols / width, rows / height)
+                    out = np.full((height, width), -1, dtype=np.int64)
+                layer = np.full(out.shape, -1, dtype=np.int64)
+                reproject(rasterio.band(dataset, 1), layer, src_crs=dataset.crs or target_crs,
+                          src_nodata=dataset.nodata, dst_transform=transform, dst_crs=target_crs, dst_nodata=-1,
+                          resampling=Resampling.nearest)
+                out = np.where(layer >= 0, layer, out)
+        assert out is not None
+        return out
+
+    def colours(self, classes: np.ndarray) -> np.ndarray:
+        """RGB per texel: the class's colour, the plain one for no or an unknown class."""
+        index = np.searchsorted(self.values, classes)
+        known = (index < len(self.values)) & (self.values[np.minimum(index, len(self.values) - 1)] == classes)
+        return self.palette[np.where(known, index, len(self.values))]
+
+
+def land_cover(connection: psycopg.Connection, catalog: Catalog, terrain: Terrain) -> LandCover | None:
+    """The registered land cover, to drape on ``terrain``; None when the twin has none."""
+    if LAYER not in catalog:
+        return None
+    rows = connection.execute(
+        f"SELECT source, year, path FROM {CORE_SCHEMA}.rasters WHERE layer = %s ORDER BY imported_at, id",
+        (LAYER,)).fetchall()
+    rasters = [Registered(source, year, Path(path)) for source, year, path in rows if Path(path).is_file()]
+    if not rasters:
+        return None
+    colours = {int(c.value): c.color for c in catalog[LAYER].style.classes if isinstance(c.value, int)}
+    plain = catalog["terrain"].style.color if "terrain" in catalog else catalog[LAYER].style.color
+    return LandCover(rasters, terrain, colours, plain)
+

@@ -1,0 +1,49 @@
+"""What every layer's merged mesh carries: the feature behind each cell (``row``, an index into ``ids``)
+and that feature's years, so picking and the year filter work on any layer the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyvista as pv
+
+from twin.catalog import Layer
+
+
+@dataclass
+class LayerMesh:
+    layer: Layer
+    mesh: pv.PolyData | pv.StructuredGrid
+    ids: list[str] = field(default_factory=list)  # feature id per row index (cell data "row")
+
+
+def years(values: list) -> np.ndarray:
+    """Dates as years; 0 for an open end."""
+    return np.array([v.year if v is not None else 0 for v in values], dtype=np.int32)
+
+
+def tag_cells(mesh: pv.PolyData, row_of_cell: np.ndarray, valid_from: list, valid_to: list) -> None:
+    """Give each cell its feature's row and years (``valid_from``/``valid_to``: one date per row)."""
+    row_of_cell = np.asarray(row_of_cell, dtype=np.int64)
+    mesh.cell_data["row"] = row_of_cell.astype(np.int32)
+    mesh.cell_data["valid_from"] = years(valid_from)[row_of_cell]
+    mesh.cell_data["valid_to"] = years(valid_to)[row_of_cell]
+
+
+def faces(block: np.ndarray) -> np.ndarray:
+    """VTK's flat face layout (each face's vertex count, then its point ids) for an (n, k) block of faces."""
+    block = np.asarray(block, dtype=np.int64)
+    return np.column_stack([np.full(len(block), block.shape[1]), block]).ravel()
+
+
+def ragged(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """VTK's flat cell layout for cells of consecutive point ids: ``counts[i]`` of them from ``starts[i]``."""
+    starts, counts = np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+    flat = np.empty(int(counts.sum() + len(counts)), dtype=np.int64)
+    header = np.cumsum(counts + 1) - (counts + 1)
+    flat[header] = counts
+    body = np.ones(len(flat), bool)
+    body[header] = False
+    flat[body] = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return flat
