@@ -39,10 +39,15 @@ def browser() -> Iterator:
 
 
 def open_viewer(chromium, url: str):
-    """A page on the viewer, once its layer panel is up and the first image is in."""
+    """A page on the viewer, once its layer panel is up and the first image at the page's size is in."""
     page = chromium.new_page(viewport={"width": 1400, "height": 900})
     page.goto(url)
     page.wait_for_selector(".twin-layer-buildings", timeout=90_000)
+    # A fresh viewer process first sends images at its window's default size; until it has drawn at the
+    # page's size, clicks would be picked through a window of another shape.
+    page.wait_for_function("""() => { const img = document.querySelector('.twin-view img');
+        return img && img.naturalWidth > 0 && Math.abs(img.naturalWidth - img.clientWidth) <= 1
+            && Math.abs(img.naturalHeight - img.clientHeight) <= 1; }""", timeout=60_000)
     deadline = time.monotonic() + 60  # the first image comes once the server has rendered the scene
     while image(page).std() <= 10 and time.monotonic() < deadline:
         time.sleep(1)

@@ -8,7 +8,7 @@
 | TWIN_PG_BIN | newest `/usr/lib/postgresql/*/bin` | PostgreSQL server programs |
 | TWIN_CRS | EPSG:4548 | the twin's CRS, fixed when the database is first migrated |
 | TWIN_LAYERS_DIR | `<project>/layers` | the layer catalog |
-| TWIN_VIEWER_SESSIONS | 8 | browsers `twin serve` shows the 3D city to at once (a viewer process each, about 0.5-0.7 GB) |
+| TWIN_VIEWER_SESSIONS | 8 | browsers `twin serve` shows the 3D city to at once (a viewer process each, about 0.6-0.9 GB) |
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ class Launcher:
                 "All viewer sessions are in use", 10,
                 f"All {self.sessions} 3D sessions of this twin are in use. A session ends {IDLE_S} s after "
                 "its browser tab closes; this page tries again every 10 s. (The operator can allow more "
-                "with TWIN_VIEWER_SESSIONS; each session is a process of about 0.5-0.7 GB.)")
+                "with TWIN_VIEWER_SESSIONS; each session is a process of about 0.6-0.9 GB.)")
         if self.failure:
             return _page("The 3D viewer could not start", 5,
                          f"{self.failure}. Trying again in a few seconds; this page follows by itself.")
