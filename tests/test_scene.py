@@ -180,6 +180,24 @@ def test_areas_lie_on_the_terrain(make_twin, tmp_path: Path) -> None:
             assert hit[2] + origin[2] == pytest.approx(terrain.height(x, y) + offset, abs=0.02), (layer, x, y)
 
 
+def test_roads_are_ribbons_of_their_width_on_the_ground(make_twin, tmp_path: Path) -> None:
+    twin = make_twin()
+    twin.run("import", str(_rolling_dem(tmp_path)), "--layer", "terrain")
+    bend = [[X0 + 100, Y0 + 100], [X0 + 600, Y0 + 100], [X0 + 600, Y0 + 450]]  # 850 m, one right angle
+    twin.run("import", str(_geojson(tmp_path / "roads.geojson", [
+        ({"id": "R1", "width_m": 12.0}, {"type": "LineString", "coordinates": bend})])), "--layer", "roads")
+    meshes, _, origin, terrain = _scene(twin)
+    ribbon = meshes["roads"].mesh
+    points = ribbon.points + origin
+    assert points[:, 2] == pytest.approx(terrain.height(points[:, 0], points[:, 1]) + CATALOG["roads"].draw.offset,
+                                         abs=1e-3)
+    flat = ribbon.copy()
+    flat.points[:, 2] = 0.0
+    assert np.sum(flat.compute_cell_sizes().cell_data["Area"]) == pytest.approx(850 * 12.0)  # mitred at the bend
+    assert ribbon.n_cells >= 850 / CELL  # a vertex every DEM cell along, to follow the ground
+    assert set(ribbon.cell_data["row"]) == {0}
+
+
 def _gabled_house(x: float, y: float) -> tuple[list, list]:
     """A 10 m x 8 m house, eaves at 6 m, ridge at 9 m: ground, two roof slopes, two gables, two walls."""
     vertices = [[x, y, 0], [x + 10, y, 0], [x + 10, y + 8, 0], [x, y + 8, 0],
@@ -267,11 +285,12 @@ def test_land_cover_is_draped_in_its_class_colours(make_twin, tmp_path: Path) ->
     colour = {c.value: pv.Color(c.color).int_rgb for c in CATALOG["land_cover"].style.classes}
     plain = pv.Color(CATALOG["terrain"].style.color).int_rgb
     assert ground.land_cover.years == [2012, 2015]
-    assert ground.texture() is ground.texture(2015) is ground.texture(2030) and ground.texture(2011) is None
+    assert ground.texture() is ground.texture(2015) is ground.texture(2030)  # made once, then kept
     assert ground.texture(2013) is ground.texture(2012)
     for year, expected in ((None, {(150, 850): colour[3], (850, 850): colour[4], (150, 150): colour[6],
                                    (850, 150): plain}),
-                           (2014, {(150, 850): colour[1], (850, 150): colour[1]})):
+                           (2014, {(150, 850): colour[1], (850, 150): colour[1]}),
+                           (2011, {(150, 850): plain, (850, 850): plain})):  # before the first land cover
         image, plotter = _render_from_above(ground, ground.texture(year), origin)
         for (dx, dy), rgb in expected.items():
             plotter.renderer.SetWorldPoint(X0 + dx - origin[0], Y0 + dy - origin[1], 5.0, 1.0)

@@ -24,11 +24,12 @@ MAX_TEXTURE_PX = 4096
 
 @dataclass(frozen=True)
 class Registered:
-    """One land-cover raster: the source it came from, the year it shows (None: any), its file."""
+    """One land-cover raster: the year it shows (None: any), its file, its CRS as registered (WKT: the
+    file itself may declare none)."""
 
-    source: str
     year: int | None
     path: Path
+    crs: str
 
 
 class LandCover:
@@ -43,6 +44,7 @@ class LandCover:
         self.palette = np.array([pv.Color(colours[v]).int_rgb for v in self.values] + [pv.Color(plain).int_rgb],
                                 dtype=np.uint8)
         self._made: dict[tuple[Path, ...], pv.Texture] = {}
+        self._plain = _texture(self.palette[-1:][None, :, :])  # before the first year: nothing known
 
     @property
     def years(self) -> list[int]:
@@ -56,17 +58,15 @@ class LandCover:
         return ([r for r in self.rasters if r.year is None] +
                 [r for r in self.rasters if r.year is not None and r.year == chosen])
 
-    def texture(self, year: int | None = None) -> pv.Texture | None:
-        """The land cover in ``year`` (default: the latest) as a texture; None before its first year."""
+    def texture(self, year: int | None = None) -> pv.Texture:
+        """The land cover in ``year`` (default: the latest) as a texture; before its first year, the
+        plain colour (so a year slider always has a texture to set)."""
         shown = self.shown(year)
         if not shown:
-            return None
+            return self._plain
         key = tuple(raster.path for raster in shown)
         if key not in self._made:
-            texture = pv.Texture(self.colours(self.classes(shown)))
-            texture.repeat = False
-            texture.edge_clamp = True  # the footprint's edge texels do not bleed into the opposite edge
-            self._made[key] = texture
+            self._made[key] = _texture(self.colours(self.classes(shown)))
         return self._made[key]
 
     def classes(self, rasters: list[Registered]) -> np.ndarray:
@@ -81,17 +81,18 @@ class LandCover:
         target_crs = RasterCRS.from_wkt(self.terrain.crs.to_wkt())
         out: np.ndarray | None = None
         for raster in rasters:
+            source_crs = RasterCRS.from_wkt(raster.crs)
             with rasterio.open(raster.path) as dataset:
                 if out is None:  # texels as fine as the first raster's pixels, within the size limit
-                    fitted, _, _ = calculate_default_transform(dataset.crs or target_crs, target_crs, dataset.width,
-                                                               dataset.height, *dataset.bounds)
+                    fitted, _, _ = calculate_default_transform(source_crs, target_crs, dataset.width, dataset.height,
+                                                               *dataset.bounds)
                     texel = min(abs(fitted.a), abs(fitted.e))
                     width = min(MAX_TEXTURE_PX, max(1, math.ceil(cols * math.hypot(footprint.a, footprint.d) / texel)))
                     height = min(MAX_TEXTURE_PX, max(1, math.ceil(rows * math.hypot(footprint.b, footprint.e) / texel)))
                     transform = footprint * Affine.scale(cols / width, rows / height)
                     out = np.full((height, width), -1, dtype=np.int64)
                 layer = np.full(out.shape, -1, dtype=np.int64)
-                reproject(rasterio.band(dataset, 1), layer, src_crs=dataset.crs or target_crs,
+                reproject(rasterio.band(dataset, 1), layer, src_crs=source_crs,
                           src_nodata=dataset.nodata, dst_transform=transform, dst_crs=target_crs, dst_nodata=-1,
                           resampling=Resampling.nearest)
                 out = np.where(layer >= 0, layer, out)
@@ -110,12 +111,20 @@ def land_cover(connection: psycopg.Connection, catalog: Catalog, terrain: Terrai
     if LAYER not in catalog:
         return None
     rows = connection.execute(
-        f"SELECT source, year, path FROM {CORE_SCHEMA}.rasters WHERE layer = %s ORDER BY imported_at, id",
+        f"SELECT year, path, crs FROM {CORE_SCHEMA}.rasters WHERE layer = %s ORDER BY imported_at, id",
         (LAYER,)).fetchall()
-    rasters = [Registered(source, year, Path(path)) for source, year, path in rows if Path(path).is_file()]
+    rasters = [Registered(year, Path(path), crs) for year, path, crs in rows if Path(path).is_file()]
     if not rasters:
         return None
     colours = {int(c.value): c.color for c in catalog[LAYER].style.classes if isinstance(c.value, int)}
     plain = catalog["terrain"].style.color if "terrain" in catalog else catalog[LAYER].style.color
     return LandCover(rasters, terrain, colours, plain)
 
+
+
+def _texture(rgb: np.ndarray) -> pv.Texture:
+    """A texture of RGB rows north to south, as the ground's texture coordinates expect."""
+    texture = pv.Texture(rgb)
+    texture.repeat = False
+    texture.edge_clamp = True  # the footprint's edge texels do not bleed into the opposite edge
+    return texture

@@ -23,7 +23,7 @@ from viewer.land_cover import land_cover
 from viewer.layer_mesh import LayerMesh, ragged, tag_cells
 from viewer.terrain_mesh import Ground, surface
 
-# A road (or any ribbon) without a width still shows, this wide.
+# A road (or any draped line) without a width still shows, this wide.
 NARROWEST_RIBBON_M = 2.0
 
 
@@ -45,7 +45,7 @@ def _ground_height(terrain: Terrain | None, x: np.ndarray, y: np.ndarray) -> np.
 def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terrain: Terrain | None,
           cell: float) -> LayerMesh | None:
     """Pipes as tubes of their real diameter at their stored (centre-line) heights; ducts and tunnels by
-    their size; what is draped (roads) as ribbons of its width on the ground, or lines where it has none."""
+    their size; what is draped (roads) as ribbons of its width on the ground."""
     size = layer.draw.diameter or layer.draw.width
     size_sql = f"coalesce({size}, 0)" if size else "0"
     if layer.draw.diameter and "section_height_mm" in layer.attributes:
@@ -58,17 +58,13 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
     geometry = shapely.from_wkb([r[1] for r in rows])
     sizes = np.array([float(r[2] or 0) for r in rows])
     ids, born, gone = [r[0] for r in rows], [r[3] for r in rows], [r[4] for r in rows]
-    if layer.draw.mode == "drape" and layer.draw.width:
+    if layer.draw.mode == "drape":
         mesh, row_of_cell = ribbons(geometry, np.maximum(sizes, NARROWEST_RIBBON_M), terrain, origin,
                                     layer.draw.offset, cell)
         tag_cells(mesh, row_of_cell, born, gone)
         return LayerMesh(layer, mesh, ids)
-    if layer.draw.mode == "drape" and terrain is not None:  # a vertex wherever the ground may bend
-        geometry = shapely.force_3d(shapely.segmentize(shapely.force_2d(geometry), cell))
     parts, owner = shapely.get_parts(geometry, return_index=True)
     coords, part_of = shapely.get_coordinates(parts, include_z=True, return_index=True)
-    if layer.draw.mode == "drape":
-        coords[:, 2] = _ground_height(terrain, coords[:, 0], coords[:, 1]) + layer.draw.offset
     coords = coords - origin
     counts = np.bincount(part_of, minlength=len(parts))
     mesh = pv.PolyData(coords, lines=ragged(np.cumsum(counts) - counts, counts))

@@ -26,7 +26,7 @@ class Ground(pv.StructuredGrid):
 
     def texture(self, year: int | None = None) -> pv.Texture | None:
         """The land cover in ``year`` (default: the latest registered) for this surface's texture
-        coordinates; None where there is none (then the ground keeps its plain colour)."""
+        coordinates; None when the twin has none (then the ground keeps its plain colour)."""
         return self.land_cover.texture(year) if self.land_cover is not None else None
 
 
