@@ -30,7 +30,8 @@ from urllib.parse import urlparse
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the tests' way of driving Chromium (Debian's, never a download)
+# This checkout's code, and the tests' way of driving Chromium (Debian's, never a download).
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 BENCH_DB = "twin_bench_viewer"
 TWIN = [sys.executable, "-m", "twin"]
 LAYER = "buildings"  # the layer toggled: the largest mesh

@@ -99,18 +99,18 @@ def demo_database(database_url: str) -> str:
 @pytest.fixture(scope="session")
 def start_serve(demo_database: str) -> Iterator:
     """A factory of ``twin serve`` processes over the demo Eco-city: ``start_serve(**env)`` returns (viewer
-    URL, API URL, process) once both answer (the API starts once the first viewer is built). Any still
-    running at the end of the session get SIGTERM."""
+    URL, API URL, process) once both answer (the API starts once the first viewer is built), or at once with
+    ``ready=False``. Any still running at the end of the session get SIGTERM."""
     started: list[subprocess.Popen] = []
 
-    def start(**env: str) -> tuple[str, str, subprocess.Popen]:
+    def start(ready: bool = True, **env: str) -> tuple[str, str, subprocess.Popen]:
         viewer_port, api_port = free_port(), free_port()
         process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port),
                                     "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=demo_database, **env),
                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         started.append(process)
         deadline = time.monotonic() + 180
-        while True:
+        while ready:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{api_port}/healthz", timeout=2).close()
                 break

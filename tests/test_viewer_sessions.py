@@ -72,6 +72,19 @@ def test_sessions_are_capped_end_with_their_browser_and_sigterm_leaves_none(star
     assert not [pid for pid in viewers if alive(pid)], "viewer processes outlived twin serve"
 
 
+def test_ctrl_c_while_the_first_viewer_builds_leaves_none(start_serve) -> None:
+    _, _, serve = start_serve(ready=False)
+    deadline = time.monotonic() + 60
+    while not viewer_children(serve.pid) and serve.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    viewers = viewer_children(serve.pid)
+    assert viewers, "twin serve started no viewer"
+    serve.send_signal(signal.SIGINT)
+    serve.communicate(timeout=40)
+    assert serve.returncode == 0
+    assert not [pid for pid in viewers if alive(pid)], "a viewer being built outlived twin serve"
+
+
 def settled(page, seconds: float = 20) -> np.ndarray:
     """The view's image once it stops changing: a page's first images can still be followed by another."""
     last = image(page)
@@ -116,4 +129,11 @@ def viewer_children(pid: int) -> list[int]:
     """The viewer processes among a process's children, read from /proc (not from the launcher)."""
     children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
                 for child in (task / "children").read_text().split()]
-    return [child for child in children if b"viewer.app" in Path(f"/proc/{child}/cmdline").read_bytes()]
+    viewers = []
+    for child in children:
+        try:
+            if b"viewer.app" in Path(f"/proc/{child}/cmdline").read_bytes():
+                viewers.append(child)
+        except FileNotFoundError:  # ended meanwhile
+            pass
+    return viewers
