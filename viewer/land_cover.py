@@ -41,10 +41,10 @@ class LandCover:
         self.rasters = rasters
         self.terrain = terrain
         self.values = np.array(sorted(colours), dtype=np.int64)
-        self.palette = np.array([pv.Color(colours[v]).int_rgb for v in self.values] + [pv.Color(plain).int_rgb],
+        # Catalog colours are '#rrggbb' (checked when the layer file is read).
+        self.palette = np.array([list(bytes.fromhex(c[1:])) for c in [*(colours[v] for v in self.values), plain]],
                                 dtype=np.uint8)
         self._made: dict[tuple[Path, ...], pv.Texture] = {}
-        self._plain = _texture(self.palette[-1:][None, :, :])  # before the first year: nothing known
 
     @property
     def years(self) -> list[int]:
@@ -62,11 +62,9 @@ class LandCover:
         """The land cover in ``year`` (default: the latest) as a texture; before its first year, the
         plain colour (so a year slider always has a texture to set)."""
         shown = self.shown(year)
-        if not shown:
-            return self._plain
         key = tuple(raster.path for raster in shown)
-        if key not in self._made:
-            self._made[key] = _texture(self.colours(self.classes(shown)))
+        if key not in self._made:  # before the first year nothing is known: one texel of the plain colour
+            self._made[key] = _texture(self.colours(self.classes(shown)) if shown else self.palette[None, -1:])
         return self._made[key]
 
     def classes(self, rasters: list[Registered]) -> np.ndarray:
