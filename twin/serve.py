@@ -15,10 +15,9 @@ def serve(host: str, viewer_port: int, api_port: int) -> None:
     import uvicorn
 
     from twin.service.app import create_app
-    from twin.store.url import database_url
     from viewer.launcher import Launcher
 
-    app = create_app(database_url())
+    app = create_app()  # reads as the read-only role (twin.service.reader)
     settings = get_settings()
     # From the start, not only once uvicorn runs: the first scene build takes a while, and a SIGTERM
     # then must still end the viewer process being built. uvicorn shuts down gracefully on SIGINT/SIGTERM,

@@ -3,6 +3,7 @@
 | variable | default | meaning |
 |---|---|---|
 | TWIN_DATABASE_URL | (unset) | an existing PostGIS server; unset means the project's own cluster |
+| TWIN_SERVICE_DATABASE_URL | (unset) | the URL the OGC API reads with; unset: the twin's database as the read-only role `twin_reader` |
 | TWIN_HOME | `<project>/.twin` | where the own cluster, logs and caches live |
 | TWIN_PG_PORT | 55432 | first port tried for the own cluster (the next free one is taken if busy) |
 | TWIN_PG_BIN | newest `/usr/lib/postgresql/*/bin` | PostgreSQL server programs |
@@ -44,6 +45,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TWIN_", env_file=".env", extra="ignore")
 
     database_url: str | None = None
+    service_database_url: str | None = None
     home: Path = _default_home()
     pg_port: int = 55432
     pg_bin: Path | None = None
@@ -51,7 +53,7 @@ class Settings(BaseSettings):
     layers_dir: Path = _default_layers_dir()
     viewer_sessions: int = Field(default=8, ge=1)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "service_database_url")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

@@ -9,6 +9,7 @@ below and the service's ``datetime`` all follow this one rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import psycopg
 from psycopg import sql
@@ -17,6 +18,16 @@ from twin.catalog import Catalog
 from twin.store import LAYER_SCHEMA
 
 FLOOR_AREA = "floor_area_m2"  # the attribute summed into a year's floor area, where a layer has it
+
+# The rule as a condition on a layer row, in words both SQL and CQL2 text read: the feature existed on
+# some day from {start} to {end} (date expressions of the caller's language). "In year Y" is the one day
+# ``year_end(Y)``; a single day D is start = end = D.
+EXISTED = "(valid_from IS NULL OR valid_from <= {end}) AND (valid_to IS NULL OR valid_to > {start})"
+
+
+def year_end(year: int) -> date:
+    """The day a year is judged on: the city in year Y is what stood on 31 December Y."""
+    return date(year, 12, 31)
 
 
 def year_range(connection: psycopg.Connection, catalog: Catalog) -> tuple[int, int] | None:

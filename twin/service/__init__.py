@@ -1,2 +1,9 @@
 """The spatial service: TiPg's OGC API Features and Tiles over the layer tables (twin's analyses join it
-on the same FastAPI app)."""
+on the same FastAPI app), read through a database role that can only read."""
+
+# Made by migration 0004 (one per cluster, shared by the twins on it): it may SELECT the layer tables and
+# twin's own tables of each migrated database, and write nothing.
+READER_ROLE = "twin_reader"
+
+# TiPg reads its settings when first imported: set them before any module here imports it.
+from twin.service import tipg_env  # noqa: E402,F401

@@ -1,34 +1,69 @@
-"""The FastAPI app: TiPg's OGC API endpoints over the ``layers`` schema, configured from twin's settings."""
+"""The FastAPI app: TiPg's OGC API Features and Tiles over the catalog's layers, read as the read-only role.
+
+What twin adds to TiPg, each in its module: the collections (catalog titles, the time rule, checks of
+what a request names: collections.py), checked parameters (params.py), answers to faults (problems.py),
+the titles in the collection list (titles.py), and the role it reads with (reader.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from tipg.collections import register_collection_catalog
+from fastapi.openapi.utils import get_openapi
 from tipg.database import close_db_connection, connect_to_db
-from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from tipg.factory import Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
+from twin.catalog import load_catalog
+from twin.service.collections import collection_params, register_collections
+from twin.service.params import OVERRIDES, describe
+from twin.service.problems import add_error_handlers
+from twin.service.reader import check_reader, reader_url
+from twin.service.tipg_env import PAGE_MAX
+from twin.service.titles import CatalogTitles
 from twin.store import LAYER_SCHEMA
 
+STATEMENT_TIMEOUT = "30s"  # no one request holds a database connection longer
 
-def create_app(database_url: str) -> FastAPI:
-    """The service app for the twin at ``database_url`` (a libpq URL)."""
+DESCRIPTION = f"""The city's digital twin as OGC API Features and Tiles: every vector layer of the catalog
+is a collection. Items come as GeoJSON in WGS84 (CRS84) whatever the twin's own CRS, {PAGE_MAX} at most
+a page (`limit`), filtered by `bbox` (WGS84), `datetime` (a year or date: the city as it stood then, by
+each feature's valid_from/valid_to), properties (`?name=...`) and CQL2 (`filter`). Read only."""
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """The service app reading the twin at ``database_url`` (default: the read-only role's URL,
+    :func:`reader_url`); fails at once, in one line, if that role cannot read the catalog's layers."""
+    catalog = load_catalog()
+    url = database_url or reader_url()
+    check_reader(url, catalog)
     database = DatabaseSettings(schemas=[LAYER_SCHEMA], datetime_extent=False)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await connect_to_db(app, schemas=database.schemas, settings=PostgresSettings(database_url=database_url))
-        await register_collection_catalog(app, db_settings=database)
+        await connect_to_db(app, schemas=database.schemas, settings=PostgresSettings(database_url=url),
+                            server_settings={"statement_timeout": STATEMENT_TIMEOUT})
+        await register_collections(app, catalog, database)
         yield
         await close_db_connection(app)
 
-    app = FastAPI(title="twin", openapi_url="/api", docs_url="/api.html", lifespan=lifespan)
-    app.include_router(Endpoints(title="twin").router)
-    add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    app = FastAPI(title="twin", description=DESCRIPTION, openapi_url="/api", docs_url="/api.html",
+                  lifespan=lifespan)
+    app.include_router(Endpoints(title="twin", collection_dependency=collection_params).router)
+    app.dependency_overrides.update(OVERRIDES)
+    add_error_handlers(app)
+    app.add_middleware(CatalogTitles)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe(get_openapi(title=app.title, version=app.version,
+                                                      description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
 
     @app.get("/healthz", tags=["Health Check"], operation_id="healthCheck")
     def healthz() -> dict[str, str]:

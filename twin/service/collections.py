@@ -1,0 +1,134 @@
+"""The collections: one per vector layer of the catalog, TiPg's table collections with the catalog's
+title and description, the layer id as collection id, and the twin's time rule behind ``datetime``.
+
+TiPg builds the SQL; :class:`TwinCollection` only adds the time condition and checks what a request
+names (feature ids, properties, CQL2 functions) before TiPg puts it into a query.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from cql2 import Expr
+from fastapi import FastAPI, HTTPException, Path, Request
+from tipg.collections import Catalog as TiPgCatalog
+from tipg.collections import Collection, PgCollection, pg_get_collection_index
+from tipg.errors import InvalidPropertyName, NotFound
+from tipg.settings import DatabaseSettings
+
+from twin.catalog import Catalog
+from twin.service.params import Span, bad
+from twin.time import EXISTED
+
+# CQL2's operators and functions (OGC 21-065) as cql2-json names them; anything else in a filter would
+# reach PostgreSQL as a function call of the user's choosing.
+CQL2_OPERATORS = frozenset({
+    "and", "or", "not", "=", "<>", "<", ">", "<=", ">=", "like", "between", "in", "isNull",
+    "casei", "accenti", "+", "-", "*", "/", "%", "^", "div",
+    "s_intersects", "s_equals", "s_disjoint", "s_touches", "s_within", "s_overlaps", "s_crosses", "s_contains",
+    "t_after", "t_before", "t_contains", "t_disjoint", "t_during", "t_equals", "t_finishedBy", "t_finishes",
+    "t_intersects", "t_meets", "t_metBy", "t_overlappedBy", "t_overlaps", "t_startedBy", "t_starts",
+    "a_equals", "a_contains", "a_containedBy", "a_overlaps",
+})
+GEOMETRY = "geom"  # the feature's geometry, in every layer table (twin.store.tables)
+_NUMBERS = frozenset({"smallint", "integer", "bigint", "real", "double precision", "float8", "numeric"})
+
+
+class TwinCollection(PgCollection):
+    """A layer table, as TiPg serves it, with the twin's meaning of ``datetime``."""
+
+    def cql_where(self, ids: list[str] | None = None, datetime: Span | None = None,
+                  bbox: list[float] | None = None, properties: list[tuple[str, Any]] | None = None,
+                  cql: Expr | None = None, **rest: Any) -> Expr | None:
+        """TiPg's WHERE, with ``datetime`` (a :class:`Span`, see params.datetime_query) as the features
+        that existed on some day of it (:data:`twin.time.EXISTED`)."""
+        for value in ids or ():
+            if not _is_uuid(value):  # only an item's path gets here unchecked (ids= is checked in params)
+                raise NotFound(f"no feature '{value}' in collection '{self.id}' (feature ids are UUIDs)")
+        for name, value in properties or ():
+            self._check_value(name, value)
+        if cql is not None:
+            self._check_filter(cql.to_json())
+        where = super().cql_where(ids=ids, bbox=bbox, properties=properties, cql=cql, **rest)
+        if datetime is None:
+            return where
+        existed = Expr(EXISTED.format(start=_cql_date(datetime.start), end=_cql_date(datetime.end)))
+        return existed if where is None else where + existed
+
+    def _sort_expressions(self, sortby: str | None) -> list[tuple[str, str]]:
+        try:
+            return super()._sort_expressions(sortby)
+        except InvalidPropertyName as exc:
+            raise bad("sortby", f"{exc} Properties: {', '.join(self.columns())}") from None
+
+    def _check_value(self, name: str, value: str) -> None:
+        """A property filter's value must be of the column's type (else PostgreSQL fails the query)."""
+        kind = self.get_column(name).type
+        try:
+            if kind in _NUMBERS:
+                float(value)
+            elif kind == "date":
+                date.fromisoformat(value)
+            elif kind == "uuid":
+                uuid.UUID(value)
+            elif kind.startswith("bool") and value.lower() not in ("true", "false"):
+                raise ValueError
+        except ValueError:
+            raise bad(name, f"'{value}' is not a {kind} (the type of property '{name}')") from None
+
+    def _check_filter(self, node: Any) -> None:
+        """Every property a CQL2 filter names is a queryable, every operator one of CQL2's."""
+        if isinstance(node, list):
+            for item in node:
+                self._check_filter(item)
+        elif isinstance(node, dict):
+            if "property" in node and self.get_column(node["property"]) is None:
+                known = ", ".join(sorted(self.queryables))
+                raise bad("filter", f"'{self.id}' has no property '{node['property']}'; queryables: {known}")
+            if "op" in node and node["op"] not in CQL2_OPERATORS:
+                raise bad("filter", f"'{node['op']}' is not a CQL2 operator or function")
+            for value in node.values():
+                self._check_filter(value)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _cql_date(day: date) -> str:
+    return f"DATE('{day.isoformat()}')"
+
+
+async def register_collections(app: FastAPI, catalog: Catalog, settings: DatabaseSettings) -> None:
+    """Put the catalog's vector layers into ``app.state.collection_catalog`` (where TiPg's routes look),
+    from what TiPg finds in the layer schema: tables the catalog does not name are not published."""
+    async with app.state.pool.acquire() as connection:
+        found = {collection.table: collection for collection in await pg_get_collection_index(connection, settings)}
+    collections: dict[str, Collection] = {}
+    for layer in catalog.vector_layers:
+        if layer.id in found:
+            fields = found[layer.id].model_dump(by_alias=True)
+            fields.update(id=layer.id, title=layer.title, description=layer.description or layer.title)
+            # A layer's other geometries (a building's 3D surfaces) are attributes TiPg would not output
+            # anyway; left in, their extent (the whole world when empty) would widen the collection's.
+            for key in ("table_columns", "properties"):
+                fields[key] = [column for column in fields[key]
+                               if column["type"] not in ("geometry", "geography") or column["name"] == GEOMETRY]
+            collections[layer.id] = TwinCollection.model_validate(fields)
+    app.state.collection_catalog = TiPgCatalog(collections=collections, last_updated=datetime.now())
+
+
+def collection_params(request: Request, collectionId: Annotated[str, Path(description="A layer id, e.g. buildings")]
+                      ) -> Collection:
+    """The collection a path names; an unknown one is a 404 that lists the known ones."""
+    collections = request.app.state.collection_catalog["collections"]
+    if collectionId not in collections:
+        raise HTTPException(status_code=404, detail=f"no collection '{collectionId}'; collections: "
+                                                    f"{', '.join(collections)}")
+    return collections[collectionId]

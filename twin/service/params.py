@@ -1,0 +1,151 @@
+"""Query parameters, checked: each of these replaces the TiPg dependency of the same name, so a bad value
+is a 400 that names the parameter, never a 500 from deep inside a query.
+
+TiPg's own ``datetime`` filters one date column; the twin's features have a life (``valid_from`` to
+``valid_to``), so ``datetime`` here becomes a span of days that :class:`TwinCollection` turns into the
+time rule of :mod:`twin.time`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+
+from cql2 import Expr
+from fastapi import HTTPException, Query
+from tipg import dependencies
+
+from twin.service.tipg_env import PAGE_DEFAULT, PAGE_MAX
+from twin.time import year_end
+
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def bad(parameter: str, message: str) -> HTTPException:
+    """The 400 for one parameter: ``parameter: what is wrong``."""
+    return HTTPException(status_code=400, detail=f"{parameter}: {message}")
+
+
+@dataclass(frozen=True)
+class Span:
+    """The days a ``datetime`` asks about, ends included; an open end is the first or last day there is."""
+
+    start: date
+    end: date
+
+
+# What the OpenAPI document says of each parameter, where twin's meaning is not TiPg's wording.
+DESCRIPTIONS = {
+    "bbox": "Only features meeting this box: minLon,minLat,maxLon,maxLat in WGS84 degrees (CRS84); "
+            "6 numbers with heights are accepted, heights ignored.",
+    "datetime": "Only features that existed then, by their valid_from/valid_to: a year (2015: as the city "
+                "stood on 31 December 2015), a date (2015-06-01), an RFC 3339 date-time (its date), or an "
+                "interval of these (2010/2015, ../2015, 2010/..): what existed on any day of it.",
+    "limit": f"Features per page: at most {PAGE_MAX}, {PAGE_DEFAULT} if not given; more is a 400.",
+    "offset": "Features to skip before the page starts (the `next` link carries it).",
+    "ids": "Only these features: comma-separated feature ids (UUIDs).",
+    "filter": "A CQL2 filter (cql2-text or cql2-json) over the collection's queryables; geometries in CRS84.",
+}
+
+
+def bbox_query(bbox: Annotated[str | None, Query()] = None) -> list[float] | None:
+    """Four (or six) finite numbers, longitudes within ±180, latitudes within ±90, minimum before maximum."""
+    if bbox is None:
+        return None
+    try:
+        values = [float(part) for part in bbox.split(",")]
+    except ValueError:
+        raise bad("bbox", f"'{bbox}' is not comma-separated numbers: give minLon,minLat,maxLon,maxLat") from None
+    if len(values) not in (4, 6) or not all(math.isfinite(value) for value in values):
+        raise bad("bbox", f"'{bbox}' must be 4 (or 6) finite numbers: minLon,minLat,maxLon,maxLat")
+    west, south, east, north = values if len(values) == 4 else (values[0], values[1], values[3], values[4])
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise bad("bbox", f"longitudes must lie within -180..180 degrees (WGS84), got {west} and {east}")
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        raise bad("bbox", f"latitudes must lie within -90..90 degrees (WGS84), got {south} and {north}")
+    if west > east or south > north:
+        raise bad("bbox", f"'{bbox}' has its minimum above its maximum: give minLon,minLat,maxLon,maxLat")
+    return values
+
+
+def _day(text: str, end: bool) -> date:
+    """One end of a ``datetime``: a year, a date or a date-time; ``..`` or nothing is open."""
+    if text in ("..", ""):
+        return date.max if end else date.min
+    try:
+        if _YEAR.match(text):
+            return year_end(int(text))
+        return datetime.fromisoformat(text).date() if "T" in text.upper() else date.fromisoformat(text)
+    except ValueError:
+        raise bad("datetime", f"'{text}' is not a year (2015), a date (2015-06-01) or an RFC 3339 "
+                              "date-time") from None
+
+
+def datetime_query(datetime_: Annotated[str | None, Query(alias="datetime")] = None) -> Span | None:
+    """A year, a day or an interval of them, as the days it covers."""
+    if datetime_ is None:
+        return None
+    ends = datetime_.split("/")
+    if len(ends) == 1:
+        day = _day(ends[0], end=False)
+        return Span(day, day)
+    if len(ends) > 2 or all(part in ("..", "") for part in ends):
+        raise bad("datetime", f"'{datetime_}' is not an instant or an interval start/end with at least one "
+                              "end given")
+    span = Span(_day(ends[0], end=False), _day(ends[1], end=True))
+    if span.start > span.end:
+        raise bad("datetime", f"the interval '{datetime_}' starts after it ends")
+    return span
+
+
+def ids_query(ids: Annotated[str | None, Query()] = None) -> list[str] | None:
+    """Feature ids, each a UUID."""
+    if ids is None:
+        return None
+    values = [value.strip() for value in ids.split(",")]
+    for value in values:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise bad("ids", f"'{value}' is not a feature id (feature ids are UUIDs)") from None
+    return values
+
+
+def filter_query(
+    query: Annotated[str | None, Query(alias="filter")] = None,
+    filter_lang: Annotated[dependencies.FilterLang | None, Query(alias="filter-lang")] = None,
+) -> Expr | None:
+    """A CQL2 filter that parses; what it names is checked against the collection later."""
+    if query is None:
+        return None
+    try:
+        # as TiPg does: through cql2-json, so geometry literals are CRS84 (see tipg.dependencies.filter_query)
+        return Expr(Expr(query).to_json())
+    except Exception as exc:  # cql2 raises plain Exceptions with a multi-line caret diagram
+        lines = [line.strip(" =|") for line in str(exc).splitlines() if line.strip(" =|^")]
+        where = lines[0].removeprefix("-->").strip() if lines else ""
+        raise bad("filter", f"not valid {filter_lang or 'CQL2'} at {where}: {lines[-1] if lines else exc}") from None
+
+
+# TiPg's dependency -> twin's, for ``app.dependency_overrides``.
+OVERRIDES = {
+    dependencies.bbox_query: bbox_query,
+    dependencies.datetime_query: datetime_query,
+    dependencies.ids_query: ids_query,
+    dependencies.filter_query: filter_query,
+}
+
+
+def describe(openapi: dict) -> dict:
+    """The OpenAPI document with twin's words for the parameters above (overrides change what runs, not
+    what FastAPI documents)."""
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query" and parameter.get("name") in DESCRIPTIONS:
+                    parameter["description"] = DESCRIPTIONS[parameter["name"]]
+    return openapi

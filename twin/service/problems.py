@@ -1,0 +1,50 @@
+"""How the service answers what goes wrong: a bad request is a 400 (an unknown collection or feature a
+404) whose ``detail`` is one line naming the parameter; only a fault of the service is a 500."""
+
+from __future__ import annotations
+
+from asyncpg import exceptions as pg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from tipg import errors
+
+# TiPg's errors that come from what the client asked (TiPg answers most of them 422): status, and the
+# parameter to name where TiPg's message does not.
+_CLIENT_ERRORS: dict[type[Exception], tuple[int, str | None]] = {
+    errors.InvalidBBox: (400, "bbox"),
+    errors.InvalidDatetime: (400, "datetime"),
+    errors.InvalidLimit: (400, "limit"),
+    errors.InvalidPropertyName: (400, None),
+    errors.InvalidGeometryColumnName: (400, "geom-column"),
+    errors.InvalidDatetimeColumnName: (400, "datetime-column"),
+    errors.MissingGeometryColumn: (400, None),
+    errors.NotFound: (404, None),
+}
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    errors.add_exception_handlers(app, errors.DEFAULT_STATUS_CODES)  # TiPg's: logged, 500 for the rest
+    for error, (status, parameter) in _CLIENT_ERRORS.items():
+        app.add_exception_handler(error, _answer(status, parameter))
+    app.add_exception_handler(RequestValidationError, _invalid_parameters)
+    # What PostgreSQL refuses in a filter's values or operators (the checks in TwinCollection catch the
+    # usual ones first); a privilege error is no client's fault.
+    app.add_exception_handler(pg.DataError, _answer(400, "filter"))
+    app.add_exception_handler(pg.SyntaxOrAccessError, _answer(400, "filter"))
+    app.add_exception_handler(pg.InsufficientPrivilegeError, errors.exception_handler_factory(500))
+    app.add_exception_handler(pg.QueryCanceledError, _answer(503, "the query took too long; narrow it"))
+
+
+def _answer(status: int, prefix: str | None = None):
+    def handler(request: Request, exc: Exception) -> JSONResponse:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return JSONResponse({"detail": f"{prefix}: {message}" if prefix else message}, status_code=status)
+
+    return handler
+
+
+def _invalid_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 for a parameter of the wrong type or range, as a 400 naming it."""
+    problems = [f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors()]
+    return JSONResponse({"detail": "; ".join(problems)}, status_code=400)

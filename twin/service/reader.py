@@ -1,0 +1,50 @@
+"""The database role the API reads with, and a check, before serving, that it can read every layer."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from twin.catalog import Catalog
+from twin.errors import StoreError
+from twin.service import READER_ROLE
+from twin.settings import get_settings
+from twin.store import LAYER_SCHEMA
+from twin.store.url import database_url, safe_url, unreachable
+
+
+def reader_url() -> str:
+    """TWIN_SERVICE_DATABASE_URL, or else the twin's own database (own cluster or TWIN_DATABASE_URL)
+    on the same server, as the read-only role and without the owner's password."""
+    configured = get_settings().service_database_url
+    if configured is not None:
+        parts = urlsplit(configured)
+        if parts.scheme.split("+", 1)[0] not in ("postgresql", "postgres"):
+            raise StoreError(f"TWIN_SERVICE_DATABASE_URL: '{parts.scheme or configured}' is not PostgreSQL; "
+                             "give postgresql://user:password@host:port/database")
+        return urlunsplit(("postgresql", *parts[1:]))
+    parts = urlsplit(database_url())
+    server = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, f"{READER_ROLE}@{server}", *parts[2:]))
+
+
+def check_reader(url: str, catalog: Catalog) -> None:
+    """Fail early, in one line, when the API's role cannot connect or cannot read a layer's table."""
+    hint = (f"run `twin db migrate` (it makes the read-only role {READER_ROLE}), or set "
+            "TWIN_SERVICE_DATABASE_URL to a role that may read the twin")
+    try:
+        with psycopg.connect(url, connect_timeout=10) as connection:
+            rows = connection.execute(
+                "SELECT t, coalesce(has_table_privilege(to_regclass(format('%%I.%%I', %s::text, t))::oid, 'SELECT'), "
+                "false) FROM unnest(%s::text[]) t",
+                (LAYER_SCHEMA, [layer.id for layer in catalog.vector_layers])).fetchall()
+    except psycopg.Error as exc:
+        if "FATAL" not in str(exc):  # no server answered, so no role to blame
+            raise StoreError(unreachable(url, exc)) from None
+        reason = str(exc).strip().splitlines()[0]
+        raise StoreError(f"the API cannot connect to the twin as {safe_url(url)}: {reason}; {hint}") from None
+    unreadable = [table for table, readable in rows if not readable]
+    if unreadable:
+        raise StoreError(f"the API's role at {safe_url(url)} cannot read the layer tables "
+                         f"{', '.join(unreadable)}; {hint}")

@@ -1,0 +1,24 @@
+"""TiPg's own settings, as twin decides them.
+
+TiPg reads its settings from ``TIPG_`` environment variables once, when its modules are first imported
+(the page-size cap even becomes part of the route's signature). So every module of this package that
+imports TiPg imports this one first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PAGE_MAX = 1000  # items per page at most: a client asking more gets a 400 (the OpenAPI document says so)
+PAGE_DEFAULT = 10  # items per page when the client does not say
+
+os.environ.update(
+    TIPG_MAX_FEATURES_PER_QUERY=str(PAGE_MAX),
+    TIPG_DEFAULT_FEATURES_LIMIT=str(PAGE_DEFAULT),
+    # a vector tile's layer is named after the collection, not "default"
+    TIPG_SET_MVT_LAYERNAME="true",
+)
+
+if "tipg.collections" in sys.modules and sys.modules["tipg.collections"].features_settings.max_features_per_query != PAGE_MAX:
+    raise RuntimeError("tipg was imported before twin.service.tipg_env; import twin.service modules first")
