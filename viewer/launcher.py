@@ -79,18 +79,21 @@ class Launcher:
     # -- from twin serve's thread ------------------------------------------------------------------------
     def start(self) -> None:
         """Listen on the viewer port and start building the first spare."""
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(timeout=30)
+        # Named after the port, now this run's own: twin serves sharing a TWIN_HOME keep their logs apart.
         self.logs.mkdir(parents=True, exist_ok=True)
-        for stale in self.logs.glob("viewer-*.log"):  # left by an earlier run's failed viewers
+        for stale in self.logs.glob(f"viewer-{self.port}-*.log"):  # an earlier run's failed viewers
             stale.unlink()
-        (self.logs / "viewer.log").write_text("")
+        own = self.logs / f"viewer-{self.port}.log"
+        own.write_text("")
         # Appending: uvicorn's logging set-up closes every handler, and only an appending one reopens.
-        handler = logging.FileHandler(self.logs / "viewer.log", mode="a")
+        handler = logging.FileHandler(own, mode="a")
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(timeout=30)
+        asyncio.run_coroutine_threadsafe(self._begin(), self._loop).result(timeout=30)
 
     def wait_first(self, seconds: float = 180.0) -> None:
         """Until the first viewer is ready: the scene is built from PostGIS before a viewer listens.
@@ -100,7 +103,7 @@ class Launcher:
             if self.failure:
                 raise TwinError(self.failure)
             if time.monotonic() > deadline:
-                raise TwinError(f"the viewer was not ready within {seconds:.0f} s (logs: {self.logs}/viewer*.log)")
+                raise TwinError(f"the viewer was not ready within {seconds:.0f} s (logs: {self.logs}/viewer-{self.port}*.log)")
 
     def stop(self) -> None:
         """Stop answering, then end every viewer process and wait for it."""
@@ -136,6 +139,8 @@ class Launcher:
             self._runner = None
             raise TwinError(f"the viewer port {self.host}:{self.port} is not free ({exc.strerror}); "
                             "choose another with --viewer-port") from None
+
+    async def _begin(self) -> None:
         # No overall time limit: a spare's connection lasts as long as the spare waits.
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=2))
         self._wake = asyncio.Event()
@@ -173,7 +178,7 @@ class Launcher:
 
     def _spawn(self) -> None:
         port = _free_port(self.host)
-        path = self.logs / f"viewer-{port}.log"
+        path = self.logs / f"viewer-{self.port}-{port}.log"
         with path.open("w") as output:
             process = subprocess.Popen(
                 [sys.executable, "-m", "viewer.app", "--server", "--host", self.host, "--port", str(port),
@@ -209,7 +214,8 @@ class Launcher:
     def _ended(self, viewer: Viewer, stopped: bool = False) -> None:
         code = viewer.process.returncode
         if viewer.ready_s is None and not stopped:
-            lines = viewer.log.read_text(errors="replace").strip().splitlines() or ["no output"]
+            text = viewer.log.read_text(errors="replace") if viewer.log.is_file() else ""
+            lines = text.strip().splitlines() or ["no output"]
             self.failure = f"the viewer stopped while starting: {lines[-1]} (log: {viewer.log})"
             self.failed_at = time.monotonic()
             log.info("viewer %s: %s", viewer.process.pid, self.failure)
