@@ -54,15 +54,21 @@ def test_buildings_rise_through_the_year_before_completion(demo: str) -> None:
     catalog = load_catalog(ROOT / "layers")
     with pg_connect(demo) as connection:
         meshes, _, _ = build(connection, catalog)
-    buildings = meshes["buildings"]
-    timeline = Timeline(meshes)
-    built_2015 = buildings.mesh.cell_data["valid_from"] == 2015
-    cells = buildings.mesh.extract_cells(built_2015)
-    full_height = cells.bounds[5] - cells.bounds[4]
-    timeline.show(2014.5)  # halfway through 2015's construction
-    half = buildings.mesh.extract_cells(built_2015)
-    assert half.bounds[5] - half.bounds[4] == pytest.approx(full_height / 2, rel=0.05)
-    assert (timeline.mesh("buildings").cell_data["valid_from"] == 2015).any()  # rising ones are shown
-    timeline.show(2015)
-    whole = buildings.mesh.extract_cells(built_2015)
-    assert whole.bounds[5] - whole.bounds[4] == pytest.approx(full_height)
+    buildings = meshes["buildings"].mesh
+    built_2015 = buildings.cell_data["valid_from"] == 2015
+    full_height = np.ptp(buildings.extract_cells(built_2015).points[:, 2])
+
+    def height_of_2015(timeline: Timeline) -> float:
+        shown = timeline.mesh("buildings")
+        return float(np.ptp(shown.extract_cells(shown.cell_data["valid_from"] == 2015).points[:, 2]))
+
+    rising, early = Timeline(meshes), Timeline(meshes)  # compare mode: two years at once
+    rising.show(2014.5)  # halfway through 2015's construction
+    early.show(2008)
+    assert height_of_2015(rising) == pytest.approx(full_height / 2, rel=0.05)
+    # The other timeline and the layer's own mesh are left as they were.
+    assert np.ptp(buildings.extract_cells(built_2015).points[:, 2]) == pytest.approx(full_height)
+    early.show(2020)
+    assert height_of_2015(early) == pytest.approx(full_height)
+    rising.show(2015)
+    assert height_of_2015(rising) == pytest.approx(full_height)

@@ -26,14 +26,14 @@ from viewer import measure, ui, viewpoints
 from viewer.compare import SecondView
 from viewer.measure import true_position
 from viewer.picking import Pick, attributes, highlight, pick
-from viewer.render import add_layers, make_plotter, place_camera
+from viewer.render import add_layers, make_plotter, place_camera, show_land_cover
 from viewer.scene import build
 from viewer.timeline import Timeline
 from viewer.years import year_controls
 
 TITLE = "Sino-Singapore Tianjin Eco-city (synthetic) · twin"
 # Made translucent and unpickable in underground mode.
-SURFACE = ("terrain", "buildings", "roads", "parks", "water_bodies")
+SURFACE = ("terrain", "buildings", "roads", "parks", "water_bodies", "management_grids")
 PIPE_FRAME_M = 80.0
 
 
@@ -58,7 +58,8 @@ def create_app(server=None):
     with pg_connect() as connection:
         span = year_range(connection, catalog)
         if span is not None:
-            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span)
+            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span,
+                          on_year=lambda year: show_land_cover(actors, ground, year))
     second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0]) if span else None
     if second is not None:
         actor_sets.append(second.actors)
@@ -183,7 +184,8 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts) -> None:
         def changed(**kwargs) -> None:
             for actor in (actors[layer_id] for actors in actor_sets if layer_id in actors):
                 actor.SetVisibility(bool(state[f"show_{layer_id}"]))
-                actor.GetProperty().SetColor(pv.Color(state[f"color_{layer_id}"]).float_rgb)
+                if actor.GetTexture() is None:  # a colour would tint the land cover draped on the terrain
+                    actor.GetProperty().SetColor(pv.Color(state[f"color_{layer_id}"]).float_rgb)
                 if not state.underground or layer_id not in SURFACE:
                     actor.GetProperty().SetOpacity(float(state[f"opacity_{layer_id}"]))
             ctrl.view_update()

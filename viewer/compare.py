@@ -10,7 +10,7 @@ import vtk
 from twin.catalog import Catalog
 from twin.store.meta import pg_connect
 from twin.time import Change, changes
-from viewer.render import add_layers, make_plotter
+from viewer.render import add_layers, make_plotter, show_land_cover
 from viewer.scene import LayerMesh
 from viewer.timeline import Timeline
 
@@ -22,6 +22,7 @@ class SecondView:
                  main: pv.Plotter, first_year: int) -> None:
         self.state, self.ctrl, self.catalog = state, ctrl, catalog
         self.plotter, self.interactor = make_plotter()
+        self.ground = ground
         self.timeline = Timeline(meshes)
         self.actors: dict[str, vtk.vtkActor] = add_layers(self.plotter, meshes, ground, self.timeline)
         for actor in self.actors.values():
@@ -30,11 +31,13 @@ class SecondView:
         self.plotter.renderer.SetActiveCamera(main.renderer.GetActiveCamera())
         state.compare, state.year_b, state.swipe_at, state.changes = "off", first_year, 50, []
         self.timeline.show(first_year)
+        show_land_cover(self.actors, ground, first_year)
         state.change("year_b")(self.year_changed)
         state.change("year", "compare")(self.compared)
 
     def year_changed(self, year_b: int, **kwargs) -> None:
         self.timeline.show(float(year_b))
+        show_land_cover(self.actors, self.ground, int(year_b))
         self.compared()
         self.ctrl.view_b_update()
 

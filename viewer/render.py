@@ -41,6 +41,13 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
     return actors
 
 
+def show_land_cover(actors: dict[str, vtk.vtkActor], ground: pv.DataSet | None, year: int) -> None:
+    """The terrain draped with the land cover of ``year`` (textures are made once per year, then kept)."""
+    if ground is None or "terrain" not in actors or ground.texture() is None:
+        return
+    actors["terrain"].SetTexture(ground.texture(year))
+
+
 def place_camera(plotter: pv.Plotter, focal: tuple, position: tuple) -> None:
     plotter.camera.focal_point = focal
     plotter.camera.position = position

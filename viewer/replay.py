@@ -20,7 +20,7 @@ from twin.errors import TwinError
 from twin.store.meta import pg_connect
 from twin.time import figures, year_range
 from viewer import viewpoints
-from viewer.render import add_layers, place_camera
+from viewer.render import add_layers, place_camera, show_land_cover
 from viewer.scene import build
 from viewer.timeline import Timeline
 from viewer.years import caption
@@ -79,7 +79,7 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
         plotter = pv.Plotter(off_screen=True, window_size=size)
         plotter.set_background("#dfe8ef", top="#9fb8cc")
         timeline = Timeline(meshes)
-        add_layers(plotter, meshes, ground, timeline)
+        actors = add_layers(plotter, meshes, ground, timeline)
         overview = viewpoints.named(connection, catalog, origin, plotter.bounds)[0]
     place_camera(plotter, overview.focal_point, overview.position)
     title = plotter.add_text("", position="upper_left", font_size=28, color="#1b2a38")
@@ -97,6 +97,7 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
             for t in steps:
                 timeline.show(float(t))
                 year = min(max(math.ceil(t), first), last)
+                show_land_cover(actors, ground, year)
                 items = [f"{item['label']} {item['value']}" for item in caption(catalog, by_year[year])]
                 title.SetText(2, str(year))  # 2: the upper-left corner, 0: the lower-left
                 line.SetText(0, "   ".join(items[:6]) + "\n" + "   ".join(items[6:]))

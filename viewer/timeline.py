@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pyvista as pv
+import vtk
 from vtk.util.numpy_support import vtk_to_numpy
 
 from viewer.scene import LayerMesh
@@ -25,10 +26,11 @@ class Timeline:
     """Shows the meshes of a scene as they were at a moment ``t`` (a year, or between years in a replay)."""
 
     def __init__(self, meshes: dict[str, LayerMesh], rising: str | None = "buildings") -> None:
-        self.shown = {layer_id: _Shown(layer_mesh.mesh) for layer_id, layer_mesh in meshes.items()
-                      if isinstance(layer_mesh.mesh, pv.PolyData)}
+        # The rising layer's copy moves its own points: two timelines (compare mode) show two years at once.
+        self.shown = {layer_id: _Shown(layer_mesh.mesh, own_points=layer_id == rising)
+                      for layer_id, layer_mesh in meshes.items() if isinstance(layer_mesh.mesh, pv.PolyData)}
         self.year: float | None = None
-        self._rise = _Rise(meshes[rising].mesh) if rising in meshes else None
+        self._rise = _Rise(meshes[rising].mesh, self.shown[rising].mesh) if rising in self.shown else None
 
     def mesh(self, layer_id: str) -> pv.PolyData | None:
         """What the layer's actor draws."""
@@ -53,12 +55,17 @@ def standing(mesh: pv.DataSet, year: int) -> np.ndarray:
 
 
 class _Shown:
-    """A mesh drawing a subset of another's cells, sharing its points."""
+    """A mesh drawing a subset of another's cells, sharing its points (or with a copy of its own)."""
 
-    def __init__(self, full: pv.PolyData) -> None:
+    def __init__(self, full: pv.PolyData, own_points: bool = False) -> None:
         self.full = full
         self.mesh = pv.PolyData()
-        self.mesh.SetPoints(full.GetPoints())
+        if own_points:
+            points = vtk.vtkPoints()
+            points.DeepCopy(full.GetPoints())
+            self.mesh.SetPoints(points)
+        else:
+            self.mesh.SetPoints(full.GetPoints())
         self.parts: list[tuple[str, np.ndarray, np.ndarray, int]] = []
         for kind, cells in zip(_KINDS, (full.GetVerts(), full.GetLines(), full.GetPolys(), full.GetStrips())):
             count = cells.GetNumberOfCells()
@@ -84,8 +91,10 @@ class _Rise:
     """Buildings grow from their ground to their roof through the year before the one they are
     completed in: each vertex keeps its height above the building's lowest point, scaled."""
 
-    def __init__(self, mesh: pv.PolyData) -> None:
-        self.mesh = mesh
+    def __init__(self, full: pv.PolyData, shown: pv.PolyData) -> None:
+        """``full``: the layer's mesh, left as it is; ``shown``: the copy, with points of its own, that rises."""
+        mesh = full
+        self.mesh = shown
         # Each vertex belongs to one building: its cells' rows agree, so their mean is that row.
         rows = np.rint(mesh.cell_data_to_point_data().point_data["row"]).astype(np.int64)
         self.full = np.array(mesh.points[:, 2])
@@ -102,7 +111,8 @@ class _Rise:
         share[self.born == 0] = 1.0
         if self.risen and share.min() >= 1.0:
             return  # already at full height: leave the points alone
-        points = self.mesh.points
+        points = self.mesh.points  # a view of the copy's own points
         points[:, 2] = self.ground + (self.full - self.ground) * share
         self.mesh.GetPoints().Modified()
+        self.mesh.Modified()
         self.risen = bool(share.min() >= 1.0)
