@@ -120,6 +120,25 @@ def test_pipes_are_tubes_of_their_diameter_at_their_depth(make_twin, tmp_path: P
         assert points[:, 2].mean() == pytest.approx(axis_z, abs=1e-3)
 
 
+def test_utility_tunnels_are_boxes_hanging_from_their_roof_line(make_twin, tmp_path: Path) -> None:
+    """A tunnel's surveyed line is the centre of its roof: the box is its width wide and its height deep
+    below that line."""
+    twin = make_twin()
+    twin.run("import", str(_raster(tmp_path / "dem.tif", np.full((SIDE, SIDE), 3.0, "float32"))), "--layer", "terrain")
+    line = {"type": "LineString", "coordinates": [[X0 + 100, Y0 + 500], [X0 + 300, Y0 + 500], [X0 + 300, Y0 + 700]]}
+    twin.run("import", str(_geojson(tmp_path / "tunnel.geojson", [
+        ({"id": "T1", "width_m": 6.0, "height_m": 3.5, "top_depth_m": 2.0}, line)])), "--layer", "utility_tunnels")
+    meshes, _, origin, _ = _scene(twin)
+    tunnel = meshes["utility_tunnels"].mesh
+    points = tunnel.points + origin
+    assert tunnel.n_cells == 2 * 6  # a closed box of six faces per segment
+    roof = 3.0 - 2.0
+    assert (points[:, 2].min(), points[:, 2].max()) == pytest.approx((roof - 3.5, roof), abs=1e-3)
+    first = tunnel.extract_cells(np.arange(6)).points + origin  # the west-east segment
+    assert (first[:, 1].min(), first[:, 1].max()) == pytest.approx((Y0 + 497, Y0 + 503), abs=1e-3)
+    assert tunnel.volume == pytest.approx((200 + 200) * 6.0 * 3.5, rel=1e-6)
+
+
 def test_glyphs_stand_at_their_points(make_twin, tmp_path: Path) -> None:
     """A point without height stands on the ground; a point with one (a valve) at it."""
     twin = make_twin()

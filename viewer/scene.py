@@ -20,7 +20,7 @@ from twin.terrain import Terrain
 from viewer.areas import drape, ribbons
 from viewer.buildings import buildings
 from viewer.land_cover import land_cover
-from viewer.layer_mesh import LayerMesh, ragged, tag_cells
+from viewer.layer_mesh import LayerMesh, faces, ragged, tag_cells
 from viewer.terrain_mesh import Ground, surface
 
 # A road (or any draped line) without a width still shows, this wide.
@@ -50,8 +50,9 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
     size_sql = f"coalesce({size}, 0)" if size else "0"
     if layer.draw.diameter and "section_height_mm" in layer.attributes:
         size_sql = f"coalesce({layer.draw.diameter}, section_height_mm, 0)"
+    height_sql = f"coalesce({layer.draw.section_height}, 0)" if layer.draw.section_height else "0"
     rows = connection.execute(
-        f"SELECT id::text, ST_AsBinary(ST_Force3D(geom)), {size_sql}, valid_from, valid_to "
+        f"SELECT id::text, ST_AsBinary(ST_Force3D(geom)), {size_sql}, valid_from, valid_to, {height_sql} "
         f"FROM {LAYER_SCHEMA}.{layer.id}").fetchall()
     if not rows:
         return None
@@ -66,18 +67,43 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
     parts, owner = shapely.get_parts(geometry, return_index=True)
     coords, part_of = shapely.get_coordinates(parts, include_z=True, return_index=True)
     coords = coords - origin
+    if layer.draw.mode == "box":
+        heights = np.array([float(r[5] or 0) for r in rows])
+        mesh, segment_of = boxes(coords, part_of, sizes[owner], heights[owner])
+        tag_cells(mesh, owner[segment_of], born, gone)
+        return LayerMesh(layer, mesh, ids)
     counts = np.bincount(part_of, minlength=len(parts))
     mesh = pv.PolyData(coords, lines=ragged(np.cumsum(counts) - counts, counts))
     feature = owner[part_of]
     if layer.draw.mode == "tube":
         mesh.point_data["radius"] = np.maximum(sizes[feature] / 2000.0, 0.05)
-    elif layer.draw.mode == "box":
-        mesh.point_data["radius"] = np.maximum(sizes[feature] / 2.0, 0.5)
     tag_cells(mesh, owner, born, gone)
-    if layer.draw.mode in ("tube", "box"):
-        tube = mesh.tube(scalars="radius", absolute=True, n_sides=8 if layer.draw.mode == "tube" else 4)
-        return LayerMesh(layer, tube, ids)
+    if layer.draw.mode == "tube":
+        return LayerMesh(layer, mesh.tube(scalars="radius", absolute=True, n_sides=8), ids)
     return LayerMesh(layer, mesh, ids)
+
+
+def boxes(coords: np.ndarray, part_of: np.ndarray, widths: np.ndarray, heights: np.ndarray
+          ) -> tuple[pv.PolyData, np.ndarray]:
+    """A closed box per segment of each line (``coords`` grouped by ``part_of``), ``widths[part]`` wide and
+    hanging ``heights[part]`` below the line, which is the centre of its roof (a utility tunnel as
+    surveyed); returns the mesh and, per cell, the part it belongs to."""
+    same = part_of[1:] == part_of[:-1]
+    start, end = coords[:-1][same], coords[1:][same]
+    part = part_of[:-1][same]
+    along = end[:, :2] - start[:, :2]
+    length = np.hypot(along[:, 0], along[:, 1])
+    length[length == 0] = 1.0
+    half = np.maximum(widths[part], 1.0) / 2.0
+    across = np.column_stack([-along[:, 1] / length * half, along[:, 0] / length * half, np.zeros(len(part))])
+    down = np.column_stack([np.zeros((len(part), 2)), -np.maximum(heights[part], 1.0)])
+    # Corners per segment: roof left/right then floor left/right, at the start (0-3) and the end (4-7).
+    corners = np.stack([start + across, start - across, start - across + down, start + across + down,
+                        end + across, end - across, end - across + down, end + across + down], axis=1)
+    quads = np.array([[0, 1, 5, 4], [3, 7, 6, 2], [0, 4, 7, 3], [1, 2, 6, 5], [0, 3, 2, 1], [4, 5, 6, 7]])
+    offsets = (np.arange(len(part)) * 8)[:, None, None]
+    mesh = pv.PolyData(corners.reshape(-1, 3), faces((quads[None, :, :] + offsets).reshape(-1, 4)))
+    return mesh, np.repeat(part, len(quads))
 
 
 def areas(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terrain: Terrain | None,
