@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +19,11 @@ import morecantile
 import psycopg
 import pyogrio
 import pytest
+from browser import free_port
 from owslib.ogcapi.features import Features
 from pyproj import Transformer
-
-from browser import free_port
 from support import ROOT, refused, run_twin, sql, twin_env
+
 from twin.catalog import load_catalog
 from twin.service import READER_ROLE
 from twin.time import EXISTED, figures, year_end
@@ -131,6 +130,8 @@ def test_owslib_items_by_bbox_and_year_count_as_sql_with_the_time_rule(api: str,
 def test_owslib_items_are_wgs84_geojson(api: str, demo_database: str) -> None:
     item = Features(api).collection_items("hospitals", limit=1)["features"][0]
     lon, lat = item["geometry"]["coordinates"][:2]
+    link = next(link["href"] for link in item["links"] if link["rel"] == "item")
+    assert link == f"{api}/collections/hospitals/items/{item['id']}" and get(link)[1]["id"] == item["id"]
     assert sql(demo_database, "SELECT ST_X(g), ST_Y(g) FROM (SELECT ST_Transform(geom, 4326) g "
                               "FROM layers.hospitals WHERE id = %s) x", item["id"])[0] == pytest.approx((lon, lat))
 
@@ -188,8 +189,8 @@ def test_the_api_reads_as_a_role_that_cannot_write(api: str, demo_database: str)
     reader = demo_database.replace("postgres@", f"{READER_ROLE}@", 1)
     before = sql(demo_database, "SELECT count(*) FROM layers.hospitals")[0][0]
     assert sql(reader, "SELECT count(*) FROM layers.hospitals")[0][0] == before
-    for statement in ("INSERT INTO layers.hospitals (source, source_id, geom) "
-                      "SELECT source, source_id || 'x', geom FROM layers.hospitals LIMIT 1",
+    for statement in (("INSERT INTO layers.hospitals (source, source_id, geom) "
+                       "SELECT source, source_id || 'x', geom FROM layers.hospitals LIMIT 1"),
                       "UPDATE layers.hospitals SET name = 'x'",
                       "DELETE FROM layers.hospitals",
                       "UPDATE twin.meta SET value = 'EPSG:4326'",

@@ -6,4 +6,4 @@ on the same FastAPI app), read through a database role that can only read."""
 READER_ROLE = "twin_reader"
 
 # TiPg reads its settings when first imported: set them before any module here imports it.
-from twin.service import tipg_env  # noqa: E402,F401
+from twin.service import tipg_env  # noqa: F401

@@ -2,7 +2,8 @@
 
 What twin adds to TiPg, each in its module: the collections (catalog titles, the time rule, checks of
 what a request names: collections.py), checked parameters (params.py), answers to faults (problems.py),
-the titles in the collection list (titles.py), and the role it reads with (reader.py).
+the titles in the collection list (titles.py), quicker links (endpoints.py), and the role it reads with
+(reader.py).
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from tipg.database import close_db_connection, connect_to_db
-from tipg.factory import Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from twin.catalog import load_catalog
 from twin.service.collections import collection_params, register_collections
-from twin.service.params import OVERRIDES, describe
+from twin.service.endpoints import TwinEndpoints
+from twin.service.params import check_query, describe
 from twin.service.problems import add_error_handlers
 from twin.service.reader import check_reader, reader_url
 from twin.service.tipg_env import PAGE_MAX
@@ -52,8 +53,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app = FastAPI(title="twin", description=DESCRIPTION, openapi_url="/api", docs_url="/api.html",
                   lifespan=lifespan)
-    app.include_router(Endpoints(title="twin", collection_dependency=collection_params).router)
-    app.dependency_overrides.update(OVERRIDES)
+    app.include_router(TwinEndpoints(title="twin", collection_dependency=collection_params).router,
+                       dependencies=[Depends(check_query)])
     add_error_handlers(app)
     app.add_middleware(CatalogTitles)
 

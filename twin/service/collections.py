@@ -7,7 +7,6 @@ names (feature ids, properties, CQL2 functions) before TiPg puts it into a query
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -19,7 +18,7 @@ from tipg.errors import InvalidPropertyName, NotFound
 from tipg.settings import DatabaseSettings
 
 from twin.catalog import Catalog
-from twin.service.params import Span, bad
+from twin.service.params import bad, is_uuid, span
 from twin.time import EXISTED
 
 # CQL2's operators and functions (OGC 21-065) as cql2-json names them; anything else in a filter would
@@ -27,7 +26,8 @@ from twin.time import EXISTED
 CQL2_OPERATORS = frozenset({
     "and", "or", "not", "=", "<>", "<", ">", "<=", ">=", "like", "between", "in", "isNull",
     "casei", "accenti", "+", "-", "*", "/", "%", "^", "div",
-    "s_intersects", "s_equals", "s_disjoint", "s_touches", "s_within", "s_overlaps", "s_crosses", "s_contains",
+    "s_intersects", "s_equals", "s_disjoint", "s_touches", "s_within", "s_overlaps", "s_crosses",
+    "s_contains",
     "t_after", "t_before", "t_contains", "t_disjoint", "t_during", "t_equals", "t_finishedBy", "t_finishes",
     "t_intersects", "t_meets", "t_metBy", "t_overlappedBy", "t_overlaps", "t_startedBy", "t_starts",
     "a_equals", "a_contains", "a_containedBy", "a_overlaps",
@@ -39,13 +39,13 @@ _NUMBERS = frozenset({"smallint", "integer", "bigint", "real", "double precision
 class TwinCollection(PgCollection):
     """A layer table, as TiPg serves it, with the twin's meaning of ``datetime``."""
 
-    def cql_where(self, ids: list[str] | None = None, datetime: Span | None = None,
+    def cql_where(self, ids: list[str] | None = None, datetime: list[str] | None = None,
                   bbox: list[float] | None = None, properties: list[tuple[str, Any]] | None = None,
                   cql: Expr | None = None, **rest: Any) -> Expr | None:
-        """TiPg's WHERE, with ``datetime`` (a :class:`Span`, see params.datetime_query) as the features
-        that existed on some day of it (:data:`twin.time.EXISTED`)."""
-        for value in ids or ():
-            if not _is_uuid(value):  # only an item's path gets here unchecked (ids= is checked in params)
+        """TiPg's WHERE, with ``datetime`` (its ends, as TiPg splits it; checked by params.check_query) as
+        the features that existed on some day of it (:data:`twin.time.EXISTED`)."""
+        for value in ids or ():  # an item's path: ids= was checked in params.check_query
+            if not is_uuid(value):
                 raise NotFound(f"no feature '{value}' in collection '{self.id}' (feature ids are UUIDs)")
         for name, value in properties or ():
             self._check_value(name, value)
@@ -54,7 +54,8 @@ class TwinCollection(PgCollection):
         where = super().cql_where(ids=ids, bbox=bbox, properties=properties, cql=cql, **rest)
         if datetime is None:
             return where
-        existed = Expr(EXISTED.format(start=_cql_date(datetime.start), end=_cql_date(datetime.end)))
+        days = span("/".join(datetime))
+        existed = Expr(EXISTED.format(start=_cql_date(days.start), end=_cql_date(days.end)))
         return existed if where is None else where + existed
 
     def _sort_expressions(self, sortby: str | None) -> list[tuple[str, str]]:
@@ -71,9 +72,8 @@ class TwinCollection(PgCollection):
                 float(value)
             elif kind == "date":
                 date.fromisoformat(value)
-            elif kind == "uuid":
-                uuid.UUID(value)
-            elif kind.startswith("bool") and value.lower() not in ("true", "false"):
+            elif (kind == "uuid" and not is_uuid(value)) or (kind.startswith("bool")
+                                                             and value.lower() not in ("true", "false")):
                 raise ValueError
         except ValueError:
             raise bad(name, f"'{value}' is not a {kind} (the type of property '{name}')") from None
@@ -93,14 +93,6 @@ class TwinCollection(PgCollection):
                 self._check_filter(value)
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _cql_date(day: date) -> str:
     return f"DATE('{day.isoformat()}')"
 
@@ -109,7 +101,7 @@ async def register_collections(app: FastAPI, catalog: Catalog, settings: Databas
     """Put the catalog's vector layers into ``app.state.collection_catalog`` (where TiPg's routes look),
     from what TiPg finds in the layer schema: tables the catalog does not name are not published."""
     async with app.state.pool.acquire() as connection:
-        found = {collection.table: collection for collection in await pg_get_collection_index(connection, settings)}
+        found = {found.table: found for found in await pg_get_collection_index(connection, settings)}
     collections: dict[str, Collection] = {}
     for layer in catalog.vector_layers:
         if layer.id in found:
@@ -118,14 +110,15 @@ async def register_collections(app: FastAPI, catalog: Catalog, settings: Databas
             # A layer's other geometries (a building's 3D surfaces) are attributes TiPg would not output
             # anyway; left in, their extent (the whole world when empty) would widen the collection's.
             for key in ("table_columns", "properties"):
-                fields[key] = [column for column in fields[key]
-                               if column["type"] not in ("geometry", "geography") or column["name"] == GEOMETRY]
+                fields[key] = [column for column in fields[key] if column["name"] == GEOMETRY
+                               or column["type"] not in ("geometry", "geography")]
             collections[layer.id] = TwinCollection.model_validate(fields)
     app.state.collection_catalog = TiPgCatalog(collections=collections, last_updated=datetime.now())
 
 
-def collection_params(request: Request, collectionId: Annotated[str, Path(description="A layer id, e.g. buildings")]
-                      ) -> Collection:
+def collection_params(
+    request: Request, collectionId: Annotated[str, Path(description="A layer id, e.g. buildings")]
+) -> Collection:
     """The collection a path names; an unknown one is a 404 that lists the known ones."""
     collections = request.app.state.collection_catalog["collections"]
     if collectionId not in collections:

@@ -1,9 +1,11 @@
-"""Query parameters, checked: each of these replaces the TiPg dependency of the same name, so a bad value
-is a 400 that names the parameter, never a 500 from deep inside a query.
+"""Query parameters, checked before TiPg reads them: a bad value is a 400 that names the parameter, never a
+500 from deep inside a query. :func:`check_query` runs first on every route of the TiPg router (a router
+dependency: FastAPI analyses it once, where ``dependency_overrides`` would cost a fresh analysis per
+request), reading the raw query string, so TiPg's own parameters and OpenAPI entries stay as they are.
 
 TiPg's own ``datetime`` filters one date column; the twin's features have a life (``valid_from`` to
-``valid_to``), so ``datetime`` here becomes a span of days that :class:`TwinCollection` turns into the
-time rule of :mod:`twin.time`.
+``valid_to``), so :func:`span` reads ``datetime`` as the days it covers, which :class:`TwinCollection`
+turns into the time rule of :mod:`twin.time`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated
 
 from cql2 import Expr
-from fastapi import HTTPException, Query
-from tipg import dependencies
+from fastapi import HTTPException, Request
 
 from twin.service.tipg_env import PAGE_DEFAULT, PAGE_MAX
 from twin.time import year_end
@@ -52,14 +52,13 @@ DESCRIPTIONS = {
 }
 
 
-def bbox_query(bbox: Annotated[str | None, Query()] = None) -> list[float] | None:
-    """Four (or six) finite numbers, longitudes within ±180, latitudes within ±90, minimum before maximum."""
-    if bbox is None:
-        return None
+def check_bbox(bbox: str) -> None:
+    """Four (or six) finite numbers: longitudes within ±180, latitudes within ±90, min before max."""
     try:
         values = [float(part) for part in bbox.split(",")]
     except ValueError:
-        raise bad("bbox", f"'{bbox}' is not comma-separated numbers: give minLon,minLat,maxLon,maxLat") from None
+        raise bad("bbox", f"'{bbox}' is not comma-separated numbers: give minLon,minLat,maxLon,maxLat"
+                  ) from None
     if len(values) not in (4, 6) or not all(math.isfinite(value) for value in values):
         raise bad("bbox", f"'{bbox}' must be 4 (or 6) finite numbers: minLon,minLat,maxLon,maxLat")
     west, south, east, north = values if len(values) == 4 else (values[0], values[1], values[3], values[4])
@@ -69,7 +68,6 @@ def bbox_query(bbox: Annotated[str | None, Query()] = None) -> list[float] | Non
         raise bad("bbox", f"latitudes must lie within -90..90 degrees (WGS84), got {south} and {north}")
     if west > east or south > north:
         raise bad("bbox", f"'{bbox}' has its minimum above its maximum: give minLon,minLat,maxLon,maxLat")
-    return values
 
 
 def _day(text: str, end: bool) -> date:
@@ -85,10 +83,8 @@ def _day(text: str, end: bool) -> date:
                               "date-time") from None
 
 
-def datetime_query(datetime_: Annotated[str | None, Query(alias="datetime")] = None) -> Span | None:
-    """A year, a day or an interval of them, as the days it covers."""
-    if datetime_ is None:
-        return None
+def span(datetime_: str) -> Span:
+    """A year, a day or an interval of them (``datetime``), as the days it covers."""
     ends = datetime_.split("/")
     if len(ends) == 1:
         day = _day(ends[0], end=False)
@@ -96,53 +92,53 @@ def datetime_query(datetime_: Annotated[str | None, Query(alias="datetime")] = N
     if len(ends) > 2 or all(part in ("..", "") for part in ends):
         raise bad("datetime", f"'{datetime_}' is not an instant or an interval start/end with at least one "
                               "end given")
-    span = Span(_day(ends[0], end=False), _day(ends[1], end=True))
-    if span.start > span.end:
+    days = Span(_day(ends[0], end=False), _day(ends[1], end=True))
+    if days.start > days.end:
         raise bad("datetime", f"the interval '{datetime_}' starts after it ends")
-    return span
+    return days
 
 
-def ids_query(ids: Annotated[str | None, Query()] = None) -> list[str] | None:
-    """Feature ids, each a UUID."""
-    if ids is None:
-        return None
-    values = [value.strip() for value in ids.split(",")]
-    for value in values:
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            raise bad("ids", f"'{value}' is not a feature id (feature ids are UUIDs)") from None
-    return values
-
-
-def filter_query(
-    query: Annotated[str | None, Query(alias="filter")] = None,
-    filter_lang: Annotated[dependencies.FilterLang | None, Query(alias="filter-lang")] = None,
-) -> Expr | None:
-    """A CQL2 filter that parses; what it names is checked against the collection later."""
-    if query is None:
-        return None
+def is_uuid(value: str) -> bool:
+    """Whether ``value`` can be a feature id (a UUID; PostgreSQL would fail the query on anything else)."""
     try:
-        # as TiPg does: through cql2-json, so geometry literals are CRS84 (see tipg.dependencies.filter_query)
-        return Expr(Expr(query).to_json())
-    except Exception as exc:  # cql2 raises plain Exceptions with a multi-line caret diagram
-        lines = [line.strip(" =|") for line in str(exc).splitlines() if line.strip(" =|^")]
-        where = lines[0].removeprefix("-->").strip() if lines else ""
-        raise bad("filter", f"not valid {filter_lang or 'CQL2'} at {where}: {lines[-1] if lines else exc}") from None
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
-# TiPg's dependency -> twin's, for ``app.dependency_overrides``.
-OVERRIDES = {
-    dependencies.bbox_query: bbox_query,
-    dependencies.datetime_query: datetime_query,
-    dependencies.ids_query: ids_query,
-    dependencies.filter_query: filter_query,
-}
+def check_ids(ids: str) -> None:
+    """Feature ids, each a UUID."""
+    for value in ids.split(","):
+        if not is_uuid(value.strip()):
+            raise bad("ids", f"'{value}' is not a feature id (feature ids are UUIDs)")
+
+
+def check_filter(query: str, filter_lang: str | None) -> None:
+    """A CQL2 filter that parses (as TiPg parses it); what it names is checked by the collection."""
+    try:
+        Expr(Expr(query).to_json())
+    except Exception as exc:  # noqa: BLE001  (cql2 raises plain Exceptions, a caret diagram as message)
+        lines = [line.strip(" =|") for line in str(exc).splitlines() if line.strip(" =|^")] or [str(exc)]
+        where = lines[0].removeprefix("-->").strip()
+        raise bad("filter", f"not valid {filter_lang or 'CQL2'} at {where}: {lines[-1]}") from None
+
+
+def check_query(request: Request) -> None:
+    """The parameters TiPg would parse without checking (an empty one TiPg ignores, and so does this)."""
+    params = request.query_params
+    if bbox := params.get("bbox"):
+        check_bbox(bbox)
+    if datetime_ := params.get("datetime"):
+        span(datetime_)
+    if ids := params.get("ids"):
+        check_ids(ids)
+    if query := params.get("filter"):
+        check_filter(query, params.get("filter-lang"))
 
 
 def describe(openapi: dict) -> dict:
-    """The OpenAPI document with twin's words for the parameters above (overrides change what runs, not
-    what FastAPI documents)."""
+    """The OpenAPI document with twin's words for the parameters above (TiPg's say what TiPg alone does)."""
     for operations in openapi.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:

@@ -36,8 +36,8 @@ def check_reader(url: str, catalog: Catalog) -> None:
     try:
         with psycopg.connect(url, connect_timeout=10) as connection:
             rows = connection.execute(
-                "SELECT t, coalesce(has_table_privilege(to_regclass(format('%%I.%%I', %s::text, t))::oid, 'SELECT'), "
-                "false) FROM unnest(%s::text[]) t",
+                "SELECT t, coalesce(has_table_privilege(to_regclass(format('%%I.%%I', %s::text, t))::oid, "
+                "'SELECT'), false) FROM unnest(%s::text[]) t",
                 (LAYER_SCHEMA, [layer.id for layer in catalog.vector_layers])).fetchall()
     except psycopg.Error as exc:
         if "FATAL" not in str(exc):  # no server answered, so no role to blame

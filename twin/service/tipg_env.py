@@ -20,5 +20,6 @@ os.environ.update(
     TIPG_SET_MVT_LAYERNAME="true",
 )
 
-if "tipg.collections" in sys.modules and sys.modules["tipg.collections"].features_settings.max_features_per_query != PAGE_MAX:
+_tipg = sys.modules.get("tipg.collections")
+if _tipg is not None and _tipg.features_settings.max_features_per_query != PAGE_MAX:
     raise RuntimeError("tipg was imported before twin.service.tipg_env; import twin.service modules first")

@@ -39,8 +39,9 @@ class CatalogTitles:
                               for name, value in start["headers"])
             if start["status"] == 200 and json_answer:
                 body[:] = self._titled(scope, bytes(body))
-                start["headers"] = [(name, value) for name, value in start["headers"]
-                                    if name.lower() != b"content-length"] + [(b"content-length", b"%d" % len(body))]
+                kept = [(name, value) for name, value in start["headers"]
+                        if name.lower() != b"content-length"]
+                start["headers"] = [*kept, (b"content-length", b"%d" % len(body))]
             await send(start)
             await send({"type": "http.response.body", "body": bytes(body)})
 

@@ -30,7 +30,7 @@ BEGIN
         BEGIN
             CREATE ROLE {READER_ROLE} LOGIN;
         EXCEPTION
-            WHEN duplicate_object OR unique_violation THEN NULL;  -- made meanwhile by another twin's migration
+            WHEN duplicate_object OR unique_violation THEN NULL;  -- made meanwhile by another twin
             WHEN insufficient_privilege THEN RETURN;  -- not ours to make: see TWIN_SERVICE_DATABASE_URL
         END;
     END IF;
