@@ -49,6 +49,7 @@ DESCRIPTIONS = {
     "offset": "Features to skip before the page starts (the `next` link carries it).",
     "ids": "Only these features: comma-separated feature ids (UUIDs).",
     "filter": "A CQL2 filter (cql2-text or cql2-json) over the collection's queryables; geometries in CRS84.",
+    "datetime-column": "Not used: `datetime` always reads each feature's valid_from/valid_to.",
 }
 
 
