@@ -222,6 +222,8 @@ def test_the_api_reads_as_a_role_that_cannot_write(api: str, demo_database: str)
     ("collections/buildings/items?filter=pg_sleep(5)%20%3D%201", 400, "filter:"),
     ("collections/buildings/items?filter=name%20%3E%205", 400, "filter:"),
     ("collections/buildings/tiles/WebMercatorQuad/x/1/1", 400, "z:"),
+    ("collections/buildings/tiles/WebMercatorQuad/15/27101/12506?limit=-5", 400, "limit:"),
+    ("collections/buildings/tiles/WebMercatorQuad/15/27101/12506?datetime=soon", 400, "datetime:"),
 ])
 def test_bad_parameters_are_answered_in_one_line(api: str, query: str, status: int, names: str) -> None:
     got, body = get(f"{api}/{query}")

@@ -53,6 +53,9 @@ DESCRIPTIONS = {
 }
 
 
+PAGING = ("limit", "offset")
+
+
 def check_bbox(bbox: str) -> None:
     """Four (or six) finite numbers: longitudes within ±180, latitudes within ±90, min before max."""
     try:
@@ -128,6 +131,8 @@ def check_filter(query: str, filter_lang: str | None) -> None:
 def check_query(request: Request) -> None:
     """The parameters TiPg would parse without checking (an empty one TiPg ignores, and so does this)."""
     params = request.query_params
+    if (limit := params.get("limit")) is not None and not limit.isdigit():  # a tile's limit has no check
+        raise bad("limit", f"'{limit}' is not a number of features (0 or more)")
     if bbox := params.get("bbox"):
         check_bbox(bbox)
     if datetime_ := params.get("datetime"):
@@ -140,9 +145,13 @@ def check_query(request: Request) -> None:
 
 def describe(openapi: dict) -> dict:
     """The OpenAPI document with twin's words for the parameters above (TiPg's say what TiPg alone does)."""
-    for operations in openapi.get("paths", {}).values():
+    for path, operations in openapi.get("paths", {}).items():
+        if not path.startswith("/collections/{collectionId}/"):  # features and tiles, not the list
+            continue
         for operation in operations.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                if parameter.get("in") == "query" and parameter.get("name") in DESCRIPTIONS:
-                    parameter["description"] = DESCRIPTIONS[parameter["name"]]
+            for parameter in operation.get("parameters", []):
+                name = parameter.get("name")
+                if parameter.get("in") == "query" and name in DESCRIPTIONS and (
+                        name not in PAGING or path.endswith("/items")):  # a tile's limit is TiPg's own
+                    parameter["description"] = DESCRIPTIONS[name]
     return openapi
