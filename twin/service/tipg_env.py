@@ -1,8 +1,8 @@
 """TiPg's own settings, as twin decides them.
 
 TiPg reads its settings from ``TIPG_`` environment variables once, when its modules are first imported
-(the page-size cap even becomes part of the route's signature). So every module of this package that
-imports TiPg imports this one first.
+(the page-size cap even becomes part of the route's signature). So the package's ``__init__`` imports
+this module before any module of the package can import TiPg.
 """
 
 from __future__ import annotations
