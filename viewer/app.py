@@ -35,6 +35,7 @@ TITLE = "Sino-Singapore Tianjin Eco-city (synthetic) · twin"
 # Made translucent and unpickable in underground mode.
 SURFACE = ("terrain", "buildings", "roads", "parks", "water_bodies", "management_grids")
 PIPE_FRAME_M = 80.0
+BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels
 
 
 def create_app(server=None):
@@ -64,7 +65,7 @@ def create_app(server=None):
     if second is not None:
         actor_sets.append(second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts)
-    _underground_and_section(state, ctrl, meshes, actor_sets, plotter)
+    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter)
     clicks = _Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
@@ -139,7 +140,8 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
         ctrl.view_update = view.update
         return
     # Swipe: year B over the whole view, shown right of the line; the mouse reaches the view below.
-    with html.Div(v_show="compare !== 'off'", classes="twin-view-b",
+    # Made only while comparing: a hidden view would still render the whole scene on every push.
+    with html.Div(v_if="compare !== 'off'", classes="twin-view-b",
                   style=("compare === 'side' ? { position: 'absolute', top: 0, bottom: 0, left: '50%', width: '50%', "
                          "borderLeft: '2px solid white' } : { position: 'absolute', inset: 0, pointerEvents: 'none', "
                          "clipPath: 'inset(0 0 0 ' + swipe_at + '%)' }",)):
@@ -182,8 +184,8 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts) -> None:
 
     def restyle(layer_id: str):
         def changed(**kwargs) -> None:
+            show_visible(state, catalog, actor_sets)
             for actor in (actors[layer_id] for actors in actor_sets if layer_id in actors):
-                actor.SetVisibility(bool(state[f"show_{layer_id}"]))
                 if actor.GetTexture() is None:  # a colour would tint the land cover draped on the terrain
                     actor.GetProperty().SetColor(pv.Color(state[f"color_{layer_id}"]).float_rgb)
                 if not state.underground or layer_id not in SURFACE:
@@ -197,15 +199,28 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts) -> None:
     legend()
 
 
-def _underground_and_section(state, ctrl, meshes, actor_sets, plotter: pv.Plotter) -> None:
+def show_visible(state, catalog, actor_sets) -> None:
+    """Each actor shown as its layer's toggle says; but pipes and tunnels, which lie under the opaque
+    ground, only in underground mode or with the terrain hidden: drawing them unseen cost a third of
+    every frame (and let a click on the ground pick a pipe under it)."""
+    ground_open = state.underground or not state["show_terrain"]
+    for actors in actor_sets:
+        for layer_id, actor in actors.items():
+            buried = layer_id in catalog and catalog[layer_id].draw.mode in BURIED
+            actor.SetVisibility(bool(state[f"show_{layer_id}"]) and (ground_open or not buried))
+
+
+def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter) -> None:
     """Underground mode (ground and buildings nearly transparent and left out of picking, depth
     stretched) and a vertical section plane that cuts the whole scene away on one side."""
     state.underground, state.exaggeration = False, 1.0
     state.section, state.section_at = "off", 50
     bounds = plotter.bounds
+    show_visible(state, catalog, actor_sets)
 
     @state.change("underground", "exaggeration")
     def underground_changed(underground: bool, exaggeration: float, **kwargs) -> None:
+        show_visible(state, catalog, actor_sets)
         for index, actors in enumerate(actor_sets):
             for layer_id, actor in actors.items():
                 if layer_id in SURFACE:

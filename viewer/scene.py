@@ -118,13 +118,15 @@ def areas(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
     return LayerMesh(layer, draped[0], [r[0] for r in rows])
 
 
-_SYMBOLS = {"sphere": lambda s: pv.Sphere(radius=s / 2, theta_resolution=6, phi_resolution=6),
-            "cone": lambda s: pv.Cone(height=s, radius=s / 3, direction=(0, 0, 1), resolution=8),
+# Few faces each: a city has tens of thousands of devices, and server-side rendering pays per triangle
+# (measured: frame time follows the geometry, hardly the picture's size).
+_SYMBOLS = {"sphere": lambda s: pv.Sphere(radius=s / 2, theta_resolution=6, phi_resolution=4),
+            "cone": lambda s: pv.Cone(height=s, radius=s / 3, direction=(0, 0, 1), resolution=6),
             "cube": lambda s: pv.Cube(x_length=s, y_length=s, z_length=s),
-            "cylinder": lambda s: pv.Cylinder(radius=s / 3, height=s, direction=(0, 0, 1), resolution=8),
-            "pole": lambda s: pv.Cylinder(radius=0.3, height=s, direction=(0, 0, 1), resolution=6),
+            "cylinder": lambda s: pv.Cylinder(radius=s / 3, height=s, direction=(0, 0, 1), resolution=6),
+            "pole": lambda s: pv.Cylinder(radius=0.3, height=s, direction=(0, 0, 1), resolution=4),
             "diamond": lambda s: pv.Octahedron(radius=s / 2),
-            "pin": lambda s: pv.Cone(height=s, radius=s / 3, direction=(0, 0, -1), resolution=8)}
+            "pin": lambda s: pv.Cone(height=s, radius=s / 3, direction=(0, 0, -1), resolution=6)}
 
 
 def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terrain: Terrain | None) -> LayerMesh | None:
