@@ -40,3 +40,8 @@ class SourceError(TwinError):
 
 class RowRejected(SourceError):
     """A row failed validation in a ``--strict`` import; the message names the file and the row."""
+
+
+class ParameterError(TwinError):
+    """A parameter of an analysis is malformed, out of range or names nothing; the message starts with
+    the parameter's name (the service answers it as a 400)."""

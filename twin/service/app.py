@@ -18,6 +18,7 @@ from tipg.database import close_db_connection, connect_to_db
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from twin.catalog import load_catalog
+from twin.service.analyses import analyses_router
 from twin.service.collections import collection_params, register_collections
 from twin.service.endpoints import TwinEndpoints
 from twin.service.params import check_query, describe
@@ -55,6 +56,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.include_router(TwinEndpoints(title="twin", collection_dependency=collection_params).router,
                        dependencies=[Depends(check_query)])
+    app.include_router(analyses_router(url, STATEMENT_TIMEOUT))
     add_error_handlers(app)
     app.add_middleware(CatalogTitles)
 

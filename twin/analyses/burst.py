@@ -1,0 +1,86 @@
+"""Burst isolation: for a burst water-supply pipe, the valves to close, the pipes that lose water, and the
+buildings cut off.
+
+The network in service in the year (abandoned and planned pipes carry no water) is a graph of its pipes
+(:mod:`twin.analyses.graph`); each valve of the water-supply network within :data:`VALVE_SNAP_M` of a pipe
+is a node of it (at a pipe's end, or splitting it where it stands along one). The trace starts from the
+burst pipe and spreads through junctions until it meets valves: the valves met are the ones to close
+(those normally closed already are, and are listed as such), everything reached is isolated. Check valves
+cannot be closed by hand, so the trace passes them. A building is cut off when the pipe in service
+nearest its footprint, within :data:`SERVICE_M`, is isolated (the twin holds no service connections).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import psycopg
+import shapely
+
+from twin.analyses import params
+from twin.analyses.graph import Network
+from twin.analyses.queries import collection, compose, feature, template
+from twin.errors import ParameterError
+from twin.time import year_end
+
+VALVE_SNAP_M = 1.0  # a valve this close to a pipe sits on it (survey points of fittings and lines differ)
+SERVICE_M = 200.0  # the longest service connection assumed from a main to a building
+NO_WATER = ("abandoned", "planned")  # pipe statuses that carry no water
+
+
+def burst_isolation(connection: psycopg.Connection, pipe: str, year: int | None = None) -> dict:
+    """What closing off the burst water-supply pipe ``pipe`` (its feature id) takes in ``year`` (default:
+    this year): a GeoJSON FeatureCollection of the burst pipe (``role: "burst"``), the valves to close
+    (``"close"``; ``"closed"`` for those normally closed), the other isolated pipes (``"isolated"``) and
+    the buildings cut off (``"cut_off"``)."""
+    started = time.perf_counter()
+    pipe, year = params.feature_id(pipe, "pipe"), params.year(year)
+    values = {"day": year_end(year), "out": list(NO_WATER), "snap": VALVE_SNAP_M, "service": SERVICE_M}
+    _check_in_service(connection, pipe, year, values)
+    rows = connection.execute(template("burst_network", "water_supply", "valves"), values).fetchall()
+    ids = [str(row[0]) for row in rows]
+    network = Network(shapely.from_wkb([row[1] for row in rows]), ids)
+    valves = connection.execute(template("burst_valves", "valves"), values).fetchall()
+    nodes = network.nodes_near([(row[5], row[6]) for row in valves], VALVE_SNAP_M)
+    barriers = {node for node, valve in zip(nodes, valves) if node is not None and valve[2] != "check"}
+    start = np.flatnonzero(network.segment_feature == ids.index(pipe)).tolist()
+    reached, met = network.trace(start, barriers)
+    isolated = sorted({ids[network.segment_feature[segment]] for segment in reached})
+    values["isolated"] = isolated
+    features = [feature(geometry, role="burst" if str(id_) == pipe else "isolated", layer="water_supply",
+                        id=str(id_), name=name, diameter_mm=diameter, material=material, length_m=length)
+                for id_, name, diameter, material, length, geometry
+                in connection.execute(template("burst_pipes", "water_supply"), values)]
+    closing = [(valve, node) for valve, node in zip(valves, nodes) if node in met]
+    features += [feature(geometry, role="close" if normally_open is not False else "closed", layer="valves",
+                         id=str(id_), name=name, valve_type=kind, diameter_mm=diameter)
+                 for (id_, name, kind, diameter, normally_open, _, _, geometry), _ in closing]
+    buildings = connection.execute(template("burst_buildings", "water_supply", "buildings"),
+                                   values).fetchall()
+    features += [feature(geometry, role="cut_off", layer="buildings", id=str(id_), name=name, use=use,
+                         floor_area_m2=area, served_by=str(served), service_m=distance)
+                 for id_, name, use, area, served, distance, geometry in buildings]
+    roles = [f["properties"]["role"] for f in features]
+    return collection(
+        features, analysis="burst-isolation",
+        parameters={"pipe": pipe, "year": year, "valve_snap_m": VALVE_SNAP_M, "service_m": SERVICE_M},
+        summary={"valves_to_close": roles.count("close"), "valves_closed_already": roles.count("closed"),
+                 "isolated_pipes": len(isolated),
+                 "isolated_length_m": round(sum(f["properties"].get("length_m") or 0 for f in features
+                                                if f["properties"]["layer"] == "water_supply"), 1),
+                 "buildings_cut_off": len(buildings),
+                 "floor_area_cut_off_m2": round(sum(row[3] or 0 for row in buildings), 1),
+                 "seconds": round(time.perf_counter() - started, 3)})
+
+
+def _check_in_service(connection: psycopg.Connection, pipe: str, year: int, values: dict) -> None:
+    """A 400 unless ``pipe`` is a water-supply pipe carrying water in ``year``."""
+    row = connection.execute(compose("SELECT {standing}, status FROM {water_supply} WHERE id = %(pipe)s",
+                                     "water_supply"), {**values, "pipe": pipe}).fetchone()
+    if row is None:
+        raise ParameterError(f"pipe: no water_supply pipe has the id {pipe}")
+    standing, status = row
+    if not standing or status in NO_WATER:
+        raise ParameterError(f"pipe: water_supply pipe {pipe} carried no water in {year} "
+                             f"({'status ' + status if standing else 'not in the ground then'})")

@@ -1,0 +1,29 @@
+"""Change between two years: per layer, what appeared and what disappeared, as :func:`twin.time.changes`
+counts it (the viewer's compare panel calls that directly; this is its answer as JSON)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+import psycopg
+
+from twin.analyses import params
+from twin.catalog import Catalog
+from twin.errors import ParameterError
+from twin.time import changes
+
+
+def change_between(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int) -> dict:
+    """What stood at the end of ``year_b`` and not of ``year_a`` (appeared) and the reverse (disappeared),
+    per vector layer with any change, with km (lines) and floor area (buildings)."""
+    started = time.perf_counter()
+    year_a, year_b = params.year(year_a, "from"), params.year(year_b, "to")
+    if year_a > year_b:
+        raise ParameterError(f"from: {year_a} is after to ({year_b}); give the earlier year first")
+    layers = [{**asdict(change), "title": catalog[change.layer].title}
+              for change in changes(connection, catalog, year_a, year_b)]
+    return {"analysis": "changes", "parameters": {"from": year_a, "to": year_b}, "layers": layers,
+            "summary": {"appeared": sum(layer["appeared"] for layer in layers),
+                        "disappeared": sum(layer["disappeared"] for layer in layers),
+                        "seconds": round(time.perf_counter() - started, 3)}}

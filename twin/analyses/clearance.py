@@ -1,0 +1,111 @@
+"""Pipe clearance check (GB 50289-2016): pairs of pipes of different utilities whose walls come closer in
+3D than the minimum clearance for that pair, with the place and the shortfall.
+
+The clearances are data, ``data/clearances/gb50289.toml`` (its header names the standard's tables and the
+columns taken); the comparison is in ``clearance.sql``, one query per pair of utilities so that each
+join runs on the two layers' GiST indexes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import psycopg
+
+from twin.analyses import params
+from twin.analyses.queries import collection, compose, envelope, feature, srid, table, template
+from twin.errors import SourceError
+from twin.time import year_end
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TOLERANCE_M = 0.001  # a wall this much inside the clearance is survey rounding, not a shortfall
+CLEARANCES = Path(__file__).resolve().parents[2] / "data" / "clearances" / "gb50289.toml"
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """The minimum wall-to-wall clearances between two utilities' pipes (None: the standard gives none)."""
+
+    utilities: tuple[str, str]
+    horizontal_m: float | None
+    vertical_m: float | None
+    basis: str
+
+
+@cache
+def clearances(path: Path = CLEARANCES) -> tuple[str, list[Clearance]]:
+    """The clearance table's source and its pairs, checked: every pair of its utilities once, clearances
+    as non-negative numbers."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        utilities = list(data["utilities"])
+        pairs = [Clearance(tuple(entry["utilities"]), entry.get("horizontal_m"), entry.get("vertical_m"),
+                           entry["basis"]) for entry in data["pair"]]
+        source = str(data["source"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise SourceError(f"{path}: not a clearance table ({exc})") from None
+    seen = [frozenset(pair.utilities) for pair in pairs]
+    expected = {frozenset(pair) for pair in itertools.combinations(utilities, 2)}
+    if len(seen) != len(set(seen)) or set(seen) != expected:
+        raise SourceError(f"{path}: needs each pair of {', '.join(utilities)} exactly once")
+    for pair in pairs:
+        for value in (pair.horizontal_m, pair.vertical_m):
+            if value is not None and not (isinstance(value, (int, float)) and value >= 0):
+                raise SourceError(f"{path}: pair {'/'.join(pair.utilities)} has clearance {value!r}; "
+                                  "give metres, 0 or more")
+    return source, pairs
+
+
+def pipe_clearance(connection: psycopg.Connection, year: int | None = None, bbox: str | None = None) -> dict:
+    """Pipes closer than their clearance in ``year`` (default: this year), within ``bbox`` (WGS84) if given:
+    a GeoJSON FeatureCollection of the places (the middle of the shortest line between the two pipes, 3D),
+    the worst shortfall first."""
+    started = time.perf_counter()
+    year = params.year(year)
+    box = envelope(params.bbox(bbox), srid(connection))
+    source, pairs = clearances()
+    radius = _largest_radii(connection, {utility for pair in pairs for utility in pair.utilities})
+    found = []
+    for pair in pairs:
+        a, b = pair.utilities
+        largest = max(value for value in (pair.horizontal_m, pair.vertical_m, 0.0) if value is not None)
+        if largest <= 0:
+            continue
+        rows = connection.execute(template("clearance", a=table(a), b=table(b), box=box), {
+            "day": year_end(year), "reach": largest + radius[a] + radius[b],
+            "horizontal": pair.horizontal_m, "vertical": pair.vertical_m,
+            "tolerance": TOLERANCE_M}).fetchall()
+        for id_a, name_a, id_b, name_b, crossing, wall, required, place in rows:
+            found.append(feature(place, utility_a=a, pipe_a=str(id_a), name_a=name_a, utility_b=b,
+                                 pipe_b=str(id_b), name_b=name_b,
+                                 relation="crossing" if crossing else "parallel", wall_distance_m=wall,
+                                 required_m=required, shortfall_m=round(required - wall, 3),
+                                 basis=pair.basis))
+    found.sort(key=lambda f: -f["properties"]["shortfall_m"])
+    by_pair: dict[str, int] = {}
+    for f in found:
+        key = f"{f['properties']['utility_a']}/{f['properties']['utility_b']}"
+        by_pair[key] = by_pair.get(key, 0) + 1
+    return collection(
+        found, analysis="pipe-clearance", parameters={"year": year, "bbox": bbox or None, "source": source},
+        summary={"pairs": len(found), "by_utilities": by_pair,
+                 "seconds": round(time.perf_counter() - started, 3)})
+
+
+def _largest_radii(connection: psycopg.Connection, utilities: set[str]) -> dict[str, float]:
+    """Each pipe layer's largest half size in metres (diameter, or a duct's larger side)."""
+    radii = {}
+    for utility in sorted(utilities):
+        query = compose("SELECT coalesce(max(greatest(diameter_mm, section_width_mm, section_height_mm)), 0) "
+                        "/ 2000.0 FROM {layer}", layer=table(utility))
+        radii[utility] = float(connection.execute(query).fetchone()[0])
+    return radii

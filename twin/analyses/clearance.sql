@@ -1,0 +1,20 @@
+-- Pipes of {a} and of {b} standing on %(day)s (planned ones are not in the ground yet) whose walls come
+-- closer in 3D than the clearance for the two utilities: where they cross in plan the vertical clearance,
+-- elsewhere the horizontal one (NULL: none to check). The wall distance is the centre lines' 3D distance
+-- less both radii: half the diameter, or for a duct half its height where the pipes cross and half its
+-- width where they run side by side. ST_3DDWithin at %(reach)s (the larger clearance plus the largest radii
+-- of both layers) finds the candidates through the GiST index.
+SELECT a.id, a.name, b.id, b.name, c.crossing, round(w.wall::numeric, 3)::float AS wall_m, w.required,
+       ST_AsGeoJSON(ST_Transform(ST_3DLineInterpolatePoint(ST_3DShortestLine(a.geom, b.geom), 0.5), 4326), 8)::json
+FROM (SELECT * FROM {a} WHERE {standing} AND status IS DISTINCT FROM 'planned' AND ({box} IS NULL OR geom && {box})) a
+JOIN (SELECT * FROM {b} WHERE {standing} AND status IS DISTINCT FROM 'planned' AND ({box} IS NULL OR geom && {box})) b
+  ON ST_3DDWithin(a.geom, b.geom, %(reach)s)
+CROSS JOIN LATERAL (SELECT ST_Intersects(ST_Force2D(a.geom), ST_Force2D(b.geom)) AS crossing) c
+CROSS JOIN LATERAL (
+    SELECT ST_3DDistance(a.geom, b.geom)
+           - coalesce(a.diameter_mm, CASE WHEN c.crossing THEN a.section_height_mm ELSE a.section_width_mm END, 0) / 2000.0
+           - coalesce(b.diameter_mm, CASE WHEN c.crossing THEN b.section_height_mm ELSE b.section_width_mm END, 0) / 2000.0
+           AS wall,
+           CASE WHEN c.crossing THEN %(vertical)s::float ELSE %(horizontal)s::float END AS required
+) w
+WHERE w.wall < w.required - %(tolerance)s

@@ -1,0 +1,109 @@
+"""The analyses' parameters, checked once for every caller (the service's routes, the viewer's panels):
+a bad value is a :class:`ParameterError` whose message starts with the parameter's name, which the
+service answers as a 400.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from twin.errors import ParameterError
+
+FIRST_YEAR, LAST_YEAR = 1, 9999  # the years a date can hold (twin.time judges a year on its 31 December)
+ORDER = "give minLon,minLat,maxLon,maxLat"  # a bbox's numbers, as the messages say
+MAX_YEARS = 200  # a span of years asked for at once; more is a 400 (each year is a pass over the data)
+
+
+def year(value: int | None, name: str = "year") -> int:
+    """A year the twin's time rule can judge; None is this year (the city as it stands)."""
+    if value is None:
+        return date.today().year
+    if not FIRST_YEAR <= value <= LAST_YEAR:
+        raise ParameterError(f"{name}: {value} is not a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+def years(text: str | None, name: str = "year") -> tuple[int, int]:
+    """A year (``2020``) or an interval of years (``2018/2020``), as (first, last); None is this year."""
+    if text is None or not text.strip():
+        this = year(None)
+        return this, this
+    parts = text.split("/")
+    try:
+        numbers = [int(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if not 1 <= len(numbers) <= 2:
+        raise ParameterError(f"{name}: '{text}' is not a year (2020) or an interval of years (2018/2020)")
+    first, last = year(numbers[0], name), year(numbers[-1], name)
+    if first > last:
+        raise ParameterError(f"{name}: the interval '{text}' starts after it ends")
+    if last - first >= MAX_YEARS:
+        raise ParameterError(f"{name}: '{text}' spans more than {MAX_YEARS} years; ask for fewer")
+    return first, last
+
+
+def count(value: int, name: str, most: int) -> int:
+    """A whole number from 1 to ``most``."""
+    if not 1 <= value <= most:
+        raise ParameterError(f"{name}: {value} is not from 1 to {most}")
+    return value
+
+
+def bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``minLon,minLat,maxLon,maxLat`` in WGS84 degrees (CRS84), or None for no box; six numbers (with
+    heights, as OGC API bboxes may have) are taken with their heights ignored."""
+    if text is None or not text.strip():
+        return None
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ParameterError(f"bbox: '{text}' is not comma-separated numbers: {ORDER}") from None
+    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
+        raise ParameterError(f"bbox: '{text}' must be 4 (or 6) finite numbers: {ORDER}")
+    west, south, east, north = values if len(values) == 4 else (values[0], values[1], values[3], values[4])
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
+        raise ParameterError(f"bbox: '{text}' lies outside -180..180 (longitude), -90..90 (latitude) degrees")
+    if west >= east or south >= north:
+        raise ParameterError(f"bbox: '{text}' has its minimum at or above its maximum: {ORDER}")
+    return west, south, east, north
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point someone asks about: WGS84 longitude/latitude, or x/y in the twin's own CRS."""
+
+    x: float
+    y: float
+    wgs84: bool
+
+
+def place(lon: float | None, lat: float | None, x: float | None, y: float | None) -> Place:
+    """Exactly one of the pairs lon/lat (WGS84 degrees) and x/y (the twin's CRS), each finite and whole."""
+    pairs = {"lon/lat": (lon, lat), "x/y": (x, y)}
+    given = [label for label, pair in pairs.items() if any(value is not None for value in pair)]
+    if len(given) != 1:
+        raise ParameterError("lon: give a point as lon and lat (WGS84 degrees) or as x and y (the twin's "
+                             "CRS), one pair" + (" only" if given else ""))
+    label = given[0]
+    first, second = pairs[label]
+    names = label.split("/")
+    for name, value in zip(names, (first, second)):
+        if value is None:
+            raise ParameterError(f"{name}: missing; {label} go together")
+        if not math.isfinite(value):
+            raise ParameterError(f"{name}: {value} is not a finite number")
+    if label == "lon/lat" and not (-180 <= first <= 180 and -90 <= second <= 90):
+        raise ParameterError(f"lon: {first},{second} is not a WGS84 longitude,latitude (-180..180, -90..90)")
+    return Place(first, second, wgs84=label == "lon/lat")
+
+
+def feature_id(value: str, name: str) -> str:
+    """A feature id: the UUID every layer row has as ``id``."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise ParameterError(f"{name}: '{value}' is not a feature id (feature ids are UUIDs)") from None
