@@ -471,6 +471,7 @@ def test_openapi_describes_the_analyses(demo_api: str) -> None:
     ("nearest-resources", {"lon": 117.75}, "lat: missing; lon/lat go together"),
     ("nearest-resources", {"lon": 200, "lat": 39}, "lon: 200.0,39.0 is not a WGS84 longitude,latitude"),
     ("nearest-resources", {"x": "inf", "y": 2}, "x: inf is not a finite number"),
+    ("nearest-resources", {"x": 1e300, "y": 2}, "x: 1e+300,2.0 lies beyond any projected CRS"),
     ("nearest-resources", {"lon": 117.75, "lat": 39.14, "n": 0}, "n: 0 is not from 1 to 20"),
     ("burst-isolation", {}, "pipe: Field required"),
     ("burst-isolation", {"pipe": "42"}, "pipe: '42' is not a feature id"),

@@ -15,6 +15,7 @@ from twin.errors import ParameterError
 FIRST_YEAR, LAST_YEAR = 1, 9999  # the years a date can hold (twin.time judges a year on its 31 December)
 ORDER = "give minLon,minLat,maxLon,maxLat"  # a bbox's numbers, as the messages say
 MAX_YEARS = 200  # a span of years asked for at once; more is a 400 (each year is a pass over the data)
+MAX_METRES = 1e8  # |x|, |y| in a projected CRS: the Earth is 4e7 m round
 
 
 def year(value: int | None, name: str = "year") -> int:
@@ -98,6 +99,8 @@ def place(lon: float | None, lat: float | None, x: float | None, y: float | None
             raise ParameterError(f"{name}: {value} is not a finite number")
     if label == "lon/lat" and not (-180 <= first <= 180 and -90 <= second <= 90):
         raise ParameterError(f"lon: {first},{second} is not a WGS84 longitude,latitude (-180..180, -90..90)")
+    if label == "x/y" and not (abs(first) <= MAX_METRES and abs(second) <= MAX_METRES):
+        raise ParameterError(f"x: {first},{second} lies beyond any projected CRS (at most {MAX_METRES:.0e})")
     return Place(first, second, wgs84=label == "lon/lat")
 
 
