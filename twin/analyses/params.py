@@ -68,8 +68,8 @@ def bbox(text: str | None) -> tuple[float, float, float, float] | None:
     west, south, east, north = values if len(values) == 4 else (values[0], values[1], values[3], values[4])
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
         raise ParameterError(f"bbox: '{text}' lies outside -180..180 (longitude), -90..90 (latitude) degrees")
-    if west >= east or south >= north:
-        raise ParameterError(f"bbox: '{text}' has its minimum at or above its maximum: {ORDER}")
+    if west > east or south > north:  # equal: a box around one point or along one line
+        raise ParameterError(f"bbox: '{text}' has its minimum above its maximum: {ORDER}")
     return west, south, east, north
 
 

@@ -10,7 +10,6 @@ turns into the time rule of :mod:`twin.time`.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from datetime import date, datetime
 from cql2 import Expr
 from fastapi import HTTPException, Request
 
+from twin.analyses.params import bbox
+from twin.errors import ParameterError
 from twin.service.tipg_env import PAGE_DEFAULT, PAGE_MAX
 from twin.time import year_end
 
@@ -56,22 +57,12 @@ DESCRIPTIONS = {
 PAGING = ("limit", "offset")
 
 
-def check_bbox(bbox: str) -> None:
-    """Four (or six) finite numbers: longitudes within ±180, latitudes within ±90, min before max."""
+def check_bbox(text: str) -> None:
+    """The same bbox rule as the analyses' (:func:`twin.analyses.params.bbox`), as a 400."""
     try:
-        values = [float(part) for part in bbox.split(",")]
-    except ValueError:
-        raise bad("bbox", f"'{bbox}' is not comma-separated numbers: give minLon,minLat,maxLon,maxLat"
-                  ) from None
-    if len(values) not in (4, 6) or not all(math.isfinite(value) for value in values):
-        raise bad("bbox", f"'{bbox}' must be 4 (or 6) finite numbers: minLon,minLat,maxLon,maxLat")
-    west, south, east, north = values if len(values) == 4 else (values[0], values[1], values[3], values[4])
-    if not (-180 <= west <= 180 and -180 <= east <= 180):
-        raise bad("bbox", f"longitudes must lie within -180..180 degrees (WGS84), got {west} and {east}")
-    if not (-90 <= south <= 90 and -90 <= north <= 90):
-        raise bad("bbox", f"latitudes must lie within -90..90 degrees (WGS84), got {south} and {north}")
-    if west > east or south > north:
-        raise bad("bbox", f"'{bbox}' has its minimum above its maximum: give minLon,minLat,maxLon,maxLat")
+        bbox(text)
+    except ParameterError as exc:
+        raise bad("bbox", str(exc).removeprefix("bbox: ")) from None
 
 
 def _day(text: str, end: bool) -> date:
