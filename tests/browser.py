@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
-
 from support import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from browser import free_port
 from support import REAL_DATA, ROOT, Twin, run_twin, twin_env
 

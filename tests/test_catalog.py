@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from support import ROOT, run_twin
+
 from twin.catalog import GROUPS, load_catalog, load_layer
 from twin.errors import CatalogError
 

@@ -13,9 +13,9 @@ import pyogrio
 import pytest
 import rasterio
 import shapely
+from support import TEST_HOME, run_twin
 
 from importers.inp_sections import read_sections
-from support import TEST_HOME, run_twin
 from twin.ecocity import generate
 from twin.ecocity.assets import points
 from twin.ecocity.buildings import make_buildings

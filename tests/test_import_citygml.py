@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import shapely
 from lxml import etree
-
 from support import refused
 
 GML = "{http://www.opengis.net/gml}"

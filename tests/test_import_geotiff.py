@@ -12,7 +12,6 @@ import rasterio
 from pyproj import Transformer
 from rasterio.transform import from_origin
 from rasterio.warp import Resampling, reproject, transform_bounds
-
 from support import TEST_HOME, refused
 
 FORT_WORTH = "EPSG:32614"  # UTM 14N

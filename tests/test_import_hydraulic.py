@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import refused
 
 from importers.inp_sections import read_sections
-
-from support import refused
 
 FOOT = 0.3048
 

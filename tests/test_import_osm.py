@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-
 from support import ROOT, refused
 
 FIXTURE = ROOT / "data" / "fixtures" / "eco_block.osm"

@@ -13,9 +13,9 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from support import refused
 
 from importers.chinese_crs import bd09_from_gcj02, wgs84_to_gcj02
-from support import refused
 
 ECO_X, ECO_Y = 506_000.0, 4_330_000.0  # the Eco-city in EPSG:4548
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pyvista as pv
-
 from support import ROOT
+
 from twin.catalog import load_catalog
 from twin.store.meta import pg_connect
 from viewer.picking import attributes, highlight, pick

@@ -5,49 +5,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from support import refused, run_twin
 
 
-@pytest.fixture(scope="module")
-def demo(database_url: str) -> str:
-    """The demo twin (the same database the browser tests' viewer shows)."""
-    import psycopg
-
-    url = database_url.rsplit("/", 1)[0] + "/viewer_twin"
-    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'viewer_twin'").fetchone():
-            conn.execute("CREATE DATABASE viewer_twin")
-    run_twin("demo", "--no-serve", TWIN_DATABASE_URL=url)
-    return url
-
-
-def test_replay_writes_an_mp4_and_a_gif(demo: str, tmp_path: Path) -> None:
+def test_replay_writes_an_mp4_and_a_gif(demo_database: str, tmp_path: Path) -> None:
     import imageio.v2 as imageio
     import imageio_ffmpeg
     from PIL import Image
 
     mp4, gif = tmp_path / "growth.mp4", tmp_path / "growth.gif"
     said = run_twin("replay", "--out", str(mp4), "--from", "2008", "--to", "2010", "--fps", "3", "--size", "320x240",
-                    TWIN_DATABASE_URL=demo).stderr
+                    TWIN_DATABASE_URL=demo_database).stderr
     assert "9 frames of 320x240" in said
     frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(mp4))
     assert (frames, seconds) == (9, 3.0)
     first, last = (imageio.get_reader(mp4).get_data(index) for index in (0, 8))
     assert first.shape == (240, 320, 3) and abs(first.astype(int) - last.astype(int)).mean() > 1.0
     run_twin("replay", "--out", str(gif), "--from", "2019", "--to", "2020", "--fps", "2", "--size", "200x120",
-             TWIN_DATABASE_URL=demo)
+             TWIN_DATABASE_URL=demo_database)
     with Image.open(gif) as image:
         assert (image.n_frames, image.size) == (4, (200, 120))
 
 
-def test_replay_refuses_bad_options(demo: str, tmp_path: Path) -> None:
+def test_replay_refuses_bad_options(demo_database: str, tmp_path: Path) -> None:
     odd = run_twin("replay", "--out", str(tmp_path / "x.mp4"), "--size", "321x240", check=False,
-                   TWIN_DATABASE_URL=demo)
+                   TWIN_DATABASE_URL=demo_database)
     assert odd.returncode == 1 and odd.stderr.startswith("twin: --size 321x240: both sides must be even")
-    refused(run_twin("replay", "--out", str(tmp_path / "x.avi"), check=False, TWIN_DATABASE_URL=demo),
+    refused(run_twin("replay", "--out", str(tmp_path / "x.avi"), check=False, TWIN_DATABASE_URL=demo_database),
             tmp_path / "x.avi")
     backwards = run_twin("replay", "--out", str(tmp_path / "x.gif"), "--from", "2015", "--to", "2010", check=False,
-                         TWIN_DATABASE_URL=demo)
+                         TWIN_DATABASE_URL=demo_database)
     assert backwards.returncode == 1 and "--from 2015 is after --to 2010" in backwards.stderr
     assert not (tmp_path / "x.gif").exists()

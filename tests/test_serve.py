@@ -11,6 +11,7 @@ import time
 import urllib.request
 
 from support import ROOT, twin_env
+
 from twin.catalog import load_catalog
 
 

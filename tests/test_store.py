@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from support import ROOT, TEST_HOME, run_twin, sql
+
 from twin.catalog import load_catalog
 from twin.store.migrate import head_revision
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import ROOT, run_twin
+from support import ROOT
 
 from twin.catalog import load_catalog
 from twin.store.meta import pg_connect
@@ -15,22 +15,9 @@ from viewer.scene import build
 from viewer.timeline import Timeline
 
 
-@pytest.fixture(scope="module")
-def demo(database_url: str) -> str:
-    """The demo twin (the same database the browser tests' viewer shows)."""
-    import psycopg
-
-    url = database_url.rsplit("/", 1)[0] + "/viewer_twin"
-    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'viewer_twin'").fetchone():
-            conn.execute("CREATE DATABASE viewer_twin")
-    run_twin("demo", "--no-serve", TWIN_DATABASE_URL=url)
-    return url
-
-
-def test_each_year_shows_what_stood_then(demo: str) -> None:
+def test_each_year_shows_what_stood_then(demo_database: str) -> None:
     catalog = load_catalog(ROOT / "layers")
-    with pg_connect(demo) as connection:
+    with pg_connect(demo_database) as connection:
         meshes, _, _ = build(connection, catalog)
         first, last = year_range(connection, catalog)
         by_year = figures(connection, catalog, first, last)
@@ -50,9 +37,9 @@ def test_each_year_shows_what_stood_then(demo: str) -> None:
     assert by_year[2020]["base_stations_5g"].count > 0 == by_year[2018]["base_stations_5g"].count
 
 
-def test_buildings_rise_through_the_year_before_completion(demo: str) -> None:
+def test_buildings_rise_through_the_year_before_completion(demo_database: str) -> None:
     catalog = load_catalog(ROOT / "layers")
-    with pg_connect(demo) as connection:
+    with pg_connect(demo_database) as connection:
         meshes, _, _ = build(connection, catalog)
     buildings = meshes["buildings"].mesh
     built_2015 = buildings.cell_data["valid_from"] == 2015

@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
-
 from browser import ARTIFACTS, browser, changed, image, open_viewer
+
 from viewer.launcher import IDLE_S
 
 

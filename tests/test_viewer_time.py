@@ -9,16 +9,10 @@ from io import BytesIO
 
 import numpy as np
 import psycopg
-import pytest
 from browser import ARTIFACTS, changed, image, viewer_page
 
 STOOD = ("(valid_from IS NULL OR valid_from <= make_date({y}, 12, 31)) AND "
          "(valid_to IS NULL OR valid_to > make_date({y}, 12, 31))")
-
-
-@pytest.fixture(scope="module")
-def demo(database_url: str) -> str:
-    return database_url.rsplit("/", 1)[0] + "/viewer_twin"
 
 
 def count(url: str, table: str, year: int) -> int:
@@ -41,11 +35,11 @@ def choose(page, selector: str, title: str) -> None:
     page.click(f".v-overlay .v-list-item:has-text('{title}')")
 
 
-def test_year_slider_changes_caption_and_image(served, demo: str) -> None:
+def test_year_slider_changes_caption_and_image(served, demo_database: str) -> None:
     url, _ = served
     with viewer_page(url) as page:
         assert page.inner_text(".twin-caption-year") == "2020"
-        assert figure(page, "buildings") == count(demo, "buildings", 2020)
+        assert figure(page, "buildings") == count(demo_database, "buildings", 2020)
         before = image(page)
         set_year(page, ".twin-year", "Home")
         page.wait_for_function("document.querySelector('.twin-caption-year').innerText === '2008'", timeout=20_000)
@@ -53,11 +47,11 @@ def test_year_slider_changes_caption_and_image(served, demo: str) -> None:
         page.screenshot(path=str(ARTIFACTS / "viewer-2008.png"))
         assert np.abs(after - before).mean() > 1.0, "going back to 2008 did not change the image"
         for key, table in (("buildings", "buildings"), ("cameras", "cameras"), ("base_stations_5g", "base_stations_5g")):
-            assert figure(page, key) == count(demo, table, 2008), key
+            assert figure(page, key) == count(demo_database, table, 2008), key
         set_year(page, ".twin-year", "PageUp")  # a few years on
         page.wait_for_function("document.querySelector('.twin-caption-year').innerText !== '2008'", timeout=20_000)
         shown = int(page.inner_text(".twin-caption-year"))
-        assert 2008 < shown <= 2020 and figure(page, "buildings") == count(demo, "buildings", shown)
+        assert 2008 < shown <= 2020 and figure(page, "buildings") == count(demo_database, "buildings", shown)
         set_year(page, ".twin-year", "End")
 
 
@@ -77,7 +71,7 @@ def test_replay_plays_the_years(served) -> None:
         set_year(page, ".twin-year", "End")
 
 
-def test_compare_shows_two_years_and_the_changes_equal_sql(served, demo: str) -> None:
+def test_compare_shows_two_years_and_the_changes_equal_sql(served, demo_database: str) -> None:
     url, _ = served
     with viewer_page(url) as page:
         choose(page, ".twin-compare", "side by side")
@@ -98,11 +92,11 @@ def test_compare_shows_two_years_and_the_changes_equal_sql(served, demo: str) ->
     left, right = (np.asarray(Image.open(BytesIO(shot)).convert("L"), dtype=np.int16) for shot in views)
     assert left.shape == right.shape  # side by side: two views of one size
     assert np.abs(left - right).mean() > 2.0, "the two years look the same"
-    with psycopg.connect(demo) as conn:
+    with psycopg.connect(demo_database) as conn:
         gone = conn.execute(f"SELECT count(*) FROM layers.buildings WHERE {STOOD.format(y=2020)} AND NOT "
                             f"({STOOD.format(y=2008)})").fetchone()[0]
         km = conn.execute(f"SELECT sum(ST_Length(geom)) / 1000 FROM layers.water_supply WHERE {STOOD.format(y=2020)} "
                           f"AND NOT ({STOOD.format(y=2008)})").fetchone()[0]
     # From 2020 back to 2008, what was built in between "disappears".
     assert rows["Buildings"][0] == "+0" and rows["Buildings"][1].startswith(f"-{gone:,} ")
-    assert rows["Water supply pipes"][1] == f"-{count(demo, 'water_supply', 2020) - count(demo, 'water_supply', 2008):,} ({km:,.1f} km)"
+    assert rows["Water supply pipes"][1] == f"-{count(demo_database, 'water_supply', 2020) - count(demo_database, 'water_supply', 2008):,} ({km:,.1f} km)"

@@ -13,12 +13,6 @@ import pytest
 from browser import ARTIFACTS, changed, image, viewer_page
 
 
-@pytest.fixture(scope="module")
-def demo(database_url: str) -> str:
-    """The demo twin that the ``served`` viewer shows."""
-    return database_url.rsplit("/", 1)[0] + "/viewer_twin"
-
-
 def find(page, text: str) -> None:
     """Type into the search box and fly to the first hit."""
     page.fill(".twin-search input", text)
@@ -63,9 +57,9 @@ def two_buildings(url: str) -> tuple[str, str]:
             "SELECT source_id FROM layers.buildings ORDER BY source_id LIMIT 2 OFFSET 10").fetchall())
 
 
-def test_search_flies_to_a_feature_and_shows_it(served, demo: str) -> None:
+def test_search_flies_to_a_feature_and_shows_it(served, demo_database: str) -> None:
     url, _ = served
-    first, _ = two_buildings(demo)
+    first, _ = two_buildings(demo_database)
     with viewer_page(url) as page:
         before = image(page)
         find(page, first)
@@ -98,9 +92,9 @@ def test_named_viewpoints_move_the_camera(served) -> None:
         switch(page, ".twin-underground", False)
 
 
-def test_measured_distance_and_height_match_postgis(served, demo: str) -> None:
+def test_measured_distance_and_height_match_postgis(served, demo_database: str) -> None:
     url, _ = served
-    first, second = two_buildings(demo)
+    first, second = two_buildings(demo_database)
     with viewer_page(url) as page:
         page.click(".twin-mode-height")
         find(page, first)
@@ -117,7 +111,7 @@ def test_measured_distance_and_height_match_postgis(served, demo: str) -> None:
         page.click(".twin-mode-inspect")
     a = [float(v.replace(",", "")) for v in distance["From"].split(", ")]
     b = [float(v.replace(",", "")) for v in distance["To"].split(", ")]
-    with psycopg.connect(demo) as conn:
+    with psycopg.connect(demo_database) as conn:
         stored_height = conn.execute("SELECT height_m FROM layers.buildings WHERE source_id = %s", (first,)).fetchone()[0]
         # Each picked point lies on its building (within its footprint, between its ground and roof) ...
         for point, source_id in ((a, first), (b, second)):
@@ -133,9 +127,9 @@ def test_measured_distance_and_height_match_postgis(served, demo: str) -> None:
     assert number(distance["Distance"]) == pytest.approx(expected, abs=0.011)
 
 
-def test_measured_pipe_depth_matches_postgis(served, demo: str) -> None:
+def test_measured_pipe_depth_matches_postgis(served, demo_database: str) -> None:
     url, _ = served
-    with psycopg.connect(demo) as conn:
+    with psycopg.connect(demo_database) as conn:
         pipe = conn.execute("SELECT source_id FROM layers.water_supply ORDER BY source_id LIMIT 1").fetchone()[0]
     with viewer_page(url) as page:
         switch(page, ".twin-underground", True)
@@ -148,7 +142,7 @@ def test_measured_pipe_depth_matches_postgis(served, demo: str) -> None:
         switch(page, ".twin-underground", False)
     # Whichever pipe lies under the centre of the view: its depth to the top is the one its survey gives.
     title, source_id = depth["Feature"].rsplit(" ", 1)
-    with psycopg.connect(demo) as conn:
+    with psycopg.connect(demo_database) as conn:
         layer = conn.execute("SELECT c.relname FROM pg_description d JOIN pg_class c ON c.oid = d.objoid "
                              "WHERE d.objsubid = 0 AND d.description = %s", (title,)).fetchone()[0]
         start, end = conn.execute(f"SELECT start_depth_m, end_depth_m FROM layers.{layer} WHERE source_id = %s",
@@ -184,9 +178,9 @@ def test_opacity_section_and_legend(served) -> None:
         time.sleep(1)
 
 
-def test_underground_mode_reveals_pipes_the_ground_hides(served, demo: str) -> None:
+def test_underground_mode_reveals_pipes_the_ground_hides(served, demo_database: str) -> None:
     url, _ = served
-    with psycopg.connect(demo) as conn:
+    with psycopg.connect(demo_database) as conn:
         pipe = conn.execute("SELECT source_id FROM layers.gas ORDER BY source_id LIMIT 1").fetchone()[0]
     # CJJ 61 gas pink (layers/gas.toml), and the yellow outline of the found pipe.
     colours = [np.array([0xFF, 0x8F, 0xC8]), np.array([0xFF, 0xD4, 0x00])]
