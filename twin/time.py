@@ -25,6 +25,12 @@ FLOOR_AREA = "floor_area_m2"  # the attribute summed into a year's floor area, w
 EXISTED = "(valid_from IS NULL OR valid_from <= {end}) AND (valid_to IS NULL OR valid_to > {start})"
 
 
+def _stood(year_sql: str) -> str:
+    """:data:`EXISTED` at the end of the year that ``year_sql`` (SQL: a column or a parameter) names."""
+    end = f"make_date({year_sql}, 12, 31)"
+    return EXISTED.format(end=end, start=end)
+
+
 def year_end(year: int) -> date:
     """The day a year is judged on: the city in year Y is what stood on 31 December Y."""
     return date(year, 12, 31)
@@ -64,8 +70,7 @@ def figures(connection: psycopg.Connection, catalog: Catalog, first: int, last: 
         area = sql.SQL(f"coalesce(sum({FLOOR_AREA}), 0)" if FLOOR_AREA in layer.attributes else "NULL")
         query = sql.SQL(
             "SELECT y, count(t.*), {length}, {area} FROM generate_series(%(first)s::int, %(last)s::int) y "
-            "LEFT JOIN {table} t ON (t.valid_from IS NULL OR t.valid_from <= make_date(y, 12, 31)) "
-            "AND (t.valid_to IS NULL OR t.valid_to > make_date(y, 12, 31)) GROUP BY y"
+            f"LEFT JOIN {{table}} t ON {_stood('y')} GROUP BY y"
         ).format(length=length, area=area, table=sql.Identifier(LAYER_SCHEMA, layer.id))
         for year, count, km, floor_area in connection.execute(query, {"first": first, "last": last}):
             out[year][layer.id] = YearFigures(int(count), None if km is None else float(km),
@@ -90,10 +95,8 @@ def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_
     """Per vector layer, the features standing at the end of ``year_b`` but not of ``year_a`` (appeared)
     and the reverse (disappeared), with their km (lines) and floor area; layers without change left out."""
     out: list[Change] = []
-    stood = ("(valid_from IS NULL OR valid_from <= make_date({y}, 12, 31)) AND "
-             "(valid_to IS NULL OR valid_to > make_date({y}, 12, 31))")
-    appeared = f"{stood.format(y='%(b)s')} AND NOT ({stood.format(y='%(a)s')})"
-    disappeared = f"{stood.format(y='%(a)s')} AND NOT ({stood.format(y='%(b)s')})"
+    appeared = f"{_stood('%(b)s')} AND NOT ({_stood('%(a)s')})"
+    disappeared = f"{_stood('%(a)s')} AND NOT ({_stood('%(b)s')})"
     for layer in catalog.vector_layers:
         length = "ST_Length(geom) / 1000.0" if layer.geometry == "line" else "NULL::float"
         area = FLOOR_AREA if FLOOR_AREA in layer.attributes else "NULL::float"
