@@ -132,6 +132,17 @@ def _years() -> None:
 
 
 
+def _name_value_card(name: str, max_width: int, value_classes: str = "") -> None:
+    """A card titled by state ``<name>_title`` listing ``<name>_rows`` ({name, value}), while it has a title."""
+    with v3.VCard(v_if=f"{name}_title", classes=f"twin-{name}", max_width=max_width, style=SCROLL):
+        v3.VCardTitle(f"{{{{ {name}_title }}}}", classes="text-subtitle-1")
+        with v3.VTable(density="compact"):
+            with html.Tbody():
+                with html.Tr(v_for=f"row in {name}_rows", key="row.name"):
+                    html.Td("{{ row.name }}")
+                    html.Td("{{ row.value }}", classes=value_classes)
+
+
 def _cards() -> None:
     """Cards over the view's corners, stacked in two columns so they never cover one another: the year
     and what is measured on the left, what is picked and what changed on the right."""
@@ -143,22 +154,9 @@ def _cards() -> None:
                 with html.Span(v_for="item in caption", key="item.key", classes=("'twin-figure-' + item.key",)):
                     html.Span("{{ item.label }} ")
                     html.B("{{ item.value }}")
-        with v3.VCard(v_if="measure_title", classes="twin-measure", max_width=380,
-                      style=SCROLL):
-            v3.VCardTitle("{{ measure_title }}", classes="text-subtitle-1")
-            with v3.VTable(density="compact"):
-                with html.Tbody():
-                    with html.Tr(v_for="row in measure_rows", key="row.name"):
-                        html.Td("{{ row.name }}")
-                        html.Td("{{ row.value }}", classes="twin-measure-value")
+        _name_value_card("measure", max_width=380, value_classes="twin-measure-value")
     with html.Div(classes="twin-cards-right", style=COLUMN + "right: 12px; max-width: 400px;"):
-        with v3.VCard(v_if="picked_title", classes="twin-picked", max_width=360, style=SCROLL):
-            v3.VCardTitle("{{ picked_title }}", classes="text-subtitle-1")
-            with v3.VTable(density="compact"):
-                with html.Tbody():
-                    with html.Tr(v_for="row in picked_rows", key="row.name"):
-                        html.Td("{{ row.name }}")
-                        html.Td("{{ row.value }}")
+        _name_value_card("picked", max_width=360)
         with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=420,
                       style=SCROLL):
             v3.VCardTitle("Changes {{ year }} → {{ year_b }}", classes="text-subtitle-1 pa-1")
