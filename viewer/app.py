@@ -22,13 +22,15 @@ from twin.store.meta import pg_connect, twin_crs
 from twin.store.stats import layer_counts
 from twin.terrain import Terrain
 from twin.time import figures, year_range
-from viewer import measure, ui, viewpoints
+from viewer import ui, viewpoints
+from viewer.analyses_panel import AnalysesPanel
+from viewer.clicks import Clicks
 from viewer.compare import SecondView
-from viewer.measure import true_position
-from viewer.picking import Pick, attributes, highlight, pick
+from viewer.overlay import Overlay
 from viewer.render import add_layers, make_plotter, place_camera, show_land_cover
 from viewer.scene import build
 from viewer.timeline import Timeline
+from viewer.wgs84 import Wgs84
 from viewer.years import year_controls
 
 TITLE = "Sino-Singapore Tianjin Eco-city (synthetic) · twin"
@@ -44,7 +46,8 @@ def create_app(server=None):
     catalog = load_catalog()
     with pg_connect() as connection:
         meshes, ground, origin = build(connection, catalog)
-        terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
+        crs = CRS.from_user_input(twin_crs(connection))
+        terrain = Terrain.from_store(connection, crs)
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
@@ -66,7 +69,9 @@ def create_app(server=None):
         actor_sets.append(second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts)
     _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter)
-    clicks = _Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
+    clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
+    AnalysesPanel(state, ctrl, catalog, plotter, Overlay(plotter, meshes, clicks.row_of, Wgs84(crs, origin, terrain)),
+                  clicks)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
         view = views.get(viewpoint or "")
@@ -116,7 +121,7 @@ def create_app(server=None):
     return server
 
 
-def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: _Clicks) -> None:
+def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: Clicks) -> None:
     """The main view (year A) and, while comparing, the year-B view beside it or under the swipe line.
     Both share one camera: when one stops moving, the other is drawn again."""
     def others(which: str):
@@ -249,132 +254,6 @@ def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: 
             if plane is not None:
                 mapper.AddClippingPlane(plane)
         ctrl.view_update()
-
-
-class _Clicks:
-    """A click in the view: inspect the feature under it, or measure, as the mode says."""
-
-    def __init__(self, state, ctrl, plotter, catalog, meshes, actors, origin, terrain) -> None:
-        self.state, self.ctrl, self.plotter, self.catalog = state, ctrl, plotter, catalog
-        self.meshes, self.actors, self.origin, self.terrain = meshes, actors, origin, terrain
-        self.pressed: tuple[float, float] = (-99.0, -99.0)
-        # Actors drawn over the scene: the picked feature's outline, and the current measurement's.
-        self.marks: dict[str, list] = {"pick": [], "measure": []}
-        self.points: list[np.ndarray] = []  # distance mode: the points picked so far
-        self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
-                       for layer_id, layer_mesh in meshes.items()}
-        state.picked_title, state.picked_rows = "", []
-        state.measure_title, state.measure_rows = "", []
-        state.mode = "inspect"
-        state.change("mode")(self.mode_changed)
-
-    def press(self, event: dict) -> None:
-        self.pressed = (event["position"]["x"], event["position"]["y"])
-
-    def release(self, event: dict) -> None:
-        x, y = event["position"]["x"], event["position"]["y"]
-        if abs(x - self.pressed[0]) > 3 or abs(y - self.pressed[1]) > 3:
-            return  # a drag turned the view; only a click picks
-        found = pick(self.plotter, self.actors, self.meshes, x, y)
-        mode = self.state.mode
-        if mode == "distance":
-            self.distance(found)
-        elif mode == "height":
-            self.height(found)
-        elif mode == "depth":
-            self.depth(found)
-        elif found is None:
-            self.clear("pick")
-        else:
-            self.show(found.layer_id, found.feature_id)
-        self.ctrl.view_update()
-
-    def mode_changed(self, mode: str, **kwargs) -> None:
-        self.clear("pick")
-        self.clear("measure")
-        self.state.measure_title = {"distance": "Distance: click two points", "height": "Height: click a building",
-                                    "depth": "Depth: click a pipe (underground mode helps)"}.get(mode, "")
-        self.ctrl.view_update()
-
-    def clear(self, group: str) -> None:
-        for actor in self.marks[group]:
-            self.plotter.remove_actor(actor)
-        self.marks[group].clear()
-        if group == "pick":
-            self.state.picked_title, self.state.picked_rows = "", []
-        else:
-            self.points.clear()
-            self.state.measure_rows = []
-
-    def show(self, layer_id: str, feature_id: str) -> None:
-        """The feature's attributes from PostGIS in the side panel, the feature outlined in the view."""
-        self.clear("pick")
-        layer_mesh = self.meshes.get(layer_id)
-        with pg_connect() as connection:
-            values = attributes(connection, layer_id, feature_id)
-        self.state.picked_title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
-        self.state.picked_rows = [{"name": name, "value": str(value)} for name, value in values.items()]
-        row = self.row_of.get(layer_id, {}).get(feature_id)
-        if layer_mesh is not None and row is not None:
-            self._mark("pick", highlight(layer_mesh, row), style="wireframe", line_width=3)
-        self.ctrl.view_update()
-
-    def distance(self, found: Pick | None) -> None:
-        if found is None:
-            return
-        if len(self.points) == 2:
-            self.clear("measure")
-        point = true_position(found.position, self.origin, self._exaggeration())
-        self.points.append(point)
-        self._mark("measure", pv.Sphere(radius=1.0, center=found.position), color="#e6194b")
-        if len(self.points) == 1:
-            self._measured(measure.Measurement("Distance: click the second point", 0.0,
-                                               [("From", measure.coordinates(point))]))
-            return
-        a, b = (p - self.origin for p in self.points)
-        scale = np.array([1.0, 1.0, self._exaggeration()])
-        self._mark("measure", pv.Line(a * scale, b * scale), color="#e6194b", line_width=4)
-        self._measured(measure.distance(*self.points))
-
-    def height(self, found: Pick | None) -> None:
-        self.clear("measure")
-        layer = self.catalog[found.layer_id] if found else None
-        if found is None or layer is None or layer.draw.mode not in ("extrude", "solid"):
-            self.state.measure_title = "Height: click a building"
-            return
-        layer_mesh = self.meshes[found.layer_id]
-        self._mark("measure", highlight(layer_mesh, found.row), style="wireframe", line_width=3)
-        self._measured(measure.building_height(layer_mesh, found.row, self.origin), found)
-
-    def depth(self, found: Pick | None) -> None:
-        self.clear("measure")
-        layer = self.catalog[found.layer_id] if found else None
-        if found is None or layer is None or layer.draw.mode not in ("tube", "box"):
-            self.state.measure_title = "Depth: click a pipe (underground mode helps)"
-            return
-        at = true_position(found.position, self.origin, self._exaggeration())
-        with pg_connect() as connection:
-            result = measure.pipe_depth(connection, layer, found.feature_id, at, self.terrain)
-        self._mark("measure", highlight(self.meshes[found.layer_id], found.row), style="wireframe", line_width=3)
-        self._measured(result, found)
-
-    def _measured(self, result: measure.Measurement, found: Pick | None = None) -> None:
-        rows = result.rows
-        if found is not None:  # which feature was measured, by its id in its source
-            with pg_connect() as connection:
-                source_id = attributes(connection, found.layer_id, found.feature_id).get("source_id")
-            rows = [("Feature", f"{self.catalog[found.layer_id].title} {source_id}"), *rows]
-        self.state.measure_title = result.title
-        self.state.measure_rows = [{"name": name, "value": value} for name, value in rows]
-
-    def _mark(self, group: str, mesh: pv.DataSet, color: str = "#ffd400", **style) -> None:
-        actor = self.plotter.add_mesh(mesh, color=color, pickable=False, **style)
-        if self.state.underground:
-            actor.SetScale(1.0, 1.0, float(self.state.exaggeration))
-        self.marks[group].append(actor)
-
-    def _exaggeration(self) -> float:
-        return float(self.state.exaggeration) if self.state.underground else 1.0
 
 
 def main() -> None:

@@ -46,6 +46,16 @@ def pick(plotter: pv.Plotter, actors: dict[str, vtk.vtkActor], meshes: dict[str,
     return Pick(layer_id, layer_mesh.ids[row], row, tuple(picker.GetPickPosition()))
 
 
+def point_at(plotter: pv.Plotter, x: float, y: float) -> tuple[float, float, float] | None:
+    """The scene position of whatever pickable is drawn at display position (x, y), the terrain included
+    (which :func:`pick` leaves out, being no feature), or None where the view shows only sky."""
+    picker = vtk.vtkCellPicker()
+    picker.SetTolerance(0.002)
+    if not picker.Pick(x, y, 0, plotter.renderer) or picker.GetActor() is None:
+        return None
+    return tuple(picker.GetPickPosition())
+
+
 def attributes(connection: psycopg.Connection, layer_id: str, feature_id: str) -> dict[str, object]:
     """The feature's columns as PostGIS holds them (geometry left out), for the side panel."""
     cursor = connection.execute(f'SELECT * FROM {LAYER_SCHEMA}."{layer_id}" WHERE id = %s', (feature_id,))

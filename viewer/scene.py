@@ -37,7 +37,7 @@ def scene_origin(connection: psycopg.Connection) -> np.ndarray:
     return np.array([row[0] or 0.0, row[1] or 0.0, 0.0])
 
 
-def _ground_height(terrain: Terrain | None, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def ground_height(terrain: Terrain | None, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The DEM's height at each point; 0 m outside it or without one, as the importers take it."""
     return np.nan_to_num(terrain.height(x, y)) if terrain is not None else np.zeros(len(x))
 
@@ -139,7 +139,7 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
     size = layer.draw.size or 3.0
     xyz = np.array([[r[1], r[2], r[3]] for r in rows])
     if not layer.z:
-        xyz[:, 2] = _ground_height(terrain, xyz[:, 0], xyz[:, 1])
+        xyz[:, 2] = ground_height(terrain, xyz[:, 0], xyz[:, 1])
     xyz = xyz - origin
     xyz[:, 2] += size / 2 + layer.draw.offset
     cloud = pv.PolyData(xyz)

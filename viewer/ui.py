@@ -14,9 +14,11 @@ from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
 from twin.catalog import GROUPS, Catalog
+from viewer import analyses_ui
 
 MODES = (("inspect", "Inspect", "mdi-cursor-default-click"), ("distance", "Distance", "mdi-ruler"),
-         ("height", "Height", "mdi-office-building"), ("depth", "Depth", "mdi-arrow-collapse-down"))
+         ("height", "Height", "mdi-office-building"), ("depth", "Depth", "mdi-arrow-collapse-down"),
+         ("point", "Point", "mdi-map-marker"))  # a point for the analyses (nearest emergency resources)
 CARD = "position: absolute; max-height: 80%; overflow: auto;"
 # A column of cards at the top of the view (left or right); the view stays draggable between them.
 COLUMN = ("position: absolute; top: 12px; display: flex; flex-direction: column; gap: 8px; "
@@ -32,11 +34,12 @@ def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_vi
             _toolbar(on_found)
         with page.drawer:
             _tools()
+            analyses_ui.controls(server.controller)
             _layer_panel(catalog, counts)
         with page.content:
             with html.Div(style="width: 100%; height: 100%; position: relative;", classes="twin-view"):
                 make_view()
-                _cards()
+                _cards(server.controller)
                 _years()
     return page
 
@@ -143,9 +146,9 @@ def _name_value_card(name: str, max_width: int, value_classes: str = "") -> None
                     html.Td("{{ row.value }}", classes=value_classes)
 
 
-def _cards() -> None:
-    """Cards over the view's corners, stacked in two columns so they never cover one another: the year
-    and what is measured on the left, what is picked and what changed on the right."""
+def _cards(ctrl) -> None:
+    """Cards over the view's corners, stacked in two columns so they never cover one another: the year,
+    what is measured and what an analysis found on the left, what is picked and what changed on the right."""
     with html.Div(classes="twin-cards-left", style=COLUMN + "left: 12px; max-width: 45%;"):
         with v3.VCard(v_if="caption.length", classes="twin-caption px-3 py-1",
                       style="opacity: 0.92;"):
@@ -155,6 +158,8 @@ def _cards() -> None:
                     html.Span("{{ item.label }} ")
                     html.B("{{ item.value }}")
         _name_value_card("measure", max_width=380, value_classes="twin-measure-value")
+        _name_value_card("analysis", max_width=380, value_classes="twin-analysis-value")
+        analyses_ui.found(ctrl, SCROLL)
     with html.Div(classes="twin-cards-right", style=COLUMN + "right: 12px; max-width: 400px;"):
         _name_value_card("picked", max_width=360)
         with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=420,

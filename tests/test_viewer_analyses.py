@@ -1,0 +1,248 @@
+"""The analyses panel in a real browser, checked against the very functions of twin.analyses called on
+the demo Eco-city's database: the panel's figures and lists equal theirs, the highlight changes the 3D
+image and Clear takes it away, bad input gets a message. And, without a browser, that the overlay's
+cells are the features the analysis named and its lines lie where PostGIS puts them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import psycopg
+import pytest
+import pyvista as pv
+import shapely
+from browser import ARTIFACTS, changed, image, viewer_page
+from pyproj import CRS
+from test_viewer_tools import click_centre, find, panel, switch
+
+from twin.analyses.burst import burst_isolation
+from twin.analyses.clearance import pipe_clearance
+from twin.analyses.coverage5g import coverage_5g
+from twin.analyses.hydrants import hydrant_coverage
+from twin.analyses.nearest import nearest_resources
+from twin.catalog import load_catalog
+from twin.store.meta import pg_connect, twin_crs
+from twin.terrain import Terrain
+from viewer.analysis_results import SHOW
+from viewer.overlay import Overlay, ramp
+from viewer.scene import build
+from viewer.wgs84 import Wgs84
+
+YEAR = 2020  # the slider's year when a viewer opens: the demo's last
+# Hydrants near the first building switched off for a test: the demo city has one along every road.
+NEAR_FIRST_BUILDING = ("FROM (SELECT geom FROM layers.buildings ORDER BY source_id LIMIT 1) b "
+                       "WHERE ST_DWithin(h.geom, b.geom, 400)")
+CARDS = ".twin-cards-left, .twin-cards-right, .twin-legend, .twin-years { visibility: hidden !important; }"
+
+
+def burst_pipe(url: str) -> tuple[str, str]:
+    """A water supply pipe whose burst closes valves and cuts buildings off: (id, source id)."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT id::text, source_id FROM layers.water_supply ORDER BY source_id "
+                            "LIMIT 1 OFFSET 40").fetchone()
+
+
+@pytest.fixture
+def fewer_hydrants(demo_database: str) -> Iterator[None]:
+    with psycopg.connect(demo_database) as conn:
+        conn.execute(f"UPDATE layers.smart_hydrants h SET status = 'out_of_service' {NEAR_FIRST_BUILDING}")
+    yield
+    with psycopg.connect(demo_database) as conn:
+        conn.execute(f"UPDATE layers.smart_hydrants h SET status = NULL {NEAR_FIRST_BUILDING}")
+
+
+def choose(page, title: str) -> None:
+    """Open the panel (once) and pick an analysis."""
+    if not page.locator(".twin-analysis-choice").is_visible():
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
+        page.wait_for_selector(".twin-analysis-choice", state="visible")
+    page.click(".twin-analysis-choice")
+    page.click(f".v-overlay .v-list-item:has-text('{title}')")
+    time.sleep(0.5)
+
+
+def shown(page, title: str) -> dict[str, str]:
+    """The figures of the analysis titled ``title`` once they are in."""
+    page.wait_for_function(f"document.querySelector('.twin-analysis') && "
+                           f"document.querySelector('.twin-analysis').innerText.startsWith({title!r})", timeout=60_000)
+    return panel(page, ".twin-analysis")
+
+
+def run(page, title: str) -> dict[str, str]:
+    page.click(".twin-analysis-run")
+    return shown(page, title)
+
+
+def message(page) -> str:
+    page.wait_for_selector(".twin-analysis-message", timeout=20_000)
+    return page.inner_text(".twin-analysis-message")
+
+
+def items(page) -> list[tuple[str, str]]:
+    entries = page.locator(".twin-analysis-item")
+    return [(entry.locator(".v-list-item-title").inner_text(), entry.locator(".v-list-item-subtitle").inner_text())
+            for entry in entries.all()]
+
+
+def highlighted_then_cleared(page, name: str, before: np.ndarray) -> None:
+    """The highlight changed the 3D image; Clear brings the image back."""
+    lit = changed(page, before, 1.0)
+    page.screenshot(path=str(ARTIFACTS / f"viewer-analysis-{name}.png"))
+    assert np.abs(lit - before).mean() > 1.0, f"{name}: the highlight did not change the image"
+    page.click(".twin-analysis-clear")
+    page.wait_for_selector(".twin-analysis", state="detached", timeout=20_000)
+    cleared = changed(page, lit, 1.0)
+    page.screenshot(path=str(ARTIFACTS / f"viewer-analysis-{name}-cleared.png"))
+    assert np.abs(cleared - before).mean() < 0.2 * np.abs(lit - before).mean(), f"{name}: Clear left the highlight"
+
+
+def test_hydrant_coverage_from_the_panel(served, demo_database: str, fewer_hydrants: None) -> None:
+    url, _ = served
+    with psycopg.connect(demo_database) as conn:
+        expected = hydrant_coverage(conn, YEAR)["summary"]
+    assert expected["uncovered_buildings"] and expected["hydrant_gaps"]
+    with viewer_page(url) as page:
+        page.add_style_tag(content=CARDS)
+        before = image(page)
+        choose(page, "Hydrant coverage")
+        figures = run(page, f"Hydrant coverage {YEAR}")
+        assert figures["Buildings beyond 150 m"] == f"{expected['uncovered_buildings']:,}"
+        assert figures["Road stretches with gaps"] == f"{expected['hydrant_gaps']:,}"
+        assert len(items(page)) == expected["uncovered_buildings"] + expected["hydrant_gaps"]
+        highlighted_then_cleared(page, "hydrants", before)
+
+
+def test_5g_coverage_from_the_panel(served, demo_database: str) -> None:
+    url, _ = served
+    with psycopg.connect(demo_database) as conn:
+        total = coverage_5g(conn, str(YEAR))["summary"]["years"][str(YEAR)]
+    with viewer_page(url) as page:
+        page.add_style_tag(content=CARDS)
+        before = image(page)
+        choose(page, "5G coverage")
+        figures = run(page, f"5G coverage {YEAR}")
+        assert figures["Buildings covered"] == (f"{total['buildings_covered']:,} of {total['buildings']:,} "
+                                                f"({total['building_share']:.1%})")
+        assert page.locator(".twin-analysis-legend").count() == 1
+        highlighted_then_cleared(page, "coverage-5g", before)
+
+
+def test_nearest_resources_at_a_picked_point(served, demo_database: str) -> None:
+    url, _ = served
+    catalog = load_catalog()
+    with viewer_page(url) as page:
+        choose(page, "Nearest emergency resources")
+        page.click(".twin-analysis-run")
+        assert message(page).startswith("point: none yet")
+        page.click(".twin-analysis-point")
+        click_centre(page)  # in Point mode a click runs the analysis there
+        figures = shown(page, "Nearest emergency resources")
+        listed = items(page)
+        page.screenshot(path=str(ARTIFACTS / "viewer-analysis-nearest.png"))
+        page.click(".twin-mode-inspect")
+    x, y = (float(value.replace(",", "")) for value in figures["Point"].split(", "))
+    with psycopg.connect(demo_database) as conn:
+        answer = nearest_resources(conn, x=x, y=y, n=3, year=YEAR)
+    resources = [f["properties"] for f in answer["features"] if f["properties"]["role"] == "resource"]
+    assert [label for label, _ in listed] == [f"{p['rank']}. {p['name']}" for p in resources]
+    for (_, detail), p in zip(listed, resources):
+        straight = float(detail.split(": ", 1)[1].split(" m straight")[0].replace(",", ""))
+        assert detail.startswith(catalog[p["layer"]].title)
+        assert straight == pytest.approx(p["straight_m"], abs=1.0)
+    for kind in ("police_stations", "fire_brigades", "hospitals"):
+        assert figures[catalog[kind].title] == str(answer["summary"][kind])
+
+
+def test_burst_isolation_of_the_picked_pipe(served, demo_database: str) -> None:
+    url, _ = served
+    pipe, source_id = burst_pipe(demo_database)
+    with psycopg.connect(demo_database) as conn:
+        answer = burst_isolation(conn, pipe, YEAR)
+        building = conn.execute("SELECT source_id FROM layers.buildings ORDER BY source_id LIMIT 1").fetchone()[0]
+    valves = [f["properties"]["id"] for f in answer["features"] if f["properties"]["role"] in ("close", "closed")]
+    with viewer_page(url) as page:
+        choose(page, "Burst isolation")
+        page.click(".twin-analysis-run")
+        assert message(page).startswith("pipe: nothing is picked")
+        find(page, building)
+        page.click(".twin-analysis-run")
+        page.wait_for_function("document.querySelector('.twin-analysis-message').innerText"
+                               ".startsWith('pipe: a feature of Buildings is picked')", timeout=20_000)
+        switch(page, ".twin-underground", True)
+        find(page, source_id)
+        page.add_style_tag(content=CARDS)
+        before = image(page)
+        figures = run(page, f"Burst isolation {YEAR}")
+        assert [label for label, _ in items(page)] == [f"Valve {valve}" for valve in valves]
+        highlighted_then_cleared(page, "burst", before)
+        switch(page, ".twin-underground", False)
+    summary = answer["summary"]
+    assert figures["Valves to close"] == str(summary["valves_to_close"]) and summary["valves_to_close"] > 0
+    assert figures["Pipes isolated"] == str(summary["isolated_pipes"])
+    assert figures["Buildings cut off"] == str(summary["buildings_cut_off"])
+
+
+def test_pipe_clearance_says_it_is_computing_and_flies_to_an_entry(served, demo_database: str) -> None:
+    url, _ = served
+    with psycopg.connect(demo_database) as conn:
+        answer = pipe_clearance(conn, YEAR)
+    with viewer_page(url) as page:
+        choose(page, "Pipe clearance")
+        page.click(".twin-analysis-run")
+        page.wait_for_selector(".twin-analysis-busy", timeout=10_000)  # the whole city takes seconds
+        figures = shown(page, f"Pipe clearance {YEAR}")
+        page.wait_for_selector(".twin-analysis-busy", state="detached", timeout=20_000)
+        assert figures["Pairs too close"] == f"{answer['summary']['pairs']:,}"
+        first = answer["features"][0]["properties"]
+        assert items(page)[0][1].startswith(f"{first['shortfall_m']:.2f} m short")
+        before = image(page)
+        page.click(".twin-analysis-item >> nth=0")
+        flown = changed(page, before, 2.0)
+        page.screenshot(path=str(ARTIFACTS / "viewer-analysis-clearance.png"))
+        assert np.abs(flown - before).mean() > 2.0, "the list entry did not fly the view to it"
+        # Changes between two years: the panel opens the compare view and its change panel.
+        choose(page, "Changes between two years")
+        page.click(".twin-analysis-compare")
+        page.wait_for_selector(".twin-changes", timeout=20_000)
+
+
+def test_overlay_cells_are_the_features_the_analysis_named(demo_database: str) -> None:
+    catalog = load_catalog()
+    pipe, _ = burst_pipe(demo_database)
+    with pg_connect(demo_database) as connection:
+        meshes, _, origin = build(connection, catalog)
+        crs = CRS.from_user_input(twin_crs(connection))
+        wgs84 = Wgs84(crs, origin, Terrain.from_store(connection, crs))
+        burst = burst_isolation(connection, pipe, YEAR)
+        coverage = coverage_5g(connection, str(YEAR))
+        route = nearest_resources(connection, x=float(origin[0] + 3000), y=float(origin[1] + 3000), n=1, year=YEAR)
+        routes = [shapely.geometry.shape(f["geometry"]) for f in route["features"] if f["properties"]["role"] == "route"]
+        # PostGIS's own transformation of the routes' WGS84 vertices into the twin's CRS
+        expected = connection.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM unnest(%s::float8[], %s::float8[]) v(lon, lat), "
+            "ST_Transform(ST_SetSRID(ST_MakePoint(lon, lat), 4326), %s) p",
+            ([c[0] for g in routes for c in g.coords], [c[1] for g in routes for c in g.coords],
+             int(crs.to_epsg()))).fetchall()
+    overlay = Overlay(pv.Plotter(off_screen=True), meshes, {layer_id: {feature: row for row, feature in
+                                                                       enumerate(mesh.ids)}
+                                                            for layer_id, mesh in meshes.items()}, wgs84)
+    SHOW["burst"](burst, overlay, catalog)
+    for kind, layer_id in (("burst", "water_supply"), ("isolated", "water_supply"), ("cut_off", "buildings")):
+        named = {f["properties"]["id"] for f in burst["features"] if f["properties"]["role"] == kind}
+        drawn = overlay.drawn.get(kind)
+        cells = set() if drawn is None else {meshes[layer_id].ids[row] for row in drawn.cell_data["row"]}
+        assert cells == named, kind
+    SHOW["coverage"](coverage, overlay, catalog)
+    grids = overlay.drawn["coverage"]
+    share = {f["properties"]["id"]: f["properties"]["building_share"] for f in coverage["features"]}
+    first = meshes["management_grids"].ids[int(grids.cell_data["row"][0])]
+    assert overlay.layers["coverage"] == ["management_grids"]
+    assert {meshes["management_grids"].ids[row] for row in grids.cell_data["row"]} == set(share)
+    if share[first] is not None:  # its colour is the ramp's at its share
+        assert (grids.cell_data["rgb"][0] == ramp(np.array([share[first]]))[0]).all()
+    SHOW["nearest"](route, overlay, catalog)
+    drawn = overlay.drawn["routes"].points[:, :2] + origin[:2]
+    for x, y in expected:  # every vertex of the route lies on the drawn line (which adds steps between them)
+        assert np.hypot(drawn[:, 0] - x, drawn[:, 1] - y).min() < 0.01

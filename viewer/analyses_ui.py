@@ -1,0 +1,75 @@
+"""The analyses panel's layout (Vuetify 3): the choice of analysis, its inputs, run and clear in the
+drawer; the list of what it found and the 5G legend in a card over the view (its figures are a name/value
+card of viewer.ui's). What the controls do is in :mod:`viewer.analyses_panel`."""
+
+from __future__ import annotations
+
+import json
+
+from trame.widgets import html
+from trame.widgets import vuetify3 as v3
+
+ANALYSES = (("hydrants", "Hydrant coverage"), ("nearest", "Nearest emergency resources"),
+            ("clearance", "Pipe clearance"), ("burst", "Burst isolation"), ("coverage", "5G coverage"),
+            ("changes", "Changes between two years"))
+HINTS = {
+    "hydrants": "Buildings farther than 150 m from a hydrant (red) and roads with hydrants more than 120 m "
+                "apart (orange), in the slider's year.",
+    "nearest": "Choose Point and click the view (or run on the last point clicked): the nearest police, fire "
+               "and hospitals, and the roads there.",
+    "clearance": "Pipes of different utilities closer than GB 50289 allows (red), in the slider's year; the "
+                 "whole city takes a few seconds.",
+    "burst": "In underground mode, click a water supply pipe, then run: valves to close (green), pipes "
+             "isolated (orange), buildings cut off (purple).",
+    "coverage": "Management grids by their share of buildings within reach of a 5G station, in the slider's year.",
+    "changes": "The compare panel shows what appeared and disappeared between year A and year B.",
+}
+
+
+def controls(ctrl) -> None:
+    """The panel in the drawer."""
+    items = json.dumps([{"title": title, "value": key} for key, title in ANALYSES])
+    with v3.VExpansionPanels(flat=True, classes="twin-analyses"):
+        with v3.VExpansionPanel(title="Analyses", classes="twin-analyses-panel"):
+            with v3.VExpansionPanelText():
+                v3.VSelect(v_model=("analysis", "hydrants"), items=(items,), density="compact", hide_details=True,
+                           label="Analysis", classes="twin-analysis-choice")
+                html.Div(f"{{{{ {json.dumps(HINTS)}[analysis] }}}}", classes="text-caption my-2 twin-analysis-hint")
+                with html.Div(v_if="analysis === 'nearest'", classes="d-flex align-center"):
+                    v3.VBtn("Point", click="mode = 'point'", prepend_icon="mdi-map-marker", size="small",
+                            variant="tonal", classes="twin-analysis-point mr-2")
+                    v3.VSelect(v_model=("analysis_n", 3), items=("[1, 2, 3, 4, 5]",), label="Of each", density="compact",
+                               hide_details=True, classes="twin-analysis-n")
+                v3.VCheckbox(v_if="analysis === 'clearance'", v_model=("analysis_in_view", False), density="compact",
+                             hide_details=True, label="Only around the current view", classes="twin-analysis-in-view")
+                v3.VBtn("Compare two years", v_if="analysis === 'changes'", click="compare = 'side'", size="small",
+                        variant="tonal", prepend_icon="mdi-compare", classes="twin-analysis-compare")
+                with html.Div(v_else=True, classes="d-flex mt-2", style="gap: 8px;"):
+                    v3.VBtn("Run", click=ctrl.analysis_run, loading=("analysis_busy",), color="primary", size="small",
+                            classes="twin-analysis-run")
+                    v3.VBtn("Clear", click=ctrl.analysis_clear, size="small", variant="outlined",
+                            disabled=("!analysis_title",), classes="twin-analysis-clear")
+                with html.Div(v_if="analysis_busy", classes="twin-analysis-busy mt-2"):
+                    v3.VProgressLinear(indeterminate=True, color="primary")
+                    html.Div("Computing…", classes="text-caption")
+                v3.VAlert(v_if="analysis_message", text=("analysis_message",), type="warning", density="compact",
+                          variant="tonal", classes="twin-analysis-message mt-2")
+    v3.VDivider()
+
+
+def found(ctrl, scroll: str) -> None:
+    """The card of what the analysis found: the 5G legend and the list, each entry flying to its place."""
+    with v3.VCard(v_if="analysis_title && (analysis_items.length || analysis_ramp)", classes="twin-analysis-found pa-2",
+                  max_width=380, style=scroll):
+        with html.Div(v_if="analysis_ramp", classes="twin-analysis-legend text-caption"):
+            html.Div(style=("{ background: analysis_ramp_css, height: '10px', borderRadius: '2px' }",))
+            with html.Div(classes="d-flex"):
+                html.Span("0 % covered")
+                v3.VSpacer()
+                html.Span("100 %")
+            html.Div("grey: no buildings in the grid")
+        with v3.VList(density="compact", classes="twin-analysis-items"):
+            v3.VListItem(v_for="item in analysis_items", key="item.key", title=("item.label",),
+                         subtitle=("item.detail",), click=(ctrl.analysis_go, "[item.key]"), classes="twin-analysis-item")
+        html.Div("and {{ analysis_more.toLocaleString() }} more", v_if="analysis_more",
+                 classes="text-caption twin-analysis-more")

@@ -1,0 +1,157 @@
+"""A click in the 3D view: inspect the feature under it, measure, or give the analyses a point, as the
+toolbar's mode says. Kept apart from viewer.app so that the analyses panel can listen to clicks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyvista as pv
+
+from twin.store.meta import pg_connect
+from viewer import measure
+from viewer.measure import true_position
+from viewer.picking import Pick, attributes, highlight, pick, point_at
+
+
+class Clicks:
+    """A click in the view: inspect the feature under it, or measure, as the mode says."""
+
+    def __init__(self, state, ctrl, plotter, catalog, meshes, actors, origin, terrain) -> None:
+        self.state, self.ctrl, self.plotter, self.catalog = state, ctrl, plotter, catalog
+        self.meshes, self.actors, self.origin, self.terrain = meshes, actors, origin, terrain
+        self.pressed: tuple[float, float] = (-99.0, -99.0)
+        # Actors drawn over the scene: the picked feature's outline, and the current measurement's.
+        self.marks: dict[str, list] = {"pick": [], "measure": []}
+        self.points: list[np.ndarray] = []  # distance mode: the points picked so far
+        self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
+                       for layer_id, layer_mesh in meshes.items()}
+        state.picked_title, state.picked_rows = "", []
+        state.measure_title, state.measure_rows = "", []
+        state.mode = "inspect"
+        state.change("mode")(self.mode_changed)
+        # For the analyses: the feature last inspected, where the last click met the scene (true metres in
+        # the twin's CRS), and who wants to hear of each click (told the mode it was made in).
+        self.selected: tuple[str, str] | None = None
+        self.last_point: np.ndarray | None = None
+        self.listeners: list[Callable[[str], None]] = []
+
+    def press(self, event: dict) -> None:
+        self.pressed = (event["position"]["x"], event["position"]["y"])
+
+    def release(self, event: dict) -> None:
+        x, y = event["position"]["x"], event["position"]["y"]
+        if abs(x - self.pressed[0]) > 3 or abs(y - self.pressed[1]) > 3:
+            return  # a drag turned the view; only a click picks
+        found = pick(self.plotter, self.actors, self.meshes, x, y)
+        # The ground is no feature, but a point on it is what the analyses ask for.
+        position = found.position if found is not None else point_at(self.plotter, x, y)
+        if position is not None:
+            self.last_point = true_position(position, self.origin, self._exaggeration())
+        mode = self.state.mode
+        if mode == "point":
+            pass  # the point is all the analyses need; the listeners take it from here
+        elif mode == "distance":
+            self.distance(found)
+        elif mode == "height":
+            self.height(found)
+        elif mode == "depth":
+            self.depth(found)
+        elif found is None:
+            self.clear("pick")
+        else:
+            self.show(found.layer_id, found.feature_id)
+        for listener in self.listeners:
+            listener(mode)
+        self.ctrl.view_update()
+
+    def mode_changed(self, mode: str, **kwargs) -> None:
+        self.clear("pick")
+        self.clear("measure")
+        self.state.measure_title = {"distance": "Distance: click two points", "height": "Height: click a building",
+                                    "depth": "Depth: click a pipe (underground mode helps)",
+                                    "point": "Point: click where to look for the nearest emergency resources",
+                                    }.get(mode, "")
+        self.ctrl.view_update()
+
+    def clear(self, group: str) -> None:
+        for actor in self.marks[group]:
+            self.plotter.remove_actor(actor)
+        self.marks[group].clear()
+        if group == "pick":
+            self.selected = None
+            self.state.picked_title, self.state.picked_rows = "", []
+        else:
+            self.points.clear()
+            self.state.measure_rows = []
+
+    def show(self, layer_id: str, feature_id: str) -> None:
+        """The feature's attributes from PostGIS in the side panel, the feature outlined in the view."""
+        self.clear("pick")
+        layer_mesh = self.meshes.get(layer_id)
+        with pg_connect() as connection:
+            values = attributes(connection, layer_id, feature_id)
+        self.state.picked_title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
+        self.state.picked_rows = [{"name": name, "value": str(value)} for name, value in values.items()]
+        self.selected = (layer_id, feature_id)
+        row = self.row_of.get(layer_id, {}).get(feature_id)
+        if layer_mesh is not None and row is not None:
+            self._mark("pick", highlight(layer_mesh, row), style="wireframe", line_width=3)
+        self.ctrl.view_update()
+
+    def distance(self, found: Pick | None) -> None:
+        if found is None:
+            return
+        if len(self.points) == 2:
+            self.clear("measure")
+        point = true_position(found.position, self.origin, self._exaggeration())
+        self.points.append(point)
+        self._mark("measure", pv.Sphere(radius=1.0, center=found.position), color="#e6194b")
+        if len(self.points) == 1:
+            self._measured(measure.Measurement("Distance: click the second point", 0.0,
+                                               [("From", measure.coordinates(point))]))
+            return
+        a, b = (p - self.origin for p in self.points)
+        scale = np.array([1.0, 1.0, self._exaggeration()])
+        self._mark("measure", pv.Line(a * scale, b * scale), color="#e6194b", line_width=4)
+        self._measured(measure.distance(*self.points))
+
+    def height(self, found: Pick | None) -> None:
+        self.clear("measure")
+        layer = self.catalog[found.layer_id] if found else None
+        if found is None or layer is None or layer.draw.mode not in ("extrude", "solid"):
+            self.state.measure_title = "Height: click a building"
+            return
+        layer_mesh = self.meshes[found.layer_id]
+        self._mark("measure", highlight(layer_mesh, found.row), style="wireframe", line_width=3)
+        self._measured(measure.building_height(layer_mesh, found.row, self.origin), found)
+
+    def depth(self, found: Pick | None) -> None:
+        self.clear("measure")
+        layer = self.catalog[found.layer_id] if found else None
+        if found is None or layer is None or layer.draw.mode not in ("tube", "box"):
+            self.state.measure_title = "Depth: click a pipe (underground mode helps)"
+            return
+        at = true_position(found.position, self.origin, self._exaggeration())
+        with pg_connect() as connection:
+            result = measure.pipe_depth(connection, layer, found.feature_id, at, self.terrain)
+        self._mark("measure", highlight(self.meshes[found.layer_id], found.row), style="wireframe", line_width=3)
+        self._measured(result, found)
+
+    def _measured(self, result: measure.Measurement, found: Pick | None = None) -> None:
+        rows = result.rows
+        if found is not None:  # which feature was measured, by its id in its source
+            with pg_connect() as connection:
+                source_id = attributes(connection, found.layer_id, found.feature_id).get("source_id")
+            rows = [("Feature", f"{self.catalog[found.layer_id].title} {source_id}"), *rows]
+        self.state.measure_title = result.title
+        self.state.measure_rows = [{"name": name, "value": value} for name, value in rows]
+
+    def _mark(self, group: str, mesh: pv.DataSet, color: str = "#ffd400", **style) -> None:
+        actor = self.plotter.add_mesh(mesh, color=color, pickable=False, **style)
+        if self.state.underground:
+            actor.SetScale(1.0, 1.0, float(self.state.exaggeration))
+        self.marks[group].append(actor)
+
+    def _exaggeration(self) -> float:
+        return float(self.state.exaggeration) if self.state.underground else 1.0

@@ -1,0 +1,138 @@
+"""Analysis results drawn over the scene: one merged mesh and actor per kind of result (uncovered
+buildings, valves to close, ...), never an actor per feature.
+
+Results that are features of a layer are that layer's own cells, picked out of its merged mesh by row
+(so they sit exactly where the layer draws them, and keep their ``row`` cell data); what an analysis
+makes itself (a route, a stretch of road, the place two pipes come too close) comes as WGS84 GeoJSON and
+is brought back to the twin's CRS and the scene origin (:mod:`viewer.wgs84`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pyvista as pv
+import shapely
+import vtk
+
+from viewer.layer_mesh import LayerMesh, ragged
+from viewer.wgs84 import Wgs84
+
+LIFT_M = 1.5  # lines drawn on the ground float this high, above the roads' ribbons
+STEP_M = 5.0  # lines on the ground follow the DEM in steps this long
+# The share ramp (0 red, 0.5 yellow, 1 green: ColorBrewer's RdYlGn ends), and grey for no share at all.
+RAMP = ((0.0, (215, 25, 28)), (0.5, (255, 255, 191)), (1.0, (26, 150, 65)))
+NO_SHARE = (160, 160, 160)
+
+
+def ramp(shares: np.ndarray) -> np.ndarray:
+    """RGB (0-255) for shares from 0 to 1 along :data:`RAMP`; NaN is :data:`NO_SHARE`."""
+    stops = np.array([stop for stop, _ in RAMP])
+    colours = np.array([colour for _, colour in RAMP], float)
+    shares = np.asarray(shares, float)
+    rgb = np.column_stack([np.interp(np.nan_to_num(shares), stops, colours[:, i]) for i in range(3)])
+    rgb[np.isnan(shares)] = NO_SHARE
+    return rgb.astype(np.uint8)
+
+
+def css_ramp() -> str:
+    """The ramp as a CSS gradient, for the legend."""
+    return "linear-gradient(to right, " + ", ".join(f"rgb{colour} {stop * 100:.0f}%" for stop, colour in RAMP) + ")"
+
+
+class Overlay:
+    """The highlighted results in one view."""
+
+    def __init__(self, plotter: pv.Plotter, meshes: dict[str, LayerMesh], row_of: dict[str, dict[str, int]],
+                 wgs84: Wgs84) -> None:
+        self.plotter, self.meshes, self.row_of, self.wgs84 = plotter, meshes, row_of, wgs84
+        self.drawn: dict[str, pv.DataSet] = {}  # kind -> its merged mesh
+        self.layers: dict[str, list[str]] = {}  # kind -> the layers its cell data "layer" indexes
+        self._actors: dict[str, vtk.vtkActor] = {}
+        self._scale = 1.0
+
+    def features(self, kind: str, wanted: dict[str, Sequence[str]], color: str = "#e6194b",
+                 shares: dict[str, float | None] | None = None) -> pv.DataSet | None:
+        """The cells of features of layers (``wanted``: layer id -> feature ids), in ``color`` or, given
+        ``shares`` (feature id -> 0..1 or None), coloured along the ramp. Cell data ``row`` is the
+        feature's row in its layer, ``layer`` the index of its layer in ``self.layers[kind]``."""
+        pieces, layers = [], []
+        for layer_id, ids in wanted.items():
+            rows_of = self.row_of.get(layer_id, {})
+            rows = np.array([rows_of[i] for i in ids if i in rows_of], dtype=np.int64)
+            if layer_id not in self.meshes or not len(rows):
+                continue
+            mesh = self.meshes[layer_id].mesh
+            piece = mesh.extract_cells(np.isin(mesh.cell_data["row"], rows))
+            piece.cell_data["layer"] = np.full(piece.n_cells, len(layers), dtype=np.int32)
+            if shares is not None:
+                share_of_row = np.full(len(self.meshes[layer_id].ids), np.nan)
+                for feature_id, share in shares.items():
+                    if feature_id in rows_of:
+                        share_of_row[rows_of[feature_id]] = np.nan if share is None else share
+                piece.cell_data["rgb"] = ramp(share_of_row[piece.cell_data["row"]])
+            pieces.append(piece)
+            layers.append(layer_id)
+        if not pieces:
+            return None
+        merged = pieces[0] if len(pieces) == 1 else pv.merge(pieces, merge_points=False)
+        self.layers[kind] = layers
+        style = {"scalars": "rgb", "rgb": True} if shares is not None else {"color": color}
+        actor = self._add(kind, merged, **style)
+        # Drawn on the very faces of the layer's own: pulled towards the camera so that it wins.
+        actor.GetMapper().SetRelativeCoincidentTopologyPolygonOffsetParameters(-2.0, -20.0)
+        return merged
+
+    def lines(self, kind: str, geometries: Iterable[dict], color: str, width: float = 6.0) -> pv.PolyData | None:
+        """GeoJSON lines (WGS84) lying on the ground, following the DEM; cell data ``item`` is each
+        line's index in ``geometries``."""
+        parts, owner = shapely.get_parts([self.wgs84.geometry(g) for g in geometries], return_index=True)
+        if not len(parts):
+            return None
+        parts = shapely.segmentize(shapely.force_2d(parts), STEP_M)
+        xy, part_of = shapely.get_coordinates(parts, return_index=True)
+        z = self.wgs84.ground(xy[:, 0], xy[:, 1]) + LIFT_M
+        counts = np.bincount(part_of, minlength=len(parts))
+        mesh = pv.PolyData(np.column_stack([xy, z]) - self.wgs84.origin,
+                           lines=ragged(np.cumsum(counts) - counts, counts))
+        mesh.cell_data["item"] = owner.astype(np.int32)
+        self._add(kind, mesh, color=color, line_width=width, render_lines_as_tubes=True)
+        return mesh
+
+    def points(self, kind: str, geometries: Sequence[dict], color: str, size: float = 14.0,
+               above_m: float = 0.0) -> pv.PolyData | None:
+        """GeoJSON points (WGS84) as round dots ``size`` pixels wide, whatever the zoom: at their own
+        height where they have one (valves, clearance places), else ``above_m`` over the ground; point
+        data ``item`` is each point's index in ``geometries``."""
+        if not geometries:
+            return None
+        xyz = np.array([shapely.get_coordinates(self.wgs84.geometry(g), include_z=True)[0] for g in geometries])
+        on_ground = np.isnan(xyz[:, 2])
+        xyz[on_ground, 2] = self.wgs84.ground(xyz[on_ground, 0], xyz[on_ground, 1]) + above_m
+        mesh = pv.PolyData(xyz - self.wgs84.origin)
+        mesh.point_data["item"] = np.arange(len(xyz), dtype=np.int32)
+        self._add(kind, mesh, color=color, point_size=size, render_points_as_spheres=True)
+        return mesh
+
+    def clear(self) -> None:
+        for actor in self._actors.values():
+            self.plotter.remove_actor(actor, render=False)
+        self._actors.clear()
+        self.drawn.clear()
+        self.layers.clear()
+
+    def rescale(self, exaggeration: float) -> None:
+        """Heights stretched as underground mode stretches the layers'."""
+        self._scale = exaggeration
+        for actor in self._actors.values():
+            actor.SetScale(1.0, 1.0, exaggeration)
+
+    def _add(self, kind: str, mesh: pv.DataSet, **style) -> vtk.vtkActor:
+        if kind in self._actors:
+            self.plotter.remove_actor(self._actors[kind], render=False)
+        actor = self.plotter.add_mesh(mesh, pickable=False, reset_camera=False, render=False, **style)
+        actor.SetScale(1.0, 1.0, self._scale)
+        self._actors[kind] = actor
+        self.drawn[kind] = mesh
+        return actor
