@@ -46,22 +46,18 @@ def check_types(geometry: np.ndarray, layer: Layer, path: Path) -> None:
 
 
 def to_layer_type(geometry: np.ndarray, layer: Layer, reasons: np.ndarray) -> np.ndarray:
-    """Lines and polygons as multi-parts (the table's type); multi-points of one point as points."""
+    """Multi-points of one point as points. Lines and polygons stay as they are: they become the table's
+    multi-parts as they are written (:func:`importers.loading.ewkb`), where that costs a few bytes
+    rather than a copy of every geometry."""
+    if layer.geometry != "point":
+        return geometry
     out = geometry.copy()
-    ok = present(geometry)
     kinds = shapely.get_type_id(geometry)
-    if layer.geometry == "point":
-        multi = ok & (kinds == shapely.GeometryType.MULTIPOINT)
-        single = multi & (shapely.get_num_geometries(geometry) == 1)
-        out[single] = shapely.get_geometry(geometry[single], 0)
-        for row in np.flatnonzero(multi & ~single & np.equal(reasons, None)):
-            reasons[row] = f"a multi-point of {shapely.get_num_geometries(geometry[row])} points; give one point a row"
-        return out
-    single_kind = shapely.GeometryType.LINESTRING if layer.geometry == "line" else shapely.GeometryType.POLYGON
-    make = shapely.multilinestrings if layer.geometry == "line" else shapely.multipolygons
-    rows = np.flatnonzero(ok & (kinds == single_kind))
-    if len(rows):
-        out[rows] = make(geometry[rows], indices=np.arange(len(rows)))
+    multi = present(geometry) & (kinds == shapely.GeometryType.MULTIPOINT)
+    single = multi & (shapely.get_num_geometries(geometry) == 1)
+    out[single] = shapely.get_geometry(geometry[single], 0)
+    for row in np.flatnonzero(multi & ~single & np.equal(reasons, None)):
+        reasons[row] = f"a multi-point of {shapely.get_num_geometries(geometry[row])} points; give one point a row"
     return out
 
 

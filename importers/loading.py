@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from psycopg import sql
 
@@ -53,17 +55,17 @@ class Load:
         """Rows ``start:stop`` in PostgreSQL's binary COPY format (geometries as EWKB)."""
         part = slice(start, stop)
         count = stop - start
-        values: list[pd.Series | list | None] = [
+        values: list[pd.Series | list | pa.Array | None] = [
             [self.source] * count,
             _part(self.source_ids, part),
             _part(self.names, part),
             _part(self.valid_from, part),
             _part(self.valid_to, part),
-            _ewkb(self.geometry[part], self.srid),
+            _ewkb(self.geometry[part], self.srid, self.layer.geometry),
         ]
         for name, series in self.columns.items():
             if self.layer.attributes[name].type == "solid":
-                values.append(_ewkb(series.iloc[part].to_numpy(object), self.srid))
+                values.append(_ewkb(series.iloc[part].to_numpy(object), self.srid, "polygon"))
             else:
                 values.append(_part(series, part))
         kinds = [kind for _, kind in self.copy_columns()]
@@ -74,14 +76,38 @@ def _part(series: pd.Series | None, part: slice) -> pd.Series | None:
     return None if series is None else series.iloc[part]
 
 
-def _ewkb(geometry: np.ndarray, srid: int) -> list[bytes | None]:
-    out: list[bytes | None] = [None] * len(geometry)
-    present = np.flatnonzero(~shapely.is_missing(geometry))
-    if len(present):
-        wkb = shapely.to_wkb(shapely.set_srid(geometry[present], srid), include_srid=True, flavor="extended")
-        for index, value in zip(present.tolist(), wkb.tolist()):
-            out[index] = value
-    return out
+# Extended WKB (PostGIS): flags in the high bits of the type word; a multi-part's type is its part's + 3.
+_SRID_FLAG = 0x20000000
+_SINGLE_PARTS = {"line": 2, "polygon": 3}  # LineString, Polygon
+
+
+def _ewkb(geometry: np.ndarray, srid: int, kind: str) -> pa.BinaryArray:
+    """EWKB with ``srid`` of each geometry (null where none); single lines and polygons written as
+    multi-parts of one, the table's type, by wrapping their WKB rather than copying the geometries."""
+    wkb = pa.array(shapely.to_wkb(geometry, flavor="extended", byte_order=1), type=pa.binary())
+    count = len(wkb)
+    offsets = np.frombuffer(wkb.buffers()[1], np.int32)[wkb.offset : wkb.offset + count + 1]
+    data = np.frombuffer(wkb.buffers()[2], np.uint8) if count and offsets[-1] > offsets[0] else np.zeros(5, np.uint8)
+    present = np.diff(offsets) > 0
+    starts = np.where(present, offsets[:-1], 0)
+    words = sum(data[starts + 1 + i].astype(np.uint32) << (8 * i) for i in range(4))
+    single = present & ((words & 0xFF) == _SINGLE_PARTS.get(kind, 0))
+    # Plain: the type word gains the SRID flag and the SRID follows it. Wrapped: a multi-part header
+    # with the SRID and a part count of one, then the single geometry's own WKB.
+    plain = np.zeros(count, dtype=[("order", "u1"), ("type", "<u4"), ("srid", "<u4")])
+    wrapped = np.zeros(count, dtype=[("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("parts", "<u4")])
+    plain["order"] = wrapped["order"] = 1
+    plain["type"] = words | _SRID_FLAG
+    wrapped["type"] = (words + 3) | _SRID_FLAG
+    plain["srid"] = wrapped["srid"] = srid
+    wrapped["parts"] = 1
+    heads = copy_binary.fixed_width(plain.tobytes(), 9, count)
+    tails = pc.binary_slice(wkb, 5, np.iinfo(np.int32).max)  # pyarrow 26 fails without a stop
+    if single.any():
+        wrap = pa.array(single)
+        heads = pc.if_else(wrap, copy_binary.fixed_width(wrapped.tobytes(), 13, count), heads)
+        tails = pc.if_else(wrap, wkb, tails)
+    return pc.binary_join_element_wise(heads, tails, copy_binary.EMPTY)  # null where ``wkb`` is
 
 
 def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
