@@ -8,7 +8,7 @@ import io
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -61,12 +61,13 @@ def viewer_page(url: str) -> Iterator:
         yield open_viewer(chromium, url)
 
 
-def changed(page, before: np.ndarray, threshold: float, seconds: float = 30) -> np.ndarray:
-    """The view's image once it differs from ``before`` by more than ``threshold`` on average (or at the
-    deadline): the server renders after the state change reaches it."""
+def changed(page, before: np.ndarray, threshold: float, seconds: float = 30,
+            picture: Callable[[object], np.ndarray] | None = None) -> np.ndarray:
+    """The view's image (or ``picture(page)``) once it differs from ``before`` by more than ``threshold``
+    on average (or at the deadline): the server renders after the state change reaches it."""
     deadline = time.monotonic() + seconds
     while True:
-        now = image(page)
+        now = (picture or image)(page)
         if np.abs(now - before).mean() > threshold or time.monotonic() > deadline:
             return now
         time.sleep(0.5)

@@ -4,8 +4,6 @@ card of viewer.ui's). What the controls do is in :mod:`viewer.analyses_panel`.""
 
 from __future__ import annotations
 
-import json
-
 from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
@@ -28,13 +26,15 @@ HINTS = {
 
 def controls(ctrl) -> None:
     """The panel in the drawer."""
-    items = json.dumps([{"title": title, "value": key} for key, title in ANALYSES])
+    # A JS literal inside a double-quoted attribute: Python's repr quotes with ' (no title holds one).
+    items = repr([{"title": title, "value": key} for key, title in ANALYSES])
     with v3.VExpansionPanels(flat=True, classes="twin-analyses"):
         with v3.VExpansionPanel(title="Analyses", classes="twin-analyses-panel"):
             with v3.VExpansionPanelText():
                 v3.VSelect(v_model=("analysis", "hydrants"), items=(items,), density="compact", hide_details=True,
                            label="Analysis", classes="twin-analysis-choice")
-                html.Div(f"{{{{ {json.dumps(HINTS)}[analysis] }}}}", classes="text-caption my-2 twin-analysis-hint")
+                for key, hint in HINTS.items():
+                    html.Div(hint, v_if=f"analysis === '{key}'", classes="text-caption my-2 twin-analysis-hint")
                 with html.Div(v_if="analysis === 'nearest'", classes="d-flex align-center"):
                     v3.VBtn("Point", click="mode = 'point'", prepend_icon="mdi-map-marker", size="small",
                             variant="tonal", classes="twin-analysis-point mr-2")
@@ -60,7 +60,7 @@ def controls(ctrl) -> None:
 def found(ctrl, scroll: str) -> None:
     """The card of what the analysis found: the 5G legend and the list, each entry flying to its place."""
     with v3.VCard(v_if="analysis_title && (analysis_items.length || analysis_ramp)", classes="twin-analysis-found pa-2",
-                  max_width=380, style=scroll):
+                  max_width=380, style=scroll + "flex-shrink: 100;"):  # the column's long card gives way first
         with html.Div(v_if="analysis_ramp", classes="twin-analysis-legend text-caption"):
             html.Div(style=("{ background: analysis_ramp_css, height: '10px', borderRadius: '2px' }",))
             with html.Div(classes="d-flex"):
