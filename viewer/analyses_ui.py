@@ -1,6 +1,6 @@
-"""The analyses panel's layout (Vuetify 3): the choice of analysis, its inputs, run and clear in the
-drawer; the list of what it found and the 5G legend in a card over the view (its figures are a name/value
-card of viewer.ui's). What the controls do is in :mod:`viewer.analyses_panel`."""
+"""The analyses panel's layout (Vuetify 3), in the drawer: the choice of analysis, its inputs, run and
+clear, the 5G legend and the list of what it found (its figures are a name/value card of viewer.ui's over
+the view). What the controls do is in :mod:`viewer.analyses_panel`."""
 
 from __future__ import annotations
 
@@ -54,13 +54,14 @@ def controls(ctrl) -> None:
                     html.Div("Computing…", classes="text-caption")
                 v3.VAlert(v_if="analysis_message", text=("analysis_message",), type="warning", density="compact",
                           variant="tonal", classes="twin-analysis-message mt-2")
+                _found(ctrl)
     v3.VDivider()
 
 
-def found(ctrl, scroll: str) -> None:
-    """The card of what the analysis found: the 5G legend and the list, each entry flying to its place."""
-    with v3.VCard(v_if="analysis_title && (analysis_items.length || analysis_ramp)", classes="twin-analysis-found pa-2",
-                  max_width=380, style=scroll + "flex-shrink: 100;"):  # the column's long card gives way first
+def _found(ctrl) -> None:
+    """What the analysis found, under its controls (the drawer scrolls; the cards over the view would
+    crowd it): the 5G legend and the list, each entry flying to its place."""
+    with html.Div(v_if="analysis_title", classes="twin-analysis-found mt-2"):
         with html.Div(v_if="analysis_ramp", classes="twin-analysis-legend text-caption"):
             html.Div(style=("{ background: analysis_ramp_css, height: '10px', borderRadius: '2px' }",))
             with html.Div(classes="d-flex"):

@@ -39,7 +39,7 @@ def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_vi
         with page.content:
             with html.Div(style="width: 100%; height: 100%; position: relative;", classes="twin-view"):
                 make_view()
-                _cards(server.controller)
+                _cards()
                 _years()
     return page
 
@@ -146,7 +146,7 @@ def _name_value_card(name: str, max_width: int, value_classes: str = "") -> None
                     html.Td("{{ row.value }}", classes=value_classes)
 
 
-def _cards(ctrl) -> None:
+def _cards() -> None:
     """Cards over the view's corners, stacked in two columns so they never cover one another: the year,
     what is measured and what an analysis found on the left, what is picked and what changed on the right."""
     with html.Div(classes="twin-cards-left", style=COLUMN + "left: 12px; max-width: 45%;"):
@@ -159,7 +159,6 @@ def _cards(ctrl) -> None:
                     html.B("{{ item.value }}")
         _name_value_card("measure", max_width=380, value_classes="twin-measure-value")
         _name_value_card("analysis", max_width=380, value_classes="twin-analysis-value")
-        analyses_ui.found(ctrl, SCROLL)
     with html.Div(classes="twin-cards-right", style=COLUMN + "right: 12px; max-width: 400px;"):
         _name_value_card("picked", max_width=360)
         with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=420,
