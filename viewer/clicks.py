@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pyvista as pv
 
+from twin.catalog import Layer
 from twin.store.meta import pg_connect
 from viewer import measure
 from viewer.measure import true_position
@@ -116,21 +117,25 @@ class Clicks:
         self._mark("measure", pv.Line(a * scale, b * scale), color="#e6194b", line_width=4)
         self._measured(measure.distance(*self.points))
 
-    def height(self, found: Pick | None) -> None:
+    def _measurable(self, found: Pick | None, modes: tuple[str, ...], hint: str) -> Layer | None:
+        """The picked feature's layer when it is drawn in one of ``modes``, else None and ``hint`` shown."""
         self.clear("measure")
         layer = self.catalog[found.layer_id] if found else None
-        if found is None or layer is None or layer.draw.mode not in ("extrude", "solid"):
-            self.state.measure_title = "Height: click a building"
+        if found is None or layer is None or layer.draw.mode not in modes:
+            self.state.measure_title = hint
+            return None
+        return layer
+
+    def height(self, found: Pick | None) -> None:
+        if self._measurable(found, ("extrude", "solid"), "Height: click a building") is None:
             return
         layer_mesh = self.meshes[found.layer_id]
         self._mark("measure", highlight(layer_mesh, found.row), style="wireframe", line_width=3)
         self._measured(measure.building_height(layer_mesh, found.row, self.origin), found)
 
     def depth(self, found: Pick | None) -> None:
-        self.clear("measure")
-        layer = self.catalog[found.layer_id] if found else None
-        if found is None or layer is None or layer.draw.mode not in ("tube", "box"):
-            self.state.measure_title = "Depth: click a pipe (underground mode helps)"
+        layer = self._measurable(found, ("tube", "box"), "Depth: click a pipe (underground mode helps)")
+        if layer is None:
             return
         at = true_position(found.position, self.origin, self._exaggeration())
         with pg_connect() as connection:
