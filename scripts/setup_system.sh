@@ -2,7 +2,8 @@
 # Installs the Debian packages twin needs, only those missing, so a second run does nothing.
 # Usage: scripts/setup_system.sh [demo|test]
 #   demo: PostgreSQL with PostGIS
-#   test: the same, plus Chromium for the browser tests and GDAL's tools for the benchmarks
+#   test: the same, plus Chromium for the browser tests (with a Chinese font, so survey text in the
+#         screenshots is legible) and GDAL's tools for the benchmarks
 set -euo pipefail
 
 purpose="${1:-demo}"
@@ -17,7 +18,7 @@ pg_major() {
 major=$(pg_major)
 wanted=("postgresql-${major}" "postgresql-${major}-postgis-3")
 if [ "$purpose" = "test" ]; then
-  wanted+=(chromium gdal-bin)
+  wanted+=(chromium fonts-wqy-microhei gdal-bin)
 fi
 
 missing=()
