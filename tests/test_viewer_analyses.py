@@ -1,7 +1,8 @@
 """The analyses panel in a real browser, checked against the very functions of twin.analyses called on
 the demo Eco-city's database: the panel's figures and lists equal theirs, the highlight changes the 3D
-image and Clear takes it away, bad input gets a message. And, without a browser, that the overlay's
-cells are the features the analysis named and its lines lie where PostGIS puts them."""
+image and Clear takes it away, a year change clears it, bad input gets a message. And, without a
+browser, that the overlay's cells are the features the analysis named (disappeared ones too, which the
+year filter hides), its lines lie where PostGIS puts them, and the section plane cuts it."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pyvista as pv
 import shapely
 from browser import ARTIFACTS, changed, image, viewer_page
 from pyproj import CRS
+from test_viewer_time import set_year
 from test_viewer_tools import click_centre, find, panel, switch
 
 from twin.analyses.burst import burst_isolation
+from twin.analyses.changes import change_between
 from twin.analyses.clearance import pipe_clearance
 from twin.analyses.coverage5g import coverage_5g
 from twin.analyses.hydrants import hydrant_coverage
@@ -25,12 +28,16 @@ from twin.analyses.nearest import nearest_resources
 from twin.catalog import load_catalog
 from twin.store.meta import pg_connect, twin_crs
 from twin.terrain import Terrain
+from twin.time import changed_ids
+from viewer import section
 from viewer.analysis_results import SHOW
 from viewer.overlay import Overlay, ramp
 from viewer.scene import build
+from viewer.timeline import Timeline
 from viewer.wgs84 import Wgs84
 
 YEAR = 2020  # the slider's year when a viewer opens: the demo's last
+FIRST = 2008  # the demo's first year, year B when a viewer opens
 # Hydrants near the first building switched off for a test: the demo city has one along every road.
 NEAR_FIRST_BUILDING = ("FROM (SELECT geom FROM layers.buildings ORDER BY source_id LIMIT 1) b "
                        "WHERE ST_DWithin(h.geom, b.geom, 400)")
@@ -203,6 +210,10 @@ def test_pipe_clearance_says_it_is_computing_and_flies_to_an_entry(served, demo_
         choose(page, "Pipe clearance")
         page.click(".twin-analysis-run")
         page.wait_for_selector(".twin-analysis-busy", timeout=10_000)  # the whole city takes seconds
+        set_year(page, ".twin-year", "ArrowLeft")  # moved on while it computes: its answer is not drawn
+        assert message(page) == f"not shown: the year changed to {YEAR - 1} while it was computing; run again"
+        set_year(page, ".twin-year", "End")
+        page.click(".twin-analysis-run")
         figures = shown(page, f"Pipe clearance {YEAR}")
         page.wait_for_selector(".twin-analysis-busy", state="detached", timeout=20_000)
         assert figures["Pairs too close"] == f"{answer['summary']['pairs']:,}"
@@ -213,10 +224,54 @@ def test_pipe_clearance_says_it_is_computing_and_flies_to_an_entry(served, demo_
         flown = changed(page, before, 2.0)
         page.screenshot(path=str(ARTIFACTS / "viewer-analysis-clearance.png"))
         assert np.abs(flown - before).mean() > 2.0, "the list entry did not fly the view to it"
-        # Changes between two years: the panel opens the compare view and its change panel.
+
+
+def test_changes_between_two_years_from_the_panel(served, demo_database: str) -> None:
+    url, _ = served
+    with psycopg.connect(demo_database) as conn:
+        expected = change_between(conn, load_catalog(), FIRST, YEAR)
+    with viewer_page(url) as page:
+        before = bare(page)
         choose(page, "Changes between two years")
-        page.click(".twin-analysis-compare")
+        assert page.inner_text(".twin-analysis-years-value") == f"{YEAR} and {FIRST}"
+        figures = run(page, f"Changes {FIRST} → {YEAR}")
+        assert figures["Appeared (green)"] == f"{expected['summary']['appeared']:,}"
+        assert figures["Disappeared (red)"] == f"{expected['summary']['disappeared']:,}"
+        assert items(page) == [(layer["title"], f"+{layer['appeared']:,} appeared, -{layer['disappeared']:,} "
+                                "disappeared") for layer in expected["layers"]]
+        lit = changed(page, before, 0.01, picture=bare)
+        page.screenshot(path=str(ARTIFACTS / "viewer-analysis-changes.png"))
+        assert recoloured(lit, before) > 100, "the changes highlight did not change the image"
+        page.click(".twin-analysis-item:has-text('Utility tunnels')")  # flies to that layer's changes
+        flown = changed(page, lit, 2.0, picture=bare)
+        page.screenshot(path=str(ARTIFACTS / "viewer-analysis-changes-tunnels.png"))
+        assert np.abs(flown - lit).mean() > 2.0, "the layer's entry did not fly the view to its changes"
+        page.click(".twin-analysis-compare")  # the same two years side by side
         page.wait_for_selector(".twin-changes", timeout=20_000)
+
+
+def test_a_year_change_clears_the_highlight(served) -> None:
+    url, _ = served
+    with viewer_page(url) as page:
+        choose(page, "5G coverage")
+        run(page, f"5G coverage {YEAR}")
+        lit = bare(page)
+        for _ in range(5):
+            set_year(page, ".twin-year", "ArrowLeft")
+        assert message(page) == f"5G coverage {YEAR} cleared: the year changed to {YEAR - 5}; run again"
+        page.wait_for_selector(".twin-analysis", state="detached", timeout=20_000)
+        changed(page, lit, 0.01, picture=bare)
+        page.screenshot(path=str(ARTIFACTS / "viewer-analysis-cleared-by-year.png"))
+        assert page.locator(".twin-analysis-item").count() == 0
+        run(page, f"5G coverage {YEAR - 5}")  # run again: for the year shown
+        page.click(".twin-play")  # the replay moves the year on: cleared at once, and it plays on
+        page.wait_for_function("document.querySelector('.twin-analysis-message') && document.querySelector("
+                               "'.twin-analysis-message').innerText.includes('cleared: the year changed to')",
+                               timeout=20_000)
+        page.wait_for_function(f"document.querySelector('.twin-caption-year').innerText !== '{YEAR - 4}'",
+                               timeout=20_000)
+        page.click(".twin-play")
+        set_year(page, ".twin-year", "End")
 
 
 def test_overlay_cells_are_the_features_the_analysis_named(demo_database: str) -> None:
@@ -257,3 +312,45 @@ def test_overlay_cells_are_the_features_the_analysis_named(demo_database: str) -
     drawn = overlay.drawn["routes"].points[:, :2] + origin[:2]
     for x, y in expected:  # every vertex of the route lies on the drawn line (which adds steps between them)
         assert np.hypot(drawn[:, 0] - x, drawn[:, 1] - y).min() < 0.01
+
+
+def test_changes_draw_what_the_year_filter_hides_and_the_section_cuts_them(demo_database: str) -> None:
+    catalog = load_catalog()
+    with psycopg.connect(demo_database) as connection, connection.transaction(force_rollback=True):
+        # Buildings of the first years pulled down in 2015, seen by this transaction alone.
+        gone = {row[0] for row in connection.execute(
+            "UPDATE layers.buildings SET valid_to = '2015-06-30' WHERE id IN (SELECT id FROM layers.buildings "
+            "WHERE valid_from <= '2010-12-31' ORDER BY source_id LIMIT 25) RETURNING id::text")}
+        meshes, _, origin = build(connection, catalog)
+        crs = CRS.from_user_input(twin_crs(connection))
+        wgs84 = Wgs84(crs, origin, Terrain.from_store(connection, crs))
+        answer = {**change_between(connection, catalog, 2010, YEAR), "ids": changed_ids(connection, catalog, 2010, YEAR)}
+    assert len(gone) == 25
+    plotter = pv.Plotter(off_screen=True)
+    overlay = Overlay(plotter, meshes, {layer_id: {feature: row for row, feature in enumerate(mesh.ids)}
+                                        for layer_id, mesh in meshes.items()}, wgs84)
+    shown = SHOW["changes"](answer, overlay, catalog)
+    assert [item.label for item in shown.items] == [layer["title"] for layer in answer["layers"]]
+    for kind in ("appeared", "disappeared"):
+        drawn = overlay.drawn[kind]
+        for index, layer_id in enumerate(overlay.layers[kind]):
+            rows = drawn.cell_data["row"][drawn.cell_data["layer"] == index]
+            counted = next(layer[kind] for layer in answer["layers"] if layer["layer"] == layer_id)
+            assert len(set(rows.tolist())) == counted, (kind, layer_id)
+    buildings = meshes["buildings"]
+    disappeared = {buildings.ids[row] for row in overlay.drawn["disappeared"].cell_data["row"]}
+    assert disappeared == gone
+    timeline = Timeline(meshes)
+    timeline.show(YEAR)  # the later year's scene does not draw them; the highlight does
+    assert not disappeared & {buildings.ids[row] for row in timeline.mesh("buildings").cell_data["row"]}
+    # The section plane, as viewer.app gives it to the layers' actors, cuts the highlight too.
+    layer_actor = plotter.add_mesh(timeline.mesh("buildings"))
+    cut = section.plane("x", 50, plotter.bounds)
+    section.clip([layer_actor], cut)
+    overlay.clip(cut)
+    overlay.points("later", [{"type": "Point", "coordinates": [117.7, 39.1]}], "#ffffff")  # drawn after the cut
+    for actor in [layer_actor, *overlay.actors.values()]:
+        planes = actor.GetMapper().GetClippingPlanes()
+        assert planes.GetNumberOfItems() == 1 and planes.GetItemAsObject(0) is cut
+    overlay.clip(section.plane("off", 50, plotter.bounds))
+    assert all(actor.GetMapper().GetClippingPlanes().GetNumberOfItems() == 0 for actor in overlay.actors.values())

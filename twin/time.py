@@ -91,19 +91,22 @@ class Change:
     disappeared_floor_area_m2: float | None = None
 
 
+# Standing at the end of year %(b)s but not of %(a)s, and the reverse (A and B: query parameters).
+APPEARED = f"{_stood('%(b)s')} AND NOT ({_stood('%(a)s')})"
+DISAPPEARED = f"{_stood('%(a)s')} AND NOT ({_stood('%(b)s')})"
+
+
 def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int) -> list[Change]:
     """Per vector layer, the features standing at the end of ``year_b`` but not of ``year_a`` (appeared)
     and the reverse (disappeared), with their km (lines) and floor area; layers without change left out."""
     out: list[Change] = []
-    appeared = f"{_stood('%(b)s')} AND NOT ({_stood('%(a)s')})"
-    disappeared = f"{_stood('%(a)s')} AND NOT ({_stood('%(b)s')})"
     for layer in catalog.vector_layers:
         length = "ST_Length(geom) / 1000.0" if layer.geometry == "line" else "NULL::float"
         area = FLOOR_AREA if FLOOR_AREA in layer.attributes else "NULL::float"
         query = sql.SQL(
-            f"SELECT count(*) FILTER (WHERE {appeared}), count(*) FILTER (WHERE {disappeared}), "
-            f"sum({length}) FILTER (WHERE {appeared}), sum({length}) FILTER (WHERE {disappeared}), "
-            f"sum({area}) FILTER (WHERE {appeared}), sum({area}) FILTER (WHERE {disappeared}) FROM {{}}"
+            f"SELECT count(*) FILTER (WHERE {APPEARED}), count(*) FILTER (WHERE {DISAPPEARED}), "
+            f"sum({length}) FILTER (WHERE {APPEARED}), sum({length}) FILTER (WHERE {DISAPPEARED}), "
+            f"sum({area}) FILTER (WHERE {APPEARED}), sum({area}) FILTER (WHERE {DISAPPEARED}) FROM {{}}"
         ).format(sql.Identifier(LAYER_SCHEMA, layer.id))
         row = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
         if row[0] or row[1]:
@@ -112,4 +115,20 @@ def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_
             out.append(Change(layer.id, int(row[0]), int(row[1]),
                               float(row[2] or 0) if km else None, float(row[3] or 0) if km else None,
                               float(row[4] or 0) if floor else None, float(row[5] or 0) if floor else None))
+    return out
+
+
+def changed_ids(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int
+                ) -> dict[str, tuple[list[str], list[str]]]:
+    """Per vector layer with any change, the ids of the features that appeared and that disappeared
+    between ``year_a`` and ``year_b`` (as :func:`changes` counts them), for drawing them."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for layer in catalog.vector_layers:
+        query = sql.SQL(
+            f"SELECT coalesce(array_agg(id::text) FILTER (WHERE {APPEARED}), '{{{{}}}}'), "
+            f"coalesce(array_agg(id::text) FILTER (WHERE {DISAPPEARED}), '{{{{}}}}') FROM {{}}"
+        ).format(sql.Identifier(LAYER_SCHEMA, layer.id))
+        appeared, disappeared = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
+        if appeared or disappeared:
+            out[layer.id] = (appeared, disappeared)
     return out

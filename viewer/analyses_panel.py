@@ -1,10 +1,11 @@
 """The analyses panel's behaviour: run an analysis of :mod:`twin.analyses` in this process (no HTTP) on
-what the viewer holds (the slider's year, the point last clicked, the pipe last inspected, the current
-view), highlight its answer in 3D and list it.
+what the viewer holds (the slider's year and year B, the point last clicked, the pipe last inspected, the
+current view), highlight its answer in 3D and list it.
 
 An analysis runs in a worker thread (pipe clearance over the whole city takes seconds) while the panel
 says it is computing and the view stays live; its answer is drawn back on the event loop, where VTK is.
 Bad input and a database that cannot answer come back as a message in the panel, never a traceback.
+A highlight is of the years it was asked for: when the slider (or year B) moves on, it is cleared.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyvista as pv
 from trame.app import asynchronous
 
 from twin.analyses.burst import burst_isolation
+from twin.analyses.changes import change_between
 from twin.analyses.clearance import pipe_clearance
 from twin.analyses.coverage5g import coverage_5g
 from twin.analyses.hydrants import hydrant_coverage
@@ -25,6 +27,7 @@ from twin.analyses.nearest import nearest_resources
 from twin.catalog import Catalog
 from twin.errors import ParameterError, TwinError
 from twin.store.meta import pg_connect
+from twin.time import changed_ids
 from viewer import viewpoints
 from viewer.analysis_results import SHOW, Item, Shown
 from viewer.clicks import Clicks
@@ -32,7 +35,7 @@ from viewer.overlay import Overlay, css_ramp
 from viewer.render import place_camera
 
 Question = Callable[[psycopg.Connection], dict]
-FRAME_M = 40.0  # a list entry is flown to framed this wide
+Years = dict[str, int]  # state name ("year", "year_b") -> the year an analysis was asked for
 
 
 class AnalysesPanel:
@@ -42,12 +45,14 @@ class AnalysesPanel:
         self.state, self.ctrl, self.catalog = state, ctrl, catalog
         self.plotter, self.overlay, self.clicks = plotter, overlay, clicks
         self.items: list[Item] = []
+        self.asked: Years = {}  # the years of the highlight shown
         state.analysis, state.analysis_n, state.analysis_in_view = "hydrants", 3, False
         state.analysis_busy, state.analysis_message, state.analysis_ramp_css = False, "", css_ramp()
         self._shown(None)
         ctrl.analysis_run, ctrl.analysis_clear, ctrl.analysis_go = self.run, self.clear, self.go
         clicks.listeners.append(self.clicked)
         state.change("underground", "exaggeration")(self.rescale)
+        state.change("year", "year_b")(self.year_changed)
 
     def run(self) -> None:
         """Start the chosen analysis, unless one is running."""
@@ -60,9 +65,9 @@ class AnalysesPanel:
             self.state.analysis_message = str(exc)
             return
         self.state.analysis_busy, self.state.analysis_message = True, ""
-        asynchronous.create_task(self._answer(key, question))
+        asynchronous.create_task(self._answer(key, question, self._years(key)))
 
-    async def _answer(self, key: str, question: Question) -> None:
+    async def _answer(self, key: str, question: Question, asked: Years) -> None:
         try:
             answer = await asyncio.to_thread(_ask, question)
         except (TwinError, psycopg.Error) as exc:
@@ -70,30 +75,45 @@ class AnalysesPanel:
                 self.state.analysis_busy, self.state.analysis_message = False, _message(exc)
             return
         with self.state:
-            self.show(key, answer)
             self.state.analysis_busy = False
+            moved = self._moved(asked)
+            if moved:  # an answer for a year no longer shown would be drawn over the wrong city
+                self.state.analysis_message = f"not shown: {moved} while it was computing; run again"
+                return
+            self.show(key, answer, asked)
 
-    def show(self, key: str, answer: dict) -> None:
-        """The answer highlighted (the last one's highlight gone) and listed."""
+    def show(self, key: str, answer: dict, asked: Years) -> None:
+        """The answer (for the years ``asked``) highlighted (the last one's highlight gone) and listed."""
         self.overlay.clear()
         shown = SHOW[key](answer, self.overlay, self.catalog)
         self._shown(shown)
+        self.asked = asked
         if shown.underground and not self.state.underground:
             self.state.underground = True  # pipes are drawn only with the ground open
         self.ctrl.view_update()
 
-    def clear(self) -> None:
+    def clear(self, message: str = "") -> None:
         self.overlay.clear()
         self._shown(None)
-        self.state.analysis_message = ""
+        self.asked = {}
+        self.state.analysis_message = message
         self.ctrl.view_update()
+
+    def year_changed(self, **kwargs) -> None:
+        """A highlight computed for another year is cleared, not run again: pipe clearance takes seconds,
+        and a replay moves the year eight times a second, where re-running would queue analyses and
+        rebuild the overlay on every frame. Clearing costs one look at two numbers while nothing is shown
+        (so the replay is no slower) and dropping the overlay's actors once."""
+        moved = self._moved(self.asked)
+        if moved:
+            self.clear(f"{self.state.analysis_title} cleared: {moved}; run again")
 
     def go(self, key: int) -> None:
         """Fly to a list entry."""
         if not 0 <= key < len(self.items):
             return
-        place = self.items[key].place
-        focal, position = viewpoints.framing(tuple(np.r_[place - FRAME_M / 2, place + FRAME_M / 2]),
+        item = self.items[key]
+        focal, position = viewpoints.framing(tuple(np.r_[item.place - item.span / 2, item.place + item.span / 2]),
                                              self.overlay.wgs84.origin, tilt_from=(-0.25, -0.45, 1.0))
         place_camera(self.plotter, focal, position)
         self.ctrl.view_update()
@@ -123,6 +143,15 @@ class AnalysesPanel:
                 raise ParameterError("point: none yet; choose Point in the toolbar and click the view")
             return lambda connection: nearest_resources(connection, x=float(point[0]), y=float(point[1]), n=n,
                                                         year=year)
+        if key == "changes":
+            if year is None:
+                raise ParameterError("years: the twin's layers have no years to compare")
+            earlier, later = sorted((year, int(self.state.year_b)))
+            if earlier == later:
+                raise ParameterError(f"year B: {year} is the slider's year too; choose another year B")
+            catalog = self.catalog
+            return lambda connection: {**change_between(connection, catalog, earlier, later),
+                                       "ids": changed_ids(connection, catalog, earlier, later)}
         if key == "burst":
             selected = self.clicks.selected
             if selected is None or selected[0] != "water_supply":
@@ -131,6 +160,21 @@ class AnalysesPanel:
                                      "supply pipe, then run")
             return lambda connection: burst_isolation(connection, selected[1], year)
         raise ParameterError(f"analysis: '{key}' is not one the panel runs")
+
+    def _years(self, key: str) -> Years:
+        """The years the analysis ``key`` is asked for now (none where the twin has no years)."""
+        if not self.state.year_first:
+            return {}
+        names = ("year", "year_b") if key == "changes" else ("year",)
+        return {name: int(self.state[name]) for name in names}
+
+    def _moved(self, asked: Years) -> str:
+        """How the years shown have moved on from those ``asked`` ("" if they have not)."""
+        for name, year in asked.items():
+            now = int(self.state[name])
+            if now != year:
+                return f"{'the year' if name == 'year' else 'year B'} changed to {now}"
+        return ""
 
     def _view_bbox(self) -> str:
         """The ground the view looks at, roughly: a box around its focal point as wide as the view there."""

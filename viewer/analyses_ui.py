@@ -20,7 +20,8 @@ HINTS = {
     "burst": "In underground mode, click a water supply pipe, then run: valves to close (green), pipes "
              "isolated (orange), buildings cut off (purple).",
     "coverage": "Management grids by their share of buildings within reach of a 5G station, in the slider's year.",
-    "changes": "The compare panel shows what appeared and disappeared between year A and year B.",
+    "changes": "What appeared (green) and disappeared (red) between the slider's year and year B, whichever "
+               "comes first; Compare shows the two years side by side.",
 }
 
 
@@ -42,9 +43,8 @@ def controls(ctrl) -> None:
                                hide_details=True, classes="twin-analysis-n")
                 v3.VCheckbox(v_if="analysis === 'clearance'", v_model=("analysis_in_view", False), density="compact",
                              hide_details=True, label="Only around the current view", classes="twin-analysis-in-view")
-                v3.VBtn("Compare two years", v_if="analysis === 'changes'", click="compare = 'side'", size="small",
-                        variant="tonal", prepend_icon="mdi-compare", classes="twin-analysis-compare")
-                with html.Div(v_else=True, classes="d-flex mt-2", style="gap: 8px;"):
+                _years_to_compare()
+                with html.Div(classes="d-flex mt-2", style="gap: 8px;"):
                     v3.VBtn("Run", click=ctrl.analysis_run, loading=("analysis_busy",), color="primary", size="small",
                             classes="twin-analysis-run")
                     v3.VBtn("Clear", click=ctrl.analysis_clear, size="small", variant="outlined",
@@ -56,6 +56,19 @@ def controls(ctrl) -> None:
                           variant="tonal", classes="twin-analysis-message mt-2")
                 _found(ctrl)
     v3.VDivider()
+
+
+def _years_to_compare() -> None:
+    """Year B of the changes analysis: the compare view's own, so that Compare shows the same two years."""
+    with html.Div(v_if="analysis === 'changes' && year_first", classes="twin-analysis-years"):
+        v3.VSlider(v_model=("year_b", 2008), min=("year_first",), max=("year_last",), step=1, show_ticks="always",
+                   tick_size=3, hide_details=True, density="compact", label="Year B", thumb_label=True,
+                   classes="twin-analysis-year-b")
+        with html.Div(classes="d-flex align-center"):
+            html.Span("{{ year }} and {{ year_b }}", classes="text-caption twin-analysis-years-value")
+            v3.VSpacer()
+            v3.VBtn("Compare two years", click="compare = 'side'", size="small", variant="tonal",
+                    prepend_icon="mdi-compare", classes="twin-analysis-compare")
 
 
 def _found(ctrl) -> None:

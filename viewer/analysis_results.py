@@ -13,6 +13,7 @@ from twin.catalog import Catalog
 from viewer.overlay import Overlay
 
 MOST_ITEMS = 100  # entries the list shows; the figures count them all
+FRAME_M = 40.0  # a list entry is flown to framed this wide, unless it spans more
 # Distinct colours (Sasha Trubetskoy's set) for what the analyses find.
 RED, ORANGE, BLUE, CYAN, MAGENTA, GREEN, PURPLE, GREY = (
     "#e6194b", "#f58231", "#4363d8", "#42d4f4", "#f032e6", "#3cb44b", "#911eb4", "#a9a9a9")
@@ -20,11 +21,13 @@ RED, ORANGE, BLUE, CYAN, MAGENTA, GREEN, PURPLE, GREY = (
 
 @dataclass
 class Item:
-    """A list entry; a click on it flies to ``place`` (the twin's CRS)."""
+    """A list entry; a click on it flies to ``place`` (the twin's CRS), framing ``span`` metres (one width,
+    or one per axis) around it."""
 
     label: str
     detail: str
     place: np.ndarray
+    span: float | np.ndarray = FRAME_M
 
 
 @dataclass
@@ -154,6 +157,27 @@ def coverage(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
         overlay.wgs84.place(f["geometry"])))
 
 
+def changes(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
+    """What appeared (green) and disappeared (red) between two years, from twin.analyses.changes with the
+    ids of those features (``answer["ids"]``: layer -> (appeared, disappeared)). Disappeared features are
+    not drawn in the later year's scene; the overlay takes their cells from the layer's full mesh."""
+    ids = answer["ids"]
+    overlay.features("appeared", {layer_id: pair[0] for layer_id, pair in ids.items()}, GREEN)
+    overlay.features("disappeared", {layer_id: pair[1] for layer_id, pair in ids.items()}, RED)
+    parameters, summary = answer["parameters"], answer["summary"]
+    shown = Shown(f"Changes {parameters['from']} → {parameters['to']}", [
+        ("Appeared (green)", f"{summary['appeared']:,}"), ("Disappeared (red)", f"{summary['disappeared']:,}"),
+        ("Layers changed", f"{len(answer['layers']):,}")])
+    for layer in answer["layers"]:
+        box = overlay.extent(layer["layer"])
+        if box is not None:  # a layer the scene does not draw has nothing to fly to
+            low, high = box
+            shown.items.append(Item(layer["title"], f"+{layer['appeared']:,} appeared, "
+                                    f"-{layer['disappeared']:,} disappeared", (low + high) / 2, high - low))
+    return shown
+
+
 SHOW: dict[str, Callable[[dict, Overlay, Catalog], Shown]] = {
-    "hydrants": hydrants, "nearest": nearest, "clearance": clearance, "burst": burst, "coverage": coverage}
+    "hydrants": hydrants, "nearest": nearest, "clearance": clearance, "burst": burst, "coverage": coverage,
+    "changes": changes}
 

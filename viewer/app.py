@@ -10,7 +10,6 @@ import asyncio
 
 import numpy as np
 import pyvista as pv
-import vtk
 from pyproj import CRS
 from trame.app import asynchronous, get_server
 from trame.widgets import html
@@ -22,6 +21,7 @@ from twin.store.meta import pg_connect, twin_crs
 from twin.store.stats import layer_counts
 from twin.terrain import Terrain
 from twin.time import figures, year_range
+from viewer import section as viewer_section
 from viewer import ui, viewpoints
 from viewer.analyses_panel import AnalysesPanel
 from viewer.clicks import Clicks
@@ -68,10 +68,10 @@ def create_app(server=None):
     if second is not None:
         actor_sets.append(second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts)
-    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
-    AnalysesPanel(state, ctrl, catalog, plotter, Overlay(plotter, meshes, clicks.row_of, Wgs84(crs, origin, terrain)),
-                  clicks)
+    overlay = Overlay(plotter, meshes, clicks.row_of, Wgs84(crs, origin, terrain))
+    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay)
+    AnalysesPanel(state, ctrl, catalog, plotter, overlay, clicks)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
         view = views.get(viewpoint or "")
@@ -215,7 +215,7 @@ def show_visible(state, catalog, actor_sets) -> None:
             actor.SetVisibility(bool(state[f"show_{layer_id}"]) and (ground_open or not buried))
 
 
-def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter) -> None:
+def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay) -> None:
     """Underground mode (ground and buildings nearly transparent and left out of picking, depth
     stretched) and a vertical section plane that cuts the whole scene away on one side."""
     state.underground, state.exaggeration = False, 1.0
@@ -237,22 +237,9 @@ def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: 
 
     @state.change("section", "section_at")
     def section_changed(section: str, section_at: float, **kwargs) -> None:
-        plane = None
-        if section in ("x", "y"):
-            axis = 0 if section == "x" else 1
-            low, high = bounds[2 * axis], bounds[2 * axis + 1]
-            plane = vtk.vtkPlane()
-            at = [0.0, 0.0, 0.0]
-            at[axis] = low + (high - low) * float(section_at) / 100.0
-            normal = [0.0, 0.0, 0.0]
-            normal[axis] = -1.0  # keep what lies before the cut (west or south of it)
-            plane.SetOrigin(at)
-            plane.SetNormal(normal)
-        for actor in (actor for actors in actor_sets for actor in actors.values()):
-            mapper = actor.GetMapper()
-            mapper.RemoveAllClippingPlanes()
-            if plane is not None:
-                mapper.AddClippingPlane(plane)
+        cut = viewer_section.plane(section, section_at, bounds)
+        viewer_section.clip((actor for actors in actor_sets for actor in actors.values()), cut)
+        overlay.clip(cut)  # the analyses' highlight is cut as the scene it lies on
         ctrl.view_update()
 
 

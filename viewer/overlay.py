@@ -16,6 +16,7 @@ import pyvista as pv
 import shapely
 import vtk
 
+from viewer import section
 from viewer.layer_mesh import LayerMesh, ragged
 from viewer.wgs84 import Wgs84
 
@@ -49,8 +50,9 @@ class Overlay:
         self.plotter, self.meshes, self.row_of, self.wgs84 = plotter, meshes, row_of, wgs84
         self.drawn: dict[str, pv.DataSet] = {}  # kind -> its merged mesh
         self.layers: dict[str, list[str]] = {}  # kind -> the layers its cell data "layer" indexes
-        self._actors: dict[str, vtk.vtkActor] = {}
+        self.actors: dict[str, vtk.vtkActor] = {}  # kind -> its actor
         self._scale = 1.0
+        self._cut: vtk.vtkPlane | None = None  # the section plane, also given to what is drawn later
 
     def features(self, kind: str, wanted: dict[str, Sequence[str]], color: str = "#e6194b",
                  shares: dict[str, float | None] | None = None) -> pv.DataSet | None:
@@ -116,23 +118,41 @@ class Overlay:
         return mesh
 
     def clear(self) -> None:
-        for actor in self._actors.values():
+        for actor in self.actors.values():
             self.plotter.remove_actor(actor, render=False)
-        self._actors.clear()
+        self.actors.clear()
         self.drawn.clear()
         self.layers.clear()
 
     def rescale(self, exaggeration: float) -> None:
         """Heights stretched as underground mode stretches the layers'."""
         self._scale = exaggeration
-        for actor in self._actors.values():
+        for actor in self.actors.values():
             actor.SetScale(1.0, 1.0, exaggeration)
 
+    def extent(self, layer_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The box (low and high corners, the twin's CRS) of the cells of ``layer_id`` drawn, of any kind."""
+        boxes = []
+        for kind, layers in self.layers.items():
+            if layer_id in layers:
+                mesh = self.drawn[kind]
+                boxes.append(mesh.extract_cells(mesh.cell_data["layer"] == layers.index(layer_id)).bounds)
+        if not boxes:
+            return None
+        boxes = np.array(boxes)
+        return boxes[:, 0::2].min(axis=0) + self.wgs84.origin, boxes[:, 1::2].max(axis=0) + self.wgs84.origin
+
+    def clip(self, cut: vtk.vtkPlane | None) -> None:
+        """Cut by the section plane as the layers are (or by nothing)."""
+        self._cut = cut
+        section.clip(self.actors.values(), cut)
+
     def _add(self, kind: str, mesh: pv.DataSet, **style) -> vtk.vtkActor:
-        if kind in self._actors:
-            self.plotter.remove_actor(self._actors[kind], render=False)
+        if kind in self.actors:
+            self.plotter.remove_actor(self.actors[kind], render=False)
         actor = self.plotter.add_mesh(mesh, pickable=False, reset_camera=False, render=False, **style)
         actor.SetScale(1.0, 1.0, self._scale)
-        self._actors[kind] = actor
+        section.clip([actor], self._cut)
+        self.actors[kind] = actor
         self.drawn[kind] = mesh
         return actor
