@@ -199,6 +199,28 @@ def test_areas_lie_on_the_terrain(make_twin, tmp_path: Path) -> None:
             assert hit[2] + origin[2] == pytest.approx(terrain.height(x, y) + offset, abs=0.02), (layer, x, y)
 
 
+def test_the_ground_is_as_coarse_as_the_land_allows(make_twin, tmp_path: Path) -> None:
+    """Flat or gently rolling land gets the fewest cells the bounds allow, rough land keeps the finest; and
+    between its samples the surface stays under the DEM, so nothing lying on the ground is covered."""
+    side = 400  # 160,000 DEM cells: every second or third sample, by the bounds
+    rows, cols = np.mgrid[0:side, 0:side] + 0.5
+    rolling = _rolling(X0 + cols * CELL, Y0 + (side - rows) * CELL)
+    rough = rolling + np.random.default_rng(0).uniform(-2.0, 2.0, rolling.shape)
+    for name, values, step in (("flat", np.full((side, side), 3.0), 3), ("rolling", rolling, 3), ("rough", rough, 2)):
+        twin = make_twin()
+        twin.run("import", str(_raster(tmp_path / f"{name}.tif", values.astype("float32"))), "--layer", "terrain")
+        _, ground, origin, terrain = _scene(twin)
+        assert ground.cell == pytest.approx(step * CELL), name
+        if name == "rough":
+            continue
+        sheet = ground.extract_surface(algorithm=None).triangulate()
+        rng = np.random.default_rng(3)
+        for x, y in zip(rng.uniform(X0 + 50, X0 + side * CELL - 50, 40), rng.uniform(Y0 + 50, Y0 + side * CELL - 50, 40)):
+            hit, _ = sheet.ray_trace((x - origin[0], y - origin[1], 100.0), (x - origin[0], y - origin[1], -100.0),
+                                     first_point=True)
+            assert hit[2] + origin[2] < terrain.height(x, y), (name, x, y)
+
+
 def test_roads_are_ribbons_of_their_width_on_the_ground(make_twin, tmp_path: Path) -> None:
     twin = make_twin()
     twin.run("import", str(_rolling_dem(tmp_path)), "--layer", "terrain")
