@@ -172,8 +172,8 @@ def changes(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
         box = overlay.extent(layer["layer"])
         if box is not None:  # a layer the scene does not draw has nothing to fly to
             low, high = box
-            shown.items.append(Item(layer["title"], f"+{layer['appeared']:,} appeared, "
-                                    f"-{layer['disappeared']:,} disappeared", (low + high) / 2, high - low))
+            shown.items.append(Item(layer["title"], f"{layer['appeared']:,} appeared, "
+                                    f"{layer['disappeared']:,} disappeared", (low + high) / 2, high - low))
     return shown
 
 
