@@ -73,6 +73,19 @@ def changed(page, before: np.ndarray, threshold: float, seconds: float = 30,
         time.sleep(0.5)
 
 
+def settled(page, now: np.ndarray, seconds: float = 15) -> np.ndarray:
+    """The view's image once it has stopped changing: one change of view can reach the page in several
+    images (underground mode turning on, then the camera moving)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.7)
+        later = image(page)
+        if np.abs(later - now).mean() < 0.5:
+            return later
+        now = later
+    return now
+
+
 def image(page) -> np.ndarray:
     from PIL import Image
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import psycopg
 import pytest
-from browser import ARTIFACTS, changed, image, viewer_page
+from browser import ARTIFACTS, changed, image, settled, viewer_page
 
 
 def find(page, text: str) -> None:
@@ -83,7 +83,7 @@ def test_named_viewpoints_move_the_camera(served) -> None:
         for title in ("Start-up area", "Utility tunnel", "City overview"):
             page.click(".twin-viewpoints")
             page.click(f".v-overlay .v-list-item:has-text('{title}')")
-            now = changed(page, previous, 2.0)
+            now = settled(page, changed(page, previous, 2.0))
             page.screenshot(path=str(ARTIFACTS / f"viewer-viewpoint-{title.split()[0].lower()}.png"))
             assert np.abs(now - previous).mean() > 2.0, f"viewpoint {title} did not move the view"
             previous = now
