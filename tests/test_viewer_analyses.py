@@ -242,6 +242,14 @@ def test_changes_between_two_years_from_the_panel(served, demo_database: str) ->
         lit = changed(page, before, 0.01, picture=bare)
         page.screenshot(path=str(ARTIFACTS / "viewer-analysis-changes.png"))
         assert recoloured(lit, before) > 100, "the changes highlight did not change the image"
+        page.click(".twin-section")  # the section plane cuts the highlight with the scene
+        page.click(".v-overlay .v-list-item:has-text('South-north')")
+        cut = changed(page, lit, 2.0, picture=bare)
+        page.screenshot(path=str(ARTIFACTS / "viewer-analysis-changes-section.png"))
+        assert np.abs(cut - lit).mean() > 2.0, "the section plane did not cut the highlighted scene"
+        page.click(".twin-section")
+        page.click(".v-overlay .v-list-item:has-text('Off')")
+        lit = changed(page, cut, 2.0, picture=bare)
         page.click(".twin-analysis-item:has-text('Utility tunnels')")  # flies to that layer's changes
         flown = changed(page, lit, 2.0, picture=bare)
         page.screenshot(path=str(ARTIFACTS / "viewer-analysis-changes-tunnels.png"))
