@@ -3,6 +3,8 @@ actors that draw a scene's layers in one of them."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pyvista as pv
 import vtk
 
@@ -10,6 +12,11 @@ from viewer.scene import LayerMesh
 from viewer.timeline import Timeline
 
 GROUND_COLOR = "#cfc6a8"
+# trame-vtk hands the JPEG encoding of a new image to a worker thread and, finding it not yet done,
+# looks again only after 0.5 s: every click (a layer toggle, a year) waited half a second for its image
+# (measured: 629 ms from click to image for a 69 ms render). Looking again this often sends it when ready.
+IMAGE_RECHECK_S = 0.02
+IMAGE_WAIT_S = 5.0  # then it stops looking, as trame-vtk does after its tenth look
 
 
 def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
@@ -24,6 +31,31 @@ def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
     # translucency's extra full-window passes cost a fifth of a software-rendered frame (measured).
     plotter.renderer.SetUseOIT(False)
     return plotter, interactor
+
+
+def send_images_promptly(server) -> None:
+    """Once trame's protocols exist, make the image delivery look for a finished image without delay."""
+    from trame_vtk.modules.vtk.protocols import vtkWebPublishImageDelivery
+
+    def configure(**kwargs) -> None:
+        for protocol in server.protocol.getLinkProtocols():
+            if isinstance(protocol, vtkWebPublishImageDelivery):
+                protocol.delta_stale_time_before_render = IMAGE_RECHECK_S
+                protocol.stale_count_limit = round(IMAGE_WAIT_S / IMAGE_RECHECK_S)
+                protocol.render_stale_image = partial(_look_again, protocol)
+
+    server.controller.on_server_ready.add(configure)
+
+
+def _look_again(protocol, view_id: str, looks: int = 0) -> None:
+    """trame-vtk's own second look waits twice as long as its timer, and so never comes when the image is
+    still being encoded at the first: with a short timer the image would never be sent. Look again at
+    every tick until it is done (``push_render`` sets the next tick while the image is stale)."""
+    if protocol.stale_handler_count.get(view_id, 0) <= 0:
+        return
+    protocol.stale_handler_count[view_id] -= 1
+    if protocol.last_stale_time.get(view_id) and looks < protocol.stale_count_limit:
+        protocol.push_render(view_id, False, looks + 1)
 
 
 def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.DataSet | None,
