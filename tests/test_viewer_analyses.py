@@ -30,7 +30,7 @@ from twin.store.meta import pg_connect, twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
 from viewer import section
-from viewer.analysis_results import SHOW
+from viewer.analysis_results import RESOURCE_COLORS, SHOW
 from viewer.overlay import Overlay, ramp
 from viewer.scene import build
 from viewer.timeline import Timeline
@@ -170,8 +170,8 @@ def test_nearest_resources_at_a_picked_point(served, demo_database: str) -> None
         straight = float(detail.split(": ", 1)[1].split(" m straight")[0].replace(",", ""))
         assert detail.startswith(catalog[p["layer"]].title)
         assert straight == pytest.approx(p["straight_m"], abs=1.0)
-    for kind in ("police_stations", "fire_brigades", "hospitals"):
-        assert figures[catalog[kind].title] == str(answer["summary"][kind])
+    for kind, (_, colour) in RESOURCE_COLORS.items():
+        assert figures[f"{catalog[kind].title} ({colour})"] == str(answer["summary"][kind])
 
 
 def test_burst_isolation_of_the_picked_pipe(served, demo_database: str) -> None:
@@ -319,6 +319,9 @@ def test_overlay_cells_are_the_features_the_analysis_named(demo_database: str) -
     drawn = overlay.drawn["routes"].points[:, :2] + origin[:2]
     for x, y in expected:  # every vertex of the route lies on the drawn line (which adds steps between them)
         assert np.hypot(drawn[:, 0] - x, drawn[:, 1] - y).min() < 0.01
+    for kind, (colour, _) in RESOURCE_COLORS.items():  # one resource of each kind, in its own colour
+        assert overlay.drawn[kind].n_points > 0, kind
+        assert overlay.actors[kind].GetProperty().GetColor() == pytest.approx(pv.Color(colour).float_rgb), kind
 
 
 def test_changes_draw_what_the_year_filter_hides_and_the_section_cuts_them(demo_database: str) -> None:

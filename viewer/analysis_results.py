@@ -17,6 +17,9 @@ FRAME_M = 40.0  # a list entry is flown to framed this wide, unless it spans mor
 # Distinct colours (Sasha Trubetskoy's set) for what the analyses find.
 RED, ORANGE, BLUE, CYAN, MAGENTA, GREEN, PURPLE, GREY = (
     "#e6194b", "#f58231", "#4363d8", "#42d4f4", "#f032e6", "#3cb44b", "#911eb4", "#a9a9a9")
+# Each kind of emergency resource in a colour of its own (the catalog's fire brigades and hospitals are
+# both red), named in the figures.
+RESOURCE_COLORS = {"police_stations": (BLUE, "blue"), "fire_brigades": (RED, "red"), "hospitals": (GREEN, "green")}
 
 
 @dataclass
@@ -82,12 +85,13 @@ def nearest(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
     resources = _of(features, "role", "resource")
     overlay.points("origin", [f["geometry"] for f in _of(features, "role", "origin")], MAGENTA, size=18,
                    above_m=2.0)
-    overlay.points("resources", [f["geometry"] for f in resources], BLUE, size=18, above_m=6.0)
+    for kind, (color, _) in RESOURCE_COLORS.items():
+        overlay.points(kind, [f["geometry"] for f in _of(resources, "layer", kind)], color, size=18, above_m=6.0)
     overlay.lines("routes", [f["geometry"] for f in _of(features, "role", "route")], CYAN)
     parameters, summary = answer["parameters"], answer["summary"]
     shown = Shown("Nearest emergency resources", [
         ("Point", f"{parameters['x']:,.2f}, {parameters['y']:,.2f}"), ("Year", str(parameters["year"])),
-        *((catalog[kind].title, f"{summary[kind]:,}") for kind in ("police_stations", "fire_brigades", "hospitals"))])
+        *((f"{catalog[kind].title} ({name})", f"{summary[kind]:,}") for kind, (_, name) in RESOURCE_COLORS.items())])
     return _listed(shown, resources, lambda f, p: Item(
         f"{p['rank']}. {p['name']}", f"{catalog[p['layer']].title}: {_metres(p['straight_m'])} straight, "
         f"{_metres(p['network_m'])} by road", overlay.wgs84.place(f["geometry"])))
