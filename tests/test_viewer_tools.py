@@ -74,6 +74,7 @@ def test_named_viewpoints_move_the_camera(served) -> None:
     url, _ = served
     with viewer_page(url) as page:
         page.click(".twin-viewpoints")
+        page.wait_for_selector(".v-overlay .v-list-item:has-text('Utility tunnel')")  # the menu is drawn
         titles = page.locator(".v-overlay .v-list-item").all_inner_texts()
         assert titles[0] == "City overview"
         assert any(t.startswith("Start-up area (built 2008-") for t in titles)
