@@ -7,6 +7,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ class Load:
                  ("valid_to", "date"), ("geom", "bytea")]
         return fixed + [(name, _COPY_TYPES[self.layer.attributes[name].type]) for name in self.columns]
 
-    def chunk(self, start: int, stop: int) -> bytes:
+    def chunk(self, start: int, stop: int) -> memoryview:
         """Rows ``start:stop`` in PostgreSQL's binary COPY format (geometries as EWKB)."""
         part = slice(start, stop)
         count = stop - start
@@ -110,8 +111,16 @@ def _ewkb(geometry: np.ndarray, srid: int, kind: str) -> pa.BinaryArray:
     return pc.binary_join_element_wise(heads, tails, copy_binary.EMPTY)  # null where ``wkb`` is
 
 
+class Progress(Protocol):
+    """What the load reports to: a tqdm bar."""
+
+    def update(self, n: int) -> object: ...
+
+    def set_description(self, desc: str) -> None: ...
+
+
 def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
-          rejects: pd.DataFrame, progress: object = None) -> None:
+          rejects: pd.DataFrame, progress: Progress | None = None) -> None:
     """Replace ``load.source`` in the layer's table and record the import, inside the caller's transaction."""
     table = sql.Identifier(LAYER_SCHEMA, load.layer.id)
     # Another import into the same layer waits here rather than interleaving.
@@ -133,6 +142,8 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
         table, sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
     )
     _copy(connection, statement, _chunks(load), progress)
+    if indexes and progress is not None:  # a second or so a million rows, after the bar is full
+        progress.set_description(f"indexing {load.layer.id}")
     for definition in indexes:
         connection.execute(definition)
     import_id = connection.execute(
@@ -172,16 +183,16 @@ def _drop_indexes(connection: psycopg.Connection, layer_id: str) -> list[str]:
     return remake
 
 
-def _chunks(load: Load) -> Iterator[tuple[bytes, int]]:
+def _chunks(load: Load) -> Iterator[tuple[memoryview, int]]:
     for start in range(0, len(load), CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, len(load))
         yield load.chunk(start, stop), stop - start
 
 
-def _copy(connection: psycopg.Connection, statement: sql.Composed, chunks: Iterator[tuple[bytes, int]],
-          progress: object) -> None:
+def _copy(connection: psycopg.Connection, statement: sql.Composed, chunks: Iterator[tuple[memoryview, int]],
+          progress: Progress | None) -> None:
     """COPY while the next chunk is being made: PostgreSQL parses one chunk as Python prepares the next."""
-    ready: queue.Queue[tuple[bytes, int] | BaseException | None] = queue.Queue(maxsize=2)
+    ready: queue.Queue[tuple[memoryview, int] | BaseException | None] = queue.Queue(maxsize=2)
 
     def produce() -> None:
         try:
@@ -202,6 +213,6 @@ def _copy(connection: psycopg.Connection, statement: sql.Composed, chunks: Itera
             data, count = item
             copy.write(data)
             if progress is not None:
-                progress.update(count)  # type: ignore[attr-defined]
+                progress.update(count)
         copy.write(copy_binary.TRAILER)
     producer.join()

@@ -90,11 +90,20 @@ def _run_import(path: Path, options: ImportOptions, show_progress: bool | None) 
     with pg_connect() as connection:  # read the twin's facts before the long work
         crs = CRS.from_user_input(twin_crs(connection))
         terrain = Terrain.from_store(connection, crs)
-    records = importer.read(path, options)
-    if len(records) == 0:
-        raise SourceError(f"{path}: no features for layer '{options.layer.id}' in the file")
-    prepared = _prepare(path, importer, records, options, crs, terrain)
+    # Reading and checking a million features takes seconds before the first row is written: say which.
+    with tqdm(total=None, bar_format="{desc}", disable=_hidden(show_progress), leave=False) as status:
+        status.set_description_str(f"reading {path.name}")
+        records = importer.read(path, options)
+        if len(records) == 0:
+            raise SourceError(f"{path}: no features for layer '{options.layer.id}' in the file")
+        status.set_description_str(f"checking {len(records):,} features of {path.name}")
+        prepared = _prepare(path, importer, records, options, crs, terrain)
     return _load(path, importer, prepared, options, crs, started, show_progress)
+
+
+def _hidden(show_progress: bool | None) -> bool | None:
+    """tqdm's ``disable``: None shows progress only on a terminal."""
+    return None if show_progress is None else not show_progress
 
 
 @dataclass
@@ -177,8 +186,7 @@ def _load(path: Path, importer: Importer, prepared: _Prepared, options: ImportOp
     log = {"layer": options.layer.id, "source": options.source, "format": importer.format,
            "path": str(path.resolve()), "crs": prepared.source_crs.to_string(), "imported": imported,
            "rejected": len(rejects), "seconds": 0.0}
-    disable = (not show_progress) if show_progress is not None else None
-    with tqdm(total=imported, desc=f"loading {options.layer.id}", unit=" features", disable=disable,
+    with tqdm(total=imported, desc=f"writing {options.layer.id}", unit=" features", disable=_hidden(show_progress),
               leave=False) as progress:
         try:
             with pg_connect() as connection:

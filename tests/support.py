@@ -38,6 +38,33 @@ def run_twin(*args: str, check: bool = True, **env: str | None) -> subprocess.Co
     return result
 
 
+def run_twin_on_terminal(*args: str, **env: str | None) -> tuple[int, str]:
+    """Run the real ``twin`` command with a pseudo-terminal for its output, as a person at a terminal
+    sees it (progress bars show only there); returns its exit status and everything it wrote."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    # A terminal 120 columns wide: tqdm fits its bar to the width and, at a pty's default of 0, shows nothing.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "twin", *args], stdin=subprocess.DEVNULL, stdout=terminal,
+                               stderr=terminal, env=twin_env(**env), cwd=ROOT)
+    os.close(terminal)
+    written = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the command has ended and closed the terminal
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(controller)
+    return process.wait(), written.decode("utf-8", "replace")
+
+
 def refused(result: subprocess.CompletedProcess[str], path: object) -> str:
     """Check a command was refused the way twin refuses bad input: exit 1 and one line naming ``path``."""
     lines = result.stderr.strip().splitlines()

@@ -13,9 +13,10 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from support import refused
+from support import refused, run_twin_on_terminal
 
 from importers.chinese_crs import bd09_from_gcj02, wgs84_to_gcj02
+from importers.loading import REBUILD_ROWS
 
 ECO_X, ECO_Y = 506_000.0, 4_330_000.0  # the Eco-city in EPSG:4548
 
@@ -193,6 +194,25 @@ def test_csv_with_lonlat_and_with_wkt(make_twin, tmp_path: Path) -> None:
     assert "declares no CRS; give it with --crs" in refused(no_crs, wkt)
     twin.run("import", str(wkt), "--layer", "utility_tunnels", "--crs", "EPSG:4548")
     assert twin.sql("SELECT ST_ZMin(geom), ST_ZMax(geom) FROM layers.utility_tunnels") == [(-2.5, -2.5)]
+
+
+def test_a_long_import_says_at_each_stage_what_it_is_doing(make_twin, tmp_path: Path) -> None:
+    """At a terminal: reading, checking, a bar while the rows are written, then indexing (bulk loads
+    rebuild the indexes after the COPY), and the summary; nothing of it in a log (no terminal)."""
+    twin = make_twin()
+    count = REBUILD_ROWS + 5_000
+    path = tmp_path / "cameras.csv"
+    path.write_text("id,lon,lat\n" + "".join(f"C{i},{117.72 + (i % 500) * 1e-4:.6f},{39.12 + (i // 500) * 1e-4:.6f}\n"
+                                             for i in range(count)))
+    status, written = run_twin_on_terminal("import", str(path), "--layer", "cameras",
+                                           TWIN_DATABASE_URL=twin.url, TWIN_CRS=twin.crs)
+    assert status == 0, written
+    stages = ["reading cameras.csv", f"checking {count:,} features of cameras.csv", "writing cameras",
+              "indexing cameras", f"{count}/{count}", f"{count:,} imported"]
+    at = [written.find(stage) for stage in stages]
+    assert -1 not in at and at == sorted(at), written
+    logged = twin.run("import", str(path), "--layer", "cameras")
+    assert logged.stderr.strip().startswith("cameras <- cameras (CSV)"), logged.stderr
 
 
 # -- Chinese surveys ------------------------------------------------------------------------------------
