@@ -1,7 +1,7 @@
 """Pipe clearance check (GB 50289-2016): pairs of pipes of different utilities whose walls come closer in
 3D than the minimum clearance for that pair, with the place and the shortfall.
 
-The clearances are data, ``data/clearances/gb50289.toml`` (its header names the standard's tables and the
+The clearances are data, ``gb50289.toml`` beside this module (its header names the standard's tables and the
 columns taken); the comparison is in ``clearance.sql``, one query per pair of utilities so that each
 join runs on the two layers' GiST indexes.
 """
@@ -28,7 +28,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TOLERANCE_M = 0.001  # a wall this much inside the clearance is survey rounding, not a shortfall
-CLEARANCES = Path(__file__).resolve().parents[2] / "data" / "clearances" / "gb50289.toml"
+CLEARANCES = Path(__file__).with_name("gb50289.toml")
 
 
 @dataclass(frozen=True)

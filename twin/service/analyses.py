@@ -98,7 +98,7 @@ NEAREST = _doc(
 CLEARANCE = _doc(
     "Pipe clearance check (GB 50289-2016)",
     "Pairs of pipes of different utilities whose walls come closer in 3D than the minimum clearance for the "
-    "two (Table 4.1.9 beside each other, Table 4.1.14 where they cross; data/clearances/gb50289.toml), at "
+    "two (Table 4.1.9 beside each other, Table 4.1.14 where they cross; twin/analyses/gb50289.toml), at "
     "the middle of the shortest line between them, worst shortfall first.",
     _answer("pipe-clearance", {"pairs": 1}, {"type": "Point", "coordinates": [117.73, 39.13, 0.07]},
             utility_a="communications", utility_b="power", relation="crossing", wall_distance_m=0.02,
