@@ -376,8 +376,8 @@ def test_demo_nearest_resources(demo_api: str, demo_database: str) -> None:
 
 
 def test_demo_pipe_clearance(demo_api: str, demo_database: str) -> None:
-    body = ok(demo_api, "/analyses/pipe-clearance", year=2020, bbox=CENTRE)
-    assert body["summary"]["pairs"] == len(body["features"]) > 0
+    body = ok(demo_api, "/analyses/pipe-clearance", year=2020, bbox=CENTRE, limit=10_000)
+    assert body["summary"]["pairs"] == body["numberMatched"] == body["numberReturned"] == len(body["features"]) > 0
     for f in body["features"]:
         p = f["properties"]
         assert p["utility_a"] != p["utility_b"] and p["shortfall_m"] > 0
@@ -391,6 +391,23 @@ def test_demo_pipe_clearance(demo_api: str, demo_database: str) -> None:
                                   f"FROM layers.{p['utility_a']} a, layers.{p['utility_b']} b "
                                   "WHERE a.id = %s AND b.id = %s", p["pipe_a"], p["pipe_b"])[0][0]
         assert wall == pytest.approx(p["wall_distance_m"], abs=1e-3)
+
+
+def test_demo_findings_come_a_page_at_a_time(demo_api: str) -> None:
+    """The whole city's clearance findings: 1,000 a page unless asked, counted whole, the next page linked."""
+    first = ok(demo_api, "/analyses/pipe-clearance", year=2020)
+    matched = first["summary"]["pairs"]
+    assert matched > 1000 and first["numberMatched"] == matched and first["numberReturned"] == 1000
+    three = ok(demo_api, "/analyses/pipe-clearance", year=2020, limit=300)["features"]
+    page = ok(demo_api, "/analyses/pipe-clearance", year=2020, limit=100, offset=100)
+    assert page["features"] == three[100:200] and page["numberReturned"] == 100
+    following = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    with urllib.request.urlopen(following) as answer:
+        assert json.load(answer)["features"] == three[200:300]
+    last = ok(demo_api, "/analyses/pipe-clearance", year=2020, limit=10, offset=matched - 5)
+    assert last["numberReturned"] == 5 and [link["rel"] for link in last["links"]] == ["self"]
+    hydrants = ok(demo_api, "/analyses/hydrant-coverage", year=2020, limit=1)
+    assert hydrants["numberMatched"] == len(ok(demo_api, "/analyses/hydrant-coverage", year=2020)["features"])
 
 
 def test_demo_burst_isolation(demo_api: str, demo_database: str) -> None:
@@ -466,6 +483,9 @@ def test_openapi_describes_the_analyses(demo_api: str) -> None:
     ("hydrant-coverage", {"bbox": "117.7,39.1,117.8"}, "bbox: '117.7,39.1,117.8' must be 4 (or 6) finite"),
     ("pipe-clearance", {"bbox": "117.8,39.1,117.7,39.2"}, "bbox: '117.8,39.1,117.7,39.2' has its minimum"),
     ("pipe-clearance", {"bbox": "a,b,c,d"}, "bbox: 'a,b,c,d' is not comma-separated numbers"),
+    ("pipe-clearance", {"limit": 0}, "limit: Input should be greater than or equal to 1"),
+    ("pipe-clearance", {"limit": 10_001}, "limit: Input should be less than or equal to 10000"),
+    ("hydrant-coverage", {"offset": -1}, "offset: Input should be greater than or equal to 0"),
     ("nearest-resources", {}, "lon: give a point as lon and lat"),
     ("nearest-resources", {"lon": 117.75, "lat": 39.14, "x": 1, "y": 2}, "lon: give a point as lon and lat"),
     ("nearest-resources", {"lon": 117.75}, "lat: missing; lon/lat go together"),

@@ -136,6 +136,24 @@ BBOX = Query(description="Only this box: minLon,minLat,maxLon,maxLat in WGS84 de
              examples=["117.73,39.13,117.76,39.155"])
 Year = Annotated[int | None, YEAR]
 Bbox = Annotated[str | None, BBOX]
+# Findings come a page at a time, as items do: a whole city's clearance findings are megabytes.
+PAGE = 1000
+MOST_A_PAGE = 10_000
+Limit = Annotated[int, Query(ge=1, le=MOST_A_PAGE, description=f"Findings on this page, 1 to {MOST_A_PAGE:,} "
+                                                               "(the summary counts them all).", examples=[PAGE])]
+Offset = Annotated[int, Query(ge=0, description="Findings skipped: where this page starts.", examples=[0])]
+
+
+def paged(answer: dict, request: Request, limit: int, offset: int) -> dict:
+    """The findings ``offset`` to ``offset + limit``, counted as OGC API Features counts items, with a link
+    to the next page while there is one."""
+    found = answer["features"]
+    page = found[offset : offset + limit]
+    links = [{"rel": "self", "type": GeoJSONResponse.media_type, "href": str(request.url)}]
+    if offset + limit < len(found):
+        following = request.url.include_query_params(limit=limit, offset=offset + limit)
+        links.append({"rel": "next", "type": GeoJSONResponse.media_type, "href": str(following)})
+    return {**answer, "features": page, "numberMatched": len(found), "numberReturned": len(page), "links": links}
 
 
 def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
@@ -161,9 +179,10 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
 
     @router.get("/hydrant-coverage", operation_id="hydrantCoverage", response_class=GeoJSONResponse,
                 **HYDRANTS)
-    def hydrant_coverage_route(year: Year = None, bbox: Bbox = None) -> GeoJSONResponse:
+    def hydrant_coverage_route(request: Request, year: Year = None, bbox: Bbox = None, limit: Limit = PAGE,
+                               offset: Offset = 0) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(hydrant_coverage(connection, year, bbox))
+            return GeoJSONResponse(paged(hydrant_coverage(connection, year, bbox), request, limit, offset))
 
     @router.get("/nearest-resources", operation_id="nearestResources", response_class=GeoJSONResponse,
                 **NEAREST)
@@ -182,9 +201,10 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
             return GeoJSONResponse(nearest_resources(connection, lon, lat, x, y, n, year))
 
     @router.get("/pipe-clearance", operation_id="pipeClearance", response_class=GeoJSONResponse, **CLEARANCE)
-    def pipe_clearance_route(year: Year = None, bbox: Bbox = None) -> GeoJSONResponse:
+    def pipe_clearance_route(request: Request, year: Year = None, bbox: Bbox = None, limit: Limit = PAGE,
+                             offset: Offset = 0) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(pipe_clearance(connection, year, bbox))
+            return GeoJSONResponse(paged(pipe_clearance(connection, year, bbox), request, limit, offset))
 
     @router.get("/burst-isolation", operation_id="burstIsolation", response_class=GeoJSONResponse, **BURST)
     def burst_isolation_route(
