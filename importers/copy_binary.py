@@ -28,7 +28,7 @@ EMPTY = pa.scalar(b"", pa.binary())
 def fields(values: pd.Series | list | np.ndarray | pa.Array | None, kind: str, count: int) -> pa.BinaryArray:
     """Each row's field (length prefix and value, or the NULL marker) for one column of COPY type ``kind``."""
     if values is None:
-        return _prefixed(np.full(count, _NULL_LENGTH, np.int32), None)
+        return _nulls(count)
     if kind in _FIXED:
         return _fixed(values, kind, count)
     if kind == "bytea":
@@ -66,6 +66,10 @@ def _variable(values: pa.Array) -> pa.BinaryArray:
     return _prefixed(lengths.astype(np.int32), values.fill_null(b""))
 
 
+def _nulls(count: int) -> pa.BinaryArray:
+    return _prefixed(np.full(count, _NULL_LENGTH, np.int32), None)
+
+
 def _prefixed(lengths: np.ndarray, values: pa.Array | None) -> pa.BinaryArray:
     """Fields from their lengths (-1: NULL) and values (empty where NULL)."""
     prefix = fixed_width(lengths.astype(">i4").tobytes(), 4, len(lengths))
@@ -101,5 +105,4 @@ def _fixed(values: pd.Series | list | np.ndarray, kind: str, count: int) -> pa.B
     out = fixed_width(record.tobytes(), 4 + width, count)
     if present.all():
         return out
-    null = _prefixed(np.full(count, _NULL_LENGTH, np.int32), None)
-    return pc.if_else(pa.array(present), out, null)
+    return pc.if_else(pa.array(present), out, _nulls(count))

@@ -47,7 +47,7 @@ def check_types(geometry: np.ndarray, layer: Layer, path: Path) -> None:
 
 def to_layer_type(geometry: np.ndarray, layer: Layer, reasons: np.ndarray) -> np.ndarray:
     """Multi-points of one point as points. Lines and polygons stay as they are: they become the table's
-    multi-parts as they are written (:func:`importers.loading.ewkb`), where that costs a few bytes
+    multi-parts as they are written (``importers.loading._ewkb``), where that costs a few bytes
     rather than a copy of every geometry."""
     if layer.geometry != "point":
         return geometry

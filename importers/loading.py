@@ -95,20 +95,25 @@ def _ewkb(geometry: np.ndarray, srid: int, kind: str) -> pa.BinaryArray:
     single = present & ((words & 0xFF) == _SINGLE_PARTS.get(kind, 0))
     # Plain: the type word gains the SRID flag and the SRID follows it. Wrapped: a multi-part header
     # with the SRID and a part count of one, then the single geometry's own WKB.
-    plain = np.zeros(count, dtype=[("order", "u1"), ("type", "<u4"), ("srid", "<u4")])
-    wrapped = np.zeros(count, dtype=[("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("parts", "<u4")])
-    plain["order"] = wrapped["order"] = 1
-    plain["type"] = words | _SRID_FLAG
-    wrapped["type"] = (words + 3) | _SRID_FLAG
-    plain["srid"] = wrapped["srid"] = srid
-    wrapped["parts"] = 1
-    heads = copy_binary.fixed_width(plain.tobytes(), 9, count)
+    heads = copy_binary.fixed_width(_header(words, srid).tobytes(), 9, count)
     tails = pc.binary_slice(wkb, 5, np.iinfo(np.int32).max)  # pyarrow 26 fails without a stop
     if single.any():
         wrap = pa.array(single)
+        wrapped = _header(words + 3, srid, parts=1)
         heads = pc.if_else(wrap, copy_binary.fixed_width(wrapped.tobytes(), 13, count), heads)
         tails = pc.if_else(wrap, wkb, tails)
     return pc.binary_join_element_wise(heads, tails, copy_binary.EMPTY)  # null where ``wkb`` is
+
+
+def _header(words: np.ndarray, srid: int, parts: int | None = None) -> np.ndarray:
+    """Each row's EWKB header: little-endian, its type word with the SRID flag, the SRID, and for a
+    multi-part its count of parts."""
+    fields = [("order", "u1"), ("type", "<u4"), ("srid", "<u4")] + ([("parts", "<u4")] if parts else [])
+    header = np.zeros(len(words), dtype=fields)
+    header["order"], header["type"], header["srid"] = 1, words | _SRID_FLAG, srid
+    if parts:
+        header["parts"] = parts
+    return header
 
 
 class Progress(Protocol):
