@@ -96,6 +96,8 @@ class Draw(_Strict):
     height: str | None = Field(default=None, description="extrude: attribute with the height in metres")
     floors: str | None = Field(default=None, description="extrude: attribute with the number of floors")
     storey_height: float = Field(default=3.0, gt=0, description="extrude: metres per floor")
+    base: str | None = Field(default=None, description="extrude: attribute with the height of the ground it stands "
+                                                       "on, in metres (else the DEM's)")
     solid: str | None = Field(default=None, description="solid: attribute with the 3D surfaces")
     diameter: str | None = Field(default=None, description="tube: attribute with the diameter in mm")
     width: str | None = Field(default=None, description="box, drape: attribute with the width in metres")
@@ -119,7 +121,7 @@ class Draw(_Strict):
 
     def referenced_attributes(self) -> dict[str, str]:
         """Field name -> attribute name, for every field that names an attribute."""
-        names = ("height", "floors", "solid", "diameter", "width", "section_height")
+        names = ("height", "floors", "base", "solid", "diameter", "width", "section_height")
         return {name: getattr(self, name) for name in names if getattr(self, name)}
 
 

@@ -18,6 +18,20 @@ def cli() -> None:
     """twin: a city's digital twin (CIM) in the browser."""
 
 
+# -- twin init ------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("name")
+@click.option("--crs", help="the twin's CRS: anything PROJ takes (EPSG:4548, EPSG:4548+5737, WKT, a PROJ string); "
+                            "default: the first import chooses it")
+@click.pass_context
+def init(ctx: click.Context, name: str, crs: str | None) -> None:
+    """Make an empty twin of the city NAME (in TWIN_HOME's own database, or TWIN_DATABASE_URL)."""
+    from twin.store.init import init_city
+
+    ctx.invoke(up)
+    click.echo(init_city(name, crs), err=True)
+
+
 # -- twin db -------------------------------------------------------------------------------------------
 @cli.group()
 def db() -> None:
@@ -106,9 +120,12 @@ def layers(as_json: bool) -> None:
     from twin.store.engine import connect
     from twin.store.stats import layer_counts
 
+    from twin.store import city
+
     catalog = load_catalog()
     with connect() as connection:
         counts = layer_counts(connection, catalog)
+        known = city.read(connection.connection.driver_connection)
     rows = [
         {
             "id": layer.id,
@@ -124,6 +141,7 @@ def layers(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    click.echo(f"{known.title} ({known.crs_label})")
     group = None
     for row in rows:
         if row["group"] != group:
@@ -192,9 +210,9 @@ def serve(host: str, viewer_port: int, api_port: int) -> None:
 def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int, no_serve: bool, scale: float,
          seed: int) -> None:
     """The demo twin: the synthetic Eco-city generated and imported (once each), then served."""
-    from twin.demo import demo_folder, ensure_generated, import_all
+    from twin.demo import CITY, CRS, demo_folder, ensure_generated, import_all
 
-    ctx.invoke(up)
+    ctx.invoke(init, name=CITY, crs=CRS)
     folder = demo_folder()
     manifest = ensure_generated(folder, scale, seed)
     imported, seconds = import_all(folder, manifest)

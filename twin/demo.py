@@ -13,6 +13,9 @@ import click
 
 from twin.settings import get_settings
 
+CITY = "Sino-Singapore Tianjin Eco-city (synthetic)"
+CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Kruger CM 117E, as the city's surveys are delivered
+
 
 def demo_folder() -> Path:
     return get_settings().home / "ecocity"

@@ -7,7 +7,7 @@
 | TWIN_HOME | `<project>/.twin` | where the own cluster, logs and caches live |
 | TWIN_PG_PORT | 55432 | first port tried for the own cluster (the next free one is taken if busy) |
 | TWIN_PG_BIN | newest `/usr/lib/postgresql/*/bin` | PostgreSQL server programs |
-| TWIN_CRS | EPSG:4548 | the twin's CRS, fixed when the database is first migrated |
+| TWIN_CRS | (unset) | the twin's CRS where `twin init --crs` did not give one, fixed when the database is first migrated; unset: the first import chooses it |
 | TWIN_LAYERS_DIR | `<project>/layers` | the layer catalog |
 | TWIN_VIEWER_SESSIONS | 8 | browsers `twin serve` shows the 3D city to at once (a viewer process each, about 0.6-0.9 GB) |
 """
@@ -49,11 +49,11 @@ class Settings(BaseSettings):
     home: Path = _default_home()
     pg_port: int = 55432
     pg_bin: Path | None = None
-    crs: str = "EPSG:4548"
+    crs: str | None = None
     layers_dir: Path = _default_layers_dir()
     viewer_sessions: int = Field(default=8, ge=1)
 
-    @field_validator("database_url", "service_database_url")
+    @field_validator("database_url", "service_database_url", "crs")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

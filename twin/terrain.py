@@ -27,8 +27,24 @@ class Terrain:
             self.heights = heights.filled(np.nan)
             self.inverse = ~dataset.transform
         self.crs = crs
-        self.path = path
+        self.path: Path | None = path
+        self.flat = False  # a DEM of the twin's own, not a level stand-in (see flat())
         self._to_dem = None if self.crs.equals(twin_crs) else Transformer.from_crs(twin_crs, self.crs, always_xy=True)
+
+    @classmethod
+    def flat(cls, height: float, bounds: tuple[float, float, float, float], twin_crs: CRS) -> Terrain:
+        """Level ground at ``height`` over ``bounds`` (twin CRS), for a twin without a DEM: what stands on
+        the ground stands at the data's own base height (a city at 400 m stays at 400 m)."""
+        from affine import Affine
+
+        xmin, ymin, xmax, ymax = bounds
+        width, depth = max(xmax - xmin, 1.0), max(ymax - ymin, 1.0)
+        level = cls.__new__(cls)
+        # Two by two cells centred on the corners of ``bounds``: a surface through the cell centres spans it.
+        level.heights = np.full((2, 2), float(height))
+        level.inverse = ~(Affine.translation(xmin - width / 2, ymax + depth / 2) * Affine.scale(width, -depth))
+        level.crs, level.path, level.flat, level._to_dem = twin_crs, None, True, None
+        return level
 
     @classmethod
     def from_store(cls, connection: psycopg.Connection, twin_crs: CRS) -> Terrain | None:

@@ -17,9 +17,9 @@ from trame.widgets import vtk as vtk_widgets
 
 from twin.catalog import load_catalog
 from twin.store.engine import connect
-from twin.store.meta import pg_connect, twin_crs
+from twin.store.city import read as read_city
+from twin.store.meta import pg_connect
 from twin.store.stats import layer_counts
-from twin.terrain import Terrain
 from twin.time import figures, year_range
 from viewer import section as viewer_section
 from viewer import ui, viewpoints
@@ -33,11 +33,10 @@ from viewer.timeline import Timeline
 from viewer.wgs84 import Wgs84
 from viewer.years import year_controls
 
-TITLE = "Sino-Singapore Tianjin Eco-city (synthetic) · twin"
-# Made translucent and unpickable in underground mode.
-SURFACE = ("terrain", "buildings", "roads", "parks", "water_bodies", "management_grids")
 PIPE_FRAME_M = 80.0
 BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels
+# Draw modes of what covers the ground or stands on it, made translucent and unpickable in underground mode.
+SURFACE = ("extrude", "solid", "drape")
 
 
 def create_app(server=None):
@@ -45,9 +44,12 @@ def create_app(server=None):
     state, ctrl = server.state, server.controller
     catalog = load_catalog()
     with pg_connect() as connection:
+        city = read_city(connection)
         meshes, ground, origin = build(connection, catalog)
-        crs = CRS.from_user_input(twin_crs(connection))
-        terrain = Terrain.from_store(connection, crs)
+    crs = CRS.from_user_input(city.crs) if city.crs else None
+    terrain = ground.terrain if ground is not None else None
+    surface = {"terrain", *(layer.id for layer in catalog.vector_layers if layer.draw.mode in SURFACE)}
+    _defaults(state)
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
@@ -55,6 +57,7 @@ def create_app(server=None):
     plotter.reset_camera()
     with connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
+    state.empty = not meshes and ground is None
     with pg_connect() as connection:
         views = {view.key: view for view in viewpoints.named(connection, catalog, origin, plotter.bounds)}
 
@@ -67,10 +70,10 @@ def create_app(server=None):
     second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0]) if span else None
     if second is not None:
         actor_sets.append(second.actors)
-    _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts)
+    _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
-    overlay = Overlay(plotter, meshes, clicks.row_of, Wgs84(crs, origin, terrain))
-    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay)
+    overlay = Overlay(plotter, meshes, clicks.row_of, Wgs84(crs, origin, terrain) if crs else None)
+    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface)
     AnalysesPanel(state, ctrl, catalog, plotter, overlay, clicks)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
@@ -116,7 +119,8 @@ def create_app(server=None):
         state.search_text = ""  # closes the results; the panel names what was found
         clicks.show(hit.layer_id, hit.feature_id)
 
-    ui.layout(server, TITLE, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to)
+    state.trame__title = f"{city.title} · twin"
+    ui.layout(server, f"{city.title} · twin", catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
     return server
@@ -176,7 +180,7 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
     ctrl.view_update = both
 
 
-def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts) -> None:
+def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: set[str]) -> None:
     """Toggles, colours and opacities of the layers, and the legend of what is shown."""
     for layer in catalog:
         state[f"show_{layer.id}"] = True
@@ -194,7 +198,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts) -> None:
             for actor in (actors[layer_id] for actors in actor_sets if layer_id in actors):
                 if actor.GetTexture() is None:  # a colour would tint the land cover draped on the terrain
                     actor.GetProperty().SetColor(pv.Color(state[f"color_{layer_id}"]).float_rgb)
-                if not state.underground or layer_id not in SURFACE:
+                if not state.underground or layer_id not in surface:
                     actor.GetProperty().SetOpacity(float(state[f"opacity_{layer_id}"]))
             ctrl.view_update()
             legend()
@@ -216,7 +220,16 @@ def show_visible(state, catalog, actor_sets) -> None:
             actor.SetVisibility(bool(state[f"show_{layer_id}"]) and (ground_open or not buried))
 
 
-def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay) -> None:
+def _defaults(state) -> None:
+    """What the page reads before the parts of a twin that has them set it: a twin without dates has no
+    year slider, caption or comparison, and the page must not fail over their absence."""
+    state.year_first = state.year_last = None
+    state.caption, state.caption_year, state.changes = [], None, []
+    state.compare, state.year_b, state.swipe_at = "off", None, 50
+
+
+def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay,
+                             surface: set[str]) -> None:
     """Underground mode (ground and buildings nearly transparent and left out of picking, depth
     stretched) and a vertical section plane that cuts the whole scene away on one side."""
     state.underground, state.exaggeration = False, 1.0
@@ -229,7 +242,7 @@ def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: 
         show_visible(state, catalog, actor_sets)
         for index, actors in enumerate(actor_sets):
             for layer_id, actor in actors.items():
-                if layer_id in SURFACE:
+                if layer_id in surface:
                     opacity = 0.12 if underground else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
                     actor.GetProperty().SetOpacity(opacity)
                     actor.SetPickable(not underground and index == 0)  # only the main view picks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import psycopg
+from psycopg import sql
 import pyvista as pv
 import shapely
 
@@ -19,11 +20,18 @@ DEFAULT_HEIGHT = 10.0  # metres, for a building with neither height nor floors
 
 def buildings(connection: psycopg.Connection, layer: Layer, origin: np.ndarray,
               terrain: Terrain | None) -> LayerMesh | None:
-    solid = layer.draw.solid if layer.draw.solid in layer.attributes else None
-    rows = connection.execute(
-        f"SELECT id::text, ST_AsBinary(ST_Force2D(geom)), coalesce(height_m, floors * %s, %s), ground_z_m, "
-        f"valid_from, valid_to, {f'ST_AsBinary({solid})' if solid else 'NULL'} FROM {LAYER_SCHEMA}.buildings",
-        (layer.draw.storey_height, DEFAULT_HEIGHT)).fetchall()
+    """The layer's footprints extruded as its ``draw`` says (height, floors, base), or its own solids."""
+    draw = layer.draw
+
+    def column(name: str | None, wrap: str = "{}") -> sql.Composable:
+        return sql.SQL(wrap).format(sql.Identifier(name)) if name else sql.NULL
+
+    rows = connection.execute(sql.SQL(
+        "SELECT id::text, ST_AsBinary(ST_Force2D(geom)), coalesce({height}, {floors} * %s, %s), {base}, "
+        "valid_from, valid_to, {solid} FROM {table}").format(
+        height=column(draw.height), floors=column(draw.floors), base=column(draw.base),
+        solid=column(draw.solid, "ST_AsBinary({})"), table=sql.Identifier(LAYER_SCHEMA, layer.id)),
+        (draw.storey_height, DEFAULT_HEIGHT)).fetchall()
     if not rows:
         return None
     surfaces = np.array([shapely.from_wkb(r[6]) if r[6] is not None else None for r in rows], dtype=object)

@@ -46,7 +46,7 @@ class Overlay:
     """The highlighted results in one view."""
 
     def __init__(self, plotter: pv.Plotter, meshes: dict[str, LayerMesh], row_of: dict[str, dict[str, int]],
-                 wgs84: Wgs84) -> None:
+                 wgs84: Wgs84 | None) -> None:  # None: a twin without a CRS, which nothing can answer in
         self.plotter, self.meshes, self.row_of, self.wgs84 = plotter, meshes, row_of, wgs84
         self.drawn: dict[str, pv.DataSet] = {}  # kind -> its merged mesh
         self.layers: dict[str, list[str]] = {}  # kind -> the layers its cell data "layer" indexes

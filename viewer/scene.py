@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import psycopg
+from psycopg import sql
 import pyvista as pv
 import shapely
 from pyproj import CRS
@@ -25,16 +26,43 @@ from viewer.terrain_mesh import Ground, surface
 
 # A road (or any draped line) without a width still shows, this wide.
 NARROWEST_RIBBON_M = 2.0
+# Level ground (a twin without a DEM) reaches this far beyond the data at least.
+LEVEL_GROUND_MARGIN_M = 100.0
 
 
-def scene_origin(connection: psycopg.Connection) -> np.ndarray:
-    """The south-west corner of what the twin holds (buildings, roads or the terrain), at height 0."""
-    row = connection.execute(
-        f"SELECT ST_XMin(e), ST_YMin(e) FROM (SELECT ST_Extent(bounds) e FROM {CORE_SCHEMA}.rasters) r").fetchone()
-    if row is None or row[0] is None:
-        row = connection.execute(f"SELECT ST_XMin(e), ST_YMin(e) FROM (SELECT ST_Extent(geom) e FROM "
-                                 f"{LAYER_SCHEMA}.roads) r").fetchone()
-    return np.array([row[0] or 0.0, row[1] or 0.0, 0.0])
+def layer_tables(connection: psycopg.Connection, catalog: Catalog) -> list[Layer]:
+    """The catalog's vector layers that have a table (a twin without a CRS yet has none)."""
+    have = {row[0] for row in connection.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (LAYER_SCHEMA,))}
+    return [layer for layer in catalog.vector_layers if layer.id in have]
+
+
+def data_extent(connection: psycopg.Connection, layers: list[Layer]) -> tuple[float, float, float, float] | None:
+    """xmin, ymin, xmax, ymax of everything the twin holds (features and rasters), None when it holds nothing."""
+    parts = [sql.SQL("SELECT ST_Extent(geom) FROM {}").format(sql.Identifier(LAYER_SCHEMA, layer.id))
+             for layer in layers]
+    parts.append(sql.SQL("SELECT ST_Extent(bounds) FROM {}").format(sql.Identifier(CORE_SCHEMA, "rasters")))
+    row = connection.execute(sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                                     "(SELECT ST_Extent(e) e FROM ({}) parts(e)) whole").format(
+        sql.SQL(" UNION ALL ").join(parts))).fetchone()
+    return None if row is None or row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
+
+
+def base_height(connection: psycopg.Connection, layers: list[Layer]) -> float:
+    """Where the ground lies in a twin without a DEM: near the lowest ground its extruded layers stand on
+    (Zurich's buildings at 400-620 m), else at the top of what it holds in 3D (pipes lie under the
+    ground), else 0 m."""
+    grounds = [sql.SQL("SELECT {} FROM {}").format(sql.Identifier(layer.draw.base), sql.Identifier(LAYER_SCHEMA, layer.id))
+               for layer in layers if layer.draw.base and layer.draw.base in layer.attributes]
+    tops = [sql.SQL("SELECT ST_ZMax(geom) FROM {}").format(sql.Identifier(LAYER_SCHEMA, layer.id))
+            for layer in layers if layer.z]
+    for parts, share in ((grounds, 0.05), (tops, 0.95)):
+        if parts:
+            row = connection.execute(sql.SQL("SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY h) FROM ({}) p(h)").format(
+                sql.SQL(" UNION ALL ").join(parts)), (share,)).fetchone()
+            if row and row[0] is not None:
+                return float(row[0])
+    return 0.0
 
 
 def ground_height(terrain: Terrain | None, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -152,22 +180,31 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
 
 
 def build(connection: psycopg.Connection, catalog: Catalog) -> tuple[dict[str, LayerMesh], Ground | None, np.ndarray]:
-    """Every vector layer's mesh (layers without features left out), the ground (None without a DEM;
-    ``ground.texture(year)`` is its land cover) and the scene origin."""
-    origin = scene_origin(connection)
-    terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
-    ground = surface(terrain, origin, land_cover(connection, catalog, terrain)) if terrain is not None else None
-    cell = ground.cell if ground is not None else 0.0
+    """Every vector layer's mesh (layers without features left out), the ground (its DEM, or level ground
+    at the data's base height without one; ``ground.texture(year)`` is its land cover; None for a twin
+    that holds nothing) and the scene origin (the south-west corner of what the twin holds, at 0 m)."""
+    layers = layer_tables(connection, catalog)
+    extent = data_extent(connection, layers)
+    if extent is None:
+        return {}, None, np.zeros(3)
+    origin = np.array([extent[0], extent[1], 0.0])
+    crs = CRS.from_user_input(twin_crs(connection))
+    terrain = Terrain.from_store(connection, crs)
+    if terrain is None:
+        margin = max(0.1 * max(extent[2] - extent[0], extent[3] - extent[1]), LEVEL_GROUND_MARGIN_M)
+        terrain = Terrain.flat(base_height(connection, layers), (extent[0] - margin, extent[1] - margin,
+                                                                extent[2] + margin, extent[3] + margin), crs)
+    ground = surface(terrain, origin, land_cover(connection, catalog, terrain))
     meshes: dict[str, LayerMesh] = {}
-    for layer in catalog.vector_layers:
-        if layer.id == "buildings":
+    for layer in layers:
+        if layer.draw.mode in ("extrude", "solid"):
             made = buildings(connection, layer, origin, terrain)
         elif layer.geometry == "line":
-            made = lines(connection, layer, origin, terrain, cell)
+            made = lines(connection, layer, origin, terrain, ground.cell)
         elif layer.geometry == "point":
             made = points(connection, layer, origin, terrain)
         else:
-            made = areas(connection, layer, origin, terrain, cell)
+            made = areas(connection, layer, origin, terrain, ground.cell)
         if made is not None:
             meshes[layer.id] = made
     return meshes, ground, origin

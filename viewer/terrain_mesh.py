@@ -30,6 +30,7 @@ class Ground(pv.StructuredGrid):
 
     land_cover: LandCover | None = None
     cell: float = 0.0  # metres between the surface's samples
+    terrain: Terrain | None = None  # the DEM it was made from, or the level stand-in of a twin without one
 
     def texture(self, year: int | None = None) -> pv.Texture | None:
         """The land cover in ``year`` (default: the latest registered) for this surface's texture
@@ -51,6 +52,7 @@ def surface(terrain: Terrain, origin: np.ndarray, land_cover: LandCover | None =
     u, v = terrain.inverse * (ground.points[:, 0] + origin[0], ground.points[:, 1] + origin[1])
     ground.active_texture_coordinates = np.column_stack([np.asarray(u) / cols, 1.0 - np.asarray(v) / rows])
     ground.land_cover = land_cover
+    ground.terrain = terrain
     ground.cell = step * math.hypot(forward.a, forward.d)
     return ground
 

@@ -175,6 +175,11 @@ def _cards() -> None:
                         html.Td("{{ row.title }}")
                         html.Td("{{ row.appeared }}", classes="twin-appeared")
                         html.Td("{{ row.disappeared }}", classes="twin-disappeared")
+    with v3.VCard(v_if="empty", classes="twin-empty pa-4", max_width=520,
+                  style="position: absolute; top: 40%; left: 50%; transform: translate(-50%, -50%);"):
+        v3.VCardTitle("This twin holds no data yet")
+        v3.VCardText("Import the city's files, then open this page again: twin import FILE (an OSM extract, "
+                     "CityJSON, CityGML, GeoPackage, Shapefile, EPANET, SWMM...). See the README's \"Your own city\".")
     with v3.VCard(v_if="legend.length", classes="twin-legend pa-2", max_width=260,
                   style=CARD + "bottom: 12px; left: 12px; max-height: 35%; opacity: 0.92;"):
         html.Div("Legend", classes="text-caption font-weight-bold")

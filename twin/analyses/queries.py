@@ -18,8 +18,7 @@ import shapely
 from psycopg import sql
 
 from twin.store import LAYER_SCHEMA
-from twin.store.meta import twin_crs
-from twin.store.tables import srid_of
+from twin.store.meta import twin_srid
 from twin.time import EXISTED
 
 HERE = Path(__file__).resolve().parent
@@ -59,7 +58,7 @@ def template(name: str, *layers: str, **parts: sql.Composable) -> sql.Composed:
 
 def srid(connection: psycopg.Connection) -> int:
     """The SRID of the twin's own CRS."""
-    return srid_of(twin_crs(connection))
+    return twin_srid(connection)
 
 
 def envelope(bbox: tuple[float, float, float, float] | None, twin_srid: int) -> sql.Composable:

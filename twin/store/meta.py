@@ -11,7 +11,11 @@ import psycopg
 
 from twin.errors import SchemaError, StoreError
 from twin.store import CORE_SCHEMA
+from twin.store.city import read as read_city
 from twin.store.url import database_url, unreachable
+
+NO_CRS = ("this twin has no CRS yet: import a file (the first import chooses it) or make the twin with "
+          "`twin init NAME --crs CRS`")
 
 CONNECT_TIMEOUT_S = 10
 
@@ -29,14 +33,24 @@ def pg_connect(url: str | None = None) -> Iterator[psycopg.Connection]:
 
 
 def twin_crs(connection: psycopg.Connection) -> str:
-    """The CRS this twin's database was made with, e.g. 'EPSG:4548'."""
-    try:
-        row = connection.execute(f"SELECT value FROM {CORE_SCHEMA}.meta WHERE key = 'crs'").fetchone()
-    except psycopg.errors.UndefinedTable:
-        row = None
-    if row is None:
-        raise SchemaError("the database has no twin schema yet; run `twin db migrate`")
-    return row[0]
+    """The twin's CRS as recorded (``EPSG:4548``, or WKT for a CRS without a code)."""
+    city = read_city(connection)
+    if city.crs is None:
+        raise SchemaError(NO_CRS if city.srid is None and _has_schema(connection) else
+                          "the database has no twin schema yet; run `twin db migrate`")
+    return city.crs
+
+
+def twin_srid(connection: psycopg.Connection) -> int:
+    """The SRID of the twin's geometry columns."""
+    twin_crs(connection)  # the same error when it has none
+    srid = read_city(connection).srid
+    assert srid is not None, "a twin's CRS is recorded with its SRID"
+    return srid
+
+
+def _has_schema(connection: psycopg.Connection) -> bool:
+    return connection.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{CORE_SCHEMA}.meta",)).fetchone()[0]
 
 
 def terrain(connection: psycopg.Connection) -> tuple[Path, str] | None:

@@ -12,14 +12,19 @@ from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
+from pyproj import CRS
+
+from twin import crs as crs_rules
 from twin.catalog import Catalog, load_catalog
 from twin.errors import SchemaError
 from twin.settings import get_settings
 from twin.store.engine import connect
-from twin.store import LAYER_SCHEMA, meta
-from twin.store.tables import layer_metadata, srid_of
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA, city
+from twin.store.tables import layer_metadata
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# SRIDs twin gives CRSs PostGIS has no code for: PostGIS leaves 910000-998999 to its users.
+LOCAL_SRIDS = 910_000
 
 
 @dataclass
@@ -48,13 +53,9 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def twin_crs(connection: Connection) -> str:
-    """The CRS this twin's database was made with."""
-    return meta.twin_crs(connection.connection.driver_connection)
-
-
-def twin_srid(connection: Connection) -> int:
-    return srid_of(twin_crs(connection))
+def recorded_srid(connection: Connection) -> int | None:
+    """The SRID of the twin's geometry columns; None while the twin has no CRS."""
+    return city.read(connection.connection.driver_connection).srid
 
 
 def migrate(to: str = "head", url: str | None = None) -> SyncReport:
@@ -73,9 +74,47 @@ def migrate(to: str = "head", url: str | None = None) -> SyncReport:
             command.downgrade(config, to)
             return SyncReport()
         command.upgrade(config, to)
-        if current_revision(connection) == head_revision():
-            return sync_layer_tables(connection, catalog, twin_srid(connection))
-        return SyncReport()
+        if current_revision(connection) != head_revision():
+            return SyncReport()
+        wanted = get_settings().crs
+        if wanted and recorded_srid(connection) is None:
+            return fix_crs(connection, crs_rules.parse(wanted, "TWIN_CRS"), catalog)
+        srid = recorded_srid(connection)
+        return sync_layer_tables(connection, catalog, srid) if srid is not None else SyncReport()
+
+
+def fix_crs(connection: Connection, crs: CRS, catalog: Catalog | None = None) -> SyncReport:
+    """Give a twin without a CRS its CRS: recorded with its SRID, the raster registry's extents and the
+    layer tables made in it. Refused when the twin already has another."""
+    crs_rules.check_projected(crs, "the twin's CRS")
+    driver = connection.connection.driver_connection
+    have = city.read(driver)
+    if have.crs is not None:
+        if CRS.from_user_input(have.crs).equals(crs):
+            return SyncReport()
+        raise SchemaError(f"this twin's CRS is {have.crs}, not {crs_rules.name(crs)}; a twin has one CRS: make "
+                          "another (its own TWIN_HOME or TWIN_DATABASE_URL) for data you want in another")
+    srid = _srid(connection, crs_rules.horizontal(crs))
+    named = crs_rules.name(crs)
+    city.record(driver, "crs", named if named.startswith("EPSG:") else crs.to_wkt())
+    city.record(driver, "srid", str(srid))
+    connection.execute(text(f"ALTER TABLE {CORE_SCHEMA}.rasters ALTER COLUMN bounds TYPE geometry(POLYGON, {srid}) "
+                            f"USING ST_SetSRID(bounds, {srid})"))
+    return sync_layer_tables(connection, catalog or load_catalog(), srid)
+
+
+def _srid(connection: Connection, crs: CRS) -> int:
+    """PostGIS's SRID for a horizontal CRS: its EPSG code where PostGIS knows it, else one registered in
+    ``spatial_ref_sys`` (a city's local grid with its own transformation, given as WKT or a PROJ string)."""
+    code = crs.to_epsg()
+    if code and connection.execute(text("SELECT 1 FROM spatial_ref_sys WHERE srid = :s"), {"s": code}).first():
+        return code
+    srid = connection.execute(text(
+        f"SELECT coalesce(max(srid), {LOCAL_SRIDS - 1}) + 1 FROM spatial_ref_sys WHERE srid >= {LOCAL_SRIDS}")).scalar_one()
+    connection.execute(text("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+                            "VALUES (:srid, 'twin', :srid, :wkt, :proj)"),
+                       {"srid": srid, "wkt": crs.to_wkt("WKT1_GDAL"), "proj": crs.to_proj4()})
+    return srid
 
 
 def sync_layer_tables(connection: Connection, catalog: Catalog, srid: int) -> SyncReport:
@@ -109,9 +148,9 @@ def drop_layer_tables(connection: Connection) -> None:
 
 
 def _check_crs(connection: Connection) -> None:
-    wanted = get_settings().crs.upper()
-    have = twin_crs(connection)
-    if have != wanted:
+    wanted = get_settings().crs
+    have = city.read(connection.connection.driver_connection).crs
+    if wanted and have and not CRS.from_user_input(have).equals(crs_rules.parse(wanted, "TWIN_CRS")):
         raise SchemaError(
             f"this database holds a twin in {have} but TWIN_CRS is {wanted}; "
             "set TWIN_CRS to match or point TWIN_DATABASE_URL at a new database"

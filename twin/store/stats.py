@@ -30,3 +30,12 @@ def layer_counts(connection: Connection, catalog: Catalog) -> dict[str, int | No
         else:
             counts.setdefault(layer.id, None)
     return counts
+
+
+def held(connection: Connection) -> int:
+    """Features in all layer tables together, and registered rasters."""
+    tables = inspect(connection).get_table_names(schema=LAYER_SCHEMA)
+    parts = [f'SELECT count(*) FROM {LAYER_SCHEMA}."{name}"' for name in tables]
+    if inspect(connection).has_table("rasters", schema=CORE_SCHEMA):
+        parts.append(f"SELECT count(*) FROM {CORE_SCHEMA}.rasters")
+    return sum(connection.execute(text(" UNION ALL ".join(parts))).scalars()) if parts else 0

@@ -10,7 +10,7 @@ from twin.errors import StoreError
 from twin.store.engine import connect
 from twin.store.url import database_url, is_external, own_cluster, safe_url
 from twin.store.migrate import current_revision, head_revision
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA, city
 
 
 def database_status() -> dict[str, Any]:
@@ -31,9 +31,11 @@ def database_status() -> dict[str, Any]:
             info["head"] = head_revision()
             inspector = inspect(connection)
             if inspector.has_table("meta", schema=CORE_SCHEMA):
-                info["crs"] = connection.execute(
-                    text(f"SELECT value FROM {CORE_SCHEMA}.meta WHERE key = 'crs'")
-                ).scalar()
+                known = city.read(connection.connection.driver_connection)
+                info["city"] = known.title
+                info["crs"] = known.crs_label if known.crs else "none yet (the first import chooses it)"
+                if known.extent:
+                    info["extent"] = " ".join(f"{value:,.0f}" for value in known.extent)
             info["layer_tables"] = len(inspector.get_table_names(schema=LAYER_SCHEMA))
     except StoreError as exc:
         info["reachable"] = False

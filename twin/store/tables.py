@@ -25,19 +25,10 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import TypeEngine
 
 from twin.catalog import Attribute, Catalog, Layer
-from twin.errors import SettingsError
 from twin.store import LAYER_SCHEMA
 
 
 _GEOMETRY_TYPES = {"point": "POINT", "line": "MULTILINESTRING", "polygon": "MULTIPOLYGON"}
-
-
-def srid_of(crs: str) -> int:
-    """The PostGIS SRID of an ``EPSG:n`` CRS."""
-    authority, _, code = crs.partition(":")
-    if authority.upper() != "EPSG" or not code.isdigit():
-        raise SettingsError(f"TWIN_CRS: '{crs}' is not of the form EPSG:<code>, e.g. EPSG:4548")
-    return int(code)
 
 
 def geometry_type(layer: Layer) -> str:

@@ -1,4 +1,4 @@
-"""Core schema: PostGIS, the twin and layers schemas, the twin's CRS, raster registry.
+"""Core schema: PostGIS, the twin and layers schemas, the twin's facts (meta), raster registry.
 
 Revision ID: 0001
 Revises:
@@ -8,10 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-from twin.errors import SettingsError
-from twin.settings import get_settings
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA
-from twin.store.tables import srid_of
 
 revision = "0001"
 down_revision = None
@@ -20,22 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    crs = get_settings().crs
-    srid = srid_of(crs)
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    known = op.get_bind().execute(sa.text("SELECT 1 FROM spatial_ref_sys WHERE srid = :s"), {"s": srid})
-    if known.first() is None:
-        raise SettingsError(f"TWIN_CRS: {crs} is not in this PostGIS's spatial_ref_sys; use an EPSG code it knows")
     op.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE_SCHEMA}")
     op.execute(f"CREATE SCHEMA IF NOT EXISTS {LAYER_SCHEMA}")
-    meta = op.create_table(
+    op.create_table(
         "meta",
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
         schema=CORE_SCHEMA,
-        comment="facts about this twin fixed when it was made, such as its CRS",
+        comment="facts about this twin: its city's name, CRS (and SRID) and extent (twin.store.city)",
     )
-    op.bulk_insert(meta, [{"key": "crs", "value": crs.upper()}])
     op.create_table(
         "rasters",
         sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
@@ -46,7 +37,8 @@ def upgrade() -> None:
         sa.Column("crs", sa.Text, nullable=False),
         sa.Column("width", sa.Integer, nullable=False),
         sa.Column("height", sa.Integer, nullable=False),
-        sa.Column("bounds", Geometry("POLYGON", srid=srid, spatial_index=False), nullable=False,
+        # Typed with the twin's SRID once it has a CRS (twin.store.migrate.fix_crs).
+        sa.Column("bounds", Geometry("POLYGON", spatial_index=False), nullable=False,
                   comment="extent in the twin's CRS"),
         sa.Column("imported_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.UniqueConstraint("layer", "source", "year", name="rasters_layer_source_year_key",

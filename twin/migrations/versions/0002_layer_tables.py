@@ -10,7 +10,7 @@ Revises: 0001
 from alembic import op
 
 from twin.catalog import load_catalog
-from twin.store.migrate import drop_layer_tables, sync_layer_tables, twin_srid
+from twin.store.migrate import drop_layer_tables, recorded_srid, sync_layer_tables
 
 revision = "0002"
 down_revision = "0001"
@@ -20,7 +20,9 @@ depends_on = None
 
 def upgrade() -> None:
     connection = op.get_bind()
-    sync_layer_tables(connection, load_catalog(), twin_srid(connection))
+    srid = recorded_srid(connection)
+    if srid is not None:  # else made once the twin has a CRS (twin.store.migrate.fix_crs)
+        sync_layer_tables(connection, load_catalog(), srid)
 
 
 def downgrade() -> None:
