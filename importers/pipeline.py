@@ -10,16 +10,18 @@ import gc
 import json
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import psycopg
+import shapely
 from pyproj import CRS
 from tqdm import tqdm
 
-from importers import detect
+from importers import city_crs, detect
 from importers.base import Importer, ImportOptions, Records
 from importers.geometry import (
     check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
@@ -27,9 +29,11 @@ from importers.geometry import (
 from importers.heights import apply_heights
 from importers.loading import Load, write
 from importers.mapping import map_records
-from twin.errors import RowRejected, SourceError
+from twin.errors import RowRejected, SchemaError, SourceError
 from twin.settings import get_settings
-from twin.store.meta import pg_connect, twin_crs
+from twin.store import city
+from twin.store.city import read as read_city
+from twin.store.meta import NO_SCHEMA, has_schema, pg_connect, twin_srid
 from twin.terrain import Terrain
 
 
@@ -88,17 +92,25 @@ def _run_import(path: Path, options: ImportOptions, show_progress: bool | None) 
                              time.perf_counter() - started, raster=True)
 
     with pg_connect() as connection:  # read the twin's facts before the long work
-        crs = CRS.from_user_input(twin_crs(connection))
-        terrain = Terrain.from_store(connection, crs)
+        if not has_schema(connection):
+            raise SchemaError(NO_SCHEMA)
+        known = read_city(connection).crs
+        crs = CRS.from_user_input(known) if known else None
+        terrain = Terrain.from_store(connection, crs) if crs else None
     # Reading and checking a million features takes seconds before the first row is written: say which.
     with tqdm(total=None, bar_format="{desc}", disable=_hidden(show_progress), leave=False) as status:
         status.set_description_str(f"reading {path.name}")
         records = importer.read(path, options)
         if len(records) == 0:
             raise SourceError(f"{path}: no features for layer '{options.layer.id}' in the file")
+        new_crs = crs is None
+        if crs is None:
+            crs, chosen = city_crs.choose(records, options, path)
+            records.notes.insert(0, chosen)
         status.set_description_str(f"checking {len(records):,} features of {path.name}")
         prepared = _prepare(path, importer, records, options, crs, terrain)
-    return _load(path, importer, prepared, options, crs, started, show_progress)
+    with city_crs.fixed(crs) if new_crs else nullcontext():
+        return _load(path, importer, prepared, options, crs, started, show_progress)
 
 
 def _hidden(show_progress: bool | None) -> bool | None:
@@ -170,7 +182,7 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         return None if series is None else series.iloc[keep].reset_index(drop=True)
 
     load = Load(
-        layer=layer, source=options.source, srid=int(crs.to_epsg() or 0),
+        layer=layer, source=options.source, srid=0,  # the twin's, once written: a first import fixes it only then
         source_ids=kept(source_ids), names=kept(mapped.name if mapped.name is not None else _series(records.names)),
         valid_from=kept(valid_from), valid_to=kept(mapped.valid_to), geometry=geometry[keep],
         columns={name: kept(values) for name, values in columns.items()},
@@ -191,7 +203,11 @@ def _load(path: Path, importer: Importer, prepared: _Prepared, options: ImportOp
         try:
             with pg_connect() as connection:
                 log["seconds"] = time.perf_counter() - started
+                load.srid = twin_srid(connection)  # a compound CRS's horizontal part, a local grid's own
                 write(connection, load, log, rejects, progress)
+                city.name_if_unnamed(connection, options.source)
+                if imported:
+                    city.grow_extent(connection, tuple(shapely.total_bounds(load.geometry)))
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0]
             raise SourceError(f"{path}: the database refused the rows ({first}); nothing was imported") from None

@@ -19,7 +19,8 @@ REAL_DATA = Path(os.environ.get("TWIN_REAL_DATA", ROOT.parent / "shared" / "data
 def twin_env(**overrides: str | None) -> dict[str, str]:
     """The environment for a twin subprocess: the tests' own cluster unless overridden."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("TWIN_")}
-    env.update(TWIN_HOME=str(TEST_HOME), TWIN_PG_PORT="55440")
+    # The tests' own database is an Eco-city twin in its CRS; tests of twins without one unset it (None).
+    env.update(TWIN_HOME=str(TEST_HOME), TWIN_PG_PORT="55440", TWIN_CRS="EPSG:4548")
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

@@ -66,10 +66,13 @@ def record(connection: psycopg.Connection, key: str, value: str) -> None:
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
 
-def name_if_unnamed(connection: psycopg.Connection, name: str) -> None:
-    """A twin nobody named takes the name of its first source (`twin init NAME` or `twin name` rename it)."""
+def name_if_unnamed(connection: psycopg.Connection, source: str) -> None:
+    """A twin nobody named takes the name of its first source, "monaco" as "Monaco" (`twin init NAME`
+    names it)."""
+    name = source.replace("_", " ").strip()
+    name = name[:1].upper() + name[1:] if name.islower() else name
     connection.execute(f"INSERT INTO {CORE_SCHEMA}.meta (key, value) VALUES ('name', %s) ON CONFLICT DO NOTHING",
-                       (name,))
+                       (name or source,))
 
 
 def grow_extent(connection: psycopg.Connection, bounds: tuple[float, float, float, float]) -> None:

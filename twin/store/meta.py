@@ -14,6 +14,7 @@ from twin.store import CORE_SCHEMA
 from twin.store.city import read as read_city
 from twin.store.url import database_url, unreachable
 
+NO_SCHEMA = "the database has no twin schema yet; run `twin db migrate`"
 NO_CRS = ("this twin has no CRS yet: import a file (the first import chooses it) or make the twin with "
           "`twin init NAME --crs CRS`")
 
@@ -36,8 +37,7 @@ def twin_crs(connection: psycopg.Connection) -> str:
     """The twin's CRS as recorded (``EPSG:4548``, or WKT for a CRS without a code)."""
     city = read_city(connection)
     if city.crs is None:
-        raise SchemaError(NO_CRS if city.srid is None and _has_schema(connection) else
-                          "the database has no twin schema yet; run `twin db migrate`")
+        raise SchemaError(NO_CRS if has_schema(connection) else NO_SCHEMA)
     return city.crs
 
 
@@ -49,7 +49,8 @@ def twin_srid(connection: psycopg.Connection) -> int:
     return srid
 
 
-def _has_schema(connection: psycopg.Connection) -> bool:
+def has_schema(connection: psycopg.Connection) -> bool:
+    """Whether the database has been made a twin (``twin db migrate``)."""
     return connection.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{CORE_SCHEMA}.meta",)).fetchone()[0]
 
 

@@ -103,6 +103,20 @@ def fix_crs(connection: Connection, crs: CRS, catalog: Catalog | None = None) ->
     return sync_layer_tables(connection, catalog or load_catalog(), srid)
 
 
+def unfix_crs(connection: Connection) -> None:
+    """Undo :func:`fix_crs` for a twin whose first import failed: its layer tables are still empty."""
+    driver = connection.connection.driver_connection
+    if city.read(driver).crs is None:
+        return
+    held = sum(connection.execute(text(f'SELECT count(*) FROM {LAYER_SCHEMA}."{name}"')).scalar_one()
+               for name in inspect(connection).get_table_names(schema=LAYER_SCHEMA))
+    if held:
+        raise SchemaError(f"the twin holds {held:,} features: its CRS stays")
+    drop_layer_tables(connection)
+    connection.execute(text(f"DELETE FROM {CORE_SCHEMA}.meta WHERE key IN ('crs', 'srid')"))
+    connection.execute(text(f"ALTER TABLE {CORE_SCHEMA}.rasters ALTER COLUMN bounds TYPE geometry(POLYGON)"))
+
+
 def _srid(connection: Connection, crs: CRS) -> int:
     """PostGIS's SRID for a horizontal CRS: its EPSG code where PostGIS knows it, else one registered in
     ``spatial_ref_sys`` (a city's local grid with its own transformation, given as WKT or a PROJ string)."""
