@@ -27,7 +27,9 @@ from viewer.analyses_panel import AnalysesPanel
 from viewer.clicks import Clicks
 from viewer.compare import SecondView
 from viewer.overlay import Overlay
-from viewer.render import add_layers, make_plotter, place_camera, send_images_promptly, show_land_cover
+from viewer.render import (
+    add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
+)
 from viewer.scene import build
 from viewer.timeline import Timeline
 from viewer.wgs84 import Wgs84
@@ -123,6 +125,7 @@ def create_app(server=None):
     ui.layout(server, f"{city.title} · twin", catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
+    answer_session_manager(server)
     return server
 
 

@@ -33,6 +33,21 @@ def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
     return plotter, interactor
 
 
+def answer_session_manager(server) -> None:
+    """The page first asks a ParaView-style launcher at ``/paraview/`` where its websocket is, and only on
+    an error falls back to the page's own ``/ws``: that error showed in every browser console. Answer it."""
+    from aiohttp import web
+
+    async def session(request: web.Request) -> web.Response:
+        scheme = "wss" if request.secure else "ws"
+        return web.json_response({"sessionURL": f"{scheme}://{request.host}/ws"})
+
+    def bind(wslink_server) -> None:
+        wslink_server.app.router.add_post("/paraview/", session)
+
+    server.controller.on_server_bind.add(bind)
+
+
 def send_images_promptly(server) -> None:
     """Once trame's protocols exist, make the image delivery look for a finished image without delay."""
     from trame_vtk.modules.vtk.protocols import vtkWebPublishImageDelivery
