@@ -50,6 +50,7 @@ class Records:
     names: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)  # said to the user in the summary
     problems: dict[int, str] = field(default_factory=dict)  # row index -> why the format could not read it
+    ground_in_z: bool = False  # the geometries' Z is the ground (a survey's 地面高程), not their own height
 
     def __post_init__(self) -> None:
         if len(self.geometry) != len(self.attributes):
