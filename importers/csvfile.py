@@ -47,13 +47,14 @@ def read_table(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     return parse_table(path, text), used
 
 
-def parse_table(path: Path, text: str) -> pd.DataFrame:
-    """Delimited text as a table of strings; the delimiter is sniffed (comma, semicolon, tab or bar)."""
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+def parse_table(path: Path, text: str, delimiter: str | None = None) -> pd.DataFrame:
+    """Delimited text as a table of strings; the delimiter, unless given, is sniffed (comma, semicolon, tab
+    or bar)."""
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
     try:
         return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                            na_values=[""], skipinitialspace=True)
