@@ -286,7 +286,8 @@ def _point_of(column: str, key: str | None, rows_of: dict[str, list[int]], point
         return f"{column} '{key}' is not in the point table ({points.table.where})", -1
     if len(rows) > 1:
         numbers = ", ".join(str(points.table.row_numbers[row]) for row in rows)
-        return f"{column} '{key}' is in the point table {len(rows)} times (rows {numbers}): which is meant is unknown", -1
+        return (f"{column} '{key}' is in the point table {len(rows)} times (rows {numbers}): "
+                "which is meant is unknown"), -1
     row = rows[0]
     if np.isnan(points.east[row]) or np.isnan(points.north[row]):
         return f"{column} '{key}' has no X/Y in the point table (row {points.table.row_numbers[row]})", -1
@@ -352,7 +353,8 @@ def _fittings(pairs: list[tuple[Pair, _Points]], layer: Layer) -> Records:
             repeats = rows_of.get(key, []) if key else []
             if len(repeats) > 1:
                 numbers_text = ", ".join(str(table.row_numbers[r]) for r in repeats)
-                problems[offset + index] = f"点号 '{key}' is in {table.where} {len(repeats)} times (rows {numbers_text}); keep one"
+                problems[offset + index] = (f"点号 '{key}' is in {table.where} {len(repeats)} times "
+                                            f"(rows {numbers_text}); keep one")
             elif np.isnan(points.east[row]) or np.isnan(points.north[row]):
                 problems[offset + index] = f"no X/Y in {table.where}"
         frame = table.frame.iloc[rows].reset_index(drop=True)
