@@ -41,22 +41,33 @@ def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     raise SourceError(f"{path}: text is neither UTF-8 nor GB18030; give its encoding with --encoding")
 
 
+def read_table(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    """A delimited text file as a table of strings (blank cells missing), and the encoding it was read in."""
+    text, used = decode(path, path.read_bytes(), encoding)
+    return parse_table(path, text), used
+
+
+def parse_table(path: Path, text: str, delimiter: str | None = None) -> pd.DataFrame:
+    """Delimited text as a table of strings; the delimiter, unless given, is sniffed (comma, semicolon, tab
+    or bar)."""
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                           na_values=[""], skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"{path}: not a readable CSV table ({str(exc).strip().splitlines()[0]})") from None
+
+
 class CsvTable(Importer):
     format = "CSV"
     suffixes = (".csv", ".tsv", ".txt")
 
     def read(self, path: Path, options: ImportOptions) -> Records:
-        text, encoding = decode(path, path.read_bytes(), options.encoding)
-        try:
-            dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-            delimiter = dialect.delimiter
-        except csv.Error:
-            delimiter = ","
-        try:
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                                na_values=[""], skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise SourceError(f"{path}: not a readable CSV table ({str(exc).strip().splitlines()[0]})") from None
+        frame, encoding = read_table(path, options.encoding)
         columns = {str(column).strip().lower(): column for column in frame.columns}
         geometry, crs, used = _geometry(path, frame, columns)
         notes = [] if encoding.startswith("utf-8") else [f"text read as {encoding}"]

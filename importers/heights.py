@@ -2,7 +2,8 @@
 
 Pipes are stored as their centre line. A depth is measured down to what the layer's ``depth_to`` says
 (CJJ 61: pressure pipes to their top, drainage to its invert), so the centre lies half a diameter below
-or above it; invert elevations, where given, fix the height without the ground.
+or above it; invert elevations, where given, fix the height without the ground. A survey that gives the
+ground at each point (its 地面高程) hands it over as the geometry's Z, which then stands in for the DEM.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ def _fraction_along(coords: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Series],
-                  terrain: Terrain | None) -> tuple[np.ndarray, list[str]]:
-    """Geometries with the layer's dimension, and notes for the summary."""
+                  terrain: Terrain | None, ground_in_z: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Geometries with the layer's dimension, and notes for the summary. ``ground_in_z``: the geometries'
+    Z is the surveyed ground (NaN where the survey has none, which the DEM then gives)."""
     notes: list[str] = []
     n = len(geometry)
     ok = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
@@ -49,12 +51,15 @@ def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Seri
         flat[lifted] = shapely.force_2d(geometry[lifted])
         return flat, notes
 
-    need = ok & ~shapely.has_z(geometry)
+    need = ok if ground_in_z else ok & ~shapely.has_z(geometry)
     if not need.any():
         return geometry, notes
     rows = np.flatnonzero(need)
-    coords, index = shapely.get_coordinates(geometry[rows], return_index=True)
-    ground = terrain.height(coords[:, 0], coords[:, 1]) if terrain else np.zeros(len(coords))
+    coords, index = shapely.get_coordinates(geometry[rows], include_z=ground_in_z, return_index=True)
+    ground = coords[:, 2].copy() if ground_in_z else np.full(len(coords), np.nan)
+    unsurveyed = np.isnan(ground)
+    if unsurveyed.any():
+        ground[unsurveyed] = terrain.height(coords[unsurveyed, 0], coords[unsurveyed, 1]) if terrain else 0.0
     missing_ground = np.isnan(ground)
     if missing_ground.any():
         notes.append(f"{int(missing_ground.sum())} vertices lie outside the terrain: ground taken as 0 m there")
@@ -82,7 +87,7 @@ def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Seri
     else:
         z = ground - np.nan_to_num(per_row("depth_m"))
         used_ground = np.ones(len(z), bool)
-    if terrain is None and used_ground.any():
+    if terrain is None and (used_ground & unsurveyed).any():
         notes.append("no terrain imported: ground height taken as 0 m for features without Z")
     lifted = shapely.force_3d(geometry[rows])
     out = geometry.copy()

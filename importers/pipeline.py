@@ -145,7 +145,7 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         if layer.attributes[name].type == "solid":
             moved = reproject(values.to_numpy(object), read_crs, crs, shift)
             columns[name] = pd.Series(moved, index=values.index, dtype=object)
-    geometry, height_notes = apply_heights(geometry, layer, columns, terrain)
+    geometry, height_notes = apply_heights(geometry, layer, columns, terrain, records.ground_in_z)
 
     source_ids = mapped.source_id if mapped.source_id is not None else _series(records.source_ids)
     if source_ids is None:

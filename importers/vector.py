@@ -1,4 +1,4 @@
-"""GeoPackage, GeoJSON, Shapefile and FlatGeobuf, read through pyogrio (GDAL).
+"""GeoPackage, file geodatabase (.gdb), GeoJSON, Shapefile and FlatGeobuf, read through pyogrio (GDAL).
 
 Shapefile text: a ``.cpg`` beside the file names its encoding (GDAL honours it); without one, the DBF's
 language driver byte or, failing that, the text itself decides between UTF-8 and GB18030 (Chinese
@@ -75,6 +75,17 @@ class GeoPackage(_OgrImporter):
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
         return path.suffix.lower() in cls.suffixes or head.startswith(b"SQLite format 3\x00")
+
+
+class FileGeodatabase(_OgrImporter):
+    """An Esri file geodatabase: a ``.gdb`` folder of several layers, read by GDAL's OpenFileGDB driver."""
+
+    format = "File geodatabase"
+    suffixes = (".gdb",)
+
+    @classmethod
+    def accepts(cls, path: Path, head: bytes) -> bool:
+        return path.suffix.lower() == ".gdb" and path.is_dir()
 
 
 class GeoJSON(_OgrImporter):

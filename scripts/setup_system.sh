@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages twin needs, only those missing, so a second run does nothing.
 # Usage: scripts/setup_system.sh [demo|test]
-#   demo: PostgreSQL with PostGIS
+#   demo: PostgreSQL with PostGIS, and mdbtools (survey tables in Access .mdb files)
 #   test: the same, plus Chromium for the browser tests (with a Chinese font, so survey text in the
 #         screenshots is legible) and GDAL's tools for the benchmarks
 set -euo pipefail
@@ -16,7 +16,7 @@ pg_major() {
 }
 
 major=$(pg_major)
-wanted=("postgresql-${major}" "postgresql-${major}-postgis-3")
+wanted=("postgresql-${major}" "postgresql-${major}-postgis-3" mdbtools)
 if [ "$purpose" = "test" ]; then
   wanted+=(chromium fonts-wqy-microhei gdal-bin)
 fi

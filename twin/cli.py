@@ -162,8 +162,11 @@ def layers(as_json: bool) -> None:
 @click.option("--year", type=int, help="the year a land-cover raster shows")
 @click.option("--source-layer", help="which layer of a file that holds several")
 @click.option("--encoding", help="text encoding of a Shapefile's DBF or a CSV (e.g. GB18030)")
+@click.option("--points", type=click.Path(path_type=Path),
+              help="a survey line table's point table, where it is not beside it (给水管点.csv for 给水管线.csv)")
 def import_(path: Path, layer_id: str, source: str | None, crs: str | None, mappings: tuple[str, ...],
-            strict: bool, year: int | None, source_layer: str | None, encoding: str | None) -> None:
+            strict: bool, year: int | None, source_layer: str | None, encoding: str | None,
+            points: Path | None) -> None:
     """Import PATH into a layer: one transaction, rejected rows reported, the source replaced."""
     from importers.base import ImportOptions
     from importers.mapping import parse_mapping
@@ -173,7 +176,7 @@ def import_(path: Path, layer_id: str, source: str | None, crs: str | None, mapp
     layer = load_catalog()[layer_id]
     options = ImportOptions(
         layer=layer, source=source or _source_name(path), crs=crs, mapping=parse_mapping(mappings), strict=strict,
-        year=year, source_layer=source_layer, encoding=encoding,
+        year=year, source_layer=source_layer, encoding=encoding, points=points,
     )
     click.echo(str(run_import(path, options)), err=True)
 
