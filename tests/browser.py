@@ -38,10 +38,14 @@ def browser() -> Iterator:
 
 
 def open_viewer(chromium, url: str):
-    """A page on the viewer, once its layer panel is up and the first image at the page's size is in."""
+    """A page on the viewer, once its layer panel is up and the first image at the page's size is in.
+    ``page.errors`` collects what the browser console reports as errors, and uncaught exceptions."""
     page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page.errors = []
+    page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(url)
-    page.wait_for_selector(".twin-layer-buildings", timeout=90_000)
+    page.wait_for_selector(".twin-layers", timeout=90_000)
     # A fresh viewer process first sends images at its window's default size; until it has drawn at the
     # page's size, clicks would be picked through a window of another shape.
     page.wait_for_function("""() => { const img = document.querySelector('.twin-view img');
@@ -90,3 +94,64 @@ def image(page) -> np.ndarray:
     from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(page.locator(".twin-view").screenshot())).convert("RGB"), dtype=np.int16)
+
+
+def data_layers(page) -> list[str]:
+    """The ids of the layers the panel lists with features (their checkbox enabled), the terrain aside."""
+    ids = page.eval_on_selector_all(".twin-layer", """rows => rows
+        .filter(row => !row.querySelector('input').disabled)
+        .map(row => [...row.classList].find(c => c.startsWith('twin-layer-')).slice('twin-layer-'.length))""")
+    return [layer_id for layer_id in ids if layer_id != "terrain"]
+
+
+def features_mask(page, layer_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the view shows features: its image with every layer of ``layer_ids`` shown, with them all
+    hidden (the empty scene: sky and ground), and the mask of pixels that differ. Leaves them shown."""
+    shown = settled(page, image(page))
+
+    def toggle() -> None:
+        for layer_id in layer_ids:
+            page.click(f".twin-layer-{layer_id} input")
+
+    toggle()
+    empty = settled(page, changed(page, shown, 0.01))
+    toggle()
+    settled(page, changed(page, empty, 0.01))
+    mask = np.abs(shown - empty).sum(axis=2) > 40
+    # Not what changed on the cards over the view (the legend lists only the layers shown).
+    view = page.locator(".twin-view").bounding_box()
+    for card in page.locator(".twin-view .v-card").all():
+        box = card.bounding_box()
+        if box is not None:
+            left, top = int(box["x"] - view["x"]), int(box["y"] - view["y"])
+            mask[max(top, 0):max(top + int(box["height"]) + 1, 0), max(left, 0):max(left + int(box["width"]) + 1, 0)] = False
+    return shown, empty, mask
+
+
+def densest_pixels(mask: np.ndarray, count: int = 8, apart: int = 12) -> list[tuple[int, int]]:
+    """(x, y) of up to ``count`` pixels of the mask, at least ``apart`` pixels from one another, where the
+    mask is densest around them (in a 7x7 window): the middles of drawn features, not their edges."""
+    padded = np.pad(mask.astype(np.int32), 3)
+    window = sum(padded[dy:dy + mask.shape[0], dx:dx + mask.shape[1]] for dy in range(7) for dx in range(7))
+    window = np.where(mask, window, 0)
+    chosen: list[tuple[int, int]] = []
+    for flat in np.argsort(window, axis=None)[::-1]:
+        y, x = np.unravel_index(flat, mask.shape)
+        if window[y, x] == 0 or len(chosen) == count:
+            break
+        if all(abs(x - cx) >= apart or abs(y - cy) >= apart for cx, cy in chosen):
+            chosen.append((int(x), int(y)))
+    return chosen
+
+
+def click_a_feature(page, mask: np.ndarray) -> bool:
+    """Click the view where ``mask`` says features are drawn until one is picked (its card shows)."""
+    box = page.locator(".twin-view").bounding_box()
+    for x, y in densest_pixels(mask):
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        try:
+            page.wait_for_selector(".twin-picked", timeout=5_000)
+            return True
+        except Exception:  # Playwright's TimeoutError: nothing picked there, try the next place
+            continue
+    return False

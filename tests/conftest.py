@@ -95,35 +95,41 @@ def demo_database(database_url: str) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def start_serve(demo_database: str) -> Iterator:
-    """A factory of ``twin serve`` processes over the demo Eco-city: ``start_serve(**env)`` returns (viewer
-    URL, API URL, process) once both answer (the API starts once the first viewer is built), or at once with
-    ``ready=False``. Any still running at the end of the session get SIGTERM."""
-    started: list[subprocess.Popen] = []
+def serve_twin(url: str, started: list[subprocess.Popen], ready: bool = True, **env: str) -> tuple[str, str, subprocess.Popen]:
+    """``twin serve`` over the twin at ``url``: (viewer URL, API URL, process) once both answer (the API
+    starts once the first viewer is built), or at once with ``ready=False``; the process is added to
+    ``started`` for the caller to stop."""
+    viewer_port, api_port = free_port(), free_port()
+    process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port),
+                                "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=url, **env),
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    started.append(process)
+    deadline = time.monotonic() + 180
+    while ready:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{api_port}/healthz", timeout=2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"twin serve did not start: {process.stderr.read() if process.poll() is not None else ''}")
+            time.sleep(1)
+    return f"http://127.0.0.1:{viewer_port}/", f"http://127.0.0.1:{api_port}/", process
 
-    def start(ready: bool = True, **env: str) -> tuple[str, str, subprocess.Popen]:
-        viewer_port, api_port = free_port(), free_port()
-        process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port),
-                                    "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=demo_database, **env),
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        started.append(process)
-        deadline = time.monotonic() + 180
-        while ready:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{api_port}/healthz", timeout=2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"twin serve did not start: {process.stderr.read() if process.poll() is not None else ''}")
-                time.sleep(1)
-        return f"http://127.0.0.1:{viewer_port}/", f"http://127.0.0.1:{api_port}/", process
 
-    yield start
+def stop_serving(started: list[subprocess.Popen]) -> None:
     for process in started:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def start_serve(demo_database: str) -> Iterator:
+    """A factory of ``twin serve`` processes over the demo Eco-city: ``start_serve(**env)`` (see
+    :func:`serve_twin`). Any still running at the end of the session get SIGTERM."""
+    started: list[subprocess.Popen] = []
+    yield lambda ready=True, **env: serve_twin(demo_database, started, ready, **env)
+    stop_serving(started)
 
 
 @pytest.fixture(scope="session")

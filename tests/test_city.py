@@ -57,7 +57,9 @@ def test_init_names_the_city_and_fixes_its_crs(scratch_database: str) -> None:
 def test_a_geographic_crs_is_refused(scratch_database: str) -> None:
     result = _twin(scratch_database, "init", "Somewhere", "--crs", "EPSG:4326", check=False)
     assert result.returncode == 1
-    assert "EPSG:4326 is not projected" in result.stderr.strip().splitlines()[-1]
+    assert "EPSG:4326 is not projected, not metres" in result.stderr.strip().splitlines()[-1]
+    feet = _twin(scratch_database, "init", "Somewhere", "--crs", "EPSG:3089", check=False)
+    assert "EPSG:3089 is in US survey foot, not metres" in feet.stderr
 
 
 def test_a_compound_crs_keeps_its_heights_datum(scratch_database: str) -> None:

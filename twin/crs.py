@@ -44,21 +44,31 @@ def horizontal(crs: CRS) -> CRS:
     return crs
 
 
+def in_metres(crs: CRS) -> bool:
+    """Whether the CRS is projected with metres along its axes, as a twin's must be."""
+    flat = horizontal(crs)
+    return flat.is_projected and all(axis.unit_name in ("metre", "meter") for axis in flat.axis_info)
+
+
 def check_projected(crs: CRS, where: str) -> None:
-    """A twin measures in metres: its horizontal CRS must be projected."""
-    if not horizontal(crs).is_projected:
-        raise SettingsError(f"{where}: {name(crs)} is not projected (its units are not metres); give a projected "
-                            "CRS such as a UTM zone or a CGCS2000 Gauss-Kruger zone (EPSG:4534-4554)")
+    """A twin measures in metres (the viewer, the analyses, the diameters in mm)."""
+    if not in_metres(crs):
+        units = {axis.unit_name for axis in horizontal(crs).axis_info}
+        what = "not projected" if not horizontal(crs).is_projected else f"in {', '.join(sorted(units))}"
+        raise SettingsError(f"{where}: {name(crs)} is {what}, not metres; give a projected CRS in metres such as "
+                            "a UTM zone or a CGCS2000 Gauss-Kruger zone (EPSG:4534-4554)")
 
 
 def name(crs: CRS) -> str:
     """``EPSG:4548`` where the CRS has a code (``EPSG:4548+5737`` for a compound one), else its name."""
+    code = crs.to_epsg()
+    if code:
+        return f"EPSG:{code}"
     if crs.is_compound:
         codes = [part.to_epsg() for part in crs.sub_crs_list]
         if all(codes):
             return "EPSG:" + "+".join(str(code) for code in codes)
-    code = crs.to_epsg()
-    return f"EPSG:{code}" if code else crs.name
+    return crs.name
 
 
 def inside_china(lon: float, lat: float) -> bool:
@@ -83,8 +93,9 @@ def for_place(lon: float, lat: float) -> tuple[CRS, str]:
 
 
 def for_data(file_crs: CRS, lon: float, lat: float) -> tuple[CRS, str]:
-    """The CRS the first import gives a twin made without one: the file's own where it is projected,
-    else :func:`for_place` of the data's centre; and why, for the import's summary."""
-    if horizontal(file_crs).is_projected:
+    """The CRS the first import gives a twin made without one: the file's own where it is projected in
+    metres, else :func:`for_place` of the data's centre (a US state plane in feet becomes its UTM zone);
+    and why, for the import's summary."""
+    if in_metres(file_crs):
         return file_crs, "the file's own projected CRS"
     return for_place(lon, lat)

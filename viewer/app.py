@@ -55,13 +55,14 @@ def create_app(server=None):
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
-    plotter.view_isometric()
-    plotter.reset_camera()
     with connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
     state.empty = not meshes and ground is None
+    # The data, not the level ground around it, fills the first view and the overview.
+    seen = pv.MultiBlock([layer_mesh.mesh for layer_mesh in meshes.values()]).bounds if meshes else plotter.bounds
     with pg_connect() as connection:
-        views = {view.key: view for view in viewpoints.named(connection, catalog, origin, plotter.bounds)}
+        views = {view.key: view for view in viewpoints.named(connection, catalog, origin, seen)}
+    place_camera(plotter, views["overview"].focal_point, views["overview"].position)
 
     actor_sets = [actors]
     with pg_connect() as connection:
@@ -75,7 +76,9 @@ def create_app(server=None):
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
     overlay = Overlay(plotter, meshes, clicks.row_of, Wgs84(crs, origin, terrain) if crs else None)
-    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface)
+    # A twin of pipes alone (an EPANET or SWMM model) shows them from the start, the ground open.
+    pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
+    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface, pipes_only)
     AnalysesPanel(state, ctrl, catalog, plotter, overlay, clicks)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
@@ -232,7 +235,7 @@ def _defaults(state) -> None:
 
 
 def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay,
-                             surface: set[str]) -> None:
+                             surface: set[str], underground: bool) -> None:
     """Underground mode (ground and buildings nearly transparent and left out of picking, depth
     stretched) and a vertical section plane that cuts the whole scene away on one side."""
     state.underground, state.exaggeration = False, 1.0
@@ -240,17 +243,24 @@ def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: 
     bounds = plotter.bounds
     show_visible(state, catalog, actor_sets)
 
-    @state.change("underground", "exaggeration")
-    def underground_changed(underground: bool, exaggeration: float, **kwargs) -> None:
+    def apply(below: bool, exaggeration: float) -> None:
         show_visible(state, catalog, actor_sets)
         for index, actors in enumerate(actor_sets):
             for layer_id, actor in actors.items():
                 if layer_id in surface:
-                    opacity = 0.12 if underground else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
+                    opacity = 0.12 if below else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
                     actor.GetProperty().SetOpacity(opacity)
-                    actor.SetPickable(not underground and index == 0)  # only the main view picks
-                actor.SetScale(1.0, 1.0, float(exaggeration) if underground else 1.0)
+                    actor.SetPickable(not below and index == 0)  # only the main view picks
+                actor.SetScale(1.0, 1.0, float(exaggeration) if below else 1.0)
+
+    @state.change("underground", "exaggeration")
+    def underground_changed(underground: bool, exaggeration: float, **kwargs) -> None:
+        apply(underground, exaggeration)
         ctrl.view_update()
+
+    if underground:
+        state.underground = True
+        apply(True, 1.0)
 
     @state.change("section", "section_at")
     def section_changed(section: str, section_at: float, **kwargs) -> None:

@@ -12,6 +12,7 @@ from viewer.scene import LayerMesh
 from viewer.timeline import Timeline
 
 GROUND_COLOR = "#cfc6a8"
+POINT_PX = 7  # how wide a point layer's features are drawn at least, however far away
 # trame-vtk hands the JPEG encoding of a new image to a worker thread and, finding it not yet done,
 # looks again only after 0.5 s: every click (a layer toggle, a year) waited half a second for its image
 # (measured: 629 ms from click to image for a 69 ms render). Looking again this often sends it when ready.
@@ -84,7 +85,8 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
     for layer_id, layer_mesh in meshes.items():
         style = layer_mesh.layer.style
         actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
-                                            line_width=2 if layer_mesh.layer.draw.mode == "drape" else 1)
+                                            line_width=2 if layer_mesh.layer.draw.mode == "drape" else 1,
+                                            point_size=POINT_PX, render_points_as_spheres=True)
         shown = timeline.mesh(layer_id)
         if shown is not None:  # the year filter's copy, holding the chosen year's cells
             actors[layer_id].GetMapper().SetInputData(shown)

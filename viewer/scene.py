@@ -173,9 +173,14 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
     cloud = pv.PolyData(xyz)
     cloud.point_data["row"] = np.arange(len(rows), dtype=np.int32)
     glyph = _SYMBOLS.get(layer.draw.symbol or "sphere", _SYMBOLS["sphere"])(size)
-    mesh = cloud.glyph(geom=glyph, scale=False, orient=False)
-    row_of_cell = np.rint(mesh.point_data_to_cell_data().cell_data["row"]).astype(np.int64)
-    tag_cells(mesh, row_of_cell, [r[4] for r in rows], [r[5] for r in rows])
+    glyphs = cloud.glyph(geom=glyph, scale=False, orient=False)
+    glyph_rows = np.rint(glyphs.point_data_to_cell_data().cell_data["row"]).astype(np.int64)
+    # Each point is also a vertex, drawn a few pixels wide at any distance: a city's devices are metres
+    # across, and in a view of a whole city (Calgary's cells over 30 km) a glyph alone is under a pixel.
+    n = len(glyphs.points)
+    mesh = pv.PolyData(np.vstack([glyphs.points, xyz]), faces=glyphs.faces,
+                       verts=faces(n + np.arange(len(rows))[:, None]))
+    tag_cells(mesh, np.r_[np.arange(len(rows)), glyph_rows], [r[4] for r in rows], [r[5] for r in rows])
     return LayerMesh(layer, mesh, [r[0] for r in rows])
 
 

@@ -1,0 +1,172 @@
+"""Any city: a twin made from a real city's own files, served and opened in a real browser. Each twin is
+built once and served once for all its checks: the view is not blank (its features differ from the
+empty scene), the city's name is in the title, the console shows no error, and a click on a feature
+picks a feature of that twin. Screenshots are kept in test-artifacts/cities-*.png.
+
+The real samples sit in ../shared/data/real (see its PROVENANCE.md); without them those twins skip.
+Made-up twins cover what no sample shows alone: no dates, a single point, nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from browser import ARTIFACTS, click_a_feature, data_layers, features_mask, viewer_page
+from conftest import serve_twin, stop_serving
+from support import REAL_DATA, run_twin, sql
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    imports: list[tuple[str, ...]]  # (file under the real data or made by a test, twin import's flags...)
+    crs: str | None = None  # for twin init; None: the first import chooses
+    real: bool = True
+    expect_crs: str | None = None  # the CRS the twin should end up in
+
+
+CITIES = {
+    "monaco": City("Monaco", [("osm/monaco.osm.pbf", "--layer", layer) for layer in
+                              ("buildings", "police_stations", "fire_brigades", "hospitals", "smart_hydrants")],
+                   expect_crs="EPSG:32632"),
+    "delft": City("Delft", [("buildings/delft.city.json", "--layer", "buildings")], expect_crs="EPSG:7415"),
+    "zurich": City("Zurich", [("buildings/zurich_lod2.city.json", "--layer", "buildings"),
+                              ("citygml/zurich_lod2_citygml1.gml", "--layer", "buildings")],
+                   expect_crs="EPSG:2056"),
+    "delft-citygml": City("Delft (CityGML)", [("citygml/delft_lod1_citygml2.gml", "--layer", "buildings")], expect_crs="EPSG:7415"),
+    "kentucky": City("Kentucky ky4", [("water/ky4.inp", "--layer", "water_supply", "--crs", "EPSG:3089")],
+                     expect_crs="EPSG:32616"),
+    "montpelier": City("Montpelier", [("sewer/montpelier_lines.geojson", "--layer", "sewage"),
+                                      ("sewer/montpelier_points.geojson", "--layer", "manholes")],
+                       expect_crs="EPSG:32618"),
+    "calgary": City("Calgary", [("cells/opencellid_calgary.csv", "--layer", "base_stations_5g")],
+                    expect_crs="EPSG:32612"),
+    "one-point": City("One hydrant", [("one_point.geojson", "--layer", "smart_hydrants")], real=False),
+    "undated": City("Undated town", [("undated.geojson", "--layer", "buildings")], crs="EPSG:32650", real=False),
+}
+
+
+def _made_up(folder: Path) -> None:
+    """The files of the made-up twins: one hydrant; a few buildings without any date."""
+    def collection(features: list[dict]) -> str:
+        return json.dumps({"type": "FeatureCollection", "features": features})
+
+    (folder / "one_point.geojson").write_text(collection([{"type": "Feature", "properties": {"name": "H-1"},
+                                                            "geometry": {"type": "Point", "coordinates": [2.35, 48.86]}}]))
+    squares = []
+    for i in range(6):
+        x, y = 117.0 + 0.0004 * i, 39.0
+        ring = [[x, y], [x + 0.0002, y], [x + 0.0002, y + 0.0002], [x, y + 0.0002], [x, y]]
+        squares.append({"type": "Feature", "properties": {"name": f"B{i}", "height_m": 6 + 4 * i},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    (folder / "undated.geojson").write_text(collection(squares))
+
+
+@dataclass
+class Served:
+    key: str
+    city: City
+    url: str  # the twin's database
+    viewer: str
+    started: list = field(default_factory=list)
+
+
+@pytest.fixture(scope="module", params=list(CITIES))
+def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served]:
+    """One twin per city, built from its files with the real CLI, served for all of its checks."""
+    city = CITIES[request.param]
+    if city.real and not REAL_DATA.is_dir():
+        pytest.skip(f"real-data samples not found at {REAL_DATA}: they sit beside the project in ../shared/data/real")
+    folder = tmp_path_factory.mktemp(request.param)
+    _made_up(folder)
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"city_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
+    run_twin("init", city.name, *(("--crs", city.crs) if city.crs else ()), **env)
+    for file, *flags in city.imports:
+        source = (REAL_DATA / file) if city.real else folder / file
+        copy = folder / Path(file).name  # reject reports are written beside the input
+        if source != copy:
+            shutil.copy(source, copy)
+            copy.chmod(0o644)
+        run_twin("import", str(copy), *flags, **env)
+    served = Served(request.param, city, url, "")
+    served.viewer = serve_twin(url, served.started, TWIN_CRS=None)[0]
+    yield served
+    stop_serving(served.started)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_the_city_in_the_browser(served_city: Served) -> None:
+    city = served_city.city
+    with viewer_page(served_city.viewer) as page:
+        assert city.name in page.title() and city.name in page.inner_text("header")
+        assert "Eco-city" not in page.title() + page.inner_text("header")
+        layers = data_layers(page)
+        assert layers, "the panel lists no layer with features"
+        shown, empty, mask = features_mask(page, layers)
+        page.screenshot(path=str(ARTIFACTS / f"cities-{served_city.key}.png"))
+        assert empty.std() > 5, "not even the ground and sky are drawn"
+        assert mask.sum() >= 50, f"the view shows no features: {mask.sum()} pixels differ from the empty scene"
+
+        assert click_a_feature(page, mask), "no click on the drawn features picked one"
+        page.screenshot(path=str(ARTIFACTS / f"cities-{served_city.key}-picked.png"))
+        title = page.inner_text(".twin-picked .v-card-title")
+        rows = dict(line.split("\t", 1) for line in page.inner_text(".twin-picked tbody").splitlines() if "\t" in line)
+        assert page.errors == [], f"the browser console reported errors: {page.errors}"
+    titles = {row["title"]: row["id"] for row in json.loads(
+        run_twin("layers", "--json", TWIN_DATABASE_URL=served_city.url, TWIN_CRS=None).stdout)}
+    layer_id = titles[title.split(":", 1)[0]]
+    assert layer_id in layers
+    assert sql(served_city.url, f'SELECT count(*) FROM layers."{layer_id}" WHERE id = %s', rows["id"]) == [(1,)]
+    status = json.loads(run_twin("db", "status", "--json", TWIN_DATABASE_URL=served_city.url, TWIN_CRS=None).stdout)
+    assert status["city"] == city.name
+    if city.expect_crs:
+        assert status["crs"] == city.expect_crs
+
+
+def test_dates_decide_the_year_slider(served_city: Served) -> None:
+    """A twin without dates has no year slider and claims no year; one with dates has both."""
+    dated = sql(served_city.url, " UNION ALL ".join(
+        f'SELECT count(*) FROM layers."{t}" WHERE valid_from IS NOT NULL OR valid_to IS NOT NULL'
+        for (t,) in sql(served_city.url, "SELECT table_name FROM information_schema.tables "
+                                         "WHERE table_schema = 'layers'")))
+    with viewer_page(served_city.viewer) as page:
+        assert page.locator(".twin-years").count() == (1 if any(n for (n,) in dated) else 0)
+        if not any(n for (n,) in dated):
+            assert page.locator(".twin-caption").count() == 0
+        assert page.errors == []
+
+
+def test_an_empty_twin_says_so(database_url: str, tmp_path: Path) -> None:
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"city_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    started: list[subprocess.Popen] = []
+    try:
+        run_twin("init", "Nowhere yet", TWIN_DATABASE_URL=url, TWIN_CRS=None)
+        viewer = serve_twin(url, started, TWIN_CRS=None)[0]
+        with viewer_page(viewer) as page:
+            page.wait_for_selector(".twin-empty", timeout=20_000)
+            assert "no data yet" in page.inner_text(".twin-empty")
+            assert "Nowhere yet" in page.title()
+            page.screenshot(path=str(ARTIFACTS / "cities-empty.png"))
+            assert page.errors == []
+    finally:
+        stop_serving(started)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
