@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from pyproj import CRS
 
 from twin.catalog import Layer
 from twin.errors import SourceError
+
+if TYPE_CHECKING:
+    from twin.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class ImportOptions:
     year: int | None = None  # the year a time-varying raster shows
     source_layer: str | None = None  # which layer of a multi-layer file
     encoding: str | None = None
+    make_valid: bool = False  # repair invalid geometries (shapely.make_valid) rather than reject them
 
 
 @dataclass
@@ -87,6 +91,27 @@ class Importer(ABC):
         """Rasters only: record the file in the store (``connection``: a SQLAlchemy Connection inside the
         import's transaction); returns the number of rasters registered."""
         raise SourceError(f"{path}: {self.format} holds features, not a raster; import it into a vector layer")
+
+    def feeds(self, path: Path, catalog: Catalog) -> list[str]:
+        """The catalog layers this file feeds when ``twin import`` is given no ``--layer``, in import order;
+        [] when the format cannot tell (then ``--layer`` is required)."""
+        return []
+
+    def read_many(self, path: Path, options: ImportOptions, layers: list[Layer]) -> dict[str, Records]:
+        """The rows of each of ``layers`` (default: :meth:`read` once per layer); a format that can split
+        one pass over its file among several layers overrides this."""
+        from dataclasses import replace
+
+        return {layer.id: self.read(path, replace(options, layer=layer)) for layer in layers}
+
+
+class FixedLayers:
+    """Mixed into a format that feeds the same layers whatever the file: ``layers_fed`` names them."""
+
+    layers_fed: ClassVar[tuple[str, ...]] = ()
+
+    def feeds(self, path: Path, catalog: Catalog) -> list[str]:
+        return [layer_id for layer_id in self.layers_fed if layer_id in catalog]
 
 
 def parse_crs(value: str, where: str) -> CRS:

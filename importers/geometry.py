@@ -3,6 +3,7 @@ reprojection into the twin's CRS (through WGS84 for GCJ-02 and BD-09), extent an
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -145,3 +146,21 @@ def footprint_of(faces: list[shapely.Geometry]) -> shapely.Geometry | None:
     if not parts:
         return None
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def build_geometries(values: np.ndarray, encoding: str) -> tuple[np.ndarray, dict[int, str]]:
+    """Geometries from WKB or WKT (``encoding``: 'wkb' or 'wkt'), and for each value GEOS cannot build
+    (a ring of two points, a ring left open, text that is no WKT) the reason, so that it becomes one
+    reject rather than an error for every row."""
+    parse = shapely.from_wkb if encoding == "wkb" else shapely.from_wkt
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # shapely warns once for the column; each row gets its reason below
+        geometry = np.asarray(parse(values, on_invalid="ignore"), dtype=object)
+    given = np.fromiter((isinstance(value, (bytes, str)) and len(value) > 0 for value in values), bool, len(values))
+    problems: dict[int, str] = {}
+    for row in np.flatnonzero(given & shapely.is_missing(geometry)):
+        try:
+            parse(values[row])
+        except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+            problems[int(row)] = f"geometry cannot be built: {str(exc).strip().splitlines()[0]}"
+    return geometry, problems
