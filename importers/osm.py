@@ -137,14 +137,19 @@ def _records(layer: Layer, rules: Route, read: dict[str, _Part]) -> Records:
     without = 0
     for name, part in read.items():
         rows = [row for row, tags in enumerate(part.tags) if rules.wants(tags)]
-        if name not in rules.parts:
+        geometry = part.layer.geometry[rows]
+        if layer.geometry == "polygon" and name == "lines" and name in rules.parts:
+            closed = shapely.is_closed(geometry) & (shapely.get_num_coordinates(geometry) >= 4)
+            without += int((~closed).sum())
+            rows, geometry = [row for row, keep in zip(rows, closed) if keep], _areas(geometry[closed])
+        elif name not in rules.parts:
             without += len(rows) if layer.geometry == "polygon" else 0
             continue
         for new, row in enumerate(rows, start=len(ids)):
             if row in part.layer.problems:
                 problems[new] = part.layer.problems[row]
         ids += part.osm_ids(rows)
-        geometries.append(part.layer.geometry[rows])
+        geometries.append(np.asarray(geometry, dtype=object))
         tag_rows += [part.tags[row] for row in rows]
     geometry = np.concatenate(geometries) if geometries else np.array([], dtype=object)
     if layer.geometry == "point" and len(geometry):
@@ -159,6 +164,14 @@ def _records(layer: Layer, rules: Route, read: dict[str, _Part]) -> Records:
                    source_ids=np.asarray(ids, dtype=object),
                    names=np.asarray([tags.get("name") for tags in tag_rows], dtype=object), notes=notes,
                    problems=problems)
+
+
+def _areas(lines: np.ndarray) -> np.ndarray:
+    """The areas closed lines enclose."""
+    if not len(lines):
+        return lines
+    coordinates, index = shapely.get_coordinates(lines, return_index=True)
+    return shapely.polygons(shapely.linearrings(coordinates, indices=index))
 
 
 def _attributes(layer: Layer, rules: Route, tag_rows: list[Tags]) -> pd.DataFrame:

@@ -136,28 +136,30 @@ def layers(as_json: bool) -> None:
 # -- twin import ---------------------------------------------------------------------------------------
 @cli.command(name="import")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--layer", "layer_id", required=True, help="the catalog layer to load into")
+@click.option("--layer", "layer_id", help="the catalog layer to load into (default: every layer the file feeds)")
 @click.option("--source", help="dataset name (default: the file name); re-importing a source replaces it")
 @click.option("--crs", help="the source's CRS when the file has none or a wrong one: EPSG:n, GCJ-02, BD-09")
 @click.option("--map", "mappings", multiple=True, metavar="SRC=DEST", help="source column to layer attribute")
 @click.option("--strict", is_flag=True, help="fail on the first row that does not validate")
+@click.option("--make-valid", is_flag=True, help="repair invalid geometries instead of rejecting them")
 @click.option("--year", type=int, help="the year a land-cover raster shows")
 @click.option("--source-layer", help="which layer of a file that holds several")
 @click.option("--encoding", help="text encoding of a Shapefile's DBF or a CSV (e.g. GB18030)")
-def import_(path: Path, layer_id: str, source: str | None, crs: str | None, mappings: tuple[str, ...],
-            strict: bool, year: int | None, source_layer: str | None, encoding: str | None) -> None:
-    """Import PATH into a layer: one transaction, rejected rows reported, the source replaced."""
+def import_(path: Path, layer_id: str | None, source: str | None, crs: str | None, mappings: tuple[str, ...],
+            strict: bool, make_valid: bool, year: int | None, source_layer: str | None, encoding: str | None) -> None:
+    """Import PATH into a layer, or every layer it feeds: one transaction, rejected rows reported, the
+    source replaced."""
     from importers.base import ImportOptions
     from importers.mapping import parse_mapping
-    from importers.pipeline import run_import
+    from importers.pipeline import layers_to_import, run_imports
     from twin.catalog import load_catalog
 
-    layer = load_catalog()[layer_id]
+    layers = layers_to_import(path, load_catalog(), layer_id)
     options = ImportOptions(
-        layer=layer, source=source or _source_name(path), crs=crs, mapping=parse_mapping(mappings), strict=strict,
-        year=year, source_layer=source_layer, encoding=encoding,
+        layer=layers[0], source=source or _source_name(path), crs=crs, mapping=parse_mapping(mappings), strict=strict,
+        year=year, source_layer=source_layer, encoding=encoding, make_valid=make_valid,
     )
-    click.echo(str(run_import(path, options)), err=True)
+    click.echo(str(run_imports(path, options, layers)), err=True)
 
 
 def _source_name(path: Path) -> str:
