@@ -87,6 +87,11 @@ class Importer(ABC):
         """The rows for ``options.layer``, raising :class:`SourceError` for a file it cannot read."""
         raise SourceError(f"{path}: {self.format} holds rasters; import it into a raster layer")
 
+    def extent(self, path: Path, options: ImportOptions) -> tuple[tuple[float, float, float, float], CRS | None] | None:
+        """The file's extent and CRS as its metadata says, read before its rows so that a file in a wrong
+        CRS stops at once; None where the format has no such metadata (its rows are checked once read)."""
+        return None
+
     def register(self, path: Path, options: ImportOptions, connection: object) -> int:
         """Rasters only: record the file in the store (``connection``: a SQLAlchemy Connection inside the
         import's transaction); returns the number of rasters registered."""

@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg
+import shapely
 from pyproj import CRS
 from tqdm import tqdm
 
 from importers import detect
 from importers.base import Importer, ImportOptions, Records
 from importers.geometry import (
-    check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
+    check_place, check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
 )
 from importers.heights import apply_heights
 from importers.loading import Load, write
@@ -45,13 +46,15 @@ class ImportSummary:
     rejects_csv: Path | None = None
     notes: list[str] = field(default_factory=list)
     raster: bool = False
+    repaired: int = 0  # invalid geometries made valid (--make-valid), among the imported
 
     def __str__(self) -> str:
         if self.raster:
             line = f"{self.layer} <- {self.source} ({self.format}): raster registered in {self.seconds:.1f} s"
         else:
             rate = f", {self.imported / self.seconds:,.0f} features/s" if self.seconds > 0 and self.imported else ""
-            line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported, "
+            repaired = f" ({self.repaired:,} repaired)" if self.repaired else ""
+            line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported{repaired}, "
                     f"{self.rejected:,} rejected in {self.seconds:.1f} s{rate}")
         if self.rejects_csv:
             line += f"\nrejected rows and reasons: {self.rejects_csv}"
@@ -132,6 +135,10 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
     # Reading and checking a million features takes seconds before the first row is written: say which.
     with tqdm(total=None, bar_format="{desc}", disable=_hidden(show_progress), leave=False) as status:
         status.set_description_str(f"reading {path.name}")
+        declared = importer.extent(path, options)
+        if declared is not None:
+            bounds, file_crs = declared
+            check_place(path, bounds, source_crs(file_crs, options.crs, path)[0], crs)
         records = importer.read_many(path, options, layers)
         fed = [layer for layer in layers if len(records[layer.id])]
         if not fed:
@@ -159,6 +166,7 @@ class _Prepared:
     source_crs: CRS
     notes: list[str]
     seconds: float  # preparing this layer; writing it adds to it
+    repaired: int
 
 
 def _prepare(path: Path, importer: Importer, records: Records, options: ImportOptions, crs: CRS,
@@ -172,10 +180,14 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         reasons[row] = problem
     read_crs, shift = source_crs(records.crs, options.crs, path)
     geometry = to_layer_type(records.geometry, layer, reasons)
-    validity_reasons(geometry, reasons)
-    geometry = reproject(geometry, read_crs, crs, shift)
-    beyond = outside(geometry, extent_of(crs)) & np.equal(reasons, None)
+    geometry, repaired = validity_reasons(geometry, reasons, layer.geometry, options.make_valid)
+    placed = reproject(geometry, read_crs, crs, shift)
+    candidates = np.equal(reasons, None)
+    beyond = outside(placed, extent_of(crs)) & candidates
+    if beyond.any() and beyond.sum() == candidates.sum():  # every row: the file's CRS, not its rows
+        check_place(path, shapely.total_bounds(geometry[beyond]), read_crs, crs)
     reasons[beyond] = f"outside the twin's extent (the area of use of {crs.to_string()})"
+    geometry = placed
     columns = dict(mapped.columns)
     for name, values in columns.items():  # 3D surfaces move with the footprint
         if layer.attributes[name].type == "solid":
@@ -224,7 +236,9 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         columns={name: kept(values) for name, values in columns.items()},
     )
     notes = list(records.notes) + mapped.notes + height_notes
-    return _Prepared(options, load, rejects, read_crs, notes, time.perf_counter() - started)
+    if repaired:
+        notes.append(f"{repaired:,} invalid geometries repaired (--make-valid)")
+    return _Prepared(options, load, rejects, read_crs, notes, time.perf_counter() - started, repaired)
 
 
 def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_seconds: float,
@@ -251,7 +265,7 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
                               "nothing was imported") from None
     return [ImportSummary(item.options.layer.id, item.options.source, importer.format, len(item.load.geometry),
                           len(item.rejects), read_seconds + item.seconds,
-                          _write_rejects_csv(path, item.options, item.rejects), item.notes)
+                          _write_rejects_csv(path, item.options, item.rejects), item.notes, repaired=item.repaired)
             for item in prepared]
 
 

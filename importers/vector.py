@@ -7,9 +7,11 @@ surveys), and ``--encoding`` overrides all of it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pyogrio
+from pyproj import CRS
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from importers.base import Importer, ImportOptions, Records
@@ -35,6 +37,19 @@ class _OgrImporter(Importer):
         source_ids = read.fids.astype(str) if read.fids is not None else None
         return Records(geometry=read.geometry, attributes=read.attributes, crs=read.crs, source_ids=source_ids,
                        notes=notes, problems=read.problems)
+
+    def extent(self, path: Path, options: ImportOptions) -> tuple[tuple[float, float, float, float], CRS | None] | None:
+        # GeoPackage keeps it in gpkg_contents, FlatGeobuf in its header; GDAL reads GeoJSON through once.
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                info = pyogrio.read_info(path, layer=self._choose_layer(path, options), force_total_bounds=True)
+        except (DataSourceError, DataLayerError):
+            return None  # reading the rows says what is wrong with the file
+        bounds = info.get("total_bounds")
+        if bounds is None or info.get("features", 0) == 0:
+            return None
+        return tuple(float(value) for value in bounds), CRS.from_user_input(info["crs"]) if info.get("crs") else None
 
     def _choose_layer(self, path: Path, options: ImportOptions) -> str | None:
         try:

@@ -244,7 +244,8 @@ def ecocity(out: Path, scale: float, seed: int) -> None:
 
 
 def main() -> None:
-    """Entry point: twin's own errors become one line on stderr and exit status 1."""
+    """Entry point: twin's own errors become one line on stderr and exit status 1; so does anything else
+    (a bug, or input no check foresaw), its traceback kept in a log file for the report."""
     try:
         cli.main(standalone_mode=False)
     except TwinError as exc:
@@ -256,3 +257,36 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        log = _log_traceback()
+        first = (str(exc).strip().splitlines() or [""])[0]
+        click.echo(f"twin: {_subject(sys.argv[1:])}: unexpected error ({type(exc).__name__}: {first}); "
+                   f"details in {log}", err=True)
+        sys.exit(1)
+
+
+def _subject(args: list[str]) -> str:
+    """What the failed command was working on: its PATH argument where it has one, else the command."""
+    command = cli.get_command(click.Context(cli), args[0]) if args else None
+    if command is None:
+        return "twin"
+    try:
+        context = command.make_context(args[0], args[1:], resilient_parsing=True)
+    except click.ClickException:
+        context = None
+    path = context.params.get("path") if context is not None else None
+    return str(path) if path is not None else f"twin {args[0]}"
+
+
+def _log_traceback() -> Path:
+    """Write the exception being handled, with its traceback, to TWIN_HOME/logs/twin-<timestamp>.log."""
+    import datetime
+    import traceback
+
+    from twin.settings import get_settings
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    log = get_settings().home / "logs" / f"twin-{stamp}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"twin {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}", encoding="utf-8")
+    return log
