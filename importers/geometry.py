@@ -194,8 +194,13 @@ def check_place(path: Path, bounds: np.ndarray | tuple, read_crs: CRS, twin: CRS
         hint = "give the file's real CRS"
     name = read_crs.to_string() if read_crs.to_epsg() is None else f"EPSG:{read_crs.to_epsg()}"
     raise SourceError(f"{path}: its extent {xmin:,.6g}, {ymin:,.6g} to {xmax:,.6g}, {ymax:,.6g} read as {name} "
-                      f"lies wholly outside the twin's area ({twin.to_string()}: {twin.area_of_use.name}); "
+                      f"lies wholly outside the twin's area ({twin.to_string()}: {_short(twin.area_of_use.name)}); "
                       f"the CRS is likely wrong: {hint} with --crs")
+
+
+def _short(name: str) -> str:
+    """An area of use's name to its first 60 characters: some list every county."""
+    return name if len(name) <= 60 else name[:57].rstrip() + "..."
 
 
 def footprint_of(faces: list[shapely.Geometry]) -> shapely.Geometry | None:
