@@ -142,7 +142,7 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
         records = importer.read_many(path, options, layers)
         fed = [layer for layer in layers if len(records[layer.id])]
         if not fed:
-            which = f"layer '{layers[0].id}'" if len(layers) == 1 else f"any of the layers {', '.join(r for r in records)}"
+            which = f"layer '{layers[0].id}'" if len(layers) == 1 else f"any of the layers {', '.join(records)}"
             raise SourceError(f"{path}: no features for {which} in the file")
         notes = [f"layer '{layer.id}': no features in the file; skipped" for layer in layers if layer not in fed]
         read_seconds = time.perf_counter() - started

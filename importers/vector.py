@@ -40,10 +40,11 @@ class _OgrImporter(Importer):
 
     def extent(self, path: Path, options: ImportOptions) -> tuple[tuple[float, float, float, float], CRS | None] | None:
         # GeoPackage keeps it in gpkg_contents, FlatGeobuf in its header; GDAL reads GeoJSON through once.
+        layer_name, encoding = self._choose_layer(path, options), self._encoding(path, options)  # their errors first
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                info = pyogrio.read_info(path, layer=self._choose_layer(path, options), force_total_bounds=True)
+                info = pyogrio.read_info(path, layer=layer_name, encoding=encoding, force_total_bounds=True)
         except (DataSourceError, DataLayerError):
             return None  # reading the rows says what is wrong with the file
         bounds = info.get("total_bounds")
