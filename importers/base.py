@@ -36,6 +36,7 @@ class ImportOptions:
     source_layer: str | None = None  # which layer of a multi-layer file
     encoding: str | None = None
     points: Path | None = None  # a survey's point table, where it is not found beside the line table
+    make_valid: bool = False  # repair invalid geometries (shapely.make_valid) rather than reject them
 
 
 @dataclass
@@ -88,6 +89,11 @@ class Importer(ABC):
         """The rows for ``options.layer``, raising :class:`SourceError` for a file it cannot read."""
         raise SourceError(f"{path}: {self.format} holds rasters; import it into a raster layer")
 
+    def extent(self, path: Path, options: ImportOptions) -> tuple[tuple[float, float, float, float], CRS | None] | None:
+        """The file's extent and CRS as its metadata says, read before its rows so that a file in a wrong
+        CRS stops at once; None where the format has no such metadata (its rows are checked once read)."""
+        return None
+
     def register(self, path: Path, options: ImportOptions, connection: object) -> int:
         """Rasters only: record the file in the store (``connection``: a SQLAlchemy Connection inside the
         import's transaction); returns the number of rasters registered."""
@@ -104,6 +110,15 @@ class Importer(ABC):
         from dataclasses import replace
 
         return {layer.id: self.read(path, replace(options, layer=layer)) for layer in layers}
+
+
+class FixedLayers:
+    """Mixed into a format that feeds the same layers whatever the file: ``layers_fed`` names them."""
+
+    layers_fed: ClassVar[tuple[str, ...]] = ()
+
+    def feeds(self, path: Path, catalog: Catalog) -> list[str]:
+        return [layer_id for layer_id in self.layers_fed if layer_id in catalog]
 
 
 def parse_crs(value: str, where: str) -> CRS:

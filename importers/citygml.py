@@ -20,7 +20,7 @@ import shapely
 from lxml import etree
 from pyproj import CRS
 
-from importers.base import Importer, ImportOptions, Records, parse_crs
+from importers.base import FixedLayers, Importer, ImportOptions, Records, parse_crs
 from importers.geometry import footprint_of
 from twin.errors import SourceError
 
@@ -58,8 +58,9 @@ def _namespace(element: etree._Element) -> str:
     return element.tag[1:].partition("}")[0] if isinstance(element.tag, str) and element.tag[0] == "{" else ""
 
 
-class CityGML(Importer):
+class CityGML(FixedLayers, Importer):
     format = "CityGML"
+    layers_fed = ("buildings",)
     suffixes = (".gml", ".citygml")
     priority = 10
 

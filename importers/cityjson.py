@@ -21,7 +21,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from importers.base import Importer, ImportOptions, Records
+from importers.base import FixedLayers, Importer, ImportOptions, Records
 from importers.geometry import footprint_of
 from twin.errors import SourceError
 
@@ -46,8 +46,9 @@ _MARK = re.compile(rb'"type"\s*:\s*"CityJSON"')
 _EPSG = re.compile(r"EPSG(?:/0/|::|:)(\d+)", re.IGNORECASE)
 
 
-class CityJSON(Importer):
+class CityJSON(FixedLayers, Importer):
     format = "CityJSON"
+    layers_fed = ("buildings",)
     suffixes = (".json",)
     priority = 10  # wins over GeoJSON, which takes every .json
 

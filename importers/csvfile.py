@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS
 
 from importers.base import Importer, ImportOptions, Records
+from importers.geometry import build_geometries
 from twin.errors import SourceError
 
 LONGITUDE = ("lon", "lng", "long", "longitude", "经度", "jd")
@@ -69,28 +70,28 @@ class CsvTable(Importer):
     def read(self, path: Path, options: ImportOptions) -> Records:
         frame, encoding = read_table(path, options.encoding)
         columns = {str(column).strip().lower(): column for column in frame.columns}
-        geometry, crs, used = _geometry(path, frame, columns)
+        (geometry, problems), crs, used = _geometry(path, frame, columns)
         notes = [] if encoding.startswith("utf-8") else [f"text read as {encoding}"]
         return Records(geometry=geometry, attributes=frame.drop(columns=used), crs=crs,
-                       row_numbers=np.arange(2, len(frame) + 2), notes=notes)
+                       row_numbers=np.arange(2, len(frame) + 2), notes=notes, problems=problems)
 
 
 def _find(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
     return next((columns[name] for name in names if name in columns), None)
 
 
-def _geometry(path: Path, frame: pd.DataFrame, columns: dict[str, str]) -> tuple[np.ndarray, CRS | None, list[str]]:
+def _geometry(path: Path, frame: pd.DataFrame,
+              columns: dict[str, str]) -> tuple[tuple[np.ndarray, dict[int, str]], CRS | None, list[str]]:
+    """(the rows' geometries, why GEOS could not build some), their CRS, and the columns they came from."""
     lon, lat = _find(columns, LONGITUDE), _find(columns, LATITUDE)
     x, y = _find(columns, X), _find(columns, Y)
     wkt = _find(columns, WKT)
     if lon and lat:
-        return _points(frame, lon, lat), CRS.from_epsg(4326), [lon, lat]
+        return (_points(frame, lon, lat), {}), CRS.from_epsg(4326), [lon, lat]
     if x and y:
-        return _points(frame, x, y), None, [x, y]
+        return (_points(frame, x, y), {}), None, [x, y]
     if wkt:
-        text = frame[wkt].fillna("")
-        geometry = shapely.from_wkt(text.to_numpy(object), on_invalid="ignore")
-        return np.asarray(geometry, dtype=object), None, [wkt]
+        return build_geometries(frame[wkt].fillna("").to_numpy(object), "wkt"), None, [wkt]
     raise SourceError(f"{path}: no geometry columns; give lon/lat (or longitude/latitude, x/y) or a WKT column")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from importers.base import Importer, ImportOptions, Records
+from importers.base import FixedLayers, Importer, ImportOptions, Records
 from importers.inp_sections import (
     US_UNITS, Row, coordinates, fractions, need, number, read_sections, section_names, vertices,
 )
@@ -26,8 +26,9 @@ VALVE_TYPES = {"PRV": "pressure_reducing", "PSV": "pressure_reducing", "PBV": "p
                "FCV": "gate", "TCV": "butterfly", "GPV": "gate"}
 
 
-class EPANET(Importer):
+class EPANET(FixedLayers, Importer):
     format = "EPANET"
+    layers_fed = ("water_supply", "valves")  # reclaimed water only by --layer
     suffixes = (".inp",)
     priority = 10
 

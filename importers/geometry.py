@@ -3,6 +3,7 @@ reprojection into the twin's CRS (through WGS84 for GCJ-02 and BD-09), extent an
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -118,20 +119,88 @@ def outside(geometry: np.ndarray, extent: tuple[float, float, float, float] | No
         return (bounds[:, 2] < xmin) | (bounds[:, 0] > xmax) | (bounds[:, 3] < ymin) | (bounds[:, 1] > ymax)
 
 
-def validity_reasons(geometry: np.ndarray, reasons: np.ndarray) -> None:
-    """Give rows with no, empty or invalid geometry their reason."""
+def validity_reasons(geometry: np.ndarray, reasons: np.ndarray, family: str, repair: bool = False) -> tuple[np.ndarray, int]:
+    """Give rows with no, empty or invalid geometry (NaN or infinite coordinates, an empty part) their
+    reason; with ``repair``, invalid ones are made valid instead where something of the layer's
+    ``family`` (point, line, polygon) is left. Returns the geometries and how many were repaired."""
     ok = present(geometry)
     for row in np.flatnonzero(~ok & np.equal(reasons, None)):
         reasons[row] = "empty geometry" if geometry[row] is not None else "no geometry"
     checked = ok & np.equal(reasons, None)
     valid = np.ones(len(geometry), bool)
     valid[checked] = shapely.is_valid(geometry[checked])
-    for row in np.flatnonzero(~valid):
-        reasons[row] = f"invalid geometry: {shapely.is_valid_reason(geometry[row])}"
-    coords_ok = np.ones(len(geometry), bool)
-    coords_ok[checked & valid] = ~np.isnan(shapely.bounds(geometry[checked & valid])).any(axis=1)
-    for row in np.flatnonzero(~coords_ok):
-        reasons[row] = "geometry has coordinates that are not numbers"
+    multi = checked & valid & (shapely.get_type_id(geometry) >= shapely.GeometryType.MULTIPOINT)
+    parts, owner = shapely.get_parts(geometry[multi], return_index=True)
+    hollow = np.zeros(len(geometry), bool)
+    hollow[np.flatnonzero(multi)[owner[shapely.is_empty(parts)]]] = True
+    bad = ~valid | hollow
+    repaired = 0
+    if repair and bad.any():
+        rows = np.flatnonzero(bad)
+        fixed = np.array([_repaired(geometry[row], family) for row in rows], dtype=object)
+        done = ~shapely.is_missing(fixed)
+        geometry = geometry.copy()
+        geometry[rows[done]] = fixed[done]
+        bad[rows[done]] = False
+        repaired = int(done.sum())
+    for row in np.flatnonzero(bad):
+        reasons[row] = "geometry has an empty part" if hollow[row] else \
+            f"invalid geometry: {shapely.is_valid_reason(geometry[row])}"
+    return geometry, repaired
+
+
+_SINGLE = {"point": shapely.GeometryType.POINT, "line": shapely.GeometryType.LINESTRING,
+           "polygon": shapely.GeometryType.POLYGON}
+_MULTI = {"point": shapely.multipoints, "line": shapely.multilinestrings, "polygon": shapely.multipolygons}
+
+
+def _repaired(geometry: shapely.Geometry, family: str) -> shapely.Geometry | None:
+    """``shapely.make_valid`` keeping only the parts of the layer's kind (a bow-tie's two triangles, not
+    the point where they touch); None when nothing valid of that kind is left."""
+    try:
+        fixed = shapely.make_valid(geometry)
+    except shapely.errors.GEOSException:  # coordinates GEOS cannot work with at all
+        return None
+    parts = shapely.get_parts(shapely.get_parts(fixed))  # collections of multi-parts: twice
+    parts = parts[(shapely.get_type_id(parts) == _SINGLE[family]) & ~shapely.is_empty(parts)]
+    if not len(parts):
+        return None
+    result = parts[0] if len(parts) == 1 else _MULTI[family](parts)
+    return result if shapely.is_valid(result) else None
+
+
+def check_place(path: Path, bounds: np.ndarray | tuple, read_crs: CRS, twin: CRS) -> None:
+    """Refuse at once a file whose extent (``bounds`` in ``read_crs``) lies wholly outside the area of use
+    of the twin's CRS: its CRS is wrong, and rejecting every row one by one would only take long."""
+    area = extent_of(twin)
+    xmin, ymin, xmax, ymax = (float(value) for value in bounds)
+    if area is None or not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        return
+    try:
+        with np.errstate(all="ignore"):
+            moved = Transformer.from_crs(read_crs, twin, always_xy=True).transform_bounds(
+                xmin, ymin, xmax, ymax, densify_pts=21)
+    except Exception:  # pyproj raises ProjError and, for coordinates beyond its maths, others
+        moved = (np.inf,) * 4
+    finite = np.isfinite(moved).all()
+    if finite and not (moved[2] < area[0] or moved[0] > area[2] or moved[3] < area[1] or moved[1] > area[3]):
+        return
+    degrees = -180 <= xmin and xmax <= 360 and -90 <= ymin and ymax <= 90
+    if read_crs.is_geographic and not degrees:
+        hint = f"its numbers are too large for degrees: give its projected CRS (the twin's is {twin.to_string()})"
+    elif degrees and not read_crs.is_geographic:
+        hint = "its numbers look like longitude/latitude: try --crs EPSG:4326"
+    else:
+        hint = "give the file's real CRS"
+    name = read_crs.to_string() if read_crs.to_epsg() is None else f"EPSG:{read_crs.to_epsg()}"
+    raise SourceError(f"{path}: its extent {xmin:,.6g}, {ymin:,.6g} to {xmax:,.6g}, {ymax:,.6g} read as {name} "
+                      f"lies wholly outside the twin's area ({twin.to_string()}: {_short(twin.area_of_use.name)}); "
+                      f"the CRS is likely wrong: {hint} with --crs")
+
+
+def _short(name: str) -> str:
+    """An area of use's name to its first 60 characters: some list every county."""
+    return name if len(name) <= 60 else name[:57].rstrip() + "..."
 
 
 def footprint_of(faces: list[shapely.Geometry]) -> shapely.Geometry | None:
@@ -145,3 +214,21 @@ def footprint_of(faces: list[shapely.Geometry]) -> shapely.Geometry | None:
     if not parts:
         return None
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def build_geometries(values: np.ndarray, encoding: str) -> tuple[np.ndarray, dict[int, str]]:
+    """Geometries from WKB or WKT (``encoding``: 'wkb' or 'wkt'), and for each value GEOS cannot build
+    (a ring of two points, a ring left open, text that is no WKT) the reason, so that it becomes one
+    reject rather than an error for every row."""
+    parse = shapely.from_wkb if encoding == "wkb" else shapely.from_wkt
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # shapely warns once for the column; each row gets its reason below
+        geometry = np.asarray(parse(values, on_invalid="ignore"), dtype=object)
+    given = np.fromiter((isinstance(value, (bytes, str)) and len(value) > 0 for value in values), bool, len(values))
+    problems: dict[int, str] = {}
+    for row in np.flatnonzero(given & shapely.is_missing(geometry)):
+        try:
+            parse(values[row])
+        except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+            problems[int(row)] = f"geometry cannot be built: {str(exc).strip().splitlines()[0]}"
+    return geometry, problems

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from importers.base import Importer, ImportOptions, Records
+from importers.base import FixedLayers, Importer, ImportOptions, Records
 from importers.csvfile import decode
 from twin.errors import SourceError
 
@@ -33,8 +33,9 @@ def _looks_like_cells(head: bytes) -> bool:
     return len(fields) == len(COLUMNS) and fields[0] in RADIOS
 
 
-class OpenCelliD(Importer):
+class OpenCelliD(FixedLayers, Importer):
     format = "OpenCelliD CSV"
+    layers_fed = tuple(LAYER_RADIOS)
     suffixes = (".csv",)
     priority = 10
 

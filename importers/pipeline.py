@@ -11,7 +11,7 @@ import json
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +24,12 @@ from tqdm import tqdm
 from importers import city_crs, detect
 from importers.base import Importer, ImportOptions, Records
 from importers.geometry import (
-    check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
+    check_place, check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
 )
 from importers.heights import apply_heights
 from importers.loading import Load, write
 from importers.mapping import map_records
+from twin.catalog import Catalog, Layer
 from twin.errors import RowRejected, SchemaError, SourceError
 from twin.settings import get_settings
 from twin.store import city
@@ -48,48 +49,88 @@ class ImportSummary:
     rejects_csv: Path | None = None
     notes: list[str] = field(default_factory=list)
     raster: bool = False
+    repaired: int = 0  # invalid geometries made valid (--make-valid), among the imported
 
     def __str__(self) -> str:
         if self.raster:
             line = f"{self.layer} <- {self.source} ({self.format}): raster registered in {self.seconds:.1f} s"
         else:
             rate = f", {self.imported / self.seconds:,.0f} features/s" if self.seconds > 0 and self.imported else ""
-            line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported, "
+            repaired = f" ({self.repaired:,} repaired)" if self.repaired else ""
+            line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported{repaired}, "
                     f"{self.rejected:,} rejected in {self.seconds:.1f} s{rate}")
         if self.rejects_csv:
             line += f"\nrejected rows and reasons: {self.rejects_csv}"
         return "\n".join([line, *(f"note: {note}" for note in self.notes)])
 
 
+@dataclass
+class ImportReport:
+    """What one ``twin import`` did: a summary a layer, and notes about the command as a whole."""
+
+    summaries: list[ImportSummary]
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join([*(str(summary) for summary in self.summaries), *(f"note: {note}" for note in self.notes)])
+
+
+def layers_to_import(path: Path, catalog: Catalog, layer_id: str | None) -> list[Layer]:
+    """The layer ``--layer`` names, else every layer the file feeds (:meth:`Importer.feeds`)."""
+    if layer_id:
+        return [catalog[layer_id]]
+    importer = _importer(path)
+    fed = importer.feeds(path, catalog)
+    if not fed:
+        examples = ", ".join(layer.id for layer in catalog.vector_layers[:3])
+        raise SourceError(f"{path}: a {importer.format} file can feed any layer; say which with --layer "
+                          f"(e.g. {examples}; `twin layers` lists them all)")
+    return [catalog[layer_id] for layer_id in fed]
+
+
 def run_import(path: Path, options: ImportOptions, show_progress: bool | None = None) -> ImportSummary:
     """Import ``path`` into ``options.layer``; raises SourceError for a bad file or a --strict reject."""
+    return run_imports(path, options, [options.layer], show_progress).summaries[0]
+
+
+def run_imports(path: Path, options: ImportOptions, layers: list[Layer],
+                show_progress: bool | None = None) -> ImportReport:
+    """Import ``path`` into each of ``layers`` (each with ``options``, its layer replaced) from one read of
+    the file and in one transaction: a bad file, a --strict reject or a refused load in any layer writes
+    nothing of any."""
     # An import makes several objects a row that all live until it ends, and no cycles among them: the
     # cyclic collector would only walk them again and again (about 1 s a million rows).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run_import(path, options, show_progress)
+        return _run_import(path, options, layers, show_progress)
     finally:
         if collecting:
             gc.enable()
 
 
-def _run_import(path: Path, options: ImportOptions, show_progress: bool | None) -> ImportSummary:
-    started = time.perf_counter()
+def _importer(path: Path) -> Importer:
     if not path.exists():
         raise SourceError(f"{path}: no such file")
-    importer = detect(path)
-    if options.layer.is_raster != importer.raster:
-        kind = "a raster" if importer.raster else "features"
-        raise SourceError(f"{path}: holds {kind} ({importer.format}) but layer '{options.layer.id}' "
-                          f"is a {'raster' if options.layer.is_raster else 'vector'} layer; choose another --layer")
+    return detect(path)
+
+
+def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_progress: bool | None) -> ImportReport:
+    started = time.perf_counter()
+    importer = _importer(path)
+    for layer in layers:
+        if layer.is_raster != importer.raster:
+            kind = "a raster" if importer.raster else "features"
+            raise SourceError(f"{path}: holds {kind} ({importer.format}) but layer '{layer.id}' "
+                              f"is a {'raster' if layer.is_raster else 'vector'} layer; choose another --layer")
     if importer.raster:
         from twin.store.engine import connect  # SQLAlchemy: registering a raster is not a hot path
 
         with connect() as connection:
-            count = importer.register(path, options, connection)
-        return ImportSummary(options.layer.id, options.source, importer.format, count, 0,
-                             time.perf_counter() - started, raster=True)
+            counts = [importer.register(path, replace(options, layer=layer), connection) for layer in layers]
+        return ImportReport([ImportSummary(layer.id, options.source, importer.format, count, 0,
+                                           time.perf_counter() - started, raster=True)
+                             for layer, count in zip(layers, counts)])
 
     with pg_connect() as connection:  # read the twin's facts before the long work
         if not has_schema(connection):
@@ -100,17 +141,27 @@ def _run_import(path: Path, options: ImportOptions, show_progress: bool | None) 
     # Reading and checking a million features takes seconds before the first row is written: say which.
     with tqdm(total=None, bar_format="{desc}", disable=_hidden(show_progress), leave=False) as status:
         status.set_description_str(f"reading {path.name}")
-        records = importer.read(path, options)
-        if len(records) == 0:
-            raise SourceError(f"{path}: no features for layer '{options.layer.id}' in the file")
+        declared = importer.extent(path, options) if crs is not None else None
+        if declared is not None:
+            bounds, file_crs = declared
+            check_place(path, bounds, source_crs(file_crs, options.crs, path)[0], crs)
+        records = importer.read_many(path, options, layers)
+        fed = [layer for layer in layers if len(records[layer.id])]
+        if not fed:
+            which = f"layer '{layers[0].id}'" if len(layers) == 1 else f"any of the layers {', '.join(records)}"
+            raise SourceError(f"{path}: no features for {which} in the file")
+        notes = [f"layer '{layer.id}': no features in the file; skipped" for layer in layers if layer not in fed]
         new_crs = crs is None
         if crs is None:
-            crs, chosen = city_crs.choose(records, options, path)
-            records.notes.insert(0, chosen)
-        status.set_description_str(f"checking {len(records):,} features of {path.name}")
-        prepared = _prepare(path, importer, records, options, crs, terrain)
+            crs, chosen = city_crs.choose(records[fed[0].id], options, path)
+            notes.insert(0, chosen)
+        read_seconds = time.perf_counter() - started
+        prepared = []
+        for layer in fed:
+            status.set_description_str(f"checking {len(records[layer.id]):,} features of {path.name} for {layer.id}")
+            prepared.append(_prepare(path, importer, records[layer.id], replace(options, layer=layer), crs, terrain))
     with city_crs.fixed(crs) if new_crs else nullcontext():
-        return _load(path, importer, prepared, options, crs, started, show_progress)
+        return ImportReport(_load(path, importer, prepared, read_seconds, show_progress), notes)
 
 
 def _hidden(show_progress: bool | None) -> bool | None:
@@ -120,14 +171,18 @@ def _hidden(show_progress: bool | None) -> bool | None:
 
 @dataclass
 class _Prepared:
+    options: ImportOptions
     load: Load
     rejects: pd.DataFrame
     source_crs: CRS
     notes: list[str]
+    seconds: float  # preparing this layer; writing it adds to it
+    repaired: int
 
 
 def _prepare(path: Path, importer: Importer, records: Records, options: ImportOptions, crs: CRS,
              terrain: Terrain | None) -> _Prepared:
+    started = time.perf_counter()
     layer = options.layer
     check_types(records.geometry, layer, path)
     mapped = map_records(records.attributes, layer, options.mapping, path)
@@ -136,10 +191,14 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         reasons[row] = problem
     read_crs, shift = source_crs(records.crs, options.crs, path)
     geometry = to_layer_type(records.geometry, layer, reasons)
-    validity_reasons(geometry, reasons)
-    geometry = reproject(geometry, read_crs, crs, shift)
-    beyond = outside(geometry, extent_of(crs)) & np.equal(reasons, None)
+    geometry, repaired = validity_reasons(geometry, reasons, layer.geometry, options.make_valid)
+    placed = reproject(geometry, read_crs, crs, shift)
+    candidates = np.equal(reasons, None)
+    beyond = outside(placed, extent_of(crs)) & candidates
+    if beyond.any() and beyond.sum() == candidates.sum():  # every row: the file's CRS, not its rows
+        check_place(path, shapely.total_bounds(geometry[beyond]), read_crs, crs)
     reasons[beyond] = f"outside the twin's extent (the area of use of {crs.to_string()})"
+    geometry = placed
     columns = dict(mapped.columns)
     for name, values in columns.items():  # 3D surfaces move with the footprint
         if layer.attributes[name].type == "solid":
@@ -188,32 +247,42 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         columns={name: kept(values) for name, values in columns.items()},
     )
     notes = list(records.notes) + mapped.notes + height_notes
-    return _Prepared(load, rejects, read_crs, notes)
+    if repaired:
+        notes.append(f"{repaired:,} invalid geometries repaired (--make-valid)")
+    return _Prepared(options, load, rejects, read_crs, notes, time.perf_counter() - started, repaired)
 
 
-def _load(path: Path, importer: Importer, prepared: _Prepared, options: ImportOptions, crs: CRS,
-          started: float, show_progress: bool | None) -> ImportSummary:
-    load, rejects = prepared.load, prepared.rejects
-    imported = len(load.geometry)
-    log = {"layer": options.layer.id, "source": options.source, "format": importer.format,
-           "path": str(path.resolve()), "crs": prepared.source_crs.to_string(), "imported": imported,
-           "rejected": len(rejects), "seconds": 0.0}
-    with tqdm(total=imported, desc=f"writing {options.layer.id}", unit=" features", disable=_hidden(show_progress),
-              leave=False) as progress:
+def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_seconds: float,
+          show_progress: bool | None) -> list[ImportSummary]:
+    """Write every layer in one transaction; each layer's time is the shared read and its own work."""
+    total = sum(len(item.load.geometry) for item in prepared)
+    with tqdm(total=total, unit=" features", disable=_hidden(show_progress), leave=False) as progress:
+        layer_id = ""
         try:
             with pg_connect() as connection:
-                log["seconds"] = time.perf_counter() - started
-                load.srid = twin_srid(connection)  # a compound CRS's horizontal part, a local grid's own
-                write(connection, load, log, rejects, progress)
-                city.name_if_unnamed(connection, options.source)
-                if imported:
-                    city.grow_extent(connection, tuple(shapely.total_bounds(load.geometry)))
+                srid = twin_srid(connection)  # a compound CRS's horizontal part, a local grid's own
+                for item in prepared:
+                    layer_id = item.options.layer.id
+                    progress.set_description(f"writing {layer_id}")
+                    writing = time.perf_counter()
+                    log = {"layer": layer_id, "source": item.options.source, "format": importer.format,
+                           "path": str(path.resolve()), "crs": item.source_crs.to_string(),
+                           "imported": len(item.load.geometry), "rejected": len(item.rejects),
+                           "seconds": read_seconds + item.seconds}
+                    item.load.srid = srid
+                    write(connection, item.load, log, item.rejects, progress)
+                    if len(item.load.geometry):
+                        city.grow_extent(connection, tuple(shapely.total_bounds(item.load.geometry)))
+                    item.seconds += time.perf_counter() - writing
+                city.name_if_unnamed(connection, prepared[0].options.source)
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0]
-            raise SourceError(f"{path}: the database refused the rows ({first}); nothing was imported") from None
-    seconds = time.perf_counter() - started
-    return ImportSummary(options.layer.id, options.source, importer.format, imported, len(rejects), seconds,
-                         _write_rejects_csv(path, options, rejects), prepared.notes)
+            raise SourceError(f"{path}: the database refused the rows of layer '{layer_id}' ({first}); "
+                              "nothing was imported") from None
+    return [ImportSummary(item.options.layer.id, item.options.source, importer.format, len(item.load.geometry),
+                          len(item.rejects), read_seconds + item.seconds,
+                          _write_rejects_csv(path, item.options, item.rejects), item.notes, repaired=item.repaired)
+            for item in prepared]
 
 
 def _write_rejects_csv(path: Path, options: ImportOptions, rejects: pd.DataFrame) -> Path | None:

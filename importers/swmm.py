@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from importers.base import Importer, ImportOptions, Records
+from importers.base import FixedLayers, Importer, ImportOptions, Records
 from importers.inp_sections import US_UNITS, Row, coordinates, need, number, read_sections, section_names, vertices
 from twin.errors import SourceError
 
@@ -27,8 +27,9 @@ ROUND = {"CIRCULAR", "FORCE_MAIN", "FILLED_CIRCULAR"}
 NODE_SECTIONS = {"JUNCTIONS": True, "STORAGE": True, "OUTFALLS": False, "DIVIDERS": True}
 
 
-class SWMM(Importer):
+class SWMM(FixedLayers, Importer):
     format = "SWMM"
+    layers_fed = ("rainwater", "manholes")  # SWMM models storm water; sewage by --layer
     suffixes = (".inp",)
     priority = 10
 

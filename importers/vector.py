@@ -10,11 +10,12 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+from pyproj import CRS
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from importers.base import Importer, ImportOptions, Records
+from importers.ogr import read_layer
 from twin.errors import SourceError
 
 # DBF language driver ids that mean a Chinese code page (936 GBK / GB2312).
@@ -28,25 +29,28 @@ class _OgrImporter(Importer):
         layer_name = self._choose_layer(path, options)
         encoding = self._encoding(path, options)
         try:
-            with warnings.catch_warnings():
-                # GDAL's chatter (laundered names, columns left as text) is not the user's business here:
-                # problems with values show up as rejects.
-                warnings.simplefilter("ignore")
-                frame = pyogrio.read_dataframe(path, layer=layer_name, encoding=encoding, fid_as_index=True,
-                                               use_arrow=True)  # Arrow: several times faster
-        except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
-            raise SourceError(f"{path}: cannot be read as {self.format} ({_first_line(exc)}); "
-                              "the file may be truncated or of another format") from None
+            read = read_layer(path, layer_name, self.format, encoding, fids=True)
         except UnicodeDecodeError as exc:
             raise SourceError(f"{path}: text is not {encoding or 'UTF-8'} ({exc.reason}); "
                               "give its encoding with --encoding, e.g. --encoding GB18030") from None
-        if "geometry" not in getattr(frame, "columns", []) or not hasattr(frame, "crs"):
-            raise SourceError(f"{path}: has no geometry column; twin imports features with geometry")
-        geometry = np.asarray(frame.geometry.array, dtype=object)
-        attributes = frame.drop(columns="geometry").reset_index(drop=True)
         notes = [f"text read as {encoding}"] if encoding and options.encoding is None else []
-        return Records(geometry=geometry, attributes=attributes, crs=frame.crs,
-                       source_ids=frame.index.to_numpy().astype(str), notes=notes)
+        source_ids = read.fids.astype(str) if read.fids is not None else None
+        return Records(geometry=read.geometry, attributes=read.attributes, crs=read.crs, source_ids=source_ids,
+                       notes=notes, problems=read.problems)
+
+    def extent(self, path: Path, options: ImportOptions) -> tuple[tuple[float, float, float, float], CRS | None] | None:
+        # GeoPackage keeps it in gpkg_contents, FlatGeobuf in its header; GDAL reads GeoJSON through once.
+        layer_name, encoding = self._choose_layer(path, options), self._encoding(path, options)  # their errors first
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                info = pyogrio.read_info(path, layer=layer_name, encoding=encoding, force_total_bounds=True)
+        except (DataSourceError, DataLayerError):
+            return None  # reading the rows says what is wrong with the file
+        bounds = info.get("total_bounds")
+        if bounds is None or info.get("features", 0) == 0:
+            return None
+        return tuple(float(value) for value in bounds), CRS.from_user_input(info["crs"]) if info.get("crs") else None
 
     def _choose_layer(self, path: Path, options: ImportOptions) -> str | None:
         try:

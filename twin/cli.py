@@ -154,31 +154,33 @@ def layers(as_json: bool) -> None:
 # -- twin import ---------------------------------------------------------------------------------------
 @cli.command(name="import")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--layer", "layer_id", required=True, help="the catalog layer to load into")
+@click.option("--layer", "layer_id", help="the catalog layer to load into (default: every layer the file feeds)")
 @click.option("--source", help="dataset name (default: the file name); re-importing a source replaces it")
 @click.option("--crs", help="the source's CRS when the file has none or a wrong one: EPSG:n, GCJ-02, BD-09")
 @click.option("--map", "mappings", multiple=True, metavar="SRC=DEST", help="source column to layer attribute")
 @click.option("--strict", is_flag=True, help="fail on the first row that does not validate")
+@click.option("--make-valid", is_flag=True, help="repair invalid geometries instead of rejecting them")
 @click.option("--year", type=int, help="the year a land-cover raster shows")
 @click.option("--source-layer", help="which layer of a file that holds several")
 @click.option("--encoding", help="text encoding of a Shapefile's DBF or a CSV (e.g. GB18030)")
 @click.option("--points", type=click.Path(path_type=Path),
               help="a survey line table's point table, where it is not beside it (给水管点.csv for 给水管线.csv)")
-def import_(path: Path, layer_id: str, source: str | None, crs: str | None, mappings: tuple[str, ...],
-            strict: bool, year: int | None, source_layer: str | None, encoding: str | None,
+def import_(path: Path, layer_id: str | None, source: str | None, crs: str | None, mappings: tuple[str, ...],
+            strict: bool, make_valid: bool, year: int | None, source_layer: str | None, encoding: str | None,
             points: Path | None) -> None:
-    """Import PATH into a layer: one transaction, rejected rows reported, the source replaced."""
+    """Import PATH into a layer, or every layer it feeds: one transaction, rejected rows reported, the
+    source replaced."""
     from importers.base import ImportOptions
     from importers.mapping import parse_mapping
-    from importers.pipeline import run_import
+    from importers.pipeline import layers_to_import, run_imports
     from twin.catalog import load_catalog
 
-    layer = load_catalog()[layer_id]
+    layers = layers_to_import(path, load_catalog(), layer_id)
     options = ImportOptions(
-        layer=layer, source=source or _source_name(path), crs=crs, mapping=parse_mapping(mappings), strict=strict,
-        year=year, source_layer=source_layer, encoding=encoding, points=points,
+        layer=layers[0], source=source or _source_name(path), crs=crs, mapping=parse_mapping(mappings), strict=strict,
+        year=year, source_layer=source_layer, encoding=encoding, make_valid=make_valid, points=points,
     )
-    click.echo(str(run_import(path, options)), err=True)
+    click.echo(str(run_imports(path, options, layers)), err=True)
 
 
 def _source_name(path: Path) -> str:
@@ -263,7 +265,8 @@ def ecocity(out: Path, scale: float, seed: int) -> None:
 
 
 def main() -> None:
-    """Entry point: twin's own errors become one line on stderr and exit status 1."""
+    """Entry point: twin's own errors become one line on stderr and exit status 1; so does anything else
+    (a bug, or input no check foresaw), its traceback kept in a log file for the report."""
     try:
         cli.main(standalone_mode=False)
     except TwinError as exc:
@@ -275,3 +278,36 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        log = _log_traceback()
+        first = (str(exc).strip().splitlines() or [""])[0]
+        click.echo(f"twin: {_subject(sys.argv[1:])}: unexpected error ({type(exc).__name__}: {first}); "
+                   f"details in {log}", err=True)
+        sys.exit(1)
+
+
+def _subject(args: list[str]) -> str:
+    """What the failed command was working on: its PATH argument where it has one, else the command."""
+    command = cli.get_command(click.Context(cli), args[0]) if args else None
+    if command is None:
+        return "twin"
+    try:
+        context = command.make_context(args[0], args[1:], resilient_parsing=True)
+    except click.ClickException:
+        context = None
+    path = context.params.get("path") if context is not None else None
+    return str(path) if path is not None else f"twin {args[0]}"
+
+
+def _log_traceback() -> Path:
+    """Write the exception being handled, with its traceback, to TWIN_HOME/logs/twin-<timestamp>.log."""
+    import datetime
+    import traceback
+
+    from twin.settings import get_settings
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    log = get_settings().home / "logs" / f"twin-{stamp}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"twin {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}", encoding="utf-8")
+    return log
