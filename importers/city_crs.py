@@ -21,7 +21,12 @@ from twin.errors import SourceError
 def choose(records: Records, options: ImportOptions, path: Path) -> tuple[CRS, str]:
     """The CRS for a twin whose first data ``records`` are, and a note saying which and why."""
     read_crs, _ = source_crs(records.crs, options.crs, path)
-    xmin, ymin, xmax, ymax = shapely.total_bounds(records.geometry)
+    return for_bounds(tuple(shapely.total_bounds(records.geometry)), read_crs, path)
+
+
+def for_bounds(bounds: tuple[float, float, float, float], read_crs: CRS, path: Path) -> tuple[CRS, str]:
+    """The CRS for a twin whose first data cover ``bounds`` in ``read_crs``, and a note saying which."""
+    xmin, ymin, xmax, ymax = bounds
     if np.isnan(xmin):
         raise SourceError(f"{path}: no feature has a position, so the twin's CRS cannot be chosen from it; "
                           "give it with `twin init NAME --crs CRS`")

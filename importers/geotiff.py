@@ -55,6 +55,11 @@ class GeoTIFF(Importer):
     def accepts(cls, path: Path, head: bytes) -> bool:
         return path.suffix.lower() in cls.suffixes or head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
+    def extent(self, path: Path, options: ImportOptions) -> tuple[tuple[float, float, float, float], CRS | None]:
+        raster = _inspect(path, options)
+        xs, ys = zip(*(raster.transform * corner for corner in ((0, 0), (raster.width, raster.height))))
+        return (min(xs), min(ys), max(xs), max(ys)), raster.crs
+
     def register(self, path: Path, options: ImportOptions, connection: Connection) -> int:
         from sqlalchemy import text
         from sqlalchemy.exc import DBAPIError

@@ -126,11 +126,21 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
     if importer.raster:
         from twin.store.engine import connect  # SQLAlchemy: registering a raster is not a hot path
 
+        from twin.store.migrate import fix_crs
+
+        notes = []
         with connect() as connection:
+            declared = importer.extent(path, options)
+            if declared is not None and read_city(connection.connection.driver_connection).crs is None:
+                bounds, file_crs = declared  # a DEM first: the twin takes its CRS, in the same transaction
+                crs, chosen = city_crs.for_bounds(bounds, source_crs(file_crs, options.crs, path)[0], path)
+                fix_crs(connection, crs)
+                city.name_if_unnamed(connection.connection.driver_connection, options.source)
+                notes.append(chosen)
             counts = [importer.register(path, replace(options, layer=layer), connection) for layer in layers]
         return ImportReport([ImportSummary(layer.id, options.source, importer.format, count, 0,
                                            time.perf_counter() - started, raster=True)
-                             for layer, count in zip(layers, counts)])
+                             for layer, count in zip(layers, counts)], notes)
 
     with pg_connect() as connection:  # read the twin's facts before the long work
         if not has_schema(connection):

@@ -21,36 +21,37 @@ import psycopg
 import pytest
 from browser import ARTIFACTS, click_a_feature, data_layers, features_mask, viewer_page
 from conftest import serve_twin, stop_serving
-from support import REAL_DATA, run_twin, sql
+from support import REAL_DATA, ROOT, run_twin, sql
+
+
+SHIPPED = ROOT / "data" / "cities"  # real cities in the box: no ../shared needed
 
 
 @dataclass(frozen=True)
 class City:
     name: str
-    imports: list[tuple[str, ...]]  # (file under the real data or made by a test, twin import's flags...)
+    imports: list[tuple[str, ...]]  # (file, twin import's flags...): under the real data, data/cities or made here
     crs: str | None = None  # for twin init; None: the first import chooses
-    real: bool = True
+    where: str = "real"  # "real" (../shared/data/real), "shipped" (data/cities) or "made" (by _made_up)
     expect_crs: str | None = None  # the CRS the twin should end up in
+    expect_layers: tuple[str, ...] = ()  # layers the view must show
 
 
 CITIES = {
-    "monaco": City("Monaco", [("osm/monaco.osm.pbf", "--layer", layer) for layer in
-                              ("buildings", "police_stations", "fire_brigades", "hospitals", "smart_hydrants")],
-                   expect_crs="EPSG:32632"),
-    "delft": City("Delft", [("buildings/delft.city.json", "--layer", "buildings")], expect_crs="EPSG:7415"),
-    "zurich": City("Zurich", [("buildings/zurich_lod2.city.json", "--layer", "buildings"),
-                              ("citygml/zurich_lod2_citygml1.gml", "--layer", "buildings")],
+    # The README's walkthrough: the shipped extract, in one pass, every layer OSM feeds.
+    "monaco": City("Monaco", [("monaco.osm.pbf",)], where="shipped", expect_crs="EPSG:32632",
+                   expect_layers=("buildings", "roads", "water_bodies", "parks")),
+    "delft": City("Delft", [("buildings/delft.city.json",)], expect_crs="EPSG:7415"),
+    "zurich": City("Zurich", [("buildings/zurich_lod2.city.json",), ("citygml/zurich_lod2_citygml1.gml",)],
                    expect_crs="EPSG:2056"),
-    "delft-citygml": City("Delft (CityGML)", [("citygml/delft_lod1_citygml2.gml", "--layer", "buildings")], expect_crs="EPSG:7415"),
-    "kentucky": City("Kentucky ky4", [("water/ky4.inp", "--layer", "water_supply", "--crs", "EPSG:3089")],
-                     expect_crs="EPSG:32616"),
+    "delft-citygml": City("Delft (CityGML)", [("citygml/delft_lod1_citygml2.gml",)], expect_crs="EPSG:7415"),
+    "kentucky": City("Kentucky ky4", [("water/ky4.inp", "--crs", "EPSG:3089")], expect_crs="EPSG:32616"),
     "montpelier": City("Montpelier", [("sewer/montpelier_lines.geojson", "--layer", "sewage"),
                                       ("sewer/montpelier_points.geojson", "--layer", "manholes")],
                        expect_crs="EPSG:32618"),
-    "calgary": City("Calgary", [("cells/opencellid_calgary.csv", "--layer", "base_stations_5g")],
-                    expect_crs="EPSG:32612"),
-    "one-point": City("One hydrant", [("one_point.geojson", "--layer", "smart_hydrants")], real=False),
-    "undated": City("Undated town", [("undated.geojson", "--layer", "buildings")], crs="EPSG:32650", real=False),
+    "calgary": City("Calgary", [("cells/opencellid_calgary.csv",)], expect_crs="EPSG:32612"),
+    "one-point": City("One hydrant", [("one_point.geojson", "--layer", "smart_hydrants")], where="made"),
+    "undated": City("Undated town", [("undated.geojson", "--layer", "buildings")], crs="EPSG:32650", where="made"),
 }
 
 
@@ -83,7 +84,7 @@ class Served:
 def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served]:
     """One twin per city, built from its files with the real CLI, served for all of its checks."""
     city = CITIES[request.param]
-    if city.real and not REAL_DATA.is_dir():
+    if city.where == "real" and not REAL_DATA.is_dir():
         pytest.skip(f"real-data samples not found at {REAL_DATA}: they sit beside the project in ../shared/data/real")
     folder = tmp_path_factory.mktemp(request.param)
     _made_up(folder)
@@ -95,7 +96,7 @@ def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served
     env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
     run_twin("init", city.name, *(("--crs", city.crs) if city.crs else ()), **env)
     for file, *flags in city.imports:
-        source = (REAL_DATA / file) if city.real else folder / file
+        source = {"real": REAL_DATA, "shipped": SHIPPED, "made": folder}[city.where] / file
         copy = folder / Path(file).name  # reject reports are written beside the input
         if source != copy:
             shutil.copy(source, copy)
@@ -120,6 +121,10 @@ def test_the_city_in_the_browser(served_city: Served) -> None:
         page.screenshot(path=str(ARTIFACTS / f"cities-{served_city.key}.png"))
         assert empty.std() > 5, "not even the ground and sky are drawn"
         assert mask.sum() >= 50, f"the view shows no features: {mask.sum()} pixels differ from the empty scene"
+        for layer_id in city.expect_layers:
+            assert layer_id in layers, f"no {layer_id} in the twin"
+            alone = features_mask(page, [layer_id])[2]
+            assert alone.sum() >= 50, f"{layer_id}: {alone.sum()} pixels of it in the view"
 
         assert click_a_feature(page, mask), "no click on the drawn features picked one"
         page.screenshot(path=str(ARTIFACTS / f"cities-{served_city.key}-picked.png"))

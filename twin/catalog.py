@@ -100,6 +100,8 @@ class Draw(_Strict):
                                                        "on, in metres (else the DEM's)")
     solid: str | None = Field(default=None, description="solid: attribute with the 3D surfaces")
     diameter: str | None = Field(default=None, description="tube: attribute with the diameter in mm")
+    section_size: str | None = Field(default=None, description="tube: attribute with the size in mm where the "
+                                                               "diameter is unknown (a duct's section height)")
     width: str | None = Field(default=None, description="box, drape: attribute with the width in metres")
     section_height: str | None = Field(default=None, description="box: attribute with the height in metres")
     symbol: Symbol | None = Field(default=None, description="glyph: the shape drawn at each point")
@@ -121,7 +123,7 @@ class Draw(_Strict):
 
     def referenced_attributes(self) -> dict[str, str]:
         """Field name -> attribute name, for every field that names an attribute."""
-        names = ("height", "floors", "base", "solid", "diameter", "width", "section_height")
+        names = ("height", "floors", "base", "solid", "diameter", "section_size", "width", "section_height")
         return {name: getattr(self, name) for name in names if getattr(self, name)}
 
 
@@ -133,6 +135,8 @@ class Layer(_Strict):
     geometry: GeometryKind
     z: bool = Field(default=False, description="the geometry has heights (pipes at depth, 3D solids)")
     time_varying: bool = False
+    caption: bool = Field(default=False, description="the year's caption counts its features (extruded layers "
+                                                     "and underground lines are always in it)")
     depth_to: Literal["top", "invert", "centre"] = Field(
         default="top",
         description="what a depth attribute measures down to (CJJ 61: pressure pipes to their top, drainage to "

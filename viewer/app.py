@@ -61,12 +61,12 @@ def create_app(server=None):
     # The data, not the level ground around it, fills the first view and the overview.
     seen = pv.MultiBlock([layer_mesh.mesh for layer_mesh in meshes.values()]).bounds if meshes else plotter.bounds
     with pg_connect() as connection:
-        views = {view.key: view for view in viewpoints.named(connection, catalog, origin, seen)}
+        views = {view.key: view for view in viewpoints.named(connection, [catalog[i] for i in meshes], origin, seen)}
     place_camera(plotter, views["overview"].focal_point, views["overview"].position)
 
     actor_sets = [actors]
     with pg_connect() as connection:
-        span = year_range(connection, catalog)
+        span = year_range(connection, catalog) if meshes else None
         if span is not None:
             year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span,
                           on_year=lambda year: show_land_cover(actors, ground, year))
@@ -99,7 +99,7 @@ def create_app(server=None):
     @state.change("search_text")
     def search(search_text: str | None, **kwargs) -> None:
         found.clear()
-        if search_text and len(search_text.strip()) >= 2:
+        if search_text and len(search_text.strip()) >= 2 and meshes:
             with pg_connect() as connection:
                 hits = viewpoints.search(connection, catalog, search_text)
             found.update({f"{hit.layer_id}/{hit.feature_id}": hit for hit in hits})

@@ -89,7 +89,7 @@ def _size_sql(layer: Layer) -> sql.Composable:
     if draw.mode == "box" and draw.section_height:
         return sql.SQL("coalesce({}, 0)").format(sql.Identifier(draw.section_height))
     if draw.diameter:
-        fallback = sql.SQL(", section_height_mm") if "section_height_mm" in layer.attributes else sql.SQL("")
+        fallback = sql.SQL(", {}").format(sql.Identifier(draw.section_size)) if draw.section_size else sql.SQL("")
         return sql.SQL("coalesce({}{}, 0) / 1000.0").format(sql.Identifier(draw.diameter), fallback)
     return sql.SQL("0")
 

@@ -76,8 +76,8 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
     their size; what is draped (roads) as ribbons of its width on the ground."""
     size = layer.draw.diameter or layer.draw.width
     size_sql = f"coalesce({size}, 0)" if size else "0"
-    if layer.draw.diameter and "section_height_mm" in layer.attributes:
-        size_sql = f"coalesce({layer.draw.diameter}, section_height_mm, 0)"
+    if layer.draw.diameter and layer.draw.section_size:
+        size_sql = f"coalesce({layer.draw.diameter}, {layer.draw.section_size}, 0)"
     height_sql = f"coalesce({layer.draw.section_height}, 0)" if layer.draw.section_height else "0"
     rows = connection.execute(
         f"SELECT id::text, ST_AsBinary(ST_Force3D(geom)), {size_sql}, valid_from, valid_to, {height_sql} "

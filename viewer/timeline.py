@@ -25,8 +25,10 @@ _KINDS = ("verts", "lines", "faces", "strips")
 class Timeline:
     """Shows the meshes of a scene as they were at a moment ``t`` (a year, or between years in a replay)."""
 
-    def __init__(self, meshes: dict[str, LayerMesh], rising: str | None = "buildings") -> None:
-        # The rising layer's copy moves its own points: two timelines (compare mode) show two years at once.
+    def __init__(self, meshes: dict[str, LayerMesh]) -> None:
+        # The first extruded layer (the buildings) rises during a replay; its copy moves its own points, so
+        # two timelines (compare mode) show two years at once.
+        rising = next((layer_id for layer_id, made in meshes.items() if made.layer.draw.mode == "extrude"), None)
         self.shown = {layer_id: _Shown(layer_mesh.mesh, own_points=layer_id == rising)
                       for layer_id, layer_mesh in meshes.items() if isinstance(layer_mesh.mesh, pv.PolyData)}
         self.year: float | None = None

@@ -12,7 +12,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from twin.catalog import Catalog
+from twin.catalog import Catalog, Layer
 from twin.store import LAYER_SCHEMA
 
 # The start-up area is where a city began: the buildings of its first few years.
@@ -55,48 +55,56 @@ def framing(bounds: tuple[float, float, float, float, float, float], origin: np.
     return tuple(centre.tolist()), tuple(position.tolist())
 
 
-def named(connection: psycopg.Connection, catalog: Catalog, origin: np.ndarray,
+def named(connection: psycopg.Connection, layers: list[Layer], origin: np.ndarray,
           scene_bounds: tuple[float, float, float, float, float, float]) -> list[Viewpoint]:
-    """City overview, the start-up area (where building began) and a utility tunnel, as far as the data
-    has them; ``scene_bounds`` in scene coordinates (a VTK bounds tuple: xmin, xmax, ymin, ymax, ...)."""
+    """City overview, the start-up area (where building began) and the longest tunnel, as far as the
+    twin's ``layers`` (those holding features) have them; ``scene_bounds`` in scene coordinates (a VTK
+    bounds tuple: xmin, xmax, ymin, ymax, ...)."""
     xmin, xmax, ymin, ymax, zmin, zmax = scene_bounds
     overview = (xmin, ymin, zmin, xmax, ymax, zmax)
     focal, position = framing(tuple(np.r_[overview[:3] + origin, overview[3:] + origin].tolist()), origin,
                               tilt_from=(-0.5, -1.0, 1.1))
     views = [Viewpoint("overview", "City overview", focal, position)]
-    if "buildings" in catalog:
-        start = _start_up_area(connection)
-        if start is not None:
-            bounds, first, last = start
-            focal, position = framing(bounds, origin)
-            views.append(Viewpoint("start-up", f"Start-up area (built {first}-{last})", focal, position))
-    if "utility_tunnels" in catalog:
-        tunnel = _tunnel(connection, origin)
+    for layer in layers:
+        if layer.draw.mode == "extrude" and layer.time_varying:
+            start = _start_up_area(connection, layer)
+            if start is not None:
+                bounds, first, last = start
+                focal, position = framing(bounds, origin)
+                views.append(Viewpoint("start-up", f"Start-up area (built {first}-{last})", focal, position))
+                break
+    boxes = [layer for layer in layers if layer.draw.mode == "box"]
+    if boxes:
+        tunnel = _tunnel(connection, boxes[0], origin)
         if tunnel is not None:
             views.append(tunnel)
     return views
 
 
-def _start_up_area(connection: psycopg.Connection) -> tuple[tuple, int, int] | None:
-    row = connection.execute(
-        f"WITH first AS (SELECT min(extract(year FROM valid_from))::int AS year FROM {LAYER_SCHEMA}.buildings) "
-        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), (SELECT year FROM first), "
-        f"height FROM (SELECT ST_Extent(geom) AS e, max(coalesce(height_m, 10)) AS height "
-        f"FROM {LAYER_SCHEMA}.buildings, first WHERE extract(year FROM valid_from) < first.year + %s) b",
-        (FIRST_YEARS,)).fetchone()
+def _start_up_area(connection: psycopg.Connection, layer: Layer) -> tuple[tuple, int, int] | None:
+    """Where the layer's first few years of features stand, and those years; None without dates."""
+    height = sql.Identifier(layer.draw.height) if layer.draw.height else sql.Literal(None)
+    row = connection.execute(sql.SQL(
+        "WITH first AS (SELECT min(extract(year FROM valid_from))::int AS year FROM {table}) "
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), (SELECT year FROM first), "
+        "height FROM (SELECT ST_Extent(geom) AS e, max(coalesce({height}, 10)) AS height "
+        "FROM {table}, first WHERE extract(year FROM valid_from) < first.year + %s) b").format(
+        table=sql.Identifier(LAYER_SCHEMA, layer.id), height=height), (FIRST_YEARS,)).fetchone()
     if row is None or row[0] is None:
         return None
     xmin, ymin, xmax, ymax, first, height = row
     return (xmin, ymin, 0.0, xmax, ymax, float(height or 0)), first, first + FIRST_YEARS - 1
 
 
-def _tunnel(connection: psycopg.Connection, origin: np.ndarray) -> Viewpoint | None:
-    """The longest utility tunnel, seen from beside and a little above its roof, along its length."""
-    row = connection.execute(
-        f"SELECT coalesce(name, source_id), ST_X(a), ST_Y(a), ST_Z(a), ST_X(b), ST_Y(b), ST_Z(b) FROM ("
-        f"SELECT name, source_id, ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.45) AS a, "
-        f"ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.55) AS b FROM {LAYER_SCHEMA}.utility_tunnels "
-        f"ORDER BY ST_Length(geom) DESC, source_id LIMIT 1) t").fetchone()
+def _tunnel(connection: psycopg.Connection, layer: Layer, origin: np.ndarray) -> Viewpoint | None:
+    """The layer's longest feature (a utility tunnel), seen from beside and a little above its roof,
+    along its length."""
+    row = connection.execute(sql.SQL(
+        "SELECT coalesce(name, source_id), ST_X(a), ST_Y(a), ST_Z(a), ST_X(b), ST_Y(b), ST_Z(b) FROM ("
+        "SELECT name, source_id, ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.45) AS a, "
+        "ST_LineInterpolatePoint(ST_GeometryN(geom, 1), 0.55) AS b FROM {} "
+        "ORDER BY ST_Length(geom) DESC, source_id LIMIT 1) t").format(
+        sql.Identifier(LAYER_SCHEMA, layer.id))).fetchone()
     if row is None:
         return None
     name = row[0]
@@ -105,7 +113,7 @@ def _tunnel(connection: psycopg.Connection, origin: np.ndarray) -> Viewpoint | N
     side = np.array([-along[1], along[0], 0.0])
     focal = (a + b) / 2
     position = focal - along * 40.0 + side * 25.0 + np.array([0.0, 0.0, 18.0])
-    return Viewpoint("tunnel", f"Utility tunnel {name}", tuple(focal.tolist()), tuple(position.tolist()),
+    return Viewpoint("tunnel", f"{layer.title.rstrip('s')} {name}", tuple(focal.tolist()), tuple(position.tolist()),
                      underground=True)
 
 

@@ -15,26 +15,26 @@ from twin.time import YearFigures
 from viewer.timeline import Timeline
 
 FRAMES_PER_SECOND = 8
-CAPTION_LAYERS = ("base_stations_5g", "cameras")  # counted in the caption beside buildings and pipes
 
 
 def caption(catalog: Catalog, figures: dict[str, YearFigures]) -> list[dict[str, str]]:
-    """The year's figures as the caption shows them: buildings and their floor area, km of each pipe
-    utility, 5G stations and cameras."""
+    """The year's figures as the caption shows them: what stands (count and floor area of each extruded
+    layer), km of each underground line layer, and the count of each layer whose catalog file asks."""
     items: list[dict[str, str]] = []
-    buildings = figures.get("buildings")
-    if buildings is not None:
-        items.append({"key": "buildings", "label": "Buildings", "value": f"{buildings.count:,}"})
-        if buildings.floor_area_m2 is not None:
-            items.append({"key": "floor_area", "label": "Floor area",
-                          "value": f"{buildings.floor_area_m2 / 1e6:,.2f} km²"})
     for layer in catalog.vector_layers:
-        if layer.group == "underground" and layer.geometry == "line" and layer.id in figures:
-            km = figures[layer.id].length_km or 0.0
+        figure = figures.get(layer.id)
+        if figure is None:
+            continue
+        if layer.draw.mode == "extrude":
+            items.append({"key": layer.id, "label": layer.title, "value": f"{figure.count:,}"})
+            if figure.floor_area_m2 is not None:
+                items.append({"key": f"{layer.id}_floor_area", "label": "Floor area",
+                              "value": f"{figure.floor_area_m2 / 1e6:,.2f} km²"})
+        elif layer.group == "underground" and layer.geometry == "line":
+            km = figure.length_km or 0.0
             items.append({"key": layer.id, "label": layer.title.replace(" pipes", ""), "value": f"{km:,.1f} km"})
-    for layer_id in CAPTION_LAYERS:
-        if layer_id in figures and layer_id in catalog:
-            items.append({"key": layer_id, "label": catalog[layer_id].title, "value": f"{figures[layer_id].count:,}"})
+        elif layer.caption:
+            items.append({"key": layer.id, "label": layer.title, "value": f"{figure.count:,}"})
     return items
 
 
