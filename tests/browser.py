@@ -148,6 +148,7 @@ def click_a_feature(page, mask: np.ndarray) -> bool:
     """Click the view where ``mask`` says features are drawn until one is picked (its card shows)."""
     box = page.locator(".twin-view").bounding_box()
     for x, y in densest_pixels(mask):
+        print(f"clicking the view at {x}, {y}")  # shown with the test's output when it fails
         page.mouse.click(box["x"] + x, box["y"] + y)
         try:
             page.wait_for_selector(".twin-picked", timeout=5_000)

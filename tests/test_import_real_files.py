@@ -1,6 +1,7 @@
 """Every real sample file imports without a traceback: with no --layer where its format routes features
 itself, and into a layer that fits it. Each either imports or is refused in one line (the swmmio model's
-CRS is not known, PROVENANCE.md says, and its feet do not land where EPSG:2272 is used)."""
+CRS is not known, PROVENANCE.md says, and its feet do not land where EPSG:2272 is used). A twin is in metres:
+the files in US feet go into twins in metric CRSs of their places."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ REAL_FILES = [
     ("sewer/montpelier_lines.geojson", "EPSG:32618", [None, "sewage"], []),
     ("sewer/montpelier_points.geojson", "EPSG:32618", [None, "manholes"], []),
     ("swmm/bellinge_small.inp", "EPSG:32632", [None, "rainwater", "manholes"], ["--crs", "EPSG:32632"]),
-    ("swmm/swmmio_model_state_plane.inp", "EPSG:2272", [None, "sewage"], ["--crs", "EPSG:2272"]),
+    ("swmm/swmmio_model_state_plane.inp", "EPSG:32618", [None, "sewage"], ["--crs", "EPSG:2272"]),
     ("tianjin/binhai_district.geojson", "EPSG:4548", [None, "management_grids"], ["--crs", "GCJ-02"]),
     ("water/fortaleza_hydrants.geojson", "EPSG:31984", [None, "smart_hydrants"], []),
     ("water/fortaleza_water_mains.geojson", "EPSG:31984", [None, "water_supply"], []),
-    ("water/ky4.inp", "EPSG:3089", [None, "water_supply", "valves"], ["--crs", "EPSG:3089"]),
+    ("water/ky4.inp", "EPSG:3088", [None, "water_supply", "valves"], ["--crs", "EPSG:3089"]),
 ]
 CASES = [(file, crs, layer, flags) for file, crs, layers, flags in REAL_FILES for layer in layers]
 

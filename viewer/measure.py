@@ -17,6 +17,7 @@ from twin.catalog import Layer
 from twin.store import LAYER_SCHEMA
 from twin.terrain import Terrain
 from viewer.scene import LayerMesh
+from viewer.timeline import subset
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def distance(a: np.ndarray, b: np.ndarray) -> Measurement:
 
 def building_height(layer_mesh: LayerMesh, row: int, origin: np.ndarray) -> Measurement:
     """Roof top above the building's ground, read off its own 3D cells (extruded or LOD2)."""
-    cells = layer_mesh.mesh.extract_cells(layer_mesh.mesh.cell_data["row"] == row)
+    cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row)
     ground, roof = float(cells.bounds[4]) + origin[2], float(cells.bounds[5]) + origin[2]
     height = roof - ground
     return Measurement("Building height", height, [

@@ -18,6 +18,7 @@ import vtk
 
 from viewer import section
 from viewer.layer_mesh import LayerMesh, ragged
+from viewer.timeline import subset
 from viewer.wgs84 import Wgs84
 
 LIFT_M = 1.5  # lines drawn on the ground float this high, above the roads' ribbons
@@ -66,7 +67,7 @@ class Overlay:
             if layer_id not in self.meshes or not len(rows):
                 continue
             mesh = self.meshes[layer_id].mesh
-            piece = mesh.extract_cells(np.isin(mesh.cell_data["row"], rows))
+            piece = subset(mesh, np.isin(mesh.cell_data["row"], rows)).clean(point_merging=False)  # its own points only
             piece.cell_data["layer"] = np.full(piece.n_cells, len(layers), dtype=np.int32)
             if shares is not None:
                 share_of_row = np.full(len(self.meshes[layer_id].ids), np.nan)

@@ -11,6 +11,7 @@ import vtk
 
 from twin.store import LAYER_SCHEMA
 from viewer.scene import LayerMesh
+from viewer.timeline import subset
 
 HIDDEN_COLUMNS = {"geom", "lod2", "tags"}
 
@@ -68,4 +69,4 @@ def attributes(connection: psycopg.Connection, layer_id: str, feature_id: str) -
 
 def highlight(layer_mesh: LayerMesh, row: int) -> pv.DataSet:
     """The picked feature's own cells, to draw over it."""
-    return layer_mesh.mesh.extract_cells(layer_mesh.mesh.cell_data["row"] == row)
+    return subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row)

@@ -85,7 +85,7 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
     for layer_id, layer_mesh in meshes.items():
         style = layer_mesh.layer.style
         actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
-                                            line_width=2 if layer_mesh.layer.draw.mode == "drape" else 1,
+                                            line_width=2,
                                             point_size=POINT_PX, render_points_as_spheres=True)
         shown = timeline.mesh(layer_id)
         if shown is not None:  # the year filter's copy, holding the chosen year's cells

@@ -107,8 +107,22 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
         mesh.point_data["radius"] = np.maximum(sizes[feature] / 2000.0, 0.05)
     tag_cells(mesh, owner, born, gone)
     if layer.draw.mode == "tube":
-        return LayerMesh(layer, mesh.tube(scalars="radius", absolute=True, n_sides=8), ids)
+        return LayerMesh(layer, _with_centre_lines(mesh.tube(scalars="radius", absolute=True, n_sides=8), mesh), ids)
     return LayerMesh(layer, mesh, ids)
+
+
+def _with_centre_lines(tubes: pv.PolyData, centre: pv.PolyData) -> pv.PolyData:
+    """The tubes and their centre lines in one mesh: a line is drawn a pixel or two wide at any distance,
+    where a 0.2 m pipe in a view of a whole network (Kentucky's over 10 km) is far under a pixel.
+    ``centre``'s lines run over consecutive points, as :func:`lines` makes them."""
+    from vtk.util.numpy_support import vtk_to_numpy
+
+    offsets = vtk_to_numpy(centre.GetLines().GetOffsetsArray()).astype(np.int64)
+    both = pv.PolyData(np.vstack([tubes.points, centre.points]),
+                       lines=ragged(offsets[:-1] + tubes.n_points, np.diff(offsets)), strips=tubes.strips)
+    for name in ("row", "valid_from", "valid_to"):  # vtkPolyData's order: lines before strips
+        both.cell_data[name] = np.r_[centre.cell_data[name], tubes.cell_data[name]]
+    return both
 
 
 def boxes(coords: np.ndarray, part_of: np.ndarray, widths: np.ndarray, heights: np.ndarray

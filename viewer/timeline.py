@@ -56,6 +56,14 @@ def standing(mesh: pv.DataSet, year: int) -> np.ndarray:
     return ((born == 0) | (born <= year)) & ((gone == 0) | (gone > year))
 
 
+def subset(full: pv.PolyData, cells: np.ndarray) -> pv.PolyData:
+    """The cells ``cells`` (a mask) of a mesh, on its points. (vtkExtractCells turns a mesh's vertex cells
+    into empty cells of garbage, which crashed the viewer when a point feature was picked.)"""
+    shown = _Shown(full)
+    shown.keep(cells)
+    return shown.mesh
+
+
 class _Shown:
     """A mesh drawing a subset of another's cells, sharing its points (or with a copy of its own)."""
 
