@@ -125,7 +125,7 @@ def create_app(server=None):
         clicks.show(hit.layer_id, hit.feature_id)
 
     state.trame__title = f"{city.title} · twin"
-    ui.layout(server, f"{city.title} · twin", catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to)
+    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
     answer_session_manager(server)

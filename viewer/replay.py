@@ -23,7 +23,7 @@ from viewer import viewpoints
 from viewer.render import add_layers, place_camera, show_land_cover
 from viewer.scene import build
 from viewer.timeline import Timeline
-from viewer.years import caption
+from viewer.years import caption, held
 
 FORMATS = (".mp4", ".gif")
 
@@ -76,6 +76,7 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
             raise TwinError(f"--from {first} is after --to {last}")
         meshes, ground, origin = build(connection, catalog)
         by_year = figures(connection, catalog, first, last)
+        layers = held(by_year)
         plotter = pv.Plotter(off_screen=True, window_size=size)
         plotter.set_background("#dfe8ef", top="#9fb8cc")
         timeline = Timeline(meshes)
@@ -98,7 +99,7 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
                 timeline.show(float(t))
                 year = min(max(math.ceil(t), first), last)
                 show_land_cover(actors, ground, year)
-                items = [f"{item['label']} {item['value']}" for item in caption(catalog, by_year[year])]
+                items = [f"{item['label']} {item['value']}" for item in caption(catalog, by_year[year], layers)]
                 title.SetText(2, str(year))  # 2: the upper-left corner, 0: the lower-left
                 line.SetText(0, "   ".join(items[:6]) + "\n" + "   ".join(items[6:]))
                 plotter.camera.Azimuth(12.0 / fps)  # a slow turn, so the growth is seen from all sides

@@ -30,6 +30,8 @@ def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_vi
            on_found: Callable[[str], None]) -> SinglePageWithDrawerLayout:
     with SinglePageWithDrawerLayout(server) as page:
         page.title.set_text(title)
+        # The city's name before the tools: they give way (the search box narrows) before it is cut short.
+        page.title.style = "flex: 0 0 auto; max-width: 45%;"
         with page.toolbar:
             _toolbar(on_found)
         with page.drawer:
@@ -48,8 +50,8 @@ def _toolbar(on_found: Callable[[str], None]) -> None:
     v3.VSpacer()
     v3.VSelect(v_model=("viewpoint", None), items=("viewpoints", []), item_title="title", item_value="key",
                label="Go to", density="compact", hide_details=True, variant="outlined", classes="twin-viewpoints mx-2",
-               style="max-width: 280px;")
-    with html.Div(style="position: relative; max-width: 300px; width: 300px;", classes="mx-2"):
+               style="max-width: 280px; min-width: 140px; flex: 1 1 220px;")
+    with html.Div(style="position: relative; max-width: 300px; min-width: 160px; flex: 1 1 300px;", classes="mx-2"):
         v3.VTextField(v_model=("search_text", ""), label="Find a feature by name or id", density="compact",
                       hide_details=True, variant="outlined", clearable=True, prepend_inner_icon="mdi-magnify",
                       classes="twin-search")

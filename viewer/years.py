@@ -17,13 +17,19 @@ from viewer.timeline import Timeline
 FRAMES_PER_SECOND = 8
 
 
-def caption(catalog: Catalog, figures: dict[str, YearFigures]) -> list[dict[str, str]]:
-    """The year's figures as the caption shows them: what stands (count and floor area of each extruded
-    layer), km of each underground line layer, and the count of each layer whose catalog file asks."""
+def held(figures: dict[int, dict[str, YearFigures]]) -> set[str]:
+    """The layers with features in some year: the caption leaves the others out."""
+    return {layer_id for by_layer in figures.values() for layer_id, figure in by_layer.items() if figure.count}
+
+
+def caption(catalog: Catalog, figures: dict[str, YearFigures], layers: set[str]) -> list[dict[str, str]]:
+    """The year's figures as the caption shows them, for ``layers`` (see :func:`held`): what stands (count
+    and floor area of each extruded layer), km of each underground line layer, and the count of each
+    layer whose catalog file asks."""
     items: list[dict[str, str]] = []
     for layer in catalog.vector_layers:
         figure = figures.get(layer.id)
-        if figure is None:
+        if figure is None or layer.id not in layers:
             continue
         if layer.draw.mode == "extrude":
             items.append({"key": layer.id, "label": layer.title, "value": f"{figure.count:,}"})
@@ -43,13 +49,14 @@ def year_controls(state, ctrl, catalog: Catalog, timeline: Timeline, figures: di
     """State and handlers of the year slider, its caption and the replay."""
     state.year_first, state.year_last, state.year = first, last, last
     state.playing, state.speed, state.loop = False, 1.0, True
-    state.caption, state.caption_year = caption(catalog, figures[last]), last
+    layers = held(figures)
+    state.caption, state.caption_year = caption(catalog, figures[last], layers), last
 
     def show(t: float) -> None:
         year = math.ceil(t)
         timeline.show(t)
         shown = min(max(year, first), last)
-        state.caption, state.caption_year = caption(catalog, figures[shown]), shown
+        state.caption, state.caption_year = caption(catalog, figures[shown], layers), shown
         if on_year is not None:
             on_year(year)
         ctrl.view_update()
