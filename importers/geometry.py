@@ -198,6 +198,33 @@ def check_place(path: Path, bounds: np.ndarray | tuple, read_crs: CRS, twin: CRS
                       f"the CRS is likely wrong: {hint} with --crs")
 
 
+# A file this far from what the twin holds (and ten times the twin's own size) is of another place.
+FAR_M = 100_000.0
+
+
+def check_near(path: Path, bounds: np.ndarray | tuple, read_crs: CRS, twin: CRS,
+               held: tuple[float, float, float, float] | None) -> None:
+    """Refuse at once a file whose extent lies far from the twin's recorded extent ``held``: a CRS
+    mistake that still lands inside the CRS's area of use (a Gauss-Kruger zone is 3 degrees wide), or
+    another city, which wants a twin of its own."""
+    xmin, ymin, xmax, ymax = (float(value) for value in bounds)
+    if held is None or not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        return
+    with np.errstate(all="ignore"):
+        moved = Transformer.from_crs(read_crs, twin, always_xy=True).transform_bounds(xmin, ymin, xmax, ymax)
+    if not np.isfinite(moved).all():
+        return  # check_place speaks for what cannot be placed at all
+    gap_x = max(held[0] - moved[2], moved[0] - held[2], 0.0)
+    gap_y = max(held[1] - moved[3], moved[1] - held[3], 0.0)
+    gap = float(np.hypot(gap_x, gap_y))
+    if gap > max(FAR_M, 10 * float(np.hypot(held[2] - held[0], held[3] - held[1]))):
+        name = read_crs.to_string() if read_crs.to_epsg() is None else f"EPSG:{read_crs.to_epsg()}"
+        raise SourceError(f"{path}: read as {name}, it lies {gap / 1000:,.0f} km from the twin's data "
+                          f"({held[0]:,.0f}, {held[1]:,.0f} to {held[2]:,.0f}, {held[3]:,.0f} in {twin.to_string()}); "
+                          "if its CRS is wrong give the right one with --crs, if it is another city give it a twin "
+                          "of its own (its own TWIN_HOME)")
+
+
 def _short(name: str) -> str:
     """An area of use's name to its first 60 characters: some list every county."""
     return name if len(name) <= 60 else name[:57].rstrip() + "..."

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from importers import city_crs, detect
 from importers.base import Importer, ImportOptions, Records
 from importers.geometry import (
-    check_place, check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
+    check_near, check_place, check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
 )
 from importers.heights import apply_heights
 from importers.loading import Load, write
@@ -145,8 +145,8 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
     with pg_connect() as connection:  # read the twin's facts before the long work
         if not has_schema(connection):
             raise SchemaError(NO_SCHEMA)
-        known = read_city(connection).crs
-        crs = CRS.from_user_input(known) if known else None
+        known = read_city(connection)
+        crs = CRS.from_user_input(known.crs) if known.crs else None
         terrain = Terrain.from_store(connection, crs) if crs else None
     # Reading and checking a million features takes seconds before the first row is written: say which.
     with tqdm(total=None, bar_format="{desc}", disable=_hidden(show_progress), leave=False) as status:
@@ -161,6 +161,10 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
             which = f"layer '{layers[0].id}'" if len(layers) == 1 else f"any of the layers {', '.join(records)}"
             raise SourceError(f"{path}: no features for {which} in the file")
         notes = [f"layer '{layer.id}': no features in the file; skipped" for layer in layers if layer not in fed]
+        if crs is not None:
+            first = records[fed[0].id]
+            check_near(path, shapely.total_bounds(first.geometry), source_crs(first.crs, options.crs, path)[0], crs,
+                       known.extent)
         new_crs = crs is None
         if crs is None:
             crs, chosen = city_crs.choose(records[fed[0].id], options, path)

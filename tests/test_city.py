@@ -115,3 +115,18 @@ def test_a_projected_file_gives_the_twin_its_own_crs(scratch_database: str, tmp_
     result = _twin(scratch_database, "import", str(path), "--layer", "police_stations")
     assert "it is now EPSG:5514, the file's own projected CRS" in result.stderr
     assert sql(scratch_database, "SELECT ST_SRID(geom), ST_X(geom) FROM layers.police_stations") == [(5514, -743_000.0)]
+
+
+def test_a_file_far_from_the_twin_is_refused_at_once(scratch_database: str, tmp_path: Path) -> None:
+    """Inside the CRS's area of use, yet hundreds of km from the city: a CRS mistake, or another city."""
+    _twin(scratch_database, "init", "Tianjin", "--crs", "EPSG:4548")
+    _twin(scratch_database, "import", str(_points(tmp_path / "tianjin.geojson", [(117.70, 39.05)])),
+          "--layer", "smart_hydrants")
+    near = _points(tmp_path / "binhai.geojson", [(117.80, 39.10)])  # 10 km away: the same city
+    assert "1 imported" in _twin(scratch_database, "import", str(near), "--layer", "hospitals").stderr
+    far = _points(tmp_path / "jinan.geojson", [(117.00, 36.65)])  # 270 km south, in the same zone
+    result = _twin(scratch_database, "import", str(far), "--layer", "hospitals", check=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "km from the twin's data" in lines[0] and "its own TWIN_HOME" in lines[0]
+    assert sql(scratch_database, "SELECT count(*) FROM layers.hospitals") == [(1,)]

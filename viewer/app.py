@@ -114,7 +114,7 @@ def create_app(server=None):
         if row is not None:
             # The drawn feature (extruded, on the ground) rather than its stored geometry's box.
             layer_mesh = meshes[hit.layer_id]
-            cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row)
+            cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row, own_points=True)
             low, high = np.array(cells.bounds[0::2]) + origin, np.array(cells.bounds[1::2]) + origin
         # A pipe hundreds of metres long would be thinner than a pixel if framed whole: show its middle.
         most = PIPE_FRAME_M if catalog[hit.layer_id].geometry == "line" else float("inf")

@@ -50,7 +50,7 @@ def distance(a: np.ndarray, b: np.ndarray) -> Measurement:
 
 def building_height(layer_mesh: LayerMesh, row: int, origin: np.ndarray) -> Measurement:
     """Roof top above the building's ground, read off its own 3D cells (extruded or LOD2)."""
-    cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row)
+    cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row, own_points=True)
     ground, roof = float(cells.bounds[4]) + origin[2], float(cells.bounds[5]) + origin[2]
     height = roof - ground
     return Measurement("Building height", height, [

@@ -67,7 +67,7 @@ class Overlay:
             if layer_id not in self.meshes or not len(rows):
                 continue
             mesh = self.meshes[layer_id].mesh
-            piece = subset(mesh, np.isin(mesh.cell_data["row"], rows)).clean(point_merging=False)  # its own points only
+            piece = subset(mesh, np.isin(mesh.cell_data["row"], rows), own_points=True)
             piece.cell_data["layer"] = np.full(piece.n_cells, len(layers), dtype=np.int32)
             if shares is not None:
                 share_of_row = np.full(len(self.meshes[layer_id].ids), np.nan)

@@ -56,12 +56,13 @@ def standing(mesh: pv.DataSet, year: int) -> np.ndarray:
     return ((born == 0) | (born <= year)) & ((gone == 0) | (gone > year))
 
 
-def subset(full: pv.PolyData, cells: np.ndarray) -> pv.PolyData:
-    """The cells ``cells`` (a mask) of a mesh, on its points. (vtkExtractCells turns a mesh's vertex cells
-    into empty cells of garbage, which crashed the viewer when a point feature was picked.)"""
+def subset(full: pv.PolyData, cells: np.ndarray, own_points: bool = False) -> pv.PolyData:
+    """The cells ``cells`` (a mask) of a mesh, on its points, or, with ``own_points``, on only the points
+    they use (so that its bounds are theirs). vtkExtractCells would do it, but turns a mesh's vertex cells
+    into empty cells of garbage, which crashed the viewer when a point feature was picked."""
     shown = _Shown(full)
     shown.keep(cells)
-    return shown.mesh
+    return shown.mesh.clean(point_merging=False) if own_points else shown.mesh
 
 
 class _Shown:
