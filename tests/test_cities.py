@@ -4,7 +4,7 @@ empty scene), the city's name is in the title, the console shows no error, and a
 picks a feature of that twin. Screenshots are kept in test-artifacts/cities-*.png.
 
 The real samples sit in ../shared/data/real (see its PROVENANCE.md); without them those twins skip.
-Made-up twins cover what no sample shows alone: no dates, a single point, nothing at all.
+Made-up twins cover what no sample shows alone: no dates, a single point, nothing at all, an orthophoto.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
-from browser import ARTIFACTS, click_a_feature, data_layers, features_mask, viewer_page
+from browser import ARTIFACTS, click_a_feature, data_layers, features_mask, image, viewer_page
 from conftest import serve_twin, stop_serving
-from support import REAL_DATA, ROOT, run_twin, sql
+from support import QUADRANTS, REAL_DATA, ROOT, photo, run_twin, sql
 
 
 SHIPPED = ROOT / "data" / "cities"  # real cities in the box: no ../shared needed
@@ -177,3 +178,37 @@ def test_an_empty_twin_says_so(database_url: str, tmp_path: Path) -> None:
         stop_serving(started)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_an_orthophoto_dresses_the_ground(database_url: str, tmp_path: Path) -> None:
+    """A few buildings on a photo (no DEM: level ground): the view around them shows each of the photo's
+    four quadrant colours (as lit: a colour's hue, whatever its brightness)."""
+    from pyproj import Transformer
+
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"city_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
+    started: list[subprocess.Popen] = []
+    try:
+        _made_up(tmp_path)
+        run_twin("init", "Photo town", "--crs", "EPSG:32650", **env)
+        run_twin("import", str(tmp_path / "undated.geojson"), "--layer", "buildings", **env)
+        x, y = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True).transform(117.0011, 39.0001)
+        run_twin("import", str(photo(tmp_path / "photo.tif", (x - 300, y - 300), 3.0, (200, 200),
+                                     crs="EPSG:32650")), **env)  # an RGB GeoTIFF: the orthophoto
+        viewer = serve_twin(url, started, TWIN_CRS=None)[0]
+        with viewer_page(viewer) as page:
+            page.screenshot(path=str(ARTIFACTS / "cities-orthophoto.png"))
+            view = image(page).reshape(-1, 3).astype(float)
+            assert page.errors == []
+    finally:
+        stop_serving(started)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    hue = view / np.maximum(np.linalg.norm(view, axis=1, keepdims=True), 1.0)
+    for colour in QUADRANTS:
+        share = np.mean(hue @ (np.array(colour) / np.linalg.norm(colour)) > 0.99)
+        assert share > 0.02, f"{colour}: {share:.1%} of the view"
