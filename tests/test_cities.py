@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,21 @@ class Served:
     started: list = field(default_factory=list)
 
 
+@contextmanager
+def _city_database(database_url: str) -> Iterator[str]:
+    """A new, empty database on the tests' cluster: its URL; dropped afterwards."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"city_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module", params=list(CITIES))
 def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served]:
     """One twin per city, built from its files with the real CLI, served for all of its checks."""
@@ -91,26 +107,20 @@ def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served
         pytest.skip(f"real-data samples not found at {REAL_DATA}: they sit beside the project in ../shared/data/real")
     folder = tmp_path_factory.mktemp(request.param)
     _made_up(folder)
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"city_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
-    run_twin("init", city.name, *(("--crs", city.crs) if city.crs else ()), **env)
-    for file, *flags in city.imports:
-        source = {"real": REAL_DATA, "shipped": SHIPPED, "made": folder}[city.where] / file
-        copy = folder / Path(file).name  # reject reports are written beside the input
-        if source != copy:
-            shutil.copy(source, copy)
-            copy.chmod(0o644)
-        run_twin("import", str(copy), *flags, **env)
-    served = Served(request.param, city, url, "")
-    served.viewer = serve_twin(url, served.started, TWIN_CRS=None)[0]
-    yield served
-    stop_serving(served.started)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with _city_database(database_url) as url:
+        env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
+        run_twin("init", city.name, *(("--crs", city.crs) if city.crs else ()), **env)
+        for file, *flags in city.imports:
+            source = {"real": REAL_DATA, "shipped": SHIPPED, "made": folder}[city.where] / file
+            copy = folder / Path(file).name  # reject reports are written beside the input
+            if source != copy:
+                shutil.copy(source, copy)
+                copy.chmod(0o644)
+            run_twin("import", str(copy), *flags, **env)
+        served = Served(request.param, city, url, "")
+        served.viewer = serve_twin(url, served.started, TWIN_CRS=None)[0]
+        yield served
+        stop_serving(served.started)
 
 
 def test_the_city_in_the_browser(served_city: Served) -> None:
@@ -158,26 +168,20 @@ def test_dates_decide_the_year_slider(served_city: Served) -> None:
         assert page.errors == []
 
 
-def test_an_empty_twin_says_so(database_url: str, tmp_path: Path) -> None:
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"city_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+def test_an_empty_twin_says_so(database_url: str) -> None:
     started: list[subprocess.Popen] = []
-    try:
-        run_twin("init", "Nowhere yet", TWIN_DATABASE_URL=url, TWIN_CRS=None)
-        viewer = serve_twin(url, started, TWIN_CRS=None)[0]
-        with viewer_page(viewer) as page:
-            page.wait_for_selector(".twin-empty", timeout=20_000)
-            assert "no data yet" in page.inner_text(".twin-empty")
-            assert "Nowhere yet" in page.title()
-            page.screenshot(path=str(ARTIFACTS / "cities-empty.png"))
-            assert page.errors == []
-    finally:
-        stop_serving(started)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with _city_database(database_url) as url:
+        try:
+            run_twin("init", "Nowhere yet", TWIN_DATABASE_URL=url, TWIN_CRS=None)
+            viewer = serve_twin(url, started, TWIN_CRS=None)[0]
+            with viewer_page(viewer) as page:
+                page.wait_for_selector(".twin-empty", timeout=20_000)
+                assert "no data yet" in page.inner_text(".twin-empty")
+                assert "Nowhere yet" in page.title()
+                page.screenshot(path=str(ARTIFACTS / "cities-empty.png"))
+                assert page.errors == []
+        finally:
+            stop_serving(started)
 
 
 def test_an_orthophoto_dresses_the_ground(database_url: str, tmp_path: Path) -> None:
@@ -185,29 +189,23 @@ def test_an_orthophoto_dresses_the_ground(database_url: str, tmp_path: Path) -> 
     four quadrant colours (as lit: a colour's hue, whatever its brightness)."""
     from pyproj import Transformer
 
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"city_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
     started: list[subprocess.Popen] = []
-    try:
-        _made_up(tmp_path)
-        run_twin("init", "Photo town", "--crs", "EPSG:32650", **env)
-        run_twin("import", str(tmp_path / "undated.geojson"), "--layer", "buildings", **env)
-        x, y = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True).transform(117.0011, 39.0001)
-        run_twin("import", str(photo(tmp_path / "photo.tif", (x - 300, y - 300), 3.0, (200, 200),
-                                     crs="EPSG:32650")), **env)  # an RGB GeoTIFF: the orthophoto
-        viewer = serve_twin(url, started, TWIN_CRS=None)[0]
-        with viewer_page(viewer) as page:
-            page.screenshot(path=str(ARTIFACTS / "cities-orthophoto.png"))
-            view = image(page).reshape(-1, 3).astype(float)
-            assert page.errors == []
-    finally:
-        stop_serving(started)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with _city_database(database_url) as url:
+        env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
+        try:
+            _made_up(tmp_path)
+            run_twin("init", "Photo town", "--crs", "EPSG:32650", **env)
+            run_twin("import", str(tmp_path / "undated.geojson"), "--layer", "buildings", **env)
+            x, y = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True).transform(117.0011, 39.0001)
+            run_twin("import", str(photo(tmp_path / "photo.tif", (x - 300, y - 300), 3.0, (200, 200),
+                                         crs="EPSG:32650")), **env)  # an RGB GeoTIFF: the orthophoto
+            viewer = serve_twin(url, started, TWIN_CRS=None)[0]
+            with viewer_page(viewer) as page:
+                page.screenshot(path=str(ARTIFACTS / "cities-orthophoto.png"))
+                view = image(page).reshape(-1, 3).astype(float)
+                assert page.errors == []
+        finally:
+            stop_serving(started)
     hue = view / np.maximum(np.linalg.norm(view, axis=1, keepdims=True), 1.0)
     for colour in QUADRANTS:
         share = np.mean(hue @ (np.array(colour) / np.linalg.norm(colour)) > 0.99)
