@@ -1,4 +1,4 @@
-"""GeoTIFF rasters (rasterio): a DEM for the terrain layer, land cover by year.
+"""GeoTIFF rasters (rasterio): a DEM for the terrain layer, land cover by year, an orthophoto.
 
 A raster is registered, not loaded row by row: the file is copied under ``TWIN_HOME/rasters/`` (so the
 twin stays whole if the input goes away) and recorded in ``twin.rasters`` with its CRS and its outline in
@@ -32,8 +32,11 @@ if TYPE_CHECKING:
     from rasterio.io import DatasetReader
     from sqlalchemy import Connection
 
+    from twin.catalog import Catalog, Layer
+
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|2100)(?!\d)")
 _EDGE_POINTS = 21  # per side: a straight edge bends after reprojection
+_PHOTO_BANDS = (3, 4)  # RGB, RGBA
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,21 @@ class GeoTIFF(Importer):
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
         return path.suffix.lower() in cls.suffixes or head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+    def feeds(self, path: Path, catalog: Catalog) -> list[str]:
+        """An RGB(A) photo of 8-bit bands feeds the layers dressed in photos; anything else may be a DEM or
+        land cover alike, so it needs --layer (as does a file that cannot be opened: its import says why)."""
+        import rasterio
+        from rasterio.errors import RasterioError
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the import itself reports what is wrong with the file
+                with rasterio.open(path) as dataset:
+                    photo = dataset.count in _PHOTO_BANDS and set(dataset.dtypes) == {"uint8"}
+        except RasterioError:
+            return []
+        return [layer.id for layer in catalog if layer.is_raster and layer.draw.texture == "rgb"] if photo else []
 
     def extent(self, path: Path, options: ImportOptions) -> tuple[tuple[float, float, float, float], CRS | None]:
         raster = _inspect(path, options)
@@ -127,7 +145,7 @@ def _inspect(path: Path, options: ImportOptions) -> _Raster:
                 if dataset.driver != "GTiff":
                     raise SourceError(f"{path}: is a {dataset.driver} raster, not a GeoTIFF; convert it with "
                                       "gdal_translate -of GTiff")
-                _check_bands(path, options.layer.id, dataset.count, dataset.dtypes[0])
+                _check_bands(path, options.layer, dataset.count, set(dataset.dtypes))
                 if dataset.transform.is_identity and not dataset.gcps[0]:
                     raise SourceError(f"{path}: the raster has no georeferencing (no geotransform); "
                                       "georeference it first (gdal_translate -a_ullr, or a world file)")
@@ -140,15 +158,23 @@ def _inspect(path: Path, options: ImportOptions) -> _Raster:
                           "the file may be truncated or of another format") from None
 
 
-def _check_bands(path: Path, layer_id: str, count: int, dtype: str) -> None:
+def _check_bands(path: Path, layer: Layer, count: int, dtypes: set[str]) -> None:
+    if layer.draw.texture == "rgb":
+        if count not in _PHOTO_BANDS:
+            raise SourceError(f"{path}: has {count} band{'s' * (count != 1)}; layer '{layer.id}' takes an RGB or "
+                              "RGBA photo (3 or 4 bands); a DEM goes to --layer terrain, land cover to --layer land_cover")
+        if dtypes != {"uint8"}:
+            raise SourceError(f"{path}: holds {'/'.join(sorted(dtypes))} bands; layer '{layer.id}' takes 8-bit bands "
+                              "(gdal_translate -ot Byte -scale makes them)")
+        return
     if count != 1:
-        raise SourceError(f"{path}: has {count} bands; layer '{layer_id}' takes a single-band raster "
+        raise SourceError(f"{path}: has {count} bands; layer '{layer.id}' takes a single-band raster "
                           "(gdal_translate -b 1 picks one)")
-    kind = np.dtype(dtype)
-    if layer_id == "land_cover" and not np.issubdtype(kind, np.integer):
-        raise SourceError(f"{path}: land cover must hold whole-number classes, not {dtype} values")
+    kind = np.dtype(next(iter(dtypes)))
+    if layer.draw.texture == "classes" and not np.issubdtype(kind, np.integer):
+        raise SourceError(f"{path}: land cover must hold whole-number classes, not {kind} values")
     if not (np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.floating)):
-        raise SourceError(f"{path}: holds {dtype} values; layer '{layer_id}' takes real numbers "
+        raise SourceError(f"{path}: holds {kind} values; layer '{layer.id}' takes real numbers "
                           "(heights in metres for terrain)")
 
 

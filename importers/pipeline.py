@@ -82,7 +82,7 @@ def layers_to_import(path: Path, catalog: Catalog, layer_id: str | None) -> list
     importer = _importer(path)
     fed = importer.feeds(path, catalog)
     if not fed:
-        examples = ", ".join(layer.id for layer in catalog.vector_layers[:3])
+        examples = ", ".join([layer.id for layer in catalog if layer.is_raster == importer.raster][:3])
         raise SourceError(f"{path}: a {importer.format} file can feed any layer; say which with --layer "
                           f"(e.g. {examples}; `twin layers` lists them all)")
     return [catalog[layer_id] for layer_id in fed]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +73,27 @@ def refused(result: subprocess.CompletedProcess[str], path: object) -> str:
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith(f"twin: {path}"), lines[0]
     return lines[0]
+
+
+# The colours of a test photo's quadrants: north-west, north-east, south-west, south-east.
+QUADRANTS = ((220, 30, 30), (30, 60, 220), (40, 170, 60), (240, 220, 40))
+
+
+def photo(path: Path, corner: tuple[float, float], cell: float, shape: tuple[int, int], bands: int = 3,
+          dtype: str = "uint8", crs: str = "EPSG:4548") -> Path:
+    """An orthophoto GeoTIFF of ``shape`` (rows, columns) pixels of ``cell`` metres whose south-west corner
+    is ``corner``, each quadrant in its QUADRANTS colour; a fourth band is alpha, the south-east quadrant
+    transparent; fewer than three bands are its first ones."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rows, cols = shape
+    quadrant = 2 * (np.arange(rows)[:, None] >= rows // 2) + (np.arange(cols)[None, :] >= cols // 2)
+    rgba = np.concatenate([np.moveaxis(np.array(QUADRANTS)[quadrant], -1, 0), [np.where(quadrant == 3, 0, 255)]])
+    with rasterio.open(path, "w", driver="GTiff", width=cols, height=rows, count=bands, dtype=dtype, crs=crs,
+                       transform=from_origin(corner[0], corner[1] + rows * cell, cell, cell)) as dataset:
+        dataset.write(rgba[:bands].astype(dtype))
+    return path
 
 
 def sql(url: str, query: str, *params: object) -> list[tuple]:

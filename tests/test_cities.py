@@ -4,7 +4,7 @@ empty scene), the city's name is in the title, the console shows no error, and a
 picks a feature of that twin. Screenshots are kept in test-artifacts/cities-*.png.
 
 The real samples sit in ../shared/data/real (see its PROVENANCE.md); without them those twins skip.
-Made-up twins cover what no sample shows alone: no dates, a single point, nothing at all.
+Made-up twins cover what no sample shows alone: no dates, a single point, nothing at all, an orthophoto.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
-from browser import ARTIFACTS, click_a_feature, data_layers, features_mask, viewer_page
+from browser import ARTIFACTS, click_a_feature, data_layers, features_mask, image, viewer_page
 from conftest import serve_twin, stop_serving
-from support import REAL_DATA, ROOT, run_twin, sql
+from support import QUADRANTS, REAL_DATA, ROOT, photo, run_twin, sql
 
 
 SHIPPED = ROOT / "data" / "cities"  # real cities in the box: no ../shared needed
@@ -105,6 +107,21 @@ class Served:
     started: list = field(default_factory=list)
 
 
+@contextmanager
+def _city_database(database_url: str) -> Iterator[str]:
+    """A new, empty database on the tests' cluster: its URL; dropped afterwards."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"city_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module", params=list(CITIES))
 def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served]:
     """One twin per city, built from its files with the real CLI, served for all of its checks."""
@@ -113,26 +130,20 @@ def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served
         pytest.skip(f"real-data samples not found at {REAL_DATA}: they sit beside the project in ../shared/data/real")
     folder = tmp_path_factory.mktemp(request.param)
     _made_up(folder)
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"city_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
-    run_twin("init", city.name, *(("--crs", city.crs) if city.crs else ()), **env)
-    for file, *flags in city.imports:
-        source = {"real": REAL_DATA, "shipped": SHIPPED, "made": folder}[city.where] / file
-        copy = folder / Path(file).name  # reject reports are written beside the input
-        if source != copy:
-            shutil.copy(source, copy)
-            copy.chmod(0o644)
-        run_twin("import", str(copy), *flags, **env)
-    served = Served(request.param, city, url, "")
-    served.viewer = serve_twin(url, served.started, TWIN_CRS=None)[0]
-    yield served
-    stop_serving(served.started)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with _city_database(database_url) as url:
+        env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
+        run_twin("init", city.name, *(("--crs", city.crs) if city.crs else ()), **env)
+        for file, *flags in city.imports:
+            source = {"real": REAL_DATA, "shipped": SHIPPED, "made": folder}[city.where] / file
+            copy = folder / Path(file).name  # reject reports are written beside the input
+            if source != copy:
+                shutil.copy(source, copy)
+                copy.chmod(0o644)
+            run_twin("import", str(copy), *flags, **env)
+        served = Served(request.param, city, url, "")
+        served.viewer = serve_twin(url, served.started, TWIN_CRS=None)[0]
+        yield served
+        stop_serving(served.started)
 
 
 def _the_twin_in_the_browser(viewer: str, url: str, key: str, city: City) -> None:
@@ -195,23 +206,45 @@ def test_dates_decide_the_year_slider(served_city: Served) -> None:
         assert page.errors == []
 
 
-def test_an_empty_twin_says_so(database_url: str, tmp_path: Path) -> None:
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"city_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+def test_an_empty_twin_says_so(database_url: str) -> None:
     started: list[subprocess.Popen] = []
-    try:
-        run_twin("init", "Nowhere yet", TWIN_DATABASE_URL=url, TWIN_CRS=None)
-        viewer = serve_twin(url, started, TWIN_CRS=None)[0]
-        with viewer_page(viewer) as page:
-            page.wait_for_selector(".twin-empty", timeout=20_000)
-            assert "no data yet" in page.inner_text(".twin-empty")
-            assert "Nowhere yet" in page.title()
-            page.screenshot(path=str(ARTIFACTS / "cities-empty.png"))
-            assert page.errors == []
-    finally:
-        stop_serving(started)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with _city_database(database_url) as url:
+        try:
+            run_twin("init", "Nowhere yet", TWIN_DATABASE_URL=url, TWIN_CRS=None)
+            viewer = serve_twin(url, started, TWIN_CRS=None)[0]
+            with viewer_page(viewer) as page:
+                page.wait_for_selector(".twin-empty", timeout=20_000)
+                assert "no data yet" in page.inner_text(".twin-empty")
+                assert "Nowhere yet" in page.title()
+                page.screenshot(path=str(ARTIFACTS / "cities-empty.png"))
+                assert page.errors == []
+        finally:
+            stop_serving(started)
+
+
+def test_an_orthophoto_dresses_the_ground(database_url: str, tmp_path: Path) -> None:
+    """A few buildings on a photo (no DEM: level ground): the view around them shows each of the photo's
+    four quadrant colours (as lit: a colour's hue, whatever its brightness)."""
+    from pyproj import Transformer
+
+    started: list[subprocess.Popen] = []
+    with _city_database(database_url) as url:
+        env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
+        try:
+            _made_up(tmp_path)
+            run_twin("init", "Photo town", "--crs", "EPSG:32650", **env)
+            run_twin("import", str(tmp_path / "undated.geojson"), "--layer", "buildings", **env)
+            x, y = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True).transform(117.0011, 39.0001)
+            run_twin("import", str(photo(tmp_path / "photo.tif", (x - 300, y - 300), 3.0, (200, 200),
+                                         crs="EPSG:32650")), **env)  # an RGB GeoTIFF: the orthophoto
+            viewer = serve_twin(url, started, TWIN_CRS=None)[0]
+            with viewer_page(viewer) as page:
+                page.screenshot(path=str(ARTIFACTS / "cities-orthophoto.png"))
+                view = image(page).reshape(-1, 3).astype(float)
+                assert page.errors == []
+        finally:
+            stop_serving(started)
+    hue = view / np.maximum(np.linalg.norm(view, axis=1, keepdims=True), 1.0)
+    for colour in QUADRANTS:
+        share = np.mean(hue @ (np.array(colour) / np.linalg.norm(colour)) > 0.99)
+        assert share > 0.02, f"{colour}: {share:.1%} of the view"

@@ -1,5 +1,5 @@
-"""GeoTIFF rasters: a DEM registered as the terrain and giving pipes their height, land cover by year,
-and bad rasters refused with the store and TWIN_HOME unchanged. Real PostGIS, the real CLI."""
+"""GeoTIFF rasters: a DEM registered as the terrain and giving pipes their height, land cover by year, an
+orthophoto, and bad rasters refused with the store and TWIN_HOME unchanged. Real PostGIS, the real CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import rasterio
 from pyproj import Transformer
 from rasterio.transform import from_origin
 from rasterio.warp import Resampling, reproject, transform_bounds
-from support import TEST_HOME, refused
+from support import TEST_HOME, photo, refused
 
 FORT_WORTH = "EPSG:32614"  # UTM 14N
 ECO_CITY = "EPSG:4548"  # make_twin's default
@@ -163,6 +163,40 @@ def test_bad_raster_is_refused_and_leaves_nothing(make_twin, tmp_path: Path, cas
     result = twin.run("import", str(path), "--layer", "land_cover", *year, check=False)
     assert message in refused(result, path)
     assert rasters(twin) == before and copies() == files
+
+
+def test_orthophoto_is_registered_and_found_without_layer(make_twin, tmp_path: Path) -> None:
+    """An RGB or RGBA GeoTIFF of 8-bit bands is an orthophoto, with --layer or without; a single band may be
+    a DEM or land cover alike, so it still needs --layer."""
+    twin = make_twin()
+    rgb = photo(tmp_path / "city_photo.tif", (505_000, 4_331_000), 100, (40, 50))
+    assert "orthophoto <- city_photo (GeoTIFF): raster registered" in twin.run(
+        "import", str(rgb), "--layer", "orthophoto").stderr
+    rgba = photo(tmp_path / "centre.tif", (505_000, 4_331_000), 50, (20, 30), bands=4)
+    assert "orthophoto <- centre (GeoTIFF): raster registered" in twin.run("import", str(rgba)).stderr
+    assert sorted(rasters(twin)) == [("orthophoto", "centre", None, 30, 20), ("orthophoto", "city_photo", None, 50, 40)]
+    stored = Path(twin.sql("SELECT path FROM twin.rasters WHERE source = 'centre'")[0][0])
+    assert stored.read_bytes() == rgba.read_bytes() and TEST_HOME / "rasters" in stored.parents
+    area, xmin, ymin = twin.sql("SELECT ST_Area(bounds), ST_XMin(bounds), ST_YMin(bounds) FROM twin.rasters "
+                                "WHERE source = 'city_photo'")[0]
+    assert (area, xmin, ymin) == pytest.approx((5_000 * 4_000, 505_000, 4_331_000))
+    dem = _land_cover(tmp_path / "dem.tif", 3, dtype="float32")
+    result = twin.run("import", str(dem), check=False)
+    assert "say which with --layer (e.g. terrain, land_cover, orthophoto;" in refused(result, dem)
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ({"bands": 1}, "has 1 band; layer 'orthophoto' takes an RGB or RGBA photo (3 or 4 bands); a DEM goes to "
+                   "--layer terrain"),
+    ({"bands": 2}, "has 2 bands; layer 'orthophoto' takes an RGB or RGBA photo"),
+    ({"dtype": "uint16"}, "holds uint16 bands; layer 'orthophoto' takes 8-bit bands (gdal_translate -ot Byte"),
+    ({"dtype": "float32", "bands": 4}, "holds float32 bands; layer 'orthophoto' takes 8-bit bands"),
+])
+def test_orthophoto_other_than_8_bit_rgb_is_refused(make_twin, tmp_path: Path, case: dict, message: str) -> None:
+    twin = make_twin()
+    path, files = photo(tmp_path / "photo.tif", (505_000, 4_331_000), 100, (40, 50), **case), copies()
+    assert message in refused(twin.run("import", str(path), "--layer", "orthophoto", check=False), path)
+    assert rasters(twin) == [] and copies() == files
 
 
 def test_year_for_terrain_is_refused(make_twin, tmp_path: Path) -> None:

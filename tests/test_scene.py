@@ -1,5 +1,5 @@
 """The scene builder against PostGIS: small handmade files imported with the real CLI, then each layer's
-mesh checked against what the footprints, pipes, points, areas, 3D surfaces and land cover say."""
+mesh checked against what the footprints, pipes, points, areas, 3D surfaces, land cover and orthophotos say."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import pyvista as pv
 import shapely
 from pyproj import CRS
-from support import ROOT
+from support import QUADRANTS, ROOT, photo
 
 from twin.catalog import load_catalog
 from twin.store.meta import pg_connect
@@ -315,6 +315,19 @@ def _render_from_above(ground, texture, origin) -> tuple[np.ndarray, pv.Plotter]
     return np.asarray(plotter.screenshot(return_img=True)), plotter
 
 
+def _seen(ground, texture, origin, places: list[tuple[float, float]]) -> dict[tuple[float, float], tuple]:
+    """The colour the ground shows, rendered from above, at each place (metres east and north of X0, Y0)."""
+    image, plotter = _render_from_above(ground, texture, origin)
+    seen = {}
+    for dx, dy in places:
+        plotter.renderer.SetWorldPoint(X0 + dx - origin[0], Y0 + dy - origin[1], 5.0, 1.0)
+        plotter.renderer.WorldToDisplay()
+        px, py, _ = plotter.renderer.GetDisplayPoint()
+        seen[(dx, dy)] = tuple(int(v) for v in image[image.shape[0] - 1 - round(py), round(px), :3])
+    plotter.close()
+    return seen
+
+
 def test_land_cover_is_draped_in_its_class_colours(make_twin, tmp_path: Path) -> None:
     """Rendered from above, ground at known land-cover cells shows their classes' colours, for the latest
     year by default and for any year asked; a 20 m land cover on a 10 m DEM; no-data shows the terrain."""
@@ -335,13 +348,8 @@ def test_land_cover_is_draped_in_its_class_colours(make_twin, tmp_path: Path) ->
                                    (850, 150): plain}),
                            (2014, {(150, 850): colour[1], (850, 150): colour[1]}),
                            (2011, {(150, 850): plain, (850, 850): plain})):  # before the first land cover
-        image, plotter = _render_from_above(ground, ground.texture(year), origin)
-        for (dx, dy), rgb in expected.items():
-            plotter.renderer.SetWorldPoint(X0 + dx - origin[0], Y0 + dy - origin[1], 5.0, 1.0)
-            plotter.renderer.WorldToDisplay()
-            px, py, _ = plotter.renderer.GetDisplayPoint()
-            assert tuple(image[image.shape[0] - 1 - round(py), round(px), :3]) == tuple(rgb), (year, dx, dy)
-        plotter.close()
+        assert _seen(ground, ground.texture(year), origin, list(expected)) == {
+            place: tuple(rgb) for place, rgb in expected.items()}, year
 
 
 def test_ground_without_land_cover_keeps_its_plain_colour(make_twin, tmp_path: Path) -> None:
@@ -350,3 +358,39 @@ def test_ground_without_land_cover_keeps_its_plain_colour(make_twin, tmp_path: P
     _, ground, origin, terrain = _scene(twin)
     assert ground.texture() is None and ground.land_cover is None
     assert ground.points[:, 2].max() + origin[2] < np.nanmax(terrain.heights)  # drawn a little below the DEM
+
+
+# Places in the middle of each quadrant of a 1 km photo at (X0, Y0), in QUADRANTS' order.
+QUADRANT_CENTRES = [(250.0, 750.0), (750.0, 750.0), (250.0, 250.0), (750.0, 250.0)]
+
+
+def test_orthophoto_drapes_level_ground_without_a_dem(make_twin, tmp_path: Path) -> None:
+    """A twin of a hydrant and a photo, without a DEM: the level stand-in wears the photo, at its pixels' size."""
+    twin = make_twin()
+    twin.run("import", str(_geojson(tmp_path / "hydrants.geojson", [
+        ({"id": "H1"}, {"type": "Point", "coordinates": [X0 + 500.0, Y0 + 500.0]})])), "--layer", "smart_hydrants")
+    twin.run("import", str(photo(tmp_path / "photo.tif", (X0, Y0), CELL, (SIDE, SIDE))))  # routed: RGB
+    meshes, ground, origin, dem = _scene(twin)
+    assert dem is None and ground.terrain.flat and "smart_hydrants" in meshes
+    assert ground.land_cover is None and ground.texture() is ground.texture(2015)  # a photo is the same every year
+    # Level ground reaches 100 m beyond the data (the photo) and has a cell of that width beyond its centres.
+    assert ground.texture().dimensions == (240, 240)  # 10 m texels, the photo's pixels
+    assert _seen(ground, ground.texture(), origin, QUADRANT_CENTRES) == dict(zip(QUADRANT_CENTRES, QUADRANTS))
+
+
+def test_orthophoto_takes_precedence_over_land_cover_on_a_dem(make_twin, tmp_path: Path) -> None:
+    """On a DEM with land cover, the photo shows in every year; where it is transparent (RGBA), the plain
+    ground colour, not the land cover."""
+    twin = make_twin()
+    twin.run("import", str(_rolling_dem(tmp_path)), "--layer", "terrain")
+    twin.run("import", str(_raster(tmp_path / "cover-2015.tif", np.full((50, 50), 4, "uint8"), 20.0)),
+             "--layer", "land_cover")
+    twin.run("import", str(photo(tmp_path / "photo.tif", (X0, Y0), 5.0, (200, 200), bands=4)),
+             "--layer", "orthophoto")
+    _, ground, origin, _ = _scene(twin)
+    assert ground.land_cover.years == [2015]
+    assert ground.texture(2010) is ground.texture() is ground.texture(2015)
+    assert ground.texture().dimensions == (200, 200)  # the photo's 5 m pixels over the DEM's 1 km
+    plain = pv.Color(CATALOG["terrain"].style.color).int_rgb
+    assert _seen(ground, ground.texture(2015), origin, QUADRANT_CENTRES) == dict(
+        zip(QUADRANT_CENTRES, [*QUADRANTS[:3], tuple(plain)]))

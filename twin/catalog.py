@@ -107,6 +107,10 @@ class Draw(_Strict):
     symbol: Symbol | None = Field(default=None, description="glyph: the shape drawn at each point")
     size: float | None = Field(default=None, gt=0, description="glyph: size in metres")
     offset: float = Field(default=0.0, description="metres above (or below, negative) the ground")
+    texture: Literal["classes", "rgb"] | None = Field(
+        default=None, description="raster: what it dresses the ground in: 'classes' (one band of class values, "
+        "coloured as style.classes says), 'rgb' (an orthophoto's own 8-bit red, green, blue (and alpha) bands); "
+        "unset: it dresses nothing (a DEM is the ground itself)")
 
     @model_validator(mode="after")
     def _mode_needs(self) -> Draw:
@@ -171,6 +175,8 @@ class Layer(_Strict):
                 raise _FieldProblem(f"draw.{field}", f"names attribute '{name}', which the layer does not declare")
         if self.geometry == "raster" and self.attributes:
             raise _FieldProblem("attributes", "a raster layer has no attribute table; remove [attributes]")
+        if self.draw.texture and self.geometry != "raster":
+            raise _FieldProblem("draw.texture", "only a raster layer dresses the ground; remove it")
         return self
 
     @property

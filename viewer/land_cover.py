@@ -5,8 +5,6 @@ slider swaps textures on the ground's actor at no cost after the first time."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,22 +12,8 @@ import psycopg
 import pyvista as pv
 
 from twin.catalog import Catalog
-from twin.store import CORE_SCHEMA
 from twin.terrain import Terrain
-
-LAYER = "land_cover"
-# Per side: what the OpenGL implementations VTK runs on all accept.
-MAX_TEXTURE_PX = 4096
-
-
-@dataclass(frozen=True)
-class Registered:
-    """One land-cover raster: the year it shows (None: any), its file, its CRS as registered (WKT: the
-    file itself may declare none)."""
-
-    year: int | None
-    path: Path
-    crs: str
+from viewer.ground_textures import Registered, dressing, plain_colour, registered, texel_grid, texture
 
 
 class LandCover:
@@ -64,33 +48,24 @@ class LandCover:
         shown = self.shown(year)
         key = tuple(raster.path for raster in shown)
         if key not in self._made:  # before the first year nothing is known: one texel of the plain colour
-            self._made[key] = _texture(self.colours(self.classes(shown)) if shown else self.palette[None, -1:])
+            self._made[key] = texture(self.colours(self.classes(shown)) if shown else self.palette[None, -1:])
         return self._made[key]
 
     def classes(self, rasters: list[Registered]) -> np.ndarray:
         """The class of each texel (-1: none), rows north to south, over the DEM's footprint."""
         import rasterio
-        from affine import Affine
         from rasterio.crs import CRS as RasterCRS
-        from rasterio.warp import Resampling, calculate_default_transform, reproject
+        from rasterio.warp import Resampling, reproject
 
-        rows, cols = self.terrain.heights.shape
-        footprint = ~self.terrain.inverse
         target_crs = RasterCRS.from_wkt(self.terrain.crs.to_wkt())
         out: np.ndarray | None = None
         for raster in rasters:
-            source_crs = RasterCRS.from_wkt(raster.crs)
             with rasterio.open(raster.path) as dataset:
                 if out is None:  # texels as fine as the first raster's pixels, within the size limit
-                    fitted, _, _ = calculate_default_transform(source_crs, target_crs, dataset.width, dataset.height,
-                                                               *dataset.bounds)
-                    texel = min(abs(fitted.a), abs(fitted.e))
-                    width = min(MAX_TEXTURE_PX, max(1, math.ceil(cols * math.hypot(footprint.a, footprint.d) / texel)))
-                    height = min(MAX_TEXTURE_PX, max(1, math.ceil(rows * math.hypot(footprint.b, footprint.e) / texel)))
-                    transform = footprint * Affine.scale(cols / width, rows / height)
-                    out = np.full((height, width), -1, dtype=np.int64)
+                    transform, shape = texel_grid(self.terrain, dataset, raster.crs)
+                    out = np.full(shape, -1, dtype=np.int64)
                 layer = np.full(out.shape, -1, dtype=np.int64)
-                reproject(rasterio.band(dataset, 1), layer, src_crs=source_crs,
+                reproject(rasterio.band(dataset, 1), layer, src_crs=RasterCRS.from_wkt(raster.crs),
                           src_nodata=dataset.nodata, dst_transform=transform, dst_crs=target_crs, dst_nodata=-1,
                           resampling=Resampling.nearest)
                 out = np.where(layer >= 0, layer, out)
@@ -106,23 +81,9 @@ class LandCover:
 
 def land_cover(connection: psycopg.Connection, catalog: Catalog, terrain: Terrain) -> LandCover | None:
     """The registered land cover, to drape on ``terrain``; None when the twin has none."""
-    if LAYER not in catalog:
+    layer = dressing(catalog, "classes")
+    rasters = registered(connection, layer) if layer is not None else []
+    if layer is None or not rasters:
         return None
-    rows = connection.execute(
-        f"SELECT year, path, crs FROM {CORE_SCHEMA}.rasters WHERE layer = %s ORDER BY imported_at, id",
-        (LAYER,)).fetchall()
-    rasters = [Registered(year, Path(path), crs) for year, path, crs in rows if Path(path).is_file()]
-    if not rasters:
-        return None
-    colours = {int(c.value): c.color for c in catalog[LAYER].style.classes if isinstance(c.value, int)}
-    plain = catalog["terrain"].style.color if "terrain" in catalog else catalog[LAYER].style.color
-    return LandCover(rasters, terrain, colours, plain)
-
-
-
-def _texture(rgb: np.ndarray) -> pv.Texture:
-    """A texture of RGB rows north to south, as the ground's texture coordinates expect."""
-    texture = pv.Texture(rgb)
-    texture.repeat = False
-    texture.edge_clamp = True  # the footprint's edge texels do not bleed into the opposite edge
-    return texture
+    colours = {int(c.value): c.color for c in layer.style.classes if isinstance(c.value, int)}
+    return LandCover(rasters, terrain, colours, plain_colour(catalog, layer))

@@ -22,6 +22,7 @@ from viewer.areas import drape, ribbons
 from viewer.buildings import buildings
 from viewer.land_cover import land_cover
 from viewer.layer_mesh import LayerMesh, faces, ragged, tag_cells
+from viewer.orthophoto import orthophoto
 from viewer.terrain_mesh import Ground, surface
 
 # A road (or any draped line) without a width still shows, this wide.
@@ -204,8 +205,8 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
 
 def build(connection: psycopg.Connection, catalog: Catalog) -> tuple[dict[str, LayerMesh], Ground | None, np.ndarray]:
     """Every vector layer's mesh (layers without features left out), the ground (its DEM, or level ground
-    at the data's base height without one; ``ground.texture(year)`` is its land cover; None for a twin
-    that holds nothing) and the scene origin (the south-west corner of what the twin holds, at 0 m)."""
+    at the data's base height without one; ``ground.texture(year)`` is its orthophoto or land cover; None
+    for a twin that holds nothing) and the scene origin (the south-west corner of what the twin holds, at 0 m)."""
     layers = layer_tables(connection, catalog)
     extent = data_extent(connection, layers)
     if extent is None:
@@ -217,7 +218,8 @@ def build(connection: psycopg.Connection, catalog: Catalog) -> tuple[dict[str, L
         margin = max(0.1 * max(extent[2] - extent[0], extent[3] - extent[1]), LEVEL_GROUND_MARGIN_M)
         terrain = Terrain.flat(base_height(connection, layers), (extent[0] - margin, extent[1] - margin,
                                                                 extent[2] + margin, extent[3] + margin), crs)
-    ground = surface(terrain, origin, land_cover(connection, catalog, terrain))
+    ground = surface(terrain, origin, land_cover(connection, catalog, terrain),
+                     orthophoto(connection, catalog, terrain))
     meshes: dict[str, LayerMesh] = {}
     for layer in layers:
         if layer.draw.mode in ("extrude", "solid"):

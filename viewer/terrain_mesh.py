@@ -1,5 +1,5 @@
 """The ground: the DEM as a surface with texture coordinates over the DEM's footprint, so the land cover
-of any year can be draped on it as a texture, swapped without touching the surface."""
+of any year, or an orthophoto, can be draped on it as a texture, swapped without touching the surface."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pyvista as pv
 
 from twin.terrain import Terrain
 from viewer.land_cover import LandCover
+from viewer.orthophoto import Orthophoto
 
 # The surface is drawn this far below the DEM: what lies on the ground (areas, roads, glyphs) takes the
 # DEM's own heights, and a coarser surface bulging between its samples must not cover it.
@@ -26,19 +27,23 @@ COVERED_SHARE = 0.002
 
 
 class Ground(pv.StructuredGrid):
-    """The terrain surface, and the land cover it can be dressed in."""
+    """The terrain surface, and the land cover or orthophoto it can be dressed in."""
 
     land_cover: LandCover | None = None
+    orthophoto: Orthophoto | None = None
     cell: float = 0.0  # metres between the surface's samples
     terrain: Terrain | None = None  # the DEM it was made from, or the level stand-in of a twin without one
 
     def texture(self, year: int | None = None) -> pv.Texture | None:
-        """The land cover in ``year`` (default: the latest registered) for this surface's texture
-        coordinates; None when the twin has none (then the ground keeps its plain colour)."""
-        return self.land_cover.texture(year) if self.land_cover is not None else None
+        """For this surface's texture coordinates: the orthophoto where the twin has one (a photo in every
+        year: it takes precedence), else the land cover in ``year`` (default: the latest registered); None
+        when the twin has neither (then the ground keeps its plain colour)."""
+        dress = self.orthophoto or self.land_cover
+        return dress.texture(year) if dress is not None else None
 
 
-def surface(terrain: Terrain, origin: np.ndarray, land_cover: LandCover | None = None) -> Ground:
+def surface(terrain: Terrain, origin: np.ndarray, land_cover: LandCover | None = None,
+            orthophoto: Orthophoto | None = None) -> Ground:
     """The DEM sampled at cell centres (every ``step``-th cell), relative to ``origin``; voids at 0 m."""
     step = _step(np.nan_to_num(terrain.heights))
     heights = terrain.heights[::step, ::step]
@@ -51,7 +56,7 @@ def surface(terrain: Terrain, origin: np.ndarray, land_cover: LandCover | None =
     # first row is its bottom).
     u, v = terrain.inverse * (ground.points[:, 0] + origin[0], ground.points[:, 1] + origin[1])
     ground.active_texture_coordinates = np.column_stack([np.asarray(u) / cols, 1.0 - np.asarray(v) / rows])
-    ground.land_cover = land_cover
+    ground.land_cover, ground.orthophoto = land_cover, orthophoto
     ground.terrain = terrain
     ground.cell = step * math.hypot(forward.a, forward.d)
     return ground
