@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pyproj import CRS, Transformer
+from support import write_solid_cityjson
 
 from twin import crs as crs_rules
 
@@ -73,25 +74,22 @@ def test_nap_heights_without_the_dutch_geoid_are_kept_and_said(make_twin, tmp_pa
                                                     abs=0.01)
 
 
-def test_yellow_sea_heights_cannot_be_converted_and_are_kept(make_twin, tmp_path: Path) -> None:
-    """No grid relates EGM96 to China's Yellow Sea 1985 heights: PROJ has only a ballpark, which would
-    move nothing, so the heights are kept and the note says so."""
-    tianjin = [(117.70, 39.05, 3.5), (117.72, 39.07, 4.0)]
-    twin = make_twin("EPSG:4548+5737")
-    result = twin.run("import", str(_points(tmp_path / "m.geojson", tianjin)), "--layer", "manholes",
-                      "--heights", "EPSG:5773")
-    assert ("note: heights kept in EGM96 height (EPSG:5773): PROJ has no grid to convert them to Yellow Sea 1985 "
-            "height (EPSG:5737) (PROJ knows no transformation between them but a ballpark one") in result.stderr
-    assert [z for _, _, z in _stored(twin)] == [3.5, 4.0]
-
-
-def test_heights_into_a_twin_without_a_vertical_datum_are_kept(make_twin, tmp_path: Path) -> None:
-    twin = make_twin("EPSG:32631")
-    result = twin.run("import", str(_points(tmp_path / "m.geojson", POINTS)), "--layer", "manholes",
-                      "--heights", "EPSG:4979")
-    assert ("note: heights kept in ellipsoidal heights (WGS 84) as given: the twin's CRS EPSG:32631 has no "
-            "vertical datum") in result.stderr
-    assert [z for _, _, z in _stored(twin)] == [45.0, 50.5]
+@pytest.mark.parametrize("twin_crs, points, heights, note", [
+    # No grid relates EGM96 to China's Yellow Sea 1985 heights: PROJ has only a ballpark, which moves nothing.
+    ("EPSG:4548+5737", [(117.70, 39.05, 3.5), (117.72, 39.07, 4.0)], "EPSG:5773",
+     "heights kept in EGM96 height (EPSG:5773): PROJ has no grid to convert them to Yellow Sea 1985 height "
+     "(EPSG:5737) (PROJ knows no transformation between them but a ballpark one"),
+    ("EPSG:32631", POINTS, "EPSG:4979",
+     "heights kept in ellipsoidal heights (WGS 84) as given: the twin's CRS EPSG:32631 has no vertical datum"),
+])
+def test_heights_that_cannot_be_converted_are_kept(make_twin, tmp_path: Path, twin_crs: str,
+                                                   points: list[tuple[float, float, float]], heights: str,
+                                                   note: str) -> None:
+    twin = make_twin(twin_crs)
+    result = twin.run("import", str(_points(tmp_path / "m.geojson", points)), "--layer", "manholes",
+                      "--heights", heights)
+    assert f"note: {note}" in result.stderr
+    assert [z for _, _, z in _stored(twin)] == [z for _, _, z in points]
 
 
 def test_heights_must_name_a_vertical_crs(make_twin, tmp_path: Path) -> None:
@@ -112,13 +110,7 @@ def test_a_buildings_surfaces_and_ground_move_with_its_heights(make_twin, tmp_pa
     corners = [(x0, y0), (x0 + 10, y0), (x0 + 10, y0 + 10), (x0, y0 + 10)]
     vertices = [[x, y, z] for z in (ground, top) for x, y in corners]
     faces = [[[0, 3, 2, 1]], [[4, 5, 6, 7]], [[0, 1, 5, 4]], [[1, 2, 6, 5]], [[2, 3, 7, 6]], [[3, 0, 4, 7]]]
-    document = {"type": "CityJSON", "version": "2.0", "transform": {"scale": [0.001] * 3, "translate": [0, 0, 0]},
-                "metadata": {"referenceSystem": "https://www.opengis.net/def/crs/EPSG/0/32631"},
-                "vertices": [[round(c * 1000) for c in vertex] for vertex in vertices],
-                "CityObjects": {"b": {"type": "Building", "geometry": [
-                    {"type": "Solid", "lod": "2", "boundaries": [faces]}]}}}
-    path = tmp_path / "house.city.json"
-    path.write_text(json.dumps(document))
+    path = write_solid_cityjson(tmp_path / "house.city.json", 32631, vertices, faces)
     twin = make_twin(AMSTERDAM)
     result = twin.run("import", str(path), "--layer", "buildings", "--heights", "EPSG:4979")
     assert "1 imported" in result.stderr
