@@ -30,6 +30,7 @@ class ImportOptions:
     layer: Layer
     source: str  # dataset name; a re-import of the same source replaces it
     crs: str | None = None  # the source's CRS, overriding the file's; also GCJ-02 and BD-09
+    heights: str | None = None  # the vertical CRS of the source's Z (importers.vertical)
     mapping: dict[str, str] = field(default_factory=dict)  # source column -> layer attribute
     strict: bool = False
     year: int | None = None  # the year a time-varying raster shows

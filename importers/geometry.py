@@ -76,16 +76,22 @@ def source_crs(file_crs: CRS | None, given: str | None, path: Path) -> tuple[CRS
     return file_crs, None
 
 
-def reproject(geometry: np.ndarray, source: CRS, target: CRS, shift: str | None) -> np.ndarray:
-    """Geometries from ``source`` (after undoing a Chinese shift) into ``target``, Z kept as it is."""
+def reproject(geometry: np.ndarray, source: CRS, target: CRS, shift: str | None,
+              heights: CRS | None = None) -> np.ndarray:
+    """Geometries from ``source`` (after undoing a Chinese shift) into ``target``. Z is kept as it is, or,
+    given ``heights`` (the source's CRS with the datum of its Z: :func:`importers.vertical.plan`),
+    converted into ``target``'s vertical datum together with x and y."""
     transformer = None if source.equals(target) else Transformer.from_crs(source, target, always_xy=True)
-    if transformer is None and shift is None:
+    in_3d = None if heights is None else Transformer.from_crs(heights, target, always_xy=True)
+    if transformer is None and in_3d is None and shift is None:
         return geometry
 
     def move(coords: np.ndarray) -> np.ndarray:
         x, y = coords[:, 0], coords[:, 1]
         if shift:
             x, y = chinese_crs.to_wgs84(shift, x, y)
+        if in_3d is not None and coords.shape[1] == 3:
+            return np.column_stack(in_3d.transform(x, y, coords[:, 2]))
         if transformer is not None:
             x, y = transformer.transform(x, y)
         return np.column_stack([x, y, coords[:, 2:]])

@@ -21,7 +21,7 @@ import shapely
 from pyproj import CRS
 from tqdm import tqdm
 
-from importers import city_crs, detect
+from importers import city_crs, detect, vertical
 from importers.base import Importer, ImportOptions, Records
 from importers.geometry import (
     check_near, check_place, check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
@@ -123,6 +123,9 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
             kind = "a raster" if importer.raster else "features"
             raise SourceError(f"{path}: holds {kind} ({importer.format}) but layer '{layer.id}' "
                               f"is a {'raster' if layer.is_raster else 'vector'} layer; choose another --layer")
+    vertical.parse(options.heights)  # a wrong --heights refused before the file is read
+    if importer.raster and options.heights:
+        raise SourceError(f"{path}: a raster's heights are not converted; import it without --heights")
     if importer.raster:
         from twin.store.engine import connect  # SQLAlchemy: registering a raster is not a hot path
 
@@ -206,7 +209,8 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     read_crs, shift = source_crs(records.crs, options.crs, path)
     geometry = to_layer_type(records.geometry, layer, reasons)
     geometry, repaired = validity_reasons(geometry, reasons, layer.geometry, options.make_valid)
-    placed = reproject(geometry, read_crs, crs, shift)
+    with_heights, datum_notes = vertical.plan(read_crs, options.heights, crs, tuple(shapely.total_bounds(geometry)))
+    placed = reproject(geometry, read_crs, crs, shift, with_heights)
     candidates = np.equal(reasons, None)
     beyond = outside(placed, extent_of(crs)) & candidates
     if beyond.any() and beyond.sum() == candidates.sum():  # every row: the file's CRS, not its rows
@@ -216,8 +220,11 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     columns = dict(mapped.columns)
     for name, values in columns.items():  # 3D surfaces move with the footprint
         if layer.attributes[name].type == "solid":
-            moved = reproject(values.to_numpy(object), read_crs, crs, shift)
+            moved = reproject(values.to_numpy(object), read_crs, crs, shift, with_heights)
             columns[name] = pd.Series(moved, index=values.index, dtype=object)
+    base = layer.draw.base
+    if with_heights is not None and base in columns:  # the ground under a building, in its surfaces' datum
+        columns[base] = columns[base] + vertical.offsets(geometry, with_heights, crs, shift)
     geometry, height_notes = apply_heights(geometry, layer, columns, terrain, records.ground_in_z)
 
     source_ids = mapped.source_id if mapped.source_id is not None else _series(records.source_ids)
@@ -260,7 +267,7 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         valid_from=kept(valid_from), valid_to=kept(mapped.valid_to), geometry=geometry[keep],
         columns={name: kept(values) for name, values in columns.items()},
     )
-    notes = list(records.notes) + mapped.notes + height_notes
+    notes = list(records.notes) + mapped.notes + datum_notes + height_notes
     if repaired:
         notes.append(f"{repaired:,} invalid geometries repaired (--make-valid)")
     return _Prepared(options, load, rejects, read_crs, notes, time.perf_counter() - started, repaired)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -128,3 +129,14 @@ class Twin:
         log = self.sql("SELECT count(*), md5(coalesce(string_agg(i::text, '|' ORDER BY i.id), '')) FROM twin.imports i")[0]
         rejects = self.sql("SELECT count(*) FROM twin.rejects")[0]
         return rows + log + rejects
+
+
+def write_solid_cityjson(path: Path, epsg: int, vertices: list, faces: list) -> Path:
+    """A CityJSON 2.0 file of one Building, ``faces`` (indices into ``vertices``, in metres) its LOD2 solid."""
+    document = {"type": "CityJSON", "version": "2.0", "transform": {"scale": [0.001] * 3, "translate": [0, 0, 0]},
+                "metadata": {"referenceSystem": f"https://www.opengis.net/def/crs/EPSG/0/{epsg}"},
+                "vertices": [[round(c * 1000) for c in vertex] for vertex in vertices],
+                "CityObjects": {"house": {"type": "Building", "geometry": [
+                    {"type": "Solid", "lod": "2.2", "boundaries": [faces]}]}}}
+    path.write_text(json.dumps(document))
+    return path

@@ -11,7 +11,7 @@ import pytest
 import pyvista as pv
 import shapely
 from pyproj import CRS
-from support import QUADRANTS, ROOT, photo
+from support import QUADRANTS, ROOT, photo, write_solid_cityjson
 
 from twin.catalog import load_catalog
 from twin.store.meta import pg_connect
@@ -260,13 +260,7 @@ def test_lod2_buildings_keep_their_own_surfaces(make_twin, tmp_path: Path) -> No
     GeoJSON footprint beside it extruded, in one mesh whose rows name the right features."""
     x, y = 155_000.0, 463_000.0
     vertices, faces = _gabled_house(x, y)
-    document = {"type": "CityJSON", "version": "2.0", "transform": {"scale": [0.001] * 3, "translate": [0, 0, 0]},
-                "metadata": {"referenceSystem": "https://www.opengis.net/def/crs/EPSG/0/28992"},
-                "vertices": [[round(c * 1000) for c in v] for v in vertices],
-                "CityObjects": {"house": {"type": "Building", "geometry": [
-                    {"type": "Solid", "lod": "2.2", "boundaries": [faces]}]}}}
-    path = tmp_path / "house.city.json"
-    path.write_text(json.dumps(document))
+    path = write_solid_cityjson(tmp_path / "house.city.json", 28992, vertices, faces)
     twin = make_twin("EPSG:28992")
     twin.run("import", str(path), "--layer", "buildings")
     twin.run("import", str(_geojson(tmp_path / "box.geojson", [

@@ -157,6 +157,9 @@ def layers(as_json: bool) -> None:
 @click.option("--layer", "layer_id", help="the catalog layer to load into (default: every layer the file feeds)")
 @click.option("--source", help="dataset name (default: the file name); re-importing a source replaces it")
 @click.option("--crs", help="the source's CRS when the file has none or a wrong one: EPSG:n, GCJ-02, BD-09")
+@click.option("--heights", metavar="VERTICAL_CRS",
+              help="the datum of the file's Z (EPSG:5773 EGM96, EPSG:5737 Yellow Sea 1985, EPSG:4979 ellipsoidal), "
+                   "converted into the twin's where its CRS is compound")
 @click.option("--map", "mappings", multiple=True, metavar="SRC=DEST", help="source column to layer attribute")
 @click.option("--strict", is_flag=True, help="fail on the first row that does not validate")
 @click.option("--make-valid", is_flag=True, help="repair invalid geometries instead of rejecting them")
@@ -165,9 +168,9 @@ def layers(as_json: bool) -> None:
 @click.option("--encoding", help="text encoding of a Shapefile's DBF or a CSV (e.g. GB18030)")
 @click.option("--points", type=click.Path(path_type=Path),
               help="a survey line table's point table, where it is not beside it (给水管点.csv for 给水管线.csv)")
-def import_(path: Path, layer_id: str | None, source: str | None, crs: str | None, mappings: tuple[str, ...],
-            strict: bool, make_valid: bool, year: int | None, source_layer: str | None, encoding: str | None,
-            points: Path | None) -> None:
+def import_(path: Path, layer_id: str | None, source: str | None, crs: str | None, heights: str | None,
+            mappings: tuple[str, ...], strict: bool, make_valid: bool, year: int | None, source_layer: str | None,
+            encoding: str | None, points: Path | None) -> None:
     """Import PATH into a layer, or every layer it feeds: one transaction, rejected rows reported, the
     source replaced."""
     from importers.base import ImportOptions
@@ -177,7 +180,7 @@ def import_(path: Path, layer_id: str | None, source: str | None, crs: str | Non
 
     layers = layers_to_import(path, load_catalog(), layer_id)
     options = ImportOptions(
-        layer=layers[0], source=source or _source_name(path), crs=crs, mapping=parse_mapping(mappings), strict=strict,
+        layer=layers[0], source=source or _source_name(path), crs=crs, heights=heights, mapping=parse_mapping(mappings), strict=strict,
         year=year, source_layer=source_layer, encoding=encoding, make_valid=make_valid, points=points,
     )
     click.echo(str(run_imports(path, options, layers)), err=True)

@@ -8,10 +8,18 @@ carry the horizontal part's SRID and the whole CRS is recorded beside it.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pyproj
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from twin.errors import SettingsError
+
+# Debian's proj-data keeps its grids here (EGM96's geoid among them); pyproj's wheel brings a PROJ data
+# folder of its own, without grids, and PROJ then looks nowhere else unless told.
+SYSTEM_GRIDS = Path("/usr/share/proj")
 
 # CGCS2000 / 3-degree Gauss-Kruger CM 75E is EPSG:4534, ..., CM 135E is EPSG:4554 (without zone prefix).
 _GK_FIRST_CODE, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
@@ -25,6 +33,16 @@ _CHINA = ((73.5, 39.5), (80.0, 45.0), (82.5, 47.2), (87.8, 49.2), (91.0, 45.5), 
           (109.5, 18.1), (108.0, 21.5), (106.5, 22.5), (103.0, 22.6), (100.0, 21.2), (97.5, 24.0),
           (98.5, 27.5), (97.0, 28.3), (92.0, 27.8), (88.8, 27.3), (86.0, 27.9), (81.0, 30.2), (78.8, 31.5),
           (78.0, 35.5), (74.8, 37.2))
+
+
+def use_system_grids() -> None:
+    """Let PROJ find the grids Debian's proj-data installs, after pyproj's own data (whose proj.db wins)."""
+    if SYSTEM_GRIDS.is_dir() and str(SYSTEM_GRIDS) not in pyproj.datadir.get_data_dir().split(os.pathsep):
+        pyproj.datadir.append_data_dir(str(SYSTEM_GRIDS))
+
+
+# Before any transformer is made, so that every one in the process (horizontal ones too) sees the same grids.
+use_system_grids()
 
 
 def parse(text: str, where: str) -> CRS:
