@@ -12,7 +12,7 @@ from viewer.scene import LayerMesh
 from viewer.timeline import Timeline
 
 GROUND_COLOR = "#cfc6a8"
-POINT_PX = 7  # how wide a point layer's features are drawn at least, however far away
+POINT_PX = 4  # how wide a point layer's features are drawn at least, however far away (7 cluttered the Eco-city)
 # trame-vtk hands the JPEG encoding of a new image to a worker thread and, finding it not yet done,
 # looks again only after 0.5 s: every click (a layer toggle, a year) waited half a second for its image
 # (measured: 629 ms from click to image for a 69 ms render). Looking again this often sends it when ready.
