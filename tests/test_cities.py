@@ -59,6 +59,10 @@ CITIES = {
     "prague": City("Prague", [("prague.gpkg", "--layer", "buildings"),
                               ("prague.gpkg", "--layer", "roads", "--source-layer", "streets")],
                    where="made", expect_crs="EPSG:5514", expect_layers={"buildings": 2000, "roads": 200}),
+    # 50 km across, some of it dated and some not: hydrants along a corridor, a building at each end.
+    "wide": City("Corridor", [("corridor_hydrants.geojson", "--layer", "smart_hydrants"),
+                              ("corridor_buildings.geojson", "--layer", "buildings")], where="made",
+                 expect_crs="EPSG:4548"),
     "undated": City("Undated town", [("undated.geojson", "--layer", "buildings")], crs="EPSG:32650", where="made"),
 }
 
@@ -77,6 +81,14 @@ def _made_up(folder: Path) -> None:
         squares.append({"type": "Feature", "properties": {"name": f"B{i}", "height_m": 6 + 4 * i},
                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
     (folder / "undated.geojson").write_text(collection(squares))
+    hydrants = [{"type": "Feature", "properties": {"name": f"H{i}", "valid_from": "2015-01-01" if i % 2 else None},
+                 "geometry": {"type": "Point", "coordinates": [117.0 + 0.03 * i, 39.0]}} for i in range(20)]
+    (folder / "corridor_hydrants.geojson").write_text(collection(hydrants))
+    ends = [{"type": "Feature", "properties": {"name": name, "height_m": 30, "valid_from": date},
+             "geometry": {"type": "Polygon", "coordinates": [[[x, 39.0005], [x + 0.0005, 39.0005], [x + 0.0005, 39.001],
+                                                              [x, 39.001], [x, 39.0005]]]}}
+            for name, x, date in (("West", 117.0, "2012-06-01"), ("East", 117.57, None))]
+    (folder / "corridor_buildings.geojson").write_text(collection(ends))
     _prague(folder / "prague.gpkg")
 
 
