@@ -75,8 +75,9 @@ def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Seri
         end_depth = np.where(np.isnan(end_depth), start_depth, end_depth)
         depth = start_depth + (end_depth - start_depth) * along
         depth = np.where(np.isnan(depth), per_row("top_depth_m"), depth)
-        size = per_row("diameter_mm") / 1000.0
-        size = np.where(np.isnan(size), per_row("section_height_mm") / 1000.0, size)
+        # The size the layer is drawn with (its catalog file's draw.diameter, else draw.section_size), in mm.
+        size = per_row(layer.draw.diameter or "") / 1000.0
+        size = np.where(np.isnan(size), per_row(layer.draw.section_size or "") / 1000.0, size)
         half = np.nan_to_num(size / 2.0)
         below_reference = {"top": half, "invert": -half, "centre": 0.0}[layer.depth_to]
         z = ground - np.nan_to_num(depth) - np.where(np.isnan(depth), 0.0, below_reference)
@@ -97,11 +98,13 @@ def apply_heights(geometry: np.ndarray, layer: Layer, columns: dict[str, pd.Seri
 
 def _fill_ground(geometry: np.ndarray, ok: np.ndarray, layer: Layer, columns: dict[str, pd.Series],
                  terrain: Terrain | None) -> None:
-    """A 2D layer with a ground height attribute (buildings) gets it from the geometry's Z or the DEM."""
-    if "ground_z_m" not in layer.attributes:
+    """A 2D layer whose drawing stands on a ground height attribute (draw.base: the buildings') gets it
+    from the geometry's Z or the DEM."""
+    base = layer.draw.base
+    if base is None:
         return
     n = len(geometry)
-    ground = _column(columns, "ground_z_m", n)
+    ground = _column(columns, base, n)
     from_z = np.full(n, np.nan)
     has_z = ok & shapely.has_z(geometry)
     if has_z.any():
@@ -115,4 +118,4 @@ def _fill_ground(geometry: np.ndarray, ok: np.ndarray, layer: Layer, columns: di
         if todo.any():
             centre = shapely.centroid(geometry[todo])
             ground[todo] = terrain.height(shapely.get_x(centre), shapely.get_y(centre))
-    columns["ground_z_m"] = pd.Series(ground)
+    columns[base] = pd.Series(ground)

@@ -78,8 +78,10 @@ def bench_database(points: int) -> str:
 
 
 def srid_of(url: str) -> int:
+    from twin.store.meta import twin_srid
+
     with psycopg.connect(url) as conn:
-        return int(conn.execute("SELECT split_part(value, ':', 2) FROM twin.meta WHERE key = 'crs'").fetchone()[0])
+        return twin_srid(conn)
 
 
 def bboxes(url: str, n: int = 200, seed: int = 0) -> list[tuple[float, float, float, float]]:

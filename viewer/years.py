@@ -18,8 +18,11 @@ FRAMES_PER_SECOND = 8
 
 
 def held(figures: dict[int, dict[str, YearFigures]]) -> set[str]:
-    """The layers with features in some year: the caption leaves the others out."""
-    return {layer_id for by_layer in figures.values() for layer_id, figure in by_layer.items() if figure.count}
+    """The layers with features in some year, and ``<layer>_floor_area`` for those whose features have a
+    floor area: the caption leaves the others out."""
+    layers = {layer_id for by_layer in figures.values() for layer_id, figure in by_layer.items() if figure.count}
+    return layers | {f"{layer_id}_floor_area" for by_layer in figures.values()
+                     for layer_id, figure in by_layer.items() if figure.floor_area_m2}
 
 
 def caption(catalog: Catalog, figures: dict[str, YearFigures], layers: set[str]) -> list[dict[str, str]]:
@@ -33,7 +36,7 @@ def caption(catalog: Catalog, figures: dict[str, YearFigures], layers: set[str])
             continue
         if layer.draw.mode == "extrude":
             items.append({"key": layer.id, "label": layer.title, "value": f"{figure.count:,}"})
-            if figure.floor_area_m2 is not None:
+            if figure.floor_area_m2 is not None and f"{layer.id}_floor_area" in layers:
                 items.append({"key": f"{layer.id}_floor_area", "label": "Floor area",
                               "value": f"{figure.floor_area_m2 / 1e6:,.2f} km²"})
         elif layer.group == "underground" and layer.geometry == "line":
