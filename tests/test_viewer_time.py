@@ -25,8 +25,19 @@ def figure(page, key: str) -> int:
 
 
 def set_year(page, selector: str, presses: str) -> None:
-    page.locator(f"{selector} .v-slider-thumb").focus()
-    page.keyboard.press(presses)
+    """Press a key on the year slider's thumb until the slider's value moves (a press made while the
+    page was still busy could be lost), or three times where it cannot move (End on the last year)."""
+    thumb = f"{selector} .v-slider-thumb"
+    before = page.get_attribute(thumb, "aria-valuenow")
+    for _ in range(3):
+        page.locator(thumb).focus()
+        page.keyboard.press(presses)
+        try:
+            page.wait_for_function("([thumb, before]) => document.querySelector(thumb).getAttribute('aria-valuenow') "
+                                   "!== before", arg=[thumb, before], timeout=3_000)
+            break
+        except Exception:  # Playwright's TimeoutError: the value did not move
+            continue
     time.sleep(0.5)
 
 
