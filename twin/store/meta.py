@@ -43,10 +43,10 @@ def twin_crs(connection: psycopg.Connection) -> str:
 
 def twin_srid(connection: psycopg.Connection) -> int:
     """The SRID of the twin's geometry columns."""
-    twin_crs(connection)  # the same error when it has none
-    srid = read_city(connection).srid
-    assert srid is not None, "a twin's CRS is recorded with its SRID"
-    return srid
+    city = read_city(connection)
+    if city.srid is None:
+        raise SchemaError(NO_CRS if has_schema(connection) else NO_SCHEMA)
+    return city.srid
 
 
 def has_schema(connection: psycopg.Connection) -> bool:

@@ -20,6 +20,7 @@ from twin.errors import SchemaError
 from twin.settings import get_settings
 from twin.store.engine import connect
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA, city
+from twin.store.stats import held
 from twin.store.tables import layer_metadata
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -108,10 +109,9 @@ def unfix_crs(connection: Connection) -> None:
     driver = connection.connection.driver_connection
     if city.read(driver).crs is None:
         return
-    held = sum(connection.execute(text(f'SELECT count(*) FROM {LAYER_SCHEMA}."{name}"')).scalar_one()
-               for name in inspect(connection).get_table_names(schema=LAYER_SCHEMA))
-    if held:
-        raise SchemaError(f"the twin holds {held:,} features: its CRS stays")
+    features = held(connection)
+    if features:
+        raise SchemaError(f"the twin holds {features:,} features: its CRS stays")
     drop_layer_tables(connection)
     connection.execute(text(f"DELETE FROM {CORE_SCHEMA}.meta WHERE key IN ('crs', 'srid')"))
     connection.execute(text(f"ALTER TABLE {CORE_SCHEMA}.rasters ALTER COLUMN bounds TYPE geometry(POLYGON)"))
