@@ -123,10 +123,6 @@ def _with_centre_lines(tubes: pv.PolyData, centre: pv.PolyData) -> pv.PolyData:
                        lines=ragged(offsets[:-1] + tubes.n_points, np.diff(offsets)), strips=tubes.strips)
     for name in ("row", "valid_from", "valid_to"):  # vtkPolyData's order: lines before strips
         both.cell_data[name] = np.r_[centre.cell_data[name], tubes.cell_data[name]]
-    both.point_data["radius"] = np.r_[tubes.point_data["radius"], centre.point_data["radius"]]
-    # The tubes' own normals keep them round to the eye (lit as cylinders, not as eight flat faces).
-    up = np.tile([0.0, 0.0, 1.0], (centre.n_points, 1))
-    both.point_data.active_normals = np.vstack([tubes.point_data["TubeNormals"], up])
     return both
 
 

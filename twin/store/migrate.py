@@ -77,10 +77,9 @@ def migrate(to: str = "head", url: str | None = None) -> SyncReport:
         command.upgrade(config, to)
         if current_revision(connection) != head_revision():
             return SyncReport()
-        wanted = get_settings().crs
-        if wanted and recorded_srid(connection) is None:
+        wanted, srid = get_settings().crs, recorded_srid(connection)
+        if wanted and srid is None:
             return fix_crs(connection, crs_rules.parse(wanted, "TWIN_CRS"), catalog)
-        srid = recorded_srid(connection)
         return sync_layer_tables(connection, catalog, srid) if srid is not None else SyncReport()
 
 
