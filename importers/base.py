@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -38,6 +39,8 @@ class ImportOptions:
     encoding: str | None = None
     points: Path | None = None  # a survey's point table, where it is not found beside the line table
     make_valid: bool = False  # repair invalid geometries (shapely.make_valid) rather than reject them
+    as_of: date | None = None  # a snapshot: the day the file shows the source on (importers.snapshot)
+    tolerance_m: float = 0.5  # a snapshot without ids: how far a footprint may move and stay the same feature
 
 
 @dataclass

@@ -21,7 +21,7 @@ SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "
 TRAILER = b"\xff\xff"
 _NULL_LENGTH = -1
 _PG_EPOCH = np.datetime64("2000-01-01", "D")
-_FIXED = {"float8": ">f8", "int8": ">i8", "bool": "?", "date": ">i4"}
+_FIXED = {"float8": ">f8", "int8": ">i8", "int4": ">i4", "bool": "?", "date": ">i4"}
 EMPTY = pa.scalar(b"", pa.binary())
 
 

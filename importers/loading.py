@@ -1,5 +1,6 @@
-"""Writing an import: one transaction that replaces the source's rows with a binary COPY, logs the
-import and its rejects, or, on any failure, leaves the store exactly as it was."""
+"""Writing an import: one transaction that logs the import and its rejects, keeps the source's rows in
+the history tables and replaces them with a binary COPY (or, for a snapshot, applies what changed:
+:mod:`importers.snapshot`), or, on any failure, leaves the store exactly as it was."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -16,10 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from importers import copy_binary
-from twin.catalog import Layer
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.catalog import FEATURE_COLUMNS, Layer
+from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA
 
 CHUNK_ROWS = 20_000
 # Loading this many rows into an empty table, building its indexes once afterwards (a sort) beats
@@ -42,14 +46,16 @@ class Load:
     valid_to: pd.Series | None
     geometry: np.ndarray
     columns: dict[str, pd.Series]
+    import_id: int | None = None  # the import writing the rows, once logged
+    ids_from_rows: bool = False  # the source has no ids of its own: row numbers stand in
 
     def __len__(self) -> int:
         return len(self.geometry)
 
     def copy_columns(self) -> list[tuple[str, str]]:
         """(column, COPY type) in the order :meth:`chunk` writes them."""
-        fixed = [("source", "text"), ("source_id", "text"), ("name", "text"), ("valid_from", "date"),
-                 ("valid_to", "date"), ("geom", "bytea")]
+        fixed = [("source", "text"), ("source_id", "text"), ("import_id", "int4"), ("name", "text"),
+                 ("valid_from", "date"), ("valid_to", "date"), ("geom", "bytea")]
         return fixed + [(name, _COPY_TYPES[self.layer.attributes[name].type]) for name in self.columns]
 
     def chunk(self, start: int, stop: int) -> memoryview:
@@ -59,6 +65,7 @@ class Load:
         values: list[pd.Series | list | pa.Array | None] = [
             [self.source] * count,
             _part(self.source_ids, part),
+            [self.import_id] * count,
             _part(self.names, part),
             _part(self.valid_from, part),
             _part(self.valid_to, part),
@@ -124,38 +131,78 @@ class Progress(Protocol):
     def set_description(self, desc: str) -> None: ...
 
 
-def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
-          rejects: pd.DataFrame, progress: Progress | None = None) -> None:
-    """Replace ``load.source`` in the layer's table and record the import, inside the caller's transaction."""
+def write(connection: psycopg.Connection, load: Load, log: dict[str, object], rejects: pd.DataFrame,
+          progress: Progress | None = None, snapshot: Snapshot | None = None) -> dict[str, int] | None:
+    """Write ``load`` and record the import, inside the caller's transaction: replace ``load.source`` in
+    the layer's table, or with ``snapshot``, apply the changes since its last snapshot (their counts)."""
     table = sql.Identifier(LAYER_SCHEMA, load.layer.id)
     # Another import into the same layer waits here rather than interleaving.
     connection.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
+    load.import_id = _log(connection, log, rejects, snapshot)
+    if snapshot is not None:
+        from importers import snapshot as snapshots
+
+        changes = snapshots.apply(connection, load, snapshot, progress)
+        connection.execute(f"UPDATE {CORE_SCHEMA}.imports SET changes = %s WHERE id = %s",
+                           (Jsonb(changes), load.import_id))
+        return changes
     others = connection.execute(
         sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source <> %s)").format(table), (load.source,)
     ).fetchone()[0]
+    keep_rows(connection, load.layer, sql.SQL("source = %s"), (load.source,), load.import_id)
     if others:
         connection.execute(sql.SQL("DELETE FROM {} WHERE source = %s").format(table), (load.source,))
     else:
         # The table holds only this source: emptying it is cheaper, and PostgreSQL can skip the WAL for a
         # COPY into a table truncated in the same transaction.
         connection.execute(sql.SQL("TRUNCATE {}").format(table))
-    connection.execute(f"DELETE FROM {CORE_SCHEMA}.imports WHERE layer = %s AND source = %s",
-                       (load.layer.id, load.source))
     indexes = _drop_indexes(connection, load.layer.id) if not others and len(load) >= REBUILD_ROWS else []
-    columns = load.copy_columns()
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
-        table, sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
-    )
-    _copy(connection, statement, _chunks(load), progress)
+    copy_rows(connection, table, load, progress)
     if indexes and progress is not None:  # a second or so a million rows, after the bar is full
         progress.set_description(f"indexing {load.layer.id}")
     for definition in indexes:
         connection.execute(definition)
+    return None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot import: ``path``, the source as it stood on ``as_of``, matched with what the twin holds of it."""
+
+    path: Path
+    as_of: date
+    tolerance_m: float  # how far a footprint may move and still be the same feature (sources without ids)
+
+
+def keep_rows(connection: psycopg.Connection, layer: Layer, where: sql.Composable, params: tuple,
+              import_id: int) -> int:
+    """Copy the layer's rows that ``where`` selects into its history table, as superseded by ``import_id``,
+    before that import deletes or alters them; how many."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, [*FEATURE_COLUMNS, *layer.attributes]))
+    return connection.execute(
+        sql.SQL("INSERT INTO {history} ({columns}, superseded_by) SELECT {columns}, %s FROM {table} WHERE {where}")
+        .format(history=sql.Identifier(HISTORY_SCHEMA, layer.id), table=sql.Identifier(LAYER_SCHEMA, layer.id),
+                columns=columns, where=where),
+        (import_id, *params),
+    ).rowcount
+
+
+def copy_rows(connection: psycopg.Connection, table: sql.Identifier, load: Load, progress: Progress | None) -> None:
+    """COPY ``load``'s rows into ``table`` (a layer table, or a snapshot's staging table)."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+        table, sql.SQL(", ").join(sql.Identifier(name) for name, _ in load.copy_columns())
+    )
+    _copy(connection, statement, _chunks(load), progress)
+
+
+def _log(connection: psycopg.Connection, log: dict[str, object], rejects: pd.DataFrame,
+         snapshot: Snapshot | None) -> int:
+    """Record the import and its rejected rows; its id."""
     import_id = connection.execute(
-        f"INSERT INTO {CORE_SCHEMA}.imports (layer, source, format, path, crs, imported, rejected, seconds) "
-        "VALUES (%(layer)s, %(source)s, %(format)s, %(path)s, %(crs)s, %(imported)s, %(rejected)s, %(seconds)s) "
-        "RETURNING id",
-        log,
+        f"INSERT INTO {CORE_SCHEMA}.imports (layer, source, format, path, crs, imported, rejected, seconds, as_of) "
+        "VALUES (%(layer)s, %(source)s, %(format)s, %(path)s, %(crs)s, %(imported)s, %(rejected)s, %(seconds)s, "
+        "%(as_of)s) RETURNING id",
+        {**log, "as_of": snapshot.as_of if snapshot else None},
     ).fetchone()[0]
     if len(rejects):
         with connection.cursor().copy(
@@ -163,6 +210,7 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object],
         ) as copy:
             for row in rejects.itertuples(index=False):
                 copy.write_row((import_id, int(row.row_number), row.source_id, row.reason, row.data))
+    return import_id
 
 
 def _drop_indexes(connection: psycopg.Connection, layer_id: str) -> list[str]:

@@ -12,6 +12,7 @@ import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from importers.geometry import (
     check_near, check_place, check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
 )
 from importers.heights import apply_heights
-from importers.loading import Load, write
+from importers.loading import Load, Snapshot, write
 from importers.mapping import map_records
 from twin.catalog import Catalog, Layer
 from twin.errors import RowRejected, SchemaError, SourceError
@@ -50,6 +51,10 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
     raster: bool = False
     repaired: int = 0  # invalid geometries made valid (--make-valid), among the imported
+    import_id: int | None = None  # what ``twin import --undo`` takes
+    as_of: date | None = None  # a snapshot's date
+    changes: dict[str, int] | None = None  # a snapshot's counts (importers.snapshot)
+    tolerance_m: float | None = None  # a snapshot matched by footprint: within how many metres
 
     def __str__(self) -> str:
         if self.raster:
@@ -59,9 +64,24 @@ class ImportSummary:
             repaired = f" ({self.repaired:,} repaired)" if self.repaired else ""
             line = (f"{self.layer} <- {self.source} ({self.format}): {self.imported:,} imported{repaired}, "
                     f"{self.rejected:,} rejected in {self.seconds:.1f} s{rate}")
+            if self.import_id is not None:
+                line += f" (import {self.import_id})"
+        if self.changes is not None:
+            line += "\n" + self._changes_line()
         if self.rejects_csv:
             line += f"\nrejected rows and reasons: {self.rejects_csv}"
         return "\n".join([line, *(f"note: {note}" for note in self.notes)])
+
+    def _changes_line(self) -> str:
+        changes = self.changes or {}
+        counts = ", ".join(f"{changes.get(kind, 0):,} {word}" for kind, word in (
+            ("new", "new"), ("altered", "altered"), ("vanished", "vanished"), ("back", "back"),
+            ("unchanged", "unchanged")) if kind != "back" or changes.get(kind))
+        line = f"snapshot as of {self.as_of}: {counts}"
+        if "matched_by_footprint" in changes:
+            line += (f"; the source has no ids: {changes['matched_by_footprint']:,} rows matched by footprint "
+                     f"(within {self.tolerance_m:g} m)")
+        return line
 
 
 @dataclass
@@ -195,6 +215,7 @@ class _Prepared:
     notes: list[str]
     seconds: float  # preparing this layer; writing it adds to it
     repaired: int
+    changes: dict[str, int] | None = None  # a snapshot's, once written
 
 
 def _prepare(path: Path, importer: Importer, records: Records, options: ImportOptions, crs: CRS,
@@ -228,6 +249,7 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     geometry, height_notes = apply_heights(geometry, layer, columns, terrain, records.ground_in_z)
 
     source_ids = mapped.source_id if mapped.source_id is not None else _series(records.source_ids)
+    ids_from_rows = source_ids is None or _positional(source_ids)
     if source_ids is None:
         source_ids = pd.Series(records.row_numbers.astype(str))
     source_ids = source_ids.where(source_ids.notna(), pd.Series(records.row_numbers.astype(str)))
@@ -265,7 +287,7 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
         layer=layer, source=options.source, srid=0,  # the twin's, once written: a first import fixes it only then
         source_ids=kept(source_ids), names=kept(mapped.name if mapped.name is not None else _series(records.names)),
         valid_from=kept(valid_from), valid_to=kept(mapped.valid_to), geometry=geometry[keep],
-        columns={name: kept(values) for name, values in columns.items()},
+        columns={name: kept(values) for name, values in columns.items()}, ids_from_rows=ids_from_rows,
     )
     notes = list(records.notes) + mapped.notes + datum_notes + height_notes
     if repaired:
@@ -291,7 +313,7 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
                            "imported": len(item.load.geometry), "rejected": len(item.rejects),
                            "seconds": read_seconds + item.seconds}
                     item.load.srid = srid
-                    write(connection, item.load, log, item.rejects, progress)
+                    item.changes = write(connection, item.load, log, item.rejects, progress, _snapshot(path, item.options))
                     if len(item.load.geometry):
                         city.grow_extent(connection, tuple(shapely.total_bounds(item.load.geometry)))
                     item.seconds += time.perf_counter() - writing
@@ -302,8 +324,14 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
                               "nothing was imported") from None
     return [ImportSummary(item.options.layer.id, item.options.source, importer.format, len(item.load.geometry),
                           len(item.rejects), read_seconds + item.seconds,
-                          _write_rejects_csv(path, item.options, item.rejects), item.notes, repaired=item.repaired)
+                          _write_rejects_csv(path, item.options, item.rejects), item.notes, repaired=item.repaired,
+                          import_id=item.load.import_id, as_of=item.options.as_of, changes=item.changes,
+                          tolerance_m=item.options.tolerance_m)
             for item in prepared]
+
+
+def _snapshot(path: Path, options: ImportOptions) -> Snapshot | None:
+    return None if options.as_of is None else Snapshot(path, options.as_of, options.tolerance_m)
 
 
 def _write_rejects_csv(path: Path, options: ImportOptions, rejects: pd.DataFrame) -> Path | None:
@@ -331,6 +359,14 @@ def _writable(folder: Path) -> bool:
     if not folder.exists():
         return True
     return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+
+
+def _positional(ids: pd.Series) -> bool:
+    """Ids that only number the rows in file order (0.. or 1.., as a GeoJSON's or Shapefile's feature ids
+    are): they name no feature from one edition of a source to the next."""
+    count = len(ids)
+    text = ids.astype(str).to_numpy()
+    return any(np.array_equal(text, np.arange(start, start + count).astype(str)) for start in (0, 1))
 
 
 def _series(values: np.ndarray | None) -> pd.Series | None:

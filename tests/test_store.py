@@ -101,7 +101,7 @@ def test_new_layer_file_gets_its_table_on_migrate(scratch_database: str, tmp_pat
     result = run_twin("db", "migrate", TWIN_DATABASE_URL=scratch_database, TWIN_LAYERS_DIR=str(tmp_path))
     assert "created 1 layer tables" in result.stderr
     assert sql(scratch_database, "SELECT type, coord_dimension FROM geometry_columns "
-                                 "WHERE f_table_name = 'drone_routes'") == [("MULTILINESTRING", 3)]
+                                 "WHERE f_table_schema = 'layers' AND f_table_name = 'drone_routes'") == [("MULTILINESTRING", 3)]
     rows = json.loads(run_twin("layers", "--json", TWIN_DATABASE_URL=scratch_database,
                                TWIN_LAYERS_DIR=str(tmp_path)).stdout)
     assert {"id": "drone_routes", "count": 0}.items() <= next(r for r in rows if r["id"] == "drone_routes").items()

@@ -34,7 +34,7 @@ GROUPS: dict[str, str] = {
 }
 
 # Columns every vector layer has; attribute names may not shadow them.
-FEATURE_COLUMNS = ("id", "source", "source_id", "name", "valid_from", "valid_to", "geom")
+FEATURE_COLUMNS = ("id", "source", "source_id", "version", "import_id", "name", "valid_from", "valid_to", "geom")
 
 GeometryKind = Literal["point", "line", "polygon", "raster"]
 DrawMode = Literal["extrude", "solid", "tube", "box", "glyph", "drape"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -153,9 +154,16 @@ def layers(as_json: bool) -> None:
 
 # -- twin import ---------------------------------------------------------------------------------------
 @cli.command(name="import")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--layer", "layer_id", help="the catalog layer to load into (default: every layer the file feeds)")
 @click.option("--source", help="dataset name (default: the file name); re-importing a source replaces it")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="the file is a snapshot of the source on that day: what changed since its last snapshot becomes "
+                   "the features' history (new, vanished, altered) instead of replacing the source")
+@click.option("--match-tolerance", type=click.FloatRange(min=0.0), default=0.5, show_default=True, metavar="METRES",
+              help="a snapshot without ids: how far a footprint may move and still be the same feature")
+@click.option("--undo", "undo_id", type=int, metavar="IMPORT_ID",
+              help="undo an import (and those made with it): `twin imports` lists them")
 @click.option("--crs", help="the source's CRS when the file has none or a wrong one: EPSG:n, GCJ-02, BD-09")
 @click.option("--heights", metavar="VERTICAL_CRS",
               help="the datum of the file's Z (EPSG:5773 EGM96, EPSG:5737 Yellow Sea 1985, EPSG:4979 ellipsoidal), "
@@ -168,11 +176,18 @@ def layers(as_json: bool) -> None:
 @click.option("--encoding", help="text encoding of a Shapefile's DBF or a CSV (e.g. GB18030)")
 @click.option("--points", type=click.Path(path_type=Path),
               help="a survey line table's point table, where it is not beside it (给水管点.csv for 给水管线.csv)")
-def import_(path: Path, layer_id: str | None, source: str | None, crs: str | None, heights: str | None,
+def import_(path: Path | None, layer_id: str | None, source: str | None, as_of: datetime | None,
+            match_tolerance: float, undo_id: int | None, crs: str | None, heights: str | None,
             mappings: tuple[str, ...], strict: bool, make_valid: bool, year: int | None, source_layer: str | None,
             encoding: str | None, points: Path | None) -> None:
     """Import PATH into a layer, or every layer it feeds: one transaction, rejected rows reported, the
-    source replaced."""
+    source replaced (or, with --as-of, its changes recorded); or undo an import."""
+    if undo_id is not None:
+        if path is not None:
+            raise click.UsageError("--undo takes an import id, not a file: `twin import --undo IMPORT_ID`")
+        return _undo(undo_id)
+    if path is None:
+        raise click.UsageError("give the file to import (or --undo IMPORT_ID)")
     from importers.base import ImportOptions
     from importers.mapping import parse_mapping
     from importers.pipeline import layers_to_import, run_imports
@@ -182,8 +197,35 @@ def import_(path: Path, layer_id: str | None, source: str | None, crs: str | Non
     options = ImportOptions(
         layer=layers[0], source=source or _source_name(path), crs=crs, heights=heights, mapping=parse_mapping(mappings), strict=strict,
         year=year, source_layer=source_layer, encoding=encoding, make_valid=make_valid, points=points,
+        as_of=as_of.date() if as_of else None, tolerance_m=match_tolerance,
     )
     click.echo(str(run_imports(path, options, layers)), err=True)
+
+
+def _undo(import_id: int) -> None:
+    from twin.catalog import load_catalog
+    from twin.history import undo
+    from twin.store.meta import pg_connect
+
+    with pg_connect() as connection:
+        undone = undo(connection, load_catalog(), import_id)
+    for entry in undone:
+        click.echo(f"undone: import {entry.id}, {entry.layer} <- {entry.source} ({entry.imported:,} features)", err=True)
+
+
+@cli.command(name="imports")
+@click.option("--layer", "layer_id", help="only the imports into this layer")
+def imports_(layer_id: str | None) -> None:
+    """The import log, oldest first: what `twin import --undo` takes."""
+    from twin.history import imports
+    from twin.store.meta import pg_connect
+
+    with pg_connect() as connection:
+        entries = imports(connection, layer_id)
+    if not entries:
+        click.echo("no imports yet", err=True)
+    for entry in entries:
+        click.echo(str(entry))
 
 
 def _source_name(path: Path) -> str:

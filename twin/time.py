@@ -80,7 +80,7 @@ def figures(connection: psycopg.Connection, catalog: Catalog, first: int, last: 
 
 @dataclass(frozen=True)
 class Change:
-    """What of one layer appeared and disappeared between two years (A before B)."""
+    """What of one layer appeared, disappeared and was altered between two years (A before B)."""
 
     layer: str
     appeared: int
@@ -89,46 +89,64 @@ class Change:
     disappeared_km: float | None = None
     appeared_floor_area_m2: float | None = None
     disappeared_floor_area_m2: float | None = None
+    altered: int = 0  # features standing in both years, in another version in B (a snapshot altered them)
 
 
-# Standing at the end of year %(b)s but not of %(a)s, and the reverse (A and B: query parameters).
-APPEARED = f"{_stood('%(b)s')} AND NOT ({_stood('%(a)s')})"
-DISAPPEARED = f"{_stood('%(a)s')} AND NOT ({_stood('%(b)s')})"
+def _compared(table: sql.Composable, *extra: str) -> sql.Composed:
+    """A feature's version standing at the end of year %(a)s beside the one standing at the end of %(b)s
+    (either missing), matched by source and source id (a feature's versions share them); ``extra``: more
+    columns of each side than its ``id``."""
+    columns = ", ".join(["source", "source_id", "id", *extra])
+    return sql.SQL(
+        f"(SELECT {columns} FROM {{table}} WHERE {_stood('%(a)s')}) a FULL JOIN "
+        f"(SELECT {columns} FROM {{table}} WHERE {_stood('%(b)s')}) b USING (source, source_id)"
+    ).format(table=table)
+
+
+# Of :func:`_compared`'s rows: standing at the end of year B but not of A, the reverse, and both in other versions.
+APPEARED = "a.id IS NULL"
+DISAPPEARED = "b.id IS NULL"
+ALTERED = "a.id <> b.id"
 
 
 def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int) -> list[Change]:
-    """Per vector layer, the features standing at the end of ``year_b`` but not of ``year_a`` (appeared)
-    and the reverse (disappeared), with their km (lines) and floor area; layers without change left out."""
+    """Per vector layer, the features standing at the end of ``year_b`` but not of ``year_a`` (appeared),
+    the reverse (disappeared), with their km (lines) and floor area, and those standing in both in another
+    version (altered); layers without change left out."""
     out: list[Change] = []
     for layer in catalog.vector_layers:
         length = "ST_Length(geom) / 1000.0" if layer.geometry == "line" else "NULL::float"
         area = FLOOR_AREA if FLOOR_AREA in layer.attributes else "NULL::float"
         query = sql.SQL(
             f"SELECT count(*) FILTER (WHERE {APPEARED}), count(*) FILTER (WHERE {DISAPPEARED}), "
-            f"sum({length}) FILTER (WHERE {APPEARED}), sum({length}) FILTER (WHERE {DISAPPEARED}), "
-            f"sum({area}) FILTER (WHERE {APPEARED}), sum({area}) FILTER (WHERE {DISAPPEARED}) FROM {{}}"
-        ).format(sql.Identifier(LAYER_SCHEMA, layer.id))
+            f"sum(b.km) FILTER (WHERE {APPEARED}), sum(a.km) FILTER (WHERE {DISAPPEARED}), "
+            f"sum(b.area) FILTER (WHERE {APPEARED}), sum(a.area) FILTER (WHERE {DISAPPEARED}), "
+            f"count(*) FILTER (WHERE {ALTERED}) FROM {{}}"
+        ).format(_compared(sql.Identifier(LAYER_SCHEMA, layer.id), f"{length} AS km", f"{area} AS area"))
         row = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
-        if row[0] or row[1]:
+        if row[0] or row[1] or row[6]:
             km = layer.geometry == "line"
             floor = FLOOR_AREA in layer.attributes
             out.append(Change(layer.id, int(row[0]), int(row[1]),
                               float(row[2] or 0) if km else None, float(row[3] or 0) if km else None,
-                              float(row[4] or 0) if floor else None, float(row[5] or 0) if floor else None))
+                              float(row[4] or 0) if floor else None, float(row[5] or 0) if floor else None,
+                              int(row[6])))
     return out
 
 
 def changed_ids(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int
-                ) -> dict[str, tuple[list[str], list[str]]]:
-    """Per vector layer with any change, the ids of the features that appeared and that disappeared
-    between ``year_a`` and ``year_b`` (as :func:`changes` counts them), for drawing them."""
-    out: dict[str, tuple[list[str], list[str]]] = {}
+                ) -> dict[str, tuple[list[str], list[str], list[str]]]:
+    """Per vector layer with any change, the ids of the features that appeared, that disappeared (their
+    version in A) and that were altered (their version in B) between ``year_a`` and ``year_b`` (as
+    :func:`changes` counts them), for drawing them."""
+    out: dict[str, tuple[list[str], list[str], list[str]]] = {}
     for layer in catalog.vector_layers:
         query = sql.SQL(
-            f"SELECT coalesce(array_agg(id::text) FILTER (WHERE {APPEARED}), '{{{{}}}}'), "
-            f"coalesce(array_agg(id::text) FILTER (WHERE {DISAPPEARED}), '{{{{}}}}') FROM {{}}"
-        ).format(sql.Identifier(LAYER_SCHEMA, layer.id))
-        appeared, disappeared = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
-        if appeared or disappeared:
-            out[layer.id] = (appeared, disappeared)
+            f"SELECT coalesce(array_agg(b.id::text) FILTER (WHERE {APPEARED}), '{{{{}}}}'), "
+            f"coalesce(array_agg(a.id::text) FILTER (WHERE {DISAPPEARED}), '{{{{}}}}'), "
+            f"coalesce(array_agg(b.id::text) FILTER (WHERE {ALTERED}), '{{{{}}}}') FROM {{}}"
+        ).format(_compared(sql.Identifier(LAYER_SCHEMA, layer.id)))
+        appeared, disappeared, altered = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
+        if appeared or disappeared or altered:
+            out[layer.id] = (appeared, disappeared, altered)
     return out

@@ -10,3 +10,4 @@
 
 LAYER_SCHEMA = "layers"  # one table per vector layer; what the OGC API service publishes
 CORE_SCHEMA = "twin"  # twin's own bookkeeping: meta, rasters, imports, rejects
+HISTORY_SCHEMA = "history"  # each layer's rows as they were before an import replaced or closed them

@@ -19,7 +19,7 @@ from twin.catalog import Catalog, load_catalog
 from twin.errors import SchemaError
 from twin.settings import get_settings
 from twin.store.engine import connect
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA, city
+from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, city
 from twin.store.stats import held
 from twin.store.tables import layer_metadata
 
@@ -131,33 +131,40 @@ def _srid(connection: Connection, crs: CRS) -> int:
 
 
 def sync_layer_tables(connection: Connection, catalog: Catalog, srid: int) -> SyncReport:
-    """Create the tables of new layers and the columns of new attributes; never drop anything.
+    """Create the tables of new layers (and their history tables) and the columns of new attributes;
+    never drop anything.
 
     Tables and columns the catalog no longer names are reported, not dropped: they may hold data.
     """
     report = SyncReport()
+    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}"))
     inspector = inspect(connection)
-    existing = set(inspector.get_table_names(schema=LAYER_SCHEMA))
     metadata = layer_metadata(catalog, srid)
     operations = Operations(MigrationContext.configure(connection))
-    for table in metadata.sorted_tables:
-        if table.name not in existing:
-            table.create(connection)
-            report.created.append(table.name)
-            continue
-        have = {column["name"] for column in inspector.get_columns(table.name, schema=LAYER_SCHEMA)}
-        for column in table.columns:
-            if column.name not in have:
-                operations.add_column(table.name, column.copy(), schema=LAYER_SCHEMA)
-                report.added_columns.append(f"{table.name}.{column.name}")
-        report.orphans += [f"{table.name}.{name}" for name in sorted(have - set(table.columns.keys()))]
-    report.orphans += sorted(existing - {table.name for table in metadata.sorted_tables})
+    for schema in (LAYER_SCHEMA, HISTORY_SCHEMA):
+        existing = set(inspector.get_table_names(schema=schema))
+        tables = [table for table in metadata.sorted_tables if table.schema == schema]
+        prefix = "" if schema == LAYER_SCHEMA else f"{schema}."
+        for table in tables:
+            if table.name not in existing:
+                table.create(connection)
+                if schema == LAYER_SCHEMA:
+                    report.created.append(table.name)
+                continue
+            have = {column["name"] for column in inspector.get_columns(table.name, schema=schema)}
+            for column in table.columns:
+                if column.name not in have:
+                    operations.add_column(table.name, column.copy(), schema=schema)
+                    report.added_columns.append(f"{prefix}{table.name}.{column.name}")
+            report.orphans += [f"{prefix}{table.name}.{name}" for name in sorted(have - set(table.columns.keys()))]
+        report.orphans += [f"{prefix}{name}" for name in sorted(existing - {table.name for table in tables})]
     return report
 
 
 def drop_layer_tables(connection: Connection) -> None:
-    for name in inspect(connection).get_table_names(schema=LAYER_SCHEMA):
-        connection.execute(text(f'DROP TABLE {LAYER_SCHEMA}."{name}" CASCADE'))
+    for schema in (LAYER_SCHEMA, HISTORY_SCHEMA):
+        for name in inspect(connection).get_table_names(schema=schema):
+            connection.execute(text(f'DROP TABLE {schema}."{name}" CASCADE'))
 
 
 def _check_crs(connection: Connection) -> None:
