@@ -4,12 +4,13 @@ transaction time beside valid time, and any import undone exactly. Real PostGIS,
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
-from support import Twin, refused
+from support import ROOT, Twin, refused
 
 from twin.catalog import load_catalog
 from twin.history import imports, version_on, versions
@@ -17,6 +18,7 @@ from twin.time import changed_ids, changes, year_range
 
 X, Y = 506_000.0, 4_330_000.0  # the Eco-city in EPSG:4548
 CATALOG = load_catalog()
+FIXTURE = ROOT / "data" / "fixtures" / "eco_block.osm"
 
 
 def square(x: float, y: float, size: float = 20.0) -> dict:
@@ -211,3 +213,38 @@ def test_a_source_without_ids_is_matched_by_footprint(make_twin, tmp_path: Path)
     result = twin.run("import", str(tmp_path / "pipes_2021.geojson"), "--layer", "water_supply", "--source", "pipes",
                       "--as-of", "2021-01-01", "--match-tolerance", "0.1")
     assert "2 new, 0 altered, 2 vanished, 1 unchanged" in result.stderr
+
+
+# -- OpenStreetMap: two extracts of the same area -------------------------------------------------------
+def test_two_osm_extracts_make_the_change_between_them(make_twin, tmp_path: Path) -> None:
+    """The 2019 extract is the hand-made block; in the 2023 one the school gained two storeys, the
+    residential street is gone, the hydrant moved and a building went up."""
+    block = FIXTURE.read_text(encoding="utf-8")
+    later = (block.replace('<tag k="building" v="school"/><tag k="building:levels" v="4"/>',
+                           '<tag k="building" v="school"/><tag k="building:levels" v="6"/>')
+             .replace('<way id="202" version="1"><nd ref="32"/><nd ref="33"/><tag k="highway" v="residential"/></way>', "")
+             .replace('<node id="21" lat="39.1231"', '<node id="21" lat="39.1236"')
+             .replace("</osm>", '  <node id="50" lat="39.1270" lon="117.7270" version="1"/>\n'
+                                '  <node id="51" lat="39.1270" lon="117.7273" version="1"/>\n'
+                                '  <node id="52" lat="39.1273" lon="117.7273" version="1"/>\n'
+                                '  <way id="104" version="1"><nd ref="50"/><nd ref="51"/><nd ref="52"/><nd ref="50"/>'
+                                '<tag k="building" v="yes"/></way>\n</osm>'))
+    assert later.count("<way") == block.count("<way")  # one gone, one new
+    (tmp_path / "block_2019.osm").write_text(block, encoding="utf-8")
+    (tmp_path / "block_2023.osm").write_text(later, encoding="utf-8")
+    twin = make_twin()
+    twin.run("import", str(tmp_path / "block_2019.osm"), "--source", "osm", "--as-of", "2019-01-01")
+    result = twin.run("import", str(tmp_path / "block_2023.osm"), "--source", "osm", "--as-of", "2023-01-01")
+    summaries = dict(re.findall(r"^(\w+) <- osm .*\nsnapshot as of 2023-01-01: (.*)$", result.stderr, re.M))
+    assert summaries["buildings"].startswith("1 new, 1 altered, 0 vanished")
+    assert summaries["roads"].startswith("0 new, 0 altered, 1 vanished")
+    assert summaries["smart_hydrants"] == "0 new, 1 altered, 0 vanished, 0 unchanged"
+    assert summaries["hospitals"] == "0 new, 0 altered, 0 vanished, 1 unchanged"
+    assert twin.sql("SELECT version, floors, valid_from, valid_to FROM layers.buildings "
+                    "WHERE source_id LIKE '%101' ORDER BY version") == [
+        (1, 4, date(2019, 1, 1), date(2023, 1, 1)), (2, 6, date(2023, 1, 1), None)]
+    with psycopg.connect(twin.url) as connection:
+        assert year_range(connection, CATALOG) == (2012, 2023)  # Tower A's start_date, then the extracts
+        found = {change.layer: (change.appeared, change.disappeared, change.altered)
+                 for change in changes(connection, CATALOG, 2022, 2023)}
+    assert found == {"buildings": (1, 0, 1), "roads": (0, 1, 0), "smart_hydrants": (0, 0, 1)}
