@@ -89,6 +89,29 @@ def test_migrations_apply_on_empty_database_and_reverse(scratch_database: str) -
     assert sql(scratch_database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'layers'") == [(VECTOR_LAYERS,)]
 
 
+def test_versions_migration_keeps_a_twins_features_and_their_ids(scratch_database: str) -> None:
+    """A twin made before revision 0005 keeps its rows and their ids through it (each a version 1), and
+    going back keeps each feature's last version."""
+    def hospitals() -> list[tuple]:
+        return sql(scratch_database, "SELECT id::text, source_id, name FROM layers.hospitals ORDER BY source_id")
+
+    run_twin("db", "migrate", TWIN_DATABASE_URL=scratch_database)
+    sql(scratch_database, "INSERT INTO layers.hospitals (source, source_id, version, name, valid_to, geom) VALUES "
+                          "('t', '1', 1, 'A', '2020-01-01', ST_SetSRID(ST_MakePoint(500000, 4330000), 4548)), "
+                          "('t', '1', 2, 'A2', NULL, ST_SetSRID(ST_MakePoint(500000, 4330000), 4548)), "
+                          "('t', '2', 1, 'B', NULL, ST_SetSRID(ST_MakePoint(500100, 4330000), 4548))")
+    first_versions = [row for row in hospitals() if row[2] != "A"]
+    run_twin("db", "migrate", "0004", TWIN_DATABASE_URL=scratch_database)
+    assert [row[1:] for row in hospitals()] == [("1", "A2"), ("2", "B")]
+    assert "history" not in {row[0] for row in sql(scratch_database, "SELECT nspname FROM pg_namespace")}
+    at_0004 = hospitals()
+    assert at_0004[1] == first_versions[1]  # B: a version 1, whose id never had the version in it
+    run_twin("db", "migrate", TWIN_DATABASE_URL=scratch_database)
+    assert hospitals() == at_0004
+    assert sql(scratch_database, "SELECT DISTINCT version FROM layers.hospitals") == [(1,)]
+    assert sql(scratch_database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'history'") == [(VECTOR_LAYERS,)]
+
+
 def test_new_layer_file_gets_its_table_on_migrate(scratch_database: str, tmp_path: Path) -> None:
     run_twin("db", "migrate", TWIN_DATABASE_URL=scratch_database)
     shutil.copytree(ROOT / "layers", tmp_path, dirs_exist_ok=True)
