@@ -142,7 +142,8 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object], re
     if snapshot is not None:
         from importers import snapshot as snapshots
 
-        changes = snapshots.apply(connection, load, snapshot, progress)
+        changes = snapshots.apply(connection, load, snapshot, rejects["source_id"].dropna().astype(str).tolist(),
+                                  progress)
         connection.execute(f"UPDATE {CORE_SCHEMA}.imports SET changes = %s WHERE id = %s",
                            (Jsonb(changes), load.import_id))
         return changes

@@ -78,6 +78,8 @@ class ImportSummary:
             ("new", "new"), ("altered", "altered"), ("vanished", "vanished"), ("back", "back"),
             ("unchanged", "unchanged")) if kind != "back" or changes.get(kind))
         line = f"snapshot as of {self.as_of}: {counts}"
+        if "rejected_kept" in changes:
+            line += f"; rejected rows left their features as they were: {changes['rejected_kept']:,}"
         if "matched_by_footprint" in changes:
             line += (f"; the source has no ids: {changes['matched_by_footprint']:,} rows matched by footprint "
                      f"(within {self.tolerance_m:g} m)")

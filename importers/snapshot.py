@@ -9,7 +9,8 @@ each the other's nearest. Then, on DATE:
 - vanished: closes (``valid_to`` = DATE);
 - altered (geometry to the millimetre, name or any attribute): its version closes and the next opens;
 - back after it had closed: its next version opens;
-- unchanged: left as it is, with the import that wrote it.
+- unchanged: left as it is, with the import that wrote it; so is a feature whose row the import
+  rejected (a bad geometry in this edition is no demolition).
 
 Rows an import closes are kept as they were in the history tables first, so the import can be undone.
 Snapshots of a source go in date order: one dated on or before the source's last is refused (undo the
@@ -32,8 +33,10 @@ _LATEST = sql.Identifier("snapshot_latest")  # each of the source's features' la
 _SNAPPED = "ST_SnapToGrid({}, 'POINT(0 0 0 0)'::geometry, 0.001, 0.001, 0.001, 0)"
 
 
-def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, progress: Progress | None) -> dict[str, int]:
-    """Apply the snapshot ``load`` (already logged as ``load.import_id``); the counts of each kind of change."""
+def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, rejected: list[str],
+          progress: Progress | None) -> dict[str, int]:
+    """Apply the snapshot ``load`` (already logged as ``load.import_id``), whose rows with the source ids
+    ``rejected`` were rejected; the counts of each kind of change."""
     layer, as_of = load.layer, snapshot.as_of
     _check_order(connection, load, snapshot)
     columns = [name for name, _ in load.copy_columns()]
@@ -43,7 +46,8 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, progre
                        .format(_STAGED, names, table))
     copy_rows(connection, _STAGED, load, progress)
     connection.execute(sql.SQL("CREATE INDEX ON {} (source_id)").format(_STAGED))
-    params = {"source": load.source, "as_of": as_of, "import": load.import_id, "tolerance": snapshot.tolerance_m}
+    params = {"source": load.source, "as_of": as_of, "import": load.import_id, "tolerance": snapshot.tolerance_m,
+              "rejected": [] if load.ids_from_rows else rejected}  # row numbers name no feature
     first = not connection.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = %(source)s)")
                                    .format(table), params).fetchone()[0]
     matched = None
@@ -63,7 +67,8 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, progre
     connection.execute(sql.SQL(
         "CREATE TEMP TABLE snapshot_kinds ON COMMIT DROP AS "
         "SELECT coalesce(s.source_id, l.source_id) AS source_id, l.id AS last_id, l.version, l.valid_from, CASE "
-        "WHEN l.source_id IS NULL THEN 'new' WHEN s.source_id IS NULL THEN 'vanished' "
+        "WHEN l.source_id IS NULL THEN 'new' "
+        "WHEN s.source_id IS NULL THEN CASE WHEN l.source_id = ANY(%(rejected)s) THEN 'rejected' ELSE 'vanished' END "
         "WHEN NOT l.open THEN 'back' WHEN {same} THEN 'unchanged' ELSE 'altered' END AS kind "
         "FROM {staged} s FULL JOIN {latest} l USING (source_id) "
         "LEFT JOIN {table} t ON t.id = l.id WHERE s.source_id IS NOT NULL OR l.open"
@@ -84,6 +89,8 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, progre
         {**params, "first": first})
     counts = dict(connection.execute("SELECT kind, count(*) FROM snapshot_kinds GROUP BY kind").fetchall())
     changes = {kind: int(counts.get(kind, 0)) for kind in ("new", "altered", "vanished", "back", "unchanged")}
+    if counts.get("rejected"):
+        changes["rejected_kept"] = int(counts["rejected"])
     if matched is not None:
         changes["matched_by_footprint"] = matched
     # The next layer of the same import (one transaction) makes them again.

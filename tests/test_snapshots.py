@@ -248,3 +248,13 @@ def test_two_osm_extracts_make_the_change_between_them(make_twin, tmp_path: Path
         found = {change.layer: (change.appeared, change.disappeared, change.altered)
                  for change in changes(connection, CATALOG, 2022, 2023)}
     assert found == {"buildings": (1, 0, 1), "roads": (0, 1, 0), "smart_hydrants": (0, 0, 1)}
+
+
+def test_a_rejected_row_does_not_close_its_feature(surveyed, tmp_path: Path) -> None:
+    twin, _ = surveyed
+    broken = [(None, {"id": "B1", "height_m": 12.0}), *SURVEY_2015[1:]]  # B1's geometry lost in this edition
+    result = twin.run("import", str(write(tmp_path / "survey_2016.geojson", broken)), "--layer", "buildings",
+                      "--source", "survey", "--as-of", "2016-06-30")
+    assert "0 new, 0 altered, 0 vanished, 3 unchanged; rejected rows left their features as they were: 1" \
+        in result.stderr
+    assert twin.sql("SELECT valid_to FROM layers.buildings WHERE source_id = 'B1'") == [(None,)]

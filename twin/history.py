@@ -44,7 +44,7 @@ class Import:
         changes = ""
         if self.changes:
             changes = " (" + ", ".join(f"{count:,} {kind}" for kind, count in self.changes.items()
-                                       if kind != "matched_by_footprint" and count) + ")"
+                                       if kind in ("new", "altered", "vanished", "back", "unchanged") and count) + ")"
         return (f"{self.id:>5}  {self.imported_at:%Y-%m-%d %H:%M}  {self.layer:<20} {self.source:<20} "
                 f"{self.imported:>9,}{snapshot}{changes}")
 
