@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg
+from psycopg import sql
 import shapely
 from pyproj import CRS
 from tqdm import tqdm
@@ -33,7 +34,7 @@ from importers.mapping import map_records
 from twin.catalog import Catalog, Layer
 from twin.errors import RowRejected, SchemaError, SourceError
 from twin.settings import get_settings
-from twin.store import city
+from twin.store import LAYER_SCHEMA, city
 from twin.store.city import read as read_city
 from twin.store.meta import NO_SCHEMA, has_schema, pg_connect, twin_srid
 from twin.terrain import Terrain
@@ -185,7 +186,9 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
         if not fed:
             which = f"layer '{layers[0].id}'" if len(layers) == 1 else f"any of the layers {', '.join(records)}"
             raise SourceError(f"{path}: no features for {which} in the file")
-        notes = [f"layer '{layer.id}': no features in the file; skipped" for layer in layers if layer not in fed]
+        unfed = [layer for layer in layers if layer not in fed]
+        notes = [f"layer '{layer.id}': no features in the file; "
+                 + ("what the source held there vanishes" if options.as_of else "skipped") for layer in unfed]
         if crs is not None:
             first = records[fed[0].id]
             check_near(path, shapely.total_bounds(first.geometry), source_crs(first.crs, options.crs, path)[0], crs,
@@ -199,6 +202,8 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
         for layer in fed:
             status.set_description_str(f"checking {len(records[layer.id]):,} features of {path.name} for {layer.id}")
             prepared.append(_prepare(path, importer, records[layer.id], replace(options, layer=layer), crs, terrain))
+        if options.as_of:  # a snapshot without a layer's features: they all vanished
+            prepared += [_nothing(replace(options, layer=layer), records[layer.id].crs or crs) for layer in unfed]
     with city_crs.fixed(crs) if new_crs else nullcontext():
         return ImportReport(_load(path, importer, prepared, read_seconds, show_progress), notes)
 
@@ -297,6 +302,13 @@ def _prepare(path: Path, importer: Importer, records: Records, options: ImportOp
     return _Prepared(options, load, rejects, read_crs, notes, time.perf_counter() - started, repaired)
 
 
+def _nothing(options: ImportOptions, read_crs: CRS) -> _Prepared:
+    """A layer the file has no features for: nothing to load (what a snapshot of it closes all)."""
+    load = Load(layer=options.layer, source=options.source, srid=0, source_ids=pd.Series([], dtype=object),
+                names=None, valid_from=None, valid_to=None, geometry=np.array([], dtype=object), columns={})
+    return _Prepared(options, load, pd.DataFrame({"source_id": pd.Series([], dtype=object)}), read_crs, [], 0.0, 0)
+
+
 def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_seconds: float,
           show_progress: bool | None) -> list[ImportSummary]:
     """Write every layer in one transaction; each layer's time is the shared read and its own work."""
@@ -306,7 +318,7 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
         try:
             with pg_connect() as connection:
                 srid = twin_srid(connection)  # a compound CRS's horizontal part, a local grid's own
-                for item in prepared:
+                for item in [item for item in prepared if len(item.load) or _holds(connection, item.options)]:
                     layer_id = item.options.layer.id
                     progress.set_description(f"writing {layer_id}")
                     writing = time.perf_counter()
@@ -329,7 +341,14 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
                           _write_rejects_csv(path, item.options, item.rejects), item.notes, repaired=item.repaired,
                           import_id=item.load.import_id, as_of=item.options.as_of, changes=item.changes,
                           tolerance_m=item.options.tolerance_m)
-            for item in prepared]
+            for item in prepared if item.load.import_id is not None]
+
+
+def _holds(connection: psycopg.Connection, options: ImportOptions) -> bool:
+    """Whether the layer holds features of the source."""
+    table = sql.Identifier(LAYER_SCHEMA, options.layer.id)
+    return connection.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = %s)").format(table),
+                              (options.source,)).fetchone()[0]
 
 
 def _snapshot(path: Path, options: ImportOptions) -> Snapshot | None:

@@ -258,3 +258,18 @@ def test_a_rejected_row_does_not_close_its_feature(surveyed, tmp_path: Path) -> 
     assert "0 new, 0 altered, 0 vanished, 3 unchanged; rejected rows left their features as they were: 1" \
         in result.stderr
     assert twin.sql("SELECT valid_to FROM layers.buildings WHERE source_id = 'B1'") == [(None,)]
+
+
+def test_a_layer_missing_from_a_later_extract_vanishes(make_twin, tmp_path: Path) -> None:
+    block = FIXTURE.read_text(encoding="utf-8")
+    (tmp_path / "block_2019.osm").write_text(block, encoding="utf-8")
+    without_police = block.replace('<tag k="amenity" v="police"/>', '<tag k="amenity" v="bench"/>')
+    (tmp_path / "block_2023.osm").write_text(without_police, encoding="utf-8")
+    twin = make_twin()
+    twin.run("import", str(tmp_path / "block_2019.osm"), "--source", "osm", "--as-of", "2019-01-01")
+    result = twin.run("import", str(tmp_path / "block_2023.osm"), "--source", "osm", "--as-of", "2023-01-01")
+    assert "layer 'police_stations': no features in the file; what the source held there vanishes" in result.stderr
+    assert re.search(r"^police_stations <- osm .*\nsnapshot as of 2023-01-01: 0 new, 0 altered, 1 vanished",
+                     result.stderr, re.M)
+    assert twin.sql("SELECT valid_to FROM layers.police_stations") == [(date(2023, 1, 1),)]
+    assert "fire_brigades <-" not in result.stderr  # the source never held any
