@@ -273,3 +273,13 @@ def test_a_layer_missing_from_a_later_extract_vanishes(make_twin, tmp_path: Path
                      result.stderr, re.M)
     assert twin.sql("SELECT valid_to FROM layers.police_stations") == [(date(2023, 1, 1),)]
     assert "fire_brigades <-" not in result.stderr  # the source never held any
+
+
+def test_a_snapshot_that_only_closes_still_shows_its_year(surveyed, tmp_path: Path) -> None:
+    twin, _ = surveyed
+    twin.run("import", str(write(tmp_path / "survey_2018.geojson", SURVEY_2015[:3])), "--layer", "buildings",
+             "--source", "survey", "--as-of", "2018-01-01")  # B4 demolished, nothing else changed
+    with psycopg.connect(twin.url) as connection:
+        assert year_range(connection, CATALOG) == (2001, 2018)
+        [change] = changes(connection, CATALOG, 2017, 2018)
+        assert (change.appeared, change.disappeared, change.altered) == (0, 1, 0)

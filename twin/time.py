@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from twin.catalog import Catalog
-from twin.store import LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA
 
 FLOOR_AREA = "floor_area_m2"  # the attribute summed into a year's floor area, where a layer has it
 
@@ -37,12 +37,15 @@ def year_end(year: int) -> date:
 
 
 def year_range(connection: psycopg.Connection, catalog: Catalog) -> tuple[int, int] | None:
-    """First and last year the data knows of (from every time-varying layer), or None."""
+    """First and last year the data knows of (from every time-varying layer, and the days of the snapshots
+    imported: a snapshot that only closed features still shows its year), or None."""
     parts = [sql.SQL("SELECT min(extract(year FROM valid_from)), max(greatest(extract(year FROM valid_from), "
                      "extract(year FROM valid_to) - 1)) FROM {}").format(sql.Identifier(LAYER_SCHEMA, layer.id))
              for layer in catalog.vector_layers if layer.time_varying]
     if not parts:
         return None
+    parts.append(sql.SQL("SELECT NULL, max(extract(year FROM as_of)) FROM {}").format(
+        sql.Identifier(CORE_SCHEMA, "imports")))
     rows = connection.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
     firsts = [int(r[0]) for r in rows if r[0] is not None]
     lasts = [int(r[1]) for r in rows if r[1] is not None]
