@@ -5,10 +5,13 @@ Features are matched by source id, or, where the source has none (row numbers st
 feature is the same one when its geometry lies within ``tolerance_m`` of an open one (Hausdorff distance),
 each the other's nearest. Then, on DATE:
 
-- new: opens (on its own ``valid_from`` in a source's first snapshot, where the file gives one);
+- new: opens (on its own ``valid_from`` in a source's first snapshot, where the file gives one, or a
+  later one: a planned feature);
 - vanished: closes (``valid_to`` = DATE);
 - altered (geometry to the millimetre, name or any attribute): its version closes and the next opens;
 - back after it had closed: its next version opens;
+- vanished or altered, but dated by its source on or after DATE (planned): never stood, so its version is
+  removed, or replaced by the file's;
 - unchanged: left as it is, with the import that wrote it; so is a feature whose row the import
   rejected (a bad geometry in this edition is no demolition).
 
@@ -66,24 +69,28 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, reject
            for name in columns if name not in ("source", "source_id", "import_id", "geom", "valid_from", "valid_to")])
     connection.execute(sql.SQL(
         "CREATE TEMP TABLE snapshot_kinds ON COMMIT DROP AS "
-        "SELECT coalesce(s.source_id, l.source_id) AS source_id, l.id AS last_id, l.version, l.valid_from, CASE "
+        "SELECT coalesce(s.source_id, l.source_id) AS source_id, l.id AS last_id, l.version, "
+        "(l.valid_from IS NULL OR l.valid_from < %(as_of)s) AS begun, CASE "
         "WHEN l.source_id IS NULL THEN 'new' "
         "WHEN s.source_id IS NULL THEN CASE WHEN l.source_id = ANY(%(rejected)s) THEN 'rejected' ELSE 'vanished' END "
         "WHEN NOT l.open THEN 'back' WHEN {same} THEN 'unchanged' ELSE 'altered' END AS kind "
         "FROM {staged} s FULL JOIN {latest} l USING (source_id) "
         "LEFT JOIN {table} t ON t.id = l.id WHERE s.source_id IS NOT NULL OR l.open"
     ).format(same=same, staged=_STAGED, latest=_LATEST, table=table), params)
-    _check_closable(connection, load, snapshot)
-    closing = sql.SQL("id IN (SELECT last_id FROM snapshot_kinds WHERE kind IN ('vanished', 'altered'))")
-    keep_rows(connection, layer, closing, (), load.import_id)
+    ending = "id IN (SELECT last_id FROM snapshot_kinds WHERE kind IN ('vanished', 'altered') AND {})"
+    keep_rows(connection, layer, sql.SQL(ending.format("true")), (), load.import_id)
     connection.execute(sql.SQL("UPDATE {} SET valid_to = %(as_of)s, import_id = %(import)s WHERE {}")
-                       .format(table, closing), params)
+                       .format(table, sql.SQL(ending.format("begun"))), params)
+    # A feature its source dated on or after this day (planned, say) never stood before it: its version is
+    # replaced (altered) or removed (vanished) rather than closed.
+    connection.execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, sql.SQL(ending.format("NOT begun"))))
     inserted = [name for name in columns if name != "valid_from"]
     connection.execute(sql.SQL(
         "INSERT INTO {table} ({names}, version, valid_from) "
-        "SELECT {values}, coalesce(k.version + 1, 1), CASE WHEN %(first)s THEN coalesce(s.valid_from, %(as_of)s) "
-        "ELSE %(as_of)s END FROM {staged} s JOIN snapshot_kinds k USING (source_id) "
-        "WHERE k.kind IN ('new', 'altered', 'back')"
+        "SELECT {values}, CASE WHEN k.begun IS FALSE THEN k.version ELSE coalesce(k.version + 1, 1) END, "
+        "CASE WHEN %(first)s OR k.begun IS FALSE THEN coalesce(s.valid_from, %(as_of)s) "
+        "ELSE greatest(s.valid_from, %(as_of)s) END "  # later than the day: planned; else it opens on the day
+        "FROM {staged} s JOIN snapshot_kinds k USING (source_id) WHERE k.kind IN ('new', 'altered', 'back')"
     ).format(table=table, names=sql.SQL(", ").join(map(sql.Identifier, inserted)), staged=_STAGED,
              values=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(name)) for name in inserted)),
         {**params, "first": first})
@@ -108,17 +115,6 @@ def _check_order(connection: psycopg.Connection, load: Load, snapshot: Snapshot)
             f"{snapshot.path}: source '{load.source}' of layer '{load.layer.id}' already holds a snapshot as of {row[0]} (import "
             f"{row[1]}); snapshots go in date order, so one as of {snapshot.as_of} cannot come after it: undo the "
             f"later ones (twin import --undo {row[1]}) and import the snapshots again, oldest first")
-
-
-def _check_closable(connection: psycopg.Connection, load: Load, snapshot: Snapshot) -> None:
-    """A feature the snapshot closes must have begun before its date (its source said it began later)."""
-    row = connection.execute(
-        "SELECT source_id, valid_from FROM snapshot_kinds WHERE kind IN ('vanished', 'altered') "
-        "AND valid_from >= %s ORDER BY valid_from LIMIT 1", (snapshot.as_of,)).fetchone()
-    if row:
-        raise SourceError(
-            f"{snapshot.path}: feature '{row[0]}' of source '{load.source}' (layer '{load.layer.id}') began on {row[1]}, not before "
-            f"the snapshot's date {snapshot.as_of}, yet the snapshot closes it; give a later --as-of")
 
 
 def _match_footprints(connection: psycopg.Connection, table: sql.Identifier, params: dict) -> int:

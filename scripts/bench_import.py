@@ -1,5 +1,7 @@
 """Import speed: the same GeoPackage of polygons loaded by ``ogr2ogr -f PostgreSQL`` and by ``twin import``,
-in the same run, into the same PostGIS; prints features/s of each and their ratio.
+in the same run, into the same PostGIS; prints features/s of each and their ratio. Then a second edition
+of the file (some features altered, some gone, some new) imported as a snapshot (``--as-of``) and as a
+plain re-import, beside ogr2ogr loading that edition.
 
 Usage: .venv/bin/python scripts/bench_import.py [--features 100000 1000000] [--repeat 3]
 Needs Debian's gdal-bin (ogr2ogr) and twin's own database (`twin db up`).
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import psycopg
 import pyogrio
 import shapely
@@ -81,15 +84,61 @@ def run_ogr2ogr(gpkg: Path, url: str) -> float:
     return time.perf_counter() - started
 
 
-def run_twin(gpkg: Path, url: str) -> float:
+def run_twin(gpkg: Path, url: str, *flags: str, empty: bool = True) -> float:
     env = dict(os.environ, TWIN_DATABASE_URL=url, TWIN_CRS="EPSG:4548")
     twin = [sys.executable, "-m", "twin"]
     subprocess.run([*twin, "db", "migrate"], check=True, env=env, capture_output=True)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE layers.buildings")
+    if empty:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("TRUNCATE layers.buildings, history.buildings, twin.imports CASCADE")
     started = time.perf_counter()
-    subprocess.run([*twin, "import", str(gpkg), "--layer", "buildings", "--source", "bench"], check=True, env=env)
+    subprocess.run([*twin, "import", str(gpkg), "--layer", "buildings", "--source", "bench", *flags], check=True,
+                   env=env)
     return time.perf_counter() - started
+
+
+def make_edition(gpkg: Path, later: Path, seed: int = 1) -> dict[str, int]:
+    """A later edition of ``gpkg``: 5 % of the buildings heightened, 2 % gone, 2 % more new ones (the
+    GeoPackage's fids stay the buildings' ids, as a city's database keeps them)."""
+    frame = pyogrio.read_dataframe(gpkg, fid_as_index=True)
+    rng = np.random.default_rng(seed)
+    count = len(frame)
+    order = rng.permutation(count)
+    altered, gone = order[: count // 20], order[count // 20 : count // 20 + count // 50]
+    frame.iloc[altered, frame.columns.get_loc("height_m")] += 3.0
+    new = frame.iloc[gone].copy()
+    new.index = np.arange(count + 1, count + 1 + len(new))
+    new["geometry"] = shapely.transform(new.geometry.to_numpy(), lambda xy: xy + 12.5)
+    edition = pd.concat([frame.drop(frame.index[gone]), new])
+    pyogrio.write_dataframe(edition.reset_index(names="fid"), later, layer="buildings", driver="GPKG",
+                            layer_options={"FID": "fid"})
+    return {"altered": len(altered), "gone": len(gone), "new": len(new)}
+
+
+def bench_snapshot(features: int, repeat: int, url: str, folder: Path) -> None:
+    gpkg, later = folder / f"buildings_{features}.gpkg", folder / f"buildings_{features}_later.gpkg"
+    make_gpkg(gpkg, features)
+    edition = make_edition(gpkg, later)
+    runs: dict[str, list[float]] = {"ogr2ogr -f PostgreSQL (the later edition)": [],
+                                    "twin import --as-of (the later edition)": [],
+                                    "twin import, re-import replacing (history kept)": []}
+    for _ in range(repeat):
+        runs["ogr2ogr -f PostgreSQL (the later edition)"].append(run_ogr2ogr(later, url))
+        run_twin(gpkg, url, "--as-of", "2015-01-01")
+        runs["twin import --as-of (the later edition)"].append(
+            run_twin(later, url, "--as-of", "2020-01-01", empty=False))
+        run_twin(gpkg, url)
+        runs["twin import, re-import replacing (history kept)"].append(run_twin(later, url, empty=False))
+    gpkg.unlink()
+    later.unlink()
+    best = {name: min(times) for name, times in runs.items()}
+    reference = best["ogr2ogr -f PostgreSQL (the later edition)"]
+    print(f"\nA second edition of {features:,} polygons ({edition['altered']:,} altered, {edition['gone']:,} gone, "
+          f"{edition['new']:,} new) over the first, best of {repeat}\n")
+    print("| tool | seconds | features/s | ogr2ogr's time / this |")
+    print("|---|---:|---:|---:|")
+    for name, seconds in best.items():
+        print(f"| {name} | {seconds:.2f} | {features / seconds:,.0f} | {reference / seconds:.2f}x |", flush=True)
 
 
 def floor_parts(gpkg: Path, url: str) -> dict[str, float]:
@@ -190,6 +239,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         for features in args.features:
             bench(features, args.repeat, url, Path(folder))
+        for features in args.features:
+            bench_snapshot(features, args.repeat, url, Path(folder))
     with psycopg.connect(admin_url(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     return 0

@@ -283,3 +283,19 @@ def test_a_snapshot_that_only_closes_still_shows_its_year(surveyed, tmp_path: Pa
         assert year_range(connection, CATALOG) == (2001, 2018)
         [change] = changes(connection, CATALOG, 2017, 2018)
         assert (change.appeared, change.disappeared, change.altered) == (0, 1, 0)
+
+
+def test_planned_features_are_replaced_or_removed_not_closed(make_twin, tmp_path: Path) -> None:
+    """The 2015 survey lists two buildings dated 2022 (planned): in 2020 one is planned taller, the other
+    is dropped. Neither ever stood, so neither gets a closed version."""
+    twin = make_twin()
+    planned = [(square(X, Y), {"id": "P1", "height_m": 30.0, "build_year": 2022}),
+               (square(X + 100, Y), {"id": "P2", "height_m": 20.0, "build_year": 2022})]
+    twin.run("import", str(write(tmp_path / "s2015.geojson", planned)), "--layer", "buildings", "--source", "survey",
+             "--as-of", "2015-01-01")
+    taller = [(square(X, Y), {"id": "P1", "height_m": 45.0, "build_year": 2022})]
+    result = twin.run("import", str(write(tmp_path / "s2020.geojson", taller)), "--layer", "buildings",
+                      "--source", "survey", "--as-of", "2020-01-01")
+    assert "0 new, 1 altered, 1 vanished, 0 unchanged" in result.stderr
+    assert rows(twin) == [("P1", 1, date(2022, 1, 1), None, 45.0)]
+    assert twin.sql("SELECT source_id, height_m FROM history.buildings ORDER BY source_id") == [("P1", 30.0), ("P2", 20.0)]
