@@ -98,9 +98,17 @@ COVERAGE = _doc(
 CHANGES = _doc(
     "Change between two years",
     "Per layer, the features standing at the end of `to` and not of `from` (appeared) and the reverse "
-    "(disappeared), with km of lines and floor area of buildings.",
+    "(disappeared), with km of lines and floor area of buildings, and those standing at both in another "
+    "version at `to` (altered: a snapshot import changed them; "
+    "`/collections/{layer}/items/{id}/versions` shows how).",
     {"analysis": "changes", "parameters": {"from": 2015, "to": 2020}, "layers": [
-        {"layer": "roads", "title": "Roads", "appeared": 266, "disappeared": 0, "appeared_km": 53.2}]},
+        {"layer": "buildings", "title": "Buildings", "appeared": 1, "disappeared": 1, "altered": 2,
+         "appeared_km": None, "disappeared_km": None, "appeared_floor_area_m2": 1600.0,
+         "disappeared_floor_area_m2": 1200.0},
+        {"layer": "roads", "title": "Roads", "appeared": 266, "disappeared": 0, "altered": 0,
+         "appeared_km": 53.2, "disappeared_km": 0.0, "appeared_floor_area_m2": None,
+         "disappeared_floor_area_m2": None}],
+     "summary": {"appeared": 267, "disappeared": 1, "altered": 2, "seconds": 0.1}},
     media_type="application/json")
 
 YEAR = Query(description="The year asked about: the city as it stood on 31 December (twin.time's rule for "
