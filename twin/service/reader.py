@@ -12,10 +12,10 @@ from twin.errors import StoreError
 from twin.service import READER_ROLE
 from twin.settings import get_settings
 from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA
+from twin.store.url import database_url, safe_url, unreachable
 
 # twin's own table that the versions route reads: when each import ran ("recorded")
 CORE_TABLES = ("imports",)
-from twin.store.url import database_url, safe_url, unreachable
 
 
 def reader_url() -> str:
@@ -43,8 +43,9 @@ def check_reader(url: str, catalog: Catalog) -> None:
             tables = [(schema, layer.id) for schema in (LAYER_SCHEMA, HISTORY_SCHEMA)
                       for layer in catalog.vector_layers] + [(CORE_SCHEMA, table) for table in CORE_TABLES]
             rows = connection.execute(
-                # Tables not made yet (a twin without a CRS has none) are not unreadable. to_regclass needs
-                # USAGE on the schema; a schema the role may not use is a table it cannot read.
+                # Tables not made yet (a twin without a CRS has none) are not unreadable. In a schema the
+                # role may not use, to_regclass fails the whole query (it would read as "unreachable"):
+                # its tables are unreadable, said so before looking them up.
                 "SELECT s || '.' || t, CASE WHEN to_regnamespace(s) IS NULL THEN true "
                 "WHEN NOT has_schema_privilege(s, 'USAGE') THEN false ELSE coalesce(has_table_privilege("
                 "to_regclass(format('%%I.%%I', s, t))::oid, 'SELECT'), true) END "
