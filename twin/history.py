@@ -93,10 +93,11 @@ def _run(connection: psycopg.Connection, import_id: int) -> set[int]:
 
 
 def versions(connection: psycopg.Connection, layer: Layer, feature_id: str,
-             recorded: datetime | None = None) -> list[dict]:
+             recorded: datetime | None = None, srid: int | None = None) -> list[dict]:
     """Every version of the feature that ``feature_id`` (the id of any of its versions) is, oldest first,
     as the twin holds them now, or as it held them at ``recorded``; each with when it was recorded and its
-    attributes (the geometry as GeoJSON, in the twin's CRS). Empty when no row has that id."""
+    attributes (the geometry as GeoJSON, in the twin's CRS or, given ``srid``, transformed to that one).
+    Empty when no row has that id."""
     shown = [name for name in FEATURE_COLUMNS if name != "geom"]
     shown += [name for name, attribute in layer.attributes.items() if attribute.type != "solid"]
     columns = sql.SQL(", ").join(map(sql.Identifier, shown))
@@ -115,9 +116,11 @@ def versions(connection: psycopg.Connection, layer: Layer, feature_id: str,
         "UNION SELECT source, source_id FROM {history} WHERE id = %(id)s LIMIT 1), "
         "rows AS (SELECT * FROM (SELECT {columns}, geom FROM {table} WHERE source = (SELECT source FROM feature) "
         "AND source_id = (SELECT source_id FROM feature)) now {said}{rows_then}) "
-        f"SELECT rows.*, ST_AsGeoJSON(geom)::json AS geometry, {_RECORDED.format('import_id')} AS recorded "
+        "SELECT rows.*, ST_AsGeoJSON({geometry})::json AS geometry, "
+        f"{_RECORDED.format('import_id')} AS recorded "
         "FROM rows ORDER BY version, recorded"
-    ).format(table=table, history=history, columns=columns, said=said, rows_then=rows_then)
+    ).format(table=table, history=history, columns=columns, said=said, rows_then=rows_then,
+             geometry=sql.SQL("geom") if srid is None else sql.SQL("ST_Transform(geom, {})").format(srid))
     with connection.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(query, {"id": feature_id, "recorded": recorded}).fetchall()
     for row in rows:

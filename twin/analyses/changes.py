@@ -1,5 +1,6 @@
-"""Change between two years: per layer, what appeared and what disappeared, as :func:`twin.time.changes`
-counts it (the viewer's compare panel calls that directly; this is its answer as JSON)."""
+"""Change between two years: per layer, what appeared, what disappeared and what was altered (another
+version standing), as :func:`twin.time.changes` counts it (the viewer's compare panel calls that
+directly; this is its answer as JSON)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from twin.time import changes
 
 
 def change_between(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int) -> dict:
-    """What stood at the end of ``year_b`` and not of ``year_a`` (appeared) and the reverse (disappeared),
-    per vector layer with any change, with km (lines) and floor area (buildings)."""
+    """What stood at the end of ``year_b`` and not of ``year_a`` (appeared), the reverse (disappeared) and
+    what stood at both in another version at ``year_b`` (altered), per vector layer with any change, with
+    km (lines) and floor area (buildings); the summary totals the three counts."""
     started = time.perf_counter()
     year_a, year_b = params.year(year_a, "from"), params.year(year_b, "to")
     if year_a > year_b:
@@ -26,4 +28,5 @@ def change_between(connection: psycopg.Connection, catalog: Catalog, year_a: int
     return {"analysis": "changes", "parameters": {"from": year_a, "to": year_b}, "layers": layers,
             "summary": {"appeared": sum(layer["appeared"] for layer in layers),
                         "disappeared": sum(layer["disappeared"] for layer in layers),
+                        "altered": sum(layer["altered"] for layer in layers),
                         "seconds": round(time.perf_counter() - started, 3)}}

@@ -5,19 +5,15 @@ which analysis it is, the parameters it ran with and a summary; the change betwe
 plain JSON. A bad parameter is a 400 naming it (the analyses raise :class:`ParameterError`, FastAPI's
 type checks are answered by the app's handler); an analysis that runs past the statement timeout is a
 503 that says to narrow it. The analyses read through the same read-only role as the collections, with a
-psycopg connection of their own per request (they run in FastAPI's thread pool, not on TiPg's asyncpg
-pool, so that the viewer can call the very same functions).
+psycopg connection of their own per request (:mod:`twin.service.database`: they run in FastAPI's thread
+pool, not on TiPg's asyncpg pool, so that the viewer can call the very same functions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
-import psycopg
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from twin.analyses.burst import SERVICE_M, VALVE_SNAP_M, burst_isolation
@@ -28,37 +24,14 @@ from twin.analyses.hydrants import COVER_RADIUS_M, SPACING_M, hydrant_coverage
 from twin.analyses.nearest import MOST, nearest_resources
 from twin.analyses.params import MAX_YEARS
 from twin.catalog import load_catalog
-from twin.errors import ParameterError
-from twin.store.meta import CONNECT_TIMEOUT_S
+from twin.service.database import GeoJSONResponse, ReadingRoute, connector
 
 PREFIX = "/analyses"
 BAD_YEAR = "year: 12345 is not a year from 1 to 9999"
 
 
-class GeoJSONResponse(JSONResponse):
-    media_type = "application/geo+json"
-
-
-class _Route(APIRoute):
-    """A route whose analysis's :class:`ParameterError` is a 400, and whose database's faults are 503s."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def answer(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ParameterError as exc:
-                return JSONResponse({"detail": str(exc)}, status_code=400)
-            except psycopg.errors.QueryCanceled:
-                return JSONResponse({"detail": "the analysis took longer than the service allows; narrow it "
-                                               "(a bbox, fewer years)"}, status_code=503)
-            except psycopg.OperationalError as exc:
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                return JSONResponse({"detail": f"the twin's database cannot answer: {reason}"},
-                                    status_code=503)
-
-        return answer
+class _Route(ReadingRoute):
+    too_long = "the analysis took longer than the service allows; narrow it (a bbox, fewer years)"
 
 
 # -- what the OpenAPI document says ---------------------------------------------------------------------
@@ -125,9 +98,17 @@ COVERAGE = _doc(
 CHANGES = _doc(
     "Change between two years",
     "Per layer, the features standing at the end of `to` and not of `from` (appeared) and the reverse "
-    "(disappeared), with km of lines and floor area of buildings.",
+    "(disappeared), with km of lines and floor area of buildings, and those standing at both in another "
+    "version at `to` (altered: a snapshot import changed them; "
+    "`/collections/{layer}/items/{id}/versions` shows how).",
     {"analysis": "changes", "parameters": {"from": 2015, "to": 2020}, "layers": [
-        {"layer": "roads", "title": "Roads", "appeared": 266, "disappeared": 0, "appeared_km": 53.2}]},
+        {"layer": "buildings", "title": "Buildings", "appeared": 1, "disappeared": 1, "altered": 2,
+         "appeared_km": None, "disappeared_km": None, "appeared_floor_area_m2": 1600.0,
+         "disappeared_floor_area_m2": 1200.0},
+        {"layer": "roads", "title": "Roads", "appeared": 266, "disappeared": 0, "altered": 0,
+         "appeared_km": 53.2, "disappeared_km": 0.0, "appeared_floor_area_m2": None,
+         "disappeared_floor_area_m2": None}],
+     "summary": {"appeared": 267, "disappeared": 1, "altered": 2, "seconds": 0.1}},
     media_type="application/json")
 
 YEAR = Query(description="The year asked about: the city as it stood on 31 December (twin.time's rule for "
@@ -161,14 +142,7 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
     duration) per query."""
     router = APIRouter(prefix=PREFIX, tags=["Analyses"], route_class=_Route)
     catalog = load_catalog()
-    # JIT compiling costs these queries about half a second each and saves nothing
-    options = f"-c statement_timeout={statement_timeout} -c jit=off"
-
-    @contextmanager
-    def connect() -> Iterator[psycopg.Connection]:
-        with psycopg.connect(database_url, connect_timeout=CONNECT_TIMEOUT_S, options=options,
-                             application_name="twin analyses") as connection:
-            yield connection
+    connect = connector(database_url, statement_timeout, "twin analyses")
 
     @router.get("", operation_id="listAnalyses", summary="The analyses this service runs")
     def index(request: Request) -> dict:

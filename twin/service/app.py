@@ -2,8 +2,8 @@
 
 What twin adds to TiPg, each in its module: the collections (catalog titles, the time rule, checks of
 what a request names: collections.py), checked parameters (params.py), answers to faults (problems.py),
-the titles in the collection list (titles.py), quicker links (endpoints.py), and the role it reads with
-(reader.py).
+the titles in the collection list (titles.py), quicker links (endpoints.py), a feature's versions
+(versions.py), and the role it reads with (reader.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from twin.service.problems import add_error_handlers
 from twin.service.reader import check_reader, reader_url
 from twin.service.tipg_env import PAGE_MAX
 from twin.service.titles import CatalogTitles
+from twin.service.versions import versions_router
 from twin.store import LAYER_SCHEMA
 
 STATEMENT_TIMEOUT = "30s"  # no one request holds a database connection longer
@@ -33,7 +34,9 @@ STATEMENT_TIMEOUT = "30s"  # no one request holds a database connection longer
 DESCRIPTION = f"""The city's digital twin as OGC API Features and Tiles: every vector layer of the catalog
 is a collection. Items come as GeoJSON in WGS84 (CRS84) whatever the twin's own CRS, {PAGE_MAX} at most
 a page (`limit`), filtered by `bbox` (WGS84), `datetime` (a year or date: the city as it stood then, by
-each feature's valid_from/valid_to), properties (`?name=...`) and CQL2 (`filter`). Read only."""
+each feature's valid_from/valid_to), properties (`?name=...`) and CQL2 (`filter`). A feature's versions
+(as snapshot imports made them) are at `/collections/{{layer}}/items/{{id}}/versions`: all of them, the one
+standing at a `datetime`, or what the twin said at a moment (`recorded`). Read only."""
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
@@ -56,6 +59,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
                   lifespan=lifespan)
     app.include_router(TwinEndpoints(title="twin", collection_dependency=collection_params).router,
                        dependencies=[Depends(check_query)])
+    app.include_router(versions_router(url, STATEMENT_TIMEOUT))
     app.include_router(analyses_router(url, STATEMENT_TIMEOUT))
     add_error_handlers(app)
     app.add_middleware(CatalogTitles)

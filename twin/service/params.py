@@ -93,6 +93,15 @@ def span(datetime_: str) -> Span:
     return days
 
 
+def instant(datetime_: str) -> date:
+    """A year, a day or a date-time (``datetime`` where one moment is asked for: the day it names), as
+    :func:`span` reads either end of an interval."""
+    if "/" in datetime_ or datetime_ == "..":
+        raise bad("datetime", f"'{datetime_}' is an interval; give one year (2015), date (2015-06-01) or "
+                              "RFC 3339 date-time")
+    return _day(datetime_, end=False)
+
+
 def is_uuid(value: str) -> bool:
     """Whether ``value`` can be a feature id (a UUID; PostgreSQL would fail the query on anything else)."""
     try:
@@ -137,7 +146,8 @@ def check_query(request: Request) -> None:
 def describe(openapi: dict) -> dict:
     """The OpenAPI document with twin's words for the parameters above (TiPg's say what TiPg alone does)."""
     for path, operations in openapi.get("paths", {}).items():
-        if not path.startswith("/collections/{collectionId}/"):  # features and tiles, not the list
+        # features and tiles, not the list, nor the versions route (versions.py), which says its own
+        if not path.startswith("/collections/{collectionId}/") or path.endswith("/versions"):
             continue
         for operation in operations.values():
             for parameter in operation.get("parameters", []):

@@ -1,4 +1,5 @@
-"""The database role the API reads with, and a check, before serving, that it can read every layer."""
+"""The database role the API reads with, and a check, before serving, that it can read every layer and
+its history (a feature's versions as the twin held them before an import: twin.service.versions)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from twin.catalog import Catalog
 from twin.errors import StoreError
 from twin.service import READER_ROLE
 from twin.settings import get_settings
-from twin.store import LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA
 from twin.store.url import database_url, safe_url, unreachable
+
+# twin's own table that the versions route reads: when each import ran ("recorded")
+CORE_TABLES = ("imports",)
 
 
 def reader_url() -> str:
@@ -30,16 +34,23 @@ def reader_url() -> str:
 
 
 def check_reader(url: str, catalog: Catalog) -> None:
-    """Fail early, in one line, when the API's role cannot connect or cannot read a layer's table."""
+    """Fail early, in one line, when the API's role cannot connect or cannot read a layer's table, its
+    history table or the import log."""
     hint = (f"run `twin db migrate` (it makes the read-only role {READER_ROLE}), or set "
             "TWIN_SERVICE_DATABASE_URL to a role that may read the twin")
     try:
         with psycopg.connect(url, connect_timeout=10) as connection:
+            tables = [(schema, layer.id) for schema in (LAYER_SCHEMA, HISTORY_SCHEMA)
+                      for layer in catalog.vector_layers] + [(CORE_SCHEMA, table) for table in CORE_TABLES]
             rows = connection.execute(
-                # Tables not made yet (a twin without a CRS has none) are not unreadable.
-                "SELECT t, coalesce(has_table_privilege(to_regclass(format('%%I.%%I', %s::text, t))::oid, "
-                "'SELECT'), true) FROM unnest(%s::text[]) t",
-                (LAYER_SCHEMA, [layer.id for layer in catalog.vector_layers])).fetchall()
+                # Tables not made yet (a twin without a CRS has none) are not unreadable. In a schema the
+                # role may not use, to_regclass fails the whole query (it would read as "unreachable"):
+                # its tables are unreadable, said so before looking them up.
+                "SELECT s || '.' || t, CASE WHEN to_regnamespace(s) IS NULL THEN true "
+                "WHEN NOT has_schema_privilege(s, 'USAGE') THEN false ELSE coalesce(has_table_privilege("
+                "to_regclass(format('%%I.%%I', s, t))::oid, 'SELECT'), true) END "
+                "FROM unnest(%s::text[], %s::text[]) AS tables(s, t)",
+                ([schema for schema, _ in tables], [table for _, table in tables])).fetchall()
     except psycopg.Error as exc:
         if "FATAL" not in str(exc):  # no server answered, so no role to blame
             raise StoreError(unreachable(url, exc)) from None
@@ -47,5 +58,5 @@ def check_reader(url: str, catalog: Catalog) -> None:
         raise StoreError(f"the API cannot connect to the twin as {safe_url(url)}: {reason}; {hint}") from None
     unreadable = [table for table, readable in rows if not readable]
     if unreadable:
-        raise StoreError(f"the API's role at {safe_url(url)} cannot read the layer tables "
+        raise StoreError(f"the API's role at {safe_url(url)} cannot read the tables "
                          f"{', '.join(unreadable)}; {hint}")
