@@ -90,7 +90,8 @@ def pipe_clearance(connection: psycopg.Connection, year: int | None = None, bbox
                                  relation="crossing" if crossing else "parallel", wall_distance_m=wall,
                                  required_m=required, shortfall_m=round(required - wall, 3),
                                  basis=pair.basis))
-    found.sort(key=lambda f: -f["properties"]["shortfall_m"])
+    # Ties broken by the pipes, so that pages of the same request always cut the list at the same places.
+    found.sort(key=lambda f: (-f["properties"]["shortfall_m"], f["properties"]["pipe_a"], f["properties"]["pipe_b"]))
     by_pair: dict[str, int] = {}
     for f in found:
         key = f"{f['properties']['utility_a']}/{f['properties']['utility_b']}"
