@@ -188,29 +188,32 @@ def _cards() -> None:
     with html.Div(classes="twin-cards-right",
                   style=COLUMN + "right: 12px; max-width: 400px; max-height: calc(100% - 140px);"):
         _name_value_card("picked", max_width=360, above=_history)
-        with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=420,
+        # Four columns in the column's 400 px: narrow cell padding, and figures that wrap (their km or floor
+        # area under the count) rather than a table wider than its card.
+        with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=400,
                       style=SCROLL):
             v3.VCardTitle("Changes {{ year }} → {{ year_b }}", classes="text-subtitle-1 pa-1")
             with v3.VTable(density="compact"):
                 with html.Thead():
                     with html.Tr():
-                        html.Th("Layer")
-                        html.Th("Appeared")
-                        html.Th("Disappeared")
+                        for title in ("Layer", "Appeared", "Disappeared", "Altered"):
+                            html.Th(title, classes="px-2")
                 with html.Tbody():
                     with html.Tr(v_for="row in changes", key="row.key", classes=("'twin-change-' + row.key",)):
-                        html.Td("{{ row.title }}")
-                        html.Td("{{ row.appeared }}", classes="twin-appeared")
-                        html.Td("{{ row.disappeared }}", classes="twin-disappeared")
+                        html.Td("{{ row.title }}", classes="px-2")
+                        for key in ("appeared", "disappeared", "altered"):
+                            html.Td(f"{{{{ row.{key} }}}}", classes=f"twin-{key} px-2")
     with v3.VCard(v_if="empty", classes="twin-empty pa-4", max_width=520,
                   style="position: absolute; top: 40%; left: 50%; transform: translate(-50%, -50%);"):
         v3.VCardTitle("This twin holds no data yet")
         v3.VCardText("Import the city's files, then open this page again: twin import FILE (an OSM extract, "
                      "CityJSON, CityGML, GeoPackage, Shapefile, EPANET, SWMM...). See the README's \"Your own city\".")
-    with v3.VCard(v_if="legend.length", classes="twin-legend pa-2", max_width=260,
+    with v3.VCard(v_if="legend.length || analysis_legend.length", classes="twin-legend pa-2", max_width=260,
                   style=CARD + "bottom: 12px; left: 12px; max-height: 35%; opacity: 0.92;"):
         html.Div("Legend", classes="text-caption font-weight-bold")
-        with html.Div(v_for="item in legend", key="item.id", classes="d-flex align-center text-caption"):
-            html.Span(style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "
-                             "'6px' : '2px', display: 'inline-block', marginRight: '6px', flex: 'none' }",))
-            html.Span("{{ item.title }}")
+        # What an analysis highlights first (its colours are over the layers'), then the layers shown.
+        for items, classes in (("analysis_legend", "twin-legend-analysis"), ("legend", "")):
+            with html.Div(v_for=f"item in {items}", key="item.id", classes=f"d-flex align-center text-caption {classes}"):
+                html.Span(style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "
+                                 "'6px' : '2px', display: 'inline-block', marginRight: '6px', flex: 'none' }",))
+                html.Span("{{ item.title }}")
