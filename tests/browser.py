@@ -16,6 +16,7 @@ from support import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHADOW = 6  # pixels a Vuetify card's shadow reaches beyond its box
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -118,13 +119,15 @@ def features_mask(page, layer_ids: list[str]) -> tuple[np.ndarray, np.ndarray, n
     toggle()
     settled(page, changed(page, empty, 0.01))
     mask = np.abs(shown - empty).sum(axis=2) > 40
-    # Not what changed on the cards over the view (the legend lists only the layers shown).
+    # Not what changed on the cards over the view (the legend lists only the layers shown), nor their
+    # shadows, a few pixels beyond their boxes.
     view = page.locator(".twin-view").bounding_box()
     for card in page.locator(".twin-view .v-card").all():
         box = card.bounding_box()
         if box is not None:
-            left, top = int(box["x"] - view["x"]), int(box["y"] - view["y"])
-            mask[max(top, 0):max(top + int(box["height"]) + 1, 0), max(left, 0):max(left + int(box["width"]) + 1, 0)] = False
+            left, top = int(box["x"] - view["x"]) - SHADOW, int(box["y"] - view["y"]) - SHADOW
+            bottom, right = top + int(box["height"]) + 1 + 2 * SHADOW, left + int(box["width"]) + 1 + 2 * SHADOW
+            mask[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)] = False
     return shown, empty, mask
 
 
@@ -156,3 +159,28 @@ def click_a_feature(page, mask: np.ndarray) -> bool:
         except Exception:  # Playwright's TimeoutError: nothing picked there, try the next place
             continue
     return False
+
+
+def blobs(mask: np.ndarray, least: int = 100) -> list[np.ndarray]:
+    """The mask's connected parts (4-neighbours) of at least ``least`` pixels, as boolean masks, left to
+    right by their middles: one drawn feature each where features stand apart (a handful of buildings)."""
+    seen = np.zeros_like(mask, dtype=bool)
+    parts: list[np.ndarray] = []
+    height, width = mask.shape
+    for start in zip(*np.nonzero(mask)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        stack, pixels = [start], []
+        while stack:
+            y, x = stack.pop()
+            pixels.append((y, x))
+            for ny, nx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+                if 0 <= ny < height and 0 <= nx < width and mask[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    stack.append((ny, nx))
+        if len(pixels) >= least:
+            part = np.zeros_like(mask, dtype=bool)
+            part[tuple(np.array(pixels).T)] = True
+            parts.append(part)
+    return sorted(parts, key=lambda part: np.nonzero(part)[1].mean())

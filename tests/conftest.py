@@ -9,6 +9,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -93,6 +94,22 @@ def demo_database(database_url: str) -> str:
             conn.execute("CREATE DATABASE viewer_twin")
     run_twin("demo", "--no-serve", TWIN_DATABASE_URL=url)
     return url
+
+
+@contextmanager
+def city_database(database_url: str) -> Iterator[str]:
+    """A new, empty database on the tests' cluster, for a twin built and served once for a module's
+    browser tests: its URL; dropped afterwards."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    name = f"city_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def serve_twin(url: str, started: list[subprocess.Popen], ready: bool = True, **env: str) -> tuple[str, str, subprocess.Popen]:

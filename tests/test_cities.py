@@ -12,17 +12,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import pytest
 from browser import ARTIFACTS, click_a_feature, data_layers, features_mask, image, viewer_page
-from conftest import serve_twin, stop_serving
+from conftest import city_database, serve_twin, stop_serving
 from support import QUADRANTS, REAL_DATA, ROOT, photo, run_twin, sql
 
 
@@ -119,21 +116,6 @@ class Served:
     started: list = field(default_factory=list)
 
 
-@contextmanager
-def _city_database(database_url: str) -> Iterator[str]:
-    """A new, empty database on the tests' cluster: its URL; dropped afterwards."""
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    name = f"city_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="module", params=list(CITIES))
 def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served]:
     """One twin per city, built from its files with the real CLI, served for all of its checks."""
@@ -142,7 +124,7 @@ def served_city(request, database_url: str, tmp_path_factory) -> Iterator[Served
         pytest.skip(f"real-data samples not found at {REAL_DATA}: they sit beside the project in ../shared/data/real")
     folder = tmp_path_factory.mktemp(request.param)
     _made_up(folder)
-    with _city_database(database_url) as url:
+    with city_database(database_url) as url:
         env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
         run_twin("init", city.name, *(("--crs", city.crs) if city.crs else ()), **env)
         for file, *flags in city.imports:
@@ -222,7 +204,7 @@ def test_dates_decide_the_year_slider(served_city: Served) -> None:
 
 def test_an_empty_twin_says_so(database_url: str) -> None:
     started: list[subprocess.Popen] = []
-    with _city_database(database_url) as url:
+    with city_database(database_url) as url:
         try:
             run_twin("init", "Nowhere yet", TWIN_DATABASE_URL=url, TWIN_CRS=None)
             viewer = serve_twin(url, started, TWIN_CRS=None)[0]
@@ -242,7 +224,7 @@ def test_an_orthophoto_dresses_the_ground(database_url: str, tmp_path: Path) -> 
     from pyproj import Transformer
 
     started: list[subprocess.Popen] = []
-    with _city_database(database_url) as url:
+    with city_database(database_url) as url:
         env = {"TWIN_DATABASE_URL": url, "TWIN_CRS": None}
         try:
             _made_up(tmp_path)

@@ -192,6 +192,8 @@ class AnalysesPanel:
                                      for index, item in enumerate(self.items)]
         self.state.analysis_more = shown.more if shown is not None else 0
         self.state.analysis_ramp = bool(shown and shown.ramp)
+        self.state.analysis_legend = [{"id": f"analysis-{index}", "title": title, "color": colour}
+                                      for index, (title, colour) in enumerate(shown.legend if shown else [])]
 
 
 def _ask(question: Question) -> dict:

@@ -20,8 +20,9 @@ HINTS = {
     "burst": "In underground mode, click a water supply pipe, then run: valves to close (green), pipes "
              "isolated (orange), buildings cut off (purple).",
     "coverage": "Management grids by their share of buildings within reach of a 5G station, in the slider's year.",
-    "changes": "What appeared (green) and disappeared (red) between the slider's year and year B, whichever "
-               "comes first; Compare shows the two years side by side.",
+    "changes": "What appeared (green), disappeared (red) and was altered (amber: another version, as a later "
+               "survey found it) between the slider's year and year B, whichever comes first; Compare shows "
+               "the two years side by side.",
 }
 
 
@@ -83,7 +84,8 @@ def _found(ctrl) -> None:
                 html.Span("100 %")
             html.Div("grey: no buildings in the grid")
         with v3.VList(density="compact", classes="twin-analysis-items"):
-            v3.VListItem(v_for="item in analysis_items", key="item.key", title=("item.label",),
+            # Two lines of detail: the drawer is narrow, and a detail cut short loses its last figure.
+            v3.VListItem(v_for="item in analysis_items", key="item.key", title=("item.label",), lines="two",
                          subtitle=("item.detail",), click=(ctrl.analysis_go, "[item.key]"), classes="twin-analysis-item")
         html.Div("and {{ analysis_more.toLocaleString() }} more", v_if="analysis_more",
                  classes="text-caption twin-analysis-more")

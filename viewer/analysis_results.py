@@ -17,6 +17,8 @@ FRAME_M = 40.0  # a list entry is flown to framed this wide, unless it spans mor
 # Distinct colours (Sasha Trubetskoy's set) for what the analyses find.
 RED, ORANGE, BLUE, CYAN, MAGENTA, GREEN, PURPLE, GREY = (
     "#e6194b", "#f58231", "#4363d8", "#42d4f4", "#f032e6", "#3cb44b", "#911eb4", "#a9a9a9")
+# Altered beside appeared (green) and disappeared (red): the set's orange is too near its red on grey roofs.
+AMBER = "#ffbf00"
 # Each kind of emergency resource in a colour of its own (the catalog's fire brigades and hospitals are
 # both red), named in the figures.
 RESOURCE_COLORS = {"police_stations": (BLUE, "blue"), "fire_brigades": (RED, "red"), "hospitals": (GREEN, "green")}
@@ -41,6 +43,7 @@ class Shown:
     more: int = 0  # entries left out of the list
     ramp: bool = False  # the 5G share legend applies
     underground: bool = False  # what was found lies below the ground
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (what, colour): lines of the view's legend
 
 
 def _listed(shown: Shown, features: list[dict], item: Callable[[dict, dict], Item]) -> Shown:
@@ -162,22 +165,29 @@ def coverage(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
 
 
 def changes(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
-    """What appeared (green) and disappeared (red) between two years, from twin.analyses.changes with the
-    ids of those features (``answer["ids"]``: layer -> (appeared, disappeared)). Disappeared features are
-    not drawn in the later year's scene; the overlay takes their cells from the layer's full mesh."""
+    """What appeared (green), disappeared (red) and was altered (amber) between two years, from
+    twin.analyses.changes with the ids of those features (``answer["ids"]``: layer -> (appeared,
+    disappeared, altered), see twin.time.changed_ids). Disappeared features are not drawn in the later
+    year's scene, nor altered ones' later version in the earlier year's: the overlay takes their cells
+    from the layer's full mesh, which holds every version."""
     ids = answer["ids"]
-    overlay.features("appeared", {layer_id: pair[0] for layer_id, pair in ids.items()}, GREEN)
-    overlay.features("disappeared", {layer_id: pair[1] for layer_id, pair in ids.items()}, RED)
-    parameters, summary = answer["parameters"], answer["summary"]
+    kinds = (("appeared", "Appeared", GREEN), ("disappeared", "Disappeared", RED), ("altered", "Altered", AMBER))
+    for index, (kind, _, colour) in enumerate(kinds):
+        overlay.features(kind, {layer_id: found[index] for layer_id, found in ids.items()}, colour)
+    parameters, layers = answer["parameters"], answer["layers"]
+    # Summed here from the layers: the analysis's summary (the service's answer too) counts the first two.
+    total = {kind: sum(layer.get(kind, 0) for layer in layers) for kind, _, _ in kinds}
     shown = Shown(f"Changes {parameters['from']} → {parameters['to']}", [
-        ("Appeared (green)", f"{summary['appeared']:,}"), ("Disappeared (red)", f"{summary['disappeared']:,}"),
-        ("Layers changed", f"{len(answer['layers']):,}")])
-    for layer in answer["layers"]:
+        *((f"{title} ({name})", f"{total[kind]:,}") for (kind, title, _), name in zip(kinds, ("green", "red", "amber"))),
+        ("Layers changed", f"{len(layers):,}")],
+        legend=[(f"{title} {parameters['from']} → {parameters['to']}", colour) for _, title, colour in kinds])
+    for layer in layers:
         box = overlay.extent(layer["layer"])
         if box is not None:  # a layer the scene does not draw has nothing to fly to
             low, high = box
+            altered = f", {layer['altered']:,} altered" if layer.get("altered") else ""
             shown.items.append(Item(layer["title"], f"{layer['appeared']:,} appeared, "
-                                    f"{layer['disappeared']:,} disappeared", (low + high) / 2, high - low))
+                                    f"{layer['disappeared']:,} disappeared{altered}", (low + high) / 2, high - low))
     return shown
 
 

@@ -13,6 +13,7 @@ from twin.store.meta import pg_connect
 from viewer import measure
 from viewer.measure import true_position
 from viewer.picking import Pick, attributes, highlight, pick, point_at
+from viewer.versions import History, feature_history
 
 
 class Clicks:
@@ -27,7 +28,7 @@ class Clicks:
         self.points: list[np.ndarray] = []  # distance mode: the points picked so far
         self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
                        for layer_id, layer_mesh in meshes.items()}
-        state.picked_title, state.picked_rows = "", []
+        state.picked_title, state.picked_rows, state.picked_versions = "", [], []
         state.measure_title, state.measure_rows = "", []
         state.mode = "inspect"
         state.change("mode")(self.mode_changed)
@@ -36,6 +37,8 @@ class Clicks:
         self.selected: tuple[str, str] | None = None
         self.last_point: np.ndarray | None = None
         self.listeners: list[Callable[[str], None]] = []
+        self.history: History | None = None  # the versions of the feature inspected
+        state.change("year")(self.year_changed)
 
     def press(self, event: dict) -> None:
         self.pressed = (event["position"]["x"], event["position"]["y"])
@@ -80,25 +83,54 @@ class Clicks:
             self.plotter.remove_actor(actor)
         self.marks[group].clear()
         if group == "pick":
-            self.selected = None
-            self.state.picked_title, self.state.picked_rows = "", []
+            self.selected, self.history = None, None
+            self.state.picked_title, self.state.picked_rows, self.state.picked_versions = "", [], []
         else:
             self.points.clear()
             self.state.measure_rows = []
 
     def show(self, layer_id: str, feature_id: str) -> None:
-        """The feature's attributes from PostGIS in the side panel, the feature outlined in the view."""
+        """The feature's attributes and versions from PostGIS in the side panel, the feature outlined in
+        the view."""
         self.clear("pick")
-        layer_mesh = self.meshes.get(layer_id)
+        with pg_connect() as connection:
+            self.history = feature_history(connection, self.catalog[layer_id], feature_id)
+        self.state.picked_versions = self.history.listed()
+        self._inspect(layer_id, feature_id)
+        self.ctrl.view_update()
+
+    def year_changed(self, year: int, **kwargs) -> None:
+        """The slider draws another version of the feature inspected, or none: the panel and the outline
+        follow it (the panel keeps the last version drawn where none is)."""
+        if self.selected is None or self.history is None or not self.state.year_first:
+            return
+        layer_id, shown = self.selected
+        standing = self.history.standing(int(year))
+        if standing is None:
+            self._outline(layer_id, None)
+        elif standing != shown or not self.marks["pick"]:
+            self._inspect(layer_id, standing)
+        else:
+            return
+        self.ctrl.view_update()
+
+    def _inspect(self, layer_id: str, feature_id: str) -> None:
+        """One version's attributes in the panel, outlined in the view."""
         with pg_connect() as connection:
             values = attributes(connection, layer_id, feature_id)
         self.state.picked_title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
         self.state.picked_rows = [{"name": name, "value": str(value)} for name, value in values.items()]
         self.selected = (layer_id, feature_id)
-        row = self.row_of.get(layer_id, {}).get(feature_id)
+        self._outline(layer_id, feature_id)
+
+    def _outline(self, layer_id: str, feature_id: str | None) -> None:
+        for actor in self.marks["pick"]:
+            self.plotter.remove_actor(actor)
+        self.marks["pick"].clear()
+        layer_mesh = self.meshes.get(layer_id)
+        row = self.row_of.get(layer_id, {}).get(feature_id) if feature_id is not None else None
         if layer_mesh is not None and row is not None:
             self._mark("pick", highlight(layer_mesh, row), style="wireframe", line_width=3)
-        self.ctrl.view_update()
 
     def distance(self, found: Pick | None) -> None:
         if found is None:

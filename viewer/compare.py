@@ -1,6 +1,7 @@
 """Two years at once: a second render window shows every layer as it stood in year B through the same
 camera as the main view (year A), either beside it or under a swipe line over it; a change panel lists
-what appeared and disappeared between A and B, computed in PostGIS (twin.time.changes)."""
+what appeared, disappeared and was altered (standing in both years, in another version in B) between A
+and B, computed in PostGIS (twin.time.changes)."""
 
 from __future__ import annotations
 
@@ -64,4 +65,5 @@ def _row(catalog: Catalog, change: Change) -> dict[str, str]:
 
     return {"key": change.layer, "title": catalog[change.layer].title,
             "appeared": f"+{change.appeared:,}{extent(change.appeared_km, change.appeared_floor_area_m2)}",
-            "disappeared": f"-{change.disappeared:,}{extent(change.disappeared_km, change.disappeared_floor_area_m2)}"}
+            "disappeared": f"-{change.disappeared:,}{extent(change.disappeared_km, change.disappeared_floor_area_m2)}",
+            "altered": f"{change.altered:,}"}

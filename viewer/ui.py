@@ -24,6 +24,10 @@ CARD = "position: absolute; max-height: 80%; overflow: auto;"
 COLUMN = ("position: absolute; top: 12px; display: flex; flex-direction: column; gap: 8px; "
           "max-height: 55%; pointer-events: none;")
 SCROLL = "overflow: auto; pointer-events: auto; flex: 0 1 auto; min-height: 0;"
+# Of a picked feature's history (viewer.versions): the version standing at the end of the slider's year
+# (twin.time's rule; ISO dates compare as strings).
+SHOWN = ("line.version && year_first && (!line.start || line.start <= year + '-12-31') "
+         "&& (!line.end || line.end > year + '-12-31')")
 
 
 def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_view: Callable[[], None],
@@ -137,15 +141,33 @@ def _years() -> None:
 
 
 
-def _name_value_card(name: str, max_width: int, value_classes: str = "") -> None:
-    """A card titled by state ``<name>_title`` listing ``<name>_rows`` ({name, value}), while it has a title."""
+def _name_value_card(name: str, max_width: int, value_classes: str = "",
+                     above: Callable[[], None] | None = None) -> None:
+    """A card titled by state ``<name>_title`` listing ``<name>_rows`` ({name, value}), while it has a
+    title; ``above`` makes what goes between the title and the list."""
     with v3.VCard(v_if=f"{name}_title", classes=f"twin-{name}", max_width=max_width, style=SCROLL):
         v3.VCardTitle(f"{{{{ {name}_title }}}}", classes="text-subtitle-1")
+        if above is not None:
+            above()
         with v3.VTable(density="compact"):
             with html.Tbody():
                 with html.Tr(v_for=f"row in {name}_rows", key="row.name"):
                     html.Td("{{ row.name }}")
                     html.Td("{{ row.value }}", classes=value_classes)
+
+
+def _history() -> None:
+    """A picked feature's history, where it has versions (viewer.versions), the version the slider's year
+    shows marked: over its attributes, which may run long and scroll."""
+    with html.Div(v_if="picked_versions.length", classes="twin-versions px-4 pb-2 text-caption"):
+        html.Div("History", classes="font-weight-bold")
+        with html.Div(v_for="line in picked_versions", key="line.key", classes="d-flex align-start",
+                      style="gap: 4px; overflow-wrap: anywhere;"):
+            v3.VIcon(icon=(f"({SHOWN}) ? 'mdi-eye' : line.version ? 'mdi-circle-small' : 'mdi-flag-outline'",),
+                     size="small", color=(f"({SHOWN}) ? 'primary' : undefined",), classes="flex-0-0")
+            html.Span("{{ line.text }}", classes=(f"'twin-version ' + (line.version ? 'twin-version-' + line.key : "
+                                                  f"'twin-event') + (({SHOWN}) ? ' twin-version-shown "
+                                                  f"font-weight-bold text-primary' : '')",))
 
 
 def _cards() -> None:
@@ -161,31 +183,37 @@ def _cards() -> None:
                     html.B("{{ item.value }}")
         _name_value_card("measure", max_width=380, value_classes="twin-measure-value")
         _name_value_card("analysis", max_width=380, value_classes="twin-analysis-value")
-    with html.Div(classes="twin-cards-right", style=COLUMN + "right: 12px; max-width: 400px;"):
-        _name_value_card("picked", max_width=360)
-        with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=420,
+    # The right column may run down to the year bars (year B's ends 120 px above the view's foot): a picked
+    # feature's history and attributes and the change panel share it. The left one leaves the legend its corner.
+    with html.Div(classes="twin-cards-right",
+                  style=COLUMN + "right: 12px; max-width: 400px; max-height: calc(100% - 140px);"):
+        _name_value_card("picked", max_width=360, above=_history)
+        # Four columns in the column's 400 px: narrow cell padding, and figures that wrap (their km or floor
+        # area under the count) rather than a table wider than its card.
+        with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=400,
                       style=SCROLL):
             v3.VCardTitle("Changes {{ year }} → {{ year_b }}", classes="text-subtitle-1 pa-1")
             with v3.VTable(density="compact"):
                 with html.Thead():
                     with html.Tr():
-                        html.Th("Layer")
-                        html.Th("Appeared")
-                        html.Th("Disappeared")
+                        for title in ("Layer", "Appeared", "Disappeared", "Altered"):
+                            html.Th(title, classes="px-2")
                 with html.Tbody():
                     with html.Tr(v_for="row in changes", key="row.key", classes=("'twin-change-' + row.key",)):
-                        html.Td("{{ row.title }}")
-                        html.Td("{{ row.appeared }}", classes="twin-appeared")
-                        html.Td("{{ row.disappeared }}", classes="twin-disappeared")
+                        html.Td("{{ row.title }}", classes="px-2")
+                        for key in ("appeared", "disappeared", "altered"):
+                            html.Td(f"{{{{ row.{key} }}}}", classes=f"twin-{key} px-2")
     with v3.VCard(v_if="empty", classes="twin-empty pa-4", max_width=520,
                   style="position: absolute; top: 40%; left: 50%; transform: translate(-50%, -50%);"):
         v3.VCardTitle("This twin holds no data yet")
         v3.VCardText("Import the city's files, then open this page again: twin import FILE (an OSM extract, "
                      "CityJSON, CityGML, GeoPackage, Shapefile, EPANET, SWMM...). See the README's \"Your own city\".")
-    with v3.VCard(v_if="legend.length", classes="twin-legend pa-2", max_width=260,
+    with v3.VCard(v_if="legend.length || analysis_legend.length", classes="twin-legend pa-2", max_width=260,
                   style=CARD + "bottom: 12px; left: 12px; max-height: 35%; opacity: 0.92;"):
         html.Div("Legend", classes="text-caption font-weight-bold")
-        with html.Div(v_for="item in legend", key="item.id", classes="d-flex align-center text-caption"):
-            html.Span(style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "
-                             "'6px' : '2px', display: 'inline-block', marginRight: '6px', flex: 'none' }",))
-            html.Span("{{ item.title }}")
+        # What an analysis highlights first (its colours are over the layers'), then the layers shown.
+        for items, classes in (("analysis_legend", "twin-legend-analysis"), ("legend", "")):
+            with html.Div(v_for=f"item in {items}", key="item.id", classes=f"d-flex align-center text-caption {classes}"):
+                html.Span(style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "
+                                 "'6px' : '2px', display: 'inline-block', marginRight: '6px', flex: 'none' }",))
+                html.Span("{{ item.title }}")
