@@ -98,6 +98,9 @@ def test_two_snapshots_make_versions_and_dates(surveyed) -> None:
         ("B2", None, first, second), ("B3", None, first, second), ("B4", None, first, second)]
     assert twin.sql("SELECT as_of, changes->>'altered' FROM twin.imports ORDER BY id") == [
         (JUNE_2015, "0"), (JUNE_2020, "2")]
+    # `twin layers` (and the viewer's panel) count features, not their versions.
+    counts = {row["id"]: row["count"] for row in json.loads(twin.run("layers", "--json").stdout)}
+    assert counts["buildings"] == 5
 
 
 def test_the_years_and_changes_follow_the_snapshots(surveyed) -> None:

@@ -9,7 +9,8 @@ from twin.store import CORE_SCHEMA, LAYER_SCHEMA
 
 
 def layer_counts(connection: Connection, catalog: Catalog) -> dict[str, int | None]:
-    """Features per vector layer and registered rasters per raster layer; None where no table exists."""
+    """Features per vector layer (each once, however many versions it has: its version 1) and registered
+    rasters per raster layer; None where no table exists."""
     inspector = inspect(connection)
     tables = set(inspector.get_table_names(schema=LAYER_SCHEMA))
     has_rasters = inspector.has_table("rasters", schema=CORE_SCHEMA)
@@ -21,7 +22,8 @@ def layer_counts(connection: Connection, catalog: Catalog) -> dict[str, int | No
     vector = [layer.id for layer in catalog.vector_layers if layer.id in tables]
     if vector:
         union = " UNION ALL ".join(
-            f"SELECT '{layer_id}' AS id, count(*) FROM {LAYER_SCHEMA}.\"{layer_id}\"" for layer_id in vector
+            f"SELECT '{layer_id}' AS id, count(*) FROM {LAYER_SCHEMA}.\"{layer_id}\" WHERE version = 1"
+            for layer_id in vector
         )
         counts.update(dict(connection.execute(text(union)).all()))
     for layer in catalog:
