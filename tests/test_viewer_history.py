@@ -231,3 +231,21 @@ def test_the_changes_analysis_draws_altered_buildings_in_amber(surveyed: Surveye
         cells = overlay.drawn[kind].cell_data["row"]
         assert sorted({named[buildings.ids[row]] for row in cells}) == expected, kind
     assert overlay.actors["altered"].GetProperty().GetColor() == pytest.approx(pv.Color(AMBER).float_rgb)
+
+
+def test_the_replay_spans_the_surveys(surveyed: Surveyed, tmp_path: Path) -> None:
+    """`twin replay` of a twin made of two surveys: one second a year from the first survey's to the
+    second's, and the last frame differs from the first (B3 gone, B5 and B6 up)."""
+    from PIL import Image, ImageChops
+
+    gif = tmp_path / "surveys.gif"
+    said = run_twin("replay", "--out", str(gif), "--fps", "2", "--size", "200x120",
+                    TWIN_DATABASE_URL=surveyed.url, TWIN_CRS=None).stderr
+    assert "12 frames of 200x120" in said  # 2015-2020: six years at 2 frames a year
+    with Image.open(gif) as image:
+        image.seek(0)
+        first = image.convert("RGB")
+        image.seek(image.n_frames - 1)
+        last = image.convert("RGB")
+        assert image.n_frames == 12
+    assert ImageChops.difference(first, last).getbbox() is not None
