@@ -40,14 +40,14 @@ def for_bounds(bounds: tuple[float, float, float, float], read_crs: CRS, path: P
 @contextmanager
 def fixed(crs: CRS) -> Iterator[None]:
     """The twin in ``crs`` (its layer tables made) while the block runs; back without a CRS if it fails."""
-    from twin.store.engine import connect  # SQLAlchemy: schema work, once per twin
+    from twin.store import database  # SQLAlchemy: schema work, once per twin
     from twin.store.migrate import fix_crs, unfix_crs
 
-    with connect() as connection:
+    with database.connect() as connection:
         fix_crs(connection, crs)
     try:
         yield
     except BaseException:
-        with connect() as connection:
+        with database.connect() as connection:
             unfix_crs(connection)
         raise

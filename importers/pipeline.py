@@ -36,7 +36,8 @@ from twin.errors import RowRejected, SchemaError, SourceError
 from twin.settings import get_settings
 from twin.store import LAYER_SCHEMA, city
 from twin.store.city import read as read_city
-from twin.store.meta import NO_SCHEMA, has_schema, pg_connect, twin_srid
+from twin.store import database
+from twin.store.meta import NO_SCHEMA, has_schema, twin_srid
 from twin.terrain import Terrain
 
 
@@ -92,12 +93,11 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
     if importer.raster and options.heights:
         raise SourceError(f"{path}: a raster's heights are not converted; import it without --heights")
     if importer.raster:
-        from twin.store.engine import connect  # SQLAlchemy: registering a raster is not a hot path
 
         from twin.store.migrate import fix_crs
 
         notes = []
-        with connect() as connection:
+        with database.connect() as connection:
             declared = importer.extent(path, options)
             if declared is not None and read_city(connection.connection.driver_connection).crs is None:
                 bounds, file_crs = declared  # a DEM first: the twin takes its CRS, in the same transaction
@@ -110,7 +110,7 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
                                            time.perf_counter() - started, raster=True)
                              for layer, count in zip(layers, counts)], notes)
 
-    with pg_connect() as connection:  # read the twin's facts before the long work
+    with database.raw() as connection:  # read the twin's facts before the long work
         if not has_schema(connection):
             raise SchemaError(NO_SCHEMA)
         known = read_city(connection)
@@ -129,8 +129,9 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
             which = f"layer '{layers[0].id}'" if len(layers) == 1 else f"any of the layers {', '.join(records)}"
             raise SourceError(f"{path}: no features for {which} in the file")
         unfed = [layer for layer in layers if layer not in fed]
-        notes = [f"layer '{layer.id}': no features in the file; "
-                 + ("what the source held there vanishes" if options.as_of else "skipped") for layer in unfed]
+        # A snapshot's summary of such a layer says what vanished, where the source held any there.
+        notes = [f"layer '{layer.id}': no features in the file" + ("" if options.as_of else "; skipped")
+                 for layer in unfed]
         if crs is not None:
             first = records[fed[0].id]
             check_near(path, shapely.total_bounds(first.geometry), source_crs(first.crs, options.crs, path)[0], crs,
@@ -258,7 +259,7 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
     with tqdm(total=total, unit=" features", disable=_hidden(show_progress), leave=False) as progress:
         layer_id = ""
         try:
-            with pg_connect() as connection:
+            with database.raw() as connection:
                 srid = twin_srid(connection)  # a compound CRS's horizontal part, a local grid's own
                 for item in [item for item in prepared if len(item.load) or _holds(connection, item.options)]:
                     layer_id = item.options.layer.id

@@ -176,9 +176,10 @@ def _crs(path: Path, options: ImportOptions) -> tuple[CRS, str]:
     if options.crs:
         crs, _ = source_crs(None, options.crs, path)
         return crs, f"coordinates read in {options.crs} (--crs)"
-    from twin.store.meta import pg_connect, twin_crs
+    from twin.store import database
+    from twin.store.meta import twin_crs
 
-    with pg_connect() as connection:
+    with database.raw() as connection:
         crs = CRS.from_user_input(twin_crs(connection))
     return crs, f"the tables declare no CRS: coordinates read in the twin's CRS {crs.to_string()} (else give --crs)"
 

@@ -76,12 +76,12 @@ def in_process() -> dict[str, float]:
     from trame_vtk.modules.vtk.serializers import SynchronizationContext, initialize_serializers, serialize
 
     from twin.catalog import load_catalog
-    from twin.store.meta import pg_connect
+    from twin.store import database
     from viewer.app import create_app
     from viewer.scene import build
 
     print("building the scene in this process...", file=sys.stderr)
-    with pg_connect() as connection:
+    with database.raw() as connection:
         started = time.perf_counter()
         meshes, ground, _ = build(connection, load_catalog())
         built = time.perf_counter() - started

@@ -10,7 +10,7 @@ import pyvista as pv
 from support import ROOT
 
 from twin.catalog import load_catalog
-from twin.store.meta import pg_connect
+from twin.store import database
 from viewer.picking import attributes, highlight, pick
 from viewer.scene import build
 
@@ -27,7 +27,7 @@ def test_a_click_over_a_building_finds_it(make_twin, tmp_path: Path) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features,
                                 "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4548"}}}))
     twin.run("import", str(path), "--layer", "buildings")
-    with pg_connect(twin.url) as connection:
+    with database.raw(twin.url) as connection:
         meshes, _, origin = build(connection, load_catalog(ROOT / "layers"))
         plotter = pv.Plotter(off_screen=True, window_size=(400, 400))
         actors = {layer_id: plotter.add_mesh(layer_mesh.mesh) for layer_id, layer_mesh in meshes.items()}

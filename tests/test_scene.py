@@ -14,7 +14,7 @@ from pyproj import CRS
 from support import QUADRANTS, ROOT, photo, write_solid_cityjson
 
 from twin.catalog import load_catalog
-from twin.store.meta import pg_connect
+from twin.store import database
 from twin.terrain import Terrain
 from viewer.scene import build
 
@@ -59,7 +59,7 @@ def _rolling_dem(tmp_path: Path) -> Path:
 
 
 def _scene(twin):
-    with pg_connect(twin.url) as connection:
+    with database.raw(twin.url) as connection:
         meshes, ground, origin = build(connection, CATALOG)
         terrain = Terrain.from_store(connection, CRS.from_user_input(twin.crs))
     return meshes, ground, origin, terrain

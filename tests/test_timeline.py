@@ -9,7 +9,7 @@ import pytest
 from support import ROOT
 
 from twin.catalog import load_catalog
-from twin.store.meta import pg_connect
+from twin.store import database
 from twin.time import figures, year_range
 from viewer.scene import build
 from viewer.timeline import Timeline
@@ -17,7 +17,7 @@ from viewer.timeline import Timeline
 
 def test_each_year_shows_what_stood_then(demo_database: str) -> None:
     catalog = load_catalog(ROOT / "layers")
-    with pg_connect(demo_database) as connection:
+    with database.raw(demo_database) as connection:
         meshes, _, _ = build(connection, catalog)
         first, last = year_range(connection, catalog)
         by_year = figures(connection, catalog, first, last)
@@ -39,7 +39,7 @@ def test_each_year_shows_what_stood_then(demo_database: str) -> None:
 
 def test_buildings_rise_through_the_year_before_completion(demo_database: str) -> None:
     catalog = load_catalog(ROOT / "layers")
-    with pg_connect(demo_database) as connection:
+    with database.raw(demo_database) as connection:
         meshes, _, _ = build(connection, catalog)
     buildings = meshes["buildings"].mesh
     built_2015 = buildings.cell_data["valid_from"] == 2015

@@ -26,7 +26,8 @@ from twin.analyses.coverage5g import coverage_5g
 from twin.analyses.hydrants import hydrant_coverage
 from twin.analyses.nearest import nearest_resources
 from twin.catalog import load_catalog
-from twin.store.meta import pg_connect, twin_crs
+from twin.store import database
+from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
 from viewer import section
@@ -284,7 +285,7 @@ def test_a_year_change_clears_the_highlight(served) -> None:
 def test_overlay_cells_are_the_features_the_analysis_named(demo_database: str) -> None:
     catalog = load_catalog()
     pipe, _ = burst_pipe(demo_database)
-    with pg_connect(demo_database) as connection:
+    with database.raw(demo_database) as connection:
         meshes, _, origin = build(connection, catalog)
         crs = CRS.from_user_input(twin_crs(connection))
         wgs84 = Wgs84(crs, origin, Terrain.from_store(connection, crs))

@@ -26,7 +26,8 @@ from test_viewer_time import STOOD, choose, set_year
 
 from twin.analyses.changes import change_between
 from twin.catalog import load_catalog
-from twin.store.meta import pg_connect, twin_crs
+from twin.store import database
+from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
 from viewer.analysis_results import AMBER, SHOW
@@ -213,7 +214,7 @@ def test_two_surveys_in_the_browser(surveyed: Surveyed) -> None:
 
 
 def test_the_changes_analysis_draws_altered_buildings_in_amber(surveyed: Surveyed) -> None:
-    with pg_connect(surveyed.url) as connection:
+    with database.raw(surveyed.url) as connection:
         meshes, _, origin = build(connection, CATALOG)
         crs = CRS.from_user_input(twin_crs(connection))
         wgs84 = Wgs84(crs, origin, Terrain.from_store(connection, crs))

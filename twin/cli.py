@@ -118,13 +118,13 @@ def _echo_sync(report) -> None:
 def layers(as_json: bool) -> None:
     """The layer catalog with the row count of each layer."""
     from twin.catalog import load_catalog
-    from twin.store.engine import connect
+    from twin.store import database
     from twin.store.stats import layer_counts
 
     from twin.store import city
 
     catalog = load_catalog()
-    with connect() as connection:
+    with database.connect() as connection:
         counts = layer_counts(connection, catalog)
         known = city.read(connection.connection.driver_connection)
     rows = [
@@ -205,9 +205,9 @@ def import_(path: Path | None, layer_id: str | None, source: str | None, as_of: 
 def _undo(import_id: int) -> None:
     from twin.catalog import load_catalog
     from twin.history import undo
-    from twin.store.meta import pg_connect
+    from twin.store import database
 
-    with pg_connect() as connection:
+    with database.raw() as connection:
         undone = undo(connection, load_catalog(), import_id)
     for entry in undone:
         click.echo(f"undone: import {entry.id}, {entry.layer} <- {entry.source} ({entry.imported:,} features)", err=True)
@@ -218,9 +218,9 @@ def _undo(import_id: int) -> None:
 def imports_(layer_id: str | None) -> None:
     """The import log, oldest first: what `twin import --undo` takes."""
     from twin.history import imports
-    from twin.store.meta import pg_connect
+    from twin.store import database
 
-    with pg_connect() as connection:
+    with database.raw() as connection:
         entries = imports(connection, layer_id)
     if not entries:
         click.echo("no imports yet", err=True)

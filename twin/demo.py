@@ -42,10 +42,10 @@ def import_all(folder: Path, manifest: dict) -> tuple[int, float]:
     from importers.base import ImportOptions
     from importers.pipeline import run_import
     from twin.catalog import load_catalog
-    from twin.store.meta import pg_connect
+    from twin.store import database
 
     catalog = load_catalog()
-    with pg_connect() as connection:
+    with database.raw() as connection:
         done = {(layer, source) for layer, source in connection.execute("SELECT layer, source FROM twin.imports")}
         done |= {(layer, f"{source}@{year}") for layer, source, year in
                  connection.execute("SELECT layer, source, year FROM twin.rasters")}

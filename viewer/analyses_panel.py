@@ -26,7 +26,7 @@ from twin.analyses.hydrants import hydrant_coverage
 from twin.analyses.nearest import nearest_resources
 from twin.catalog import Catalog
 from twin.errors import ParameterError, TwinError
-from twin.store.meta import pg_connect
+from twin.store import database
 from twin.time import changed_ids
 from viewer import viewpoints
 from viewer.analysis_results import SHOW, Item, Shown
@@ -197,7 +197,7 @@ class AnalysesPanel:
 
 
 def _ask(question: Question) -> dict:
-    with pg_connect() as connection:
+    with database.raw() as connection:
         return question(connection)
 
 

@@ -16,9 +16,8 @@ from trame.widgets import html
 from trame.widgets import vtk as vtk_widgets
 
 from twin.catalog import load_catalog
-from twin.store.engine import connect
+from twin.store import database
 from twin.store.city import read as read_city
-from twin.store.meta import pg_connect
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
 from viewer import section as viewer_section
@@ -45,7 +44,7 @@ def create_app(server=None):
     server = server or get_server(client_type="vue3")
     state, ctrl = server.state, server.controller
     catalog = load_catalog()
-    with pg_connect() as connection:
+    with database.raw() as connection:
         city = read_city(connection)
         meshes, ground, origin = build(connection, catalog)
     crs = CRS.from_user_input(city.crs) if city.crs else None
@@ -55,17 +54,17 @@ def create_app(server=None):
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
-    with connect() as connection:
+    with database.connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
     state.empty = not meshes and ground is None
     # The data, not the level ground around it, fills the first view and the overview.
     seen = pv.MultiBlock([layer_mesh.mesh for layer_mesh in meshes.values()]).bounds if meshes else plotter.bounds
-    with pg_connect() as connection:
+    with database.raw() as connection:
         views = {view.key: view for view in viewpoints.named(connection, [catalog[i] for i in meshes], origin, seen)}
     place_camera(plotter, views["overview"].focal_point, views["overview"].position)
 
     actor_sets = [actors]
-    with pg_connect() as connection:
+    with database.raw() as connection:
         span = year_range(connection, catalog) if meshes else None
         if span is not None:
             year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span,
@@ -100,7 +99,7 @@ def create_app(server=None):
     def search(search_text: str | None, **kwargs) -> None:
         found.clear()
         if search_text and len(search_text.strip()) >= 2 and meshes:
-            with pg_connect() as connection:
+            with database.raw() as connection:
                 hits = viewpoints.search(connection, catalog, search_text)
             found.update({f"{hit.layer_id}/{hit.feature_id}": hit for hit in hits})
         state.search_results = [{"key": key, "label": hit.label, "layer": hit.layer_title} for key, hit in found.items()]

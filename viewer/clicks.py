@@ -9,7 +9,7 @@ import numpy as np
 import pyvista as pv
 
 from twin.catalog import Layer
-from twin.store.meta import pg_connect
+from twin.store import database
 from viewer import measure
 from viewer.measure import true_position
 from viewer.picking import Pick, attributes, highlight, pick, point_at
@@ -93,7 +93,7 @@ class Clicks:
         """The feature's attributes and versions from PostGIS in the side panel, the feature outlined in
         the view."""
         self.clear("pick")
-        with pg_connect() as connection:
+        with database.raw() as connection:
             self.history = feature_history(connection, self.catalog[layer_id], feature_id)
         self.state.picked_versions = self.history.listed()
         self._inspect(layer_id, feature_id)
@@ -116,7 +116,7 @@ class Clicks:
 
     def _inspect(self, layer_id: str, feature_id: str) -> None:
         """One version's attributes in the panel, outlined in the view."""
-        with pg_connect() as connection:
+        with database.raw() as connection:
             values = attributes(connection, layer_id, feature_id)
         self.state.picked_title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
         self.state.picked_rows = [{"name": name, "value": str(value)} for name, value in values.items()]
@@ -170,7 +170,7 @@ class Clicks:
         if layer is None:
             return
         at = true_position(found.position, self.origin, self._exaggeration())
-        with pg_connect() as connection:
+        with database.raw() as connection:
             result = measure.pipe_depth(connection, layer, found.feature_id, at, self.terrain)
         self._mark("measure", highlight(self.meshes[found.layer_id], found.row), style="wireframe", line_width=3)
         self._measured(result, found)
@@ -178,7 +178,7 @@ class Clicks:
     def _measured(self, result: measure.Measurement, found: Pick | None = None) -> None:
         rows = result.rows
         if found is not None:  # which feature was measured, by its id in its source
-            with pg_connect() as connection:
+            with database.raw() as connection:
                 source_id = attributes(connection, found.layer_id, found.feature_id).get("source_id")
             rows = [("Feature", f"{self.catalog[found.layer_id].title} {source_id}"), *rows]
         self.state.measure_title = result.title

@@ -9,7 +9,7 @@ import pyvista as pv
 import vtk
 
 from twin.catalog import Catalog
-from twin.store.meta import pg_connect
+from twin.store import database
 from twin.time import Change, changes
 from viewer.render import add_layers, make_plotter, show_land_cover
 from viewer.scene import LayerMesh
@@ -47,7 +47,7 @@ class SecondView:
         if self.state.compare == "off":
             self.state.changes = []
             return
-        with pg_connect() as connection:
+        with database.raw() as connection:
             found = changes(connection, self.catalog, int(self.state.year), int(self.state.year_b))
         self.state.changes = [_row(self.catalog, change) for change in found]
         self.ctrl.view_b_update()

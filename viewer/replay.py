@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from twin.catalog import load_catalog
 from twin.errors import TwinError
-from twin.store.meta import pg_connect
+from twin.store import database
 from twin.time import figures, year_range
 from viewer import viewpoints
 from viewer.render import add_layers, place_camera, show_land_cover
@@ -67,7 +67,7 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
         raise TwinError(f"--fps {fps}: give 1 to 60 frames per second")
     started = time.perf_counter()
     catalog = load_catalog()
-    with pg_connect() as connection:
+    with database.raw() as connection:
         span = year_range(connection, catalog)
         if span is None:
             raise TwinError("the twin holds no features with years (valid_from); import some first")

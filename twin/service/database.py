@@ -2,15 +2,16 @@
 versions call the same functions the viewer and the CLI call (:mod:`twin.analyses`, :mod:`twin.history`),
 which take a psycopg connection; FastAPI runs these routes in its thread pool.
 
-:func:`connector` opens one connection per request as the service's read-only role, with the service's
-statement timeout; :class:`ReadingRoute` answers what goes wrong there: a :class:`ParameterError` is a
-400, a query past the timeout or a database that does not answer a 503.
+:func:`connector` hands each request a pooled connection (:mod:`twin.store.database`) as the service's
+read-only role, with the service's statement timeout; :class:`ReadingRoute` answers what goes wrong there:
+a :class:`ParameterError` is a 400, a query past the timeout or a database that does not answer a 503.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -18,8 +19,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
-from twin.errors import ParameterError
-from twin.store.meta import CONNECT_TIMEOUT_S
+from twin.errors import ParameterError, StoreError
+from twin.store import database
 
 
 class GeoJSONResponse(JSONResponse):
@@ -28,18 +29,11 @@ class GeoJSONResponse(JSONResponse):
 
 def connector(database_url: str, statement_timeout: str, application_name: str
               ) -> Callable[[], AbstractContextManager[psycopg.Connection]]:
-    """A function opening a connection to ``database_url`` with ``statement_timeout`` (a PostgreSQL
-    duration) per query, named ``application_name`` in pg_stat_activity."""
+    """A function handing out a pooled connection to ``database_url`` with ``statement_timeout`` (a
+    PostgreSQL duration) per query, named ``application_name`` in pg_stat_activity."""
     # JIT compiling costs these queries about half a second each and saves nothing
     options = f"-c statement_timeout={statement_timeout} -c jit=off"
-
-    @contextmanager
-    def connect() -> Iterator[psycopg.Connection]:
-        with psycopg.connect(database_url, connect_timeout=CONNECT_TIMEOUT_S, options=options,
-                             application_name=application_name) as connection:
-            yield connection
-
-    return connect
+    return partial(database.raw, database_url, options=options, application_name=application_name)
 
 
 class ReadingRoute(APIRoute):
@@ -57,7 +51,7 @@ class ReadingRoute(APIRoute):
                 return JSONResponse({"detail": str(exc)}, status_code=400)
             except psycopg.errors.QueryCanceled:
                 return JSONResponse({"detail": self.too_long}, status_code=503)
-            except psycopg.OperationalError as exc:
+            except (psycopg.OperationalError, StoreError) as exc:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 return JSONResponse({"detail": f"the twin's database cannot answer: {reason}"},
                                     status_code=503)

@@ -1,8 +1,8 @@
 """The PostGIS store.
 
-- :mod:`.url`: where the database is (``TWIN_DATABASE_URL`` or the project's own cluster), no SQLAlchemy
+- :mod:`.url`: where the database is (``TWIN_DATABASE_URL`` or the project's own cluster)
 - :mod:`.cluster`: the project's own PostgreSQL cluster under ``TWIN_HOME``
-- :mod:`.engine`: SQLAlchemy connections (schema work, status); bulk paths use psycopg directly
+- :mod:`.database`: the one way to the database: pooled SQLAlchemy connections, and their psycopg ones
 - :mod:`.tables`: the feature model, one table per vector layer
 - :mod:`.migrate`: Alembic revisions and the catalog's layer tables
 - :mod:`.meta`: facts a twin records about itself (its CRS, its terrain)

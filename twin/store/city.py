@@ -1,6 +1,5 @@
 """What a twin records about its city in ``twin.meta``: its name, its CRS (with the SRID of its geometry
-columns) and, as data arrives, its extent. Read with plain psycopg, so the viewer and imports need not
-load SQLAlchemy.
+columns) and, as data arrives, its extent. Read on a psycopg connection (:func:`twin.store.database.raw`).
 """
 
 from __future__ import annotations

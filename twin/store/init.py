@@ -5,7 +5,7 @@ from __future__ import annotations
 from twin import crs as crs_rules
 from twin.errors import SchemaError
 from twin.store import city
-from twin.store.engine import connect
+from twin.store import database
 from twin.store.migrate import fix_crs
 from twin.store.stats import held
 
@@ -16,7 +16,7 @@ def init_city(name: str, crs: str | None = None) -> str:
     name = name.strip()
     if not name:
         raise SchemaError("twin init: give the city's name, e.g. twin init Monaco")
-    with connect() as connection:
+    with database.connect() as connection:
         driver = connection.connection.driver_connection
         have = city.read(driver)
         features = held(connection)

@@ -1,36 +1,19 @@
-"""Plain psycopg connections for fast paths (imports, the viewer), and the facts a twin records about
-itself (its CRS, its terrain), read without SQLAlchemy."""
+"""The facts a twin records about itself (its CRS, its terrain), read on a psycopg connection
+(:func:`twin.store.database.raw`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 
-from twin.errors import SchemaError, StoreError
+from twin.errors import SchemaError
 from twin.store import CORE_SCHEMA
 from twin.store.city import read as read_city
-from twin.store.url import database_url, unreachable
 
 NO_SCHEMA = "the database has no twin schema yet; run `twin db migrate`"
 NO_CRS = ("this twin has no CRS yet: import a file (the first import chooses it) or make the twin with "
           "`twin init NAME --crs CRS`")
-
-CONNECT_TIMEOUT_S = 10
-
-
-@contextmanager
-def pg_connect(url: str | None = None) -> Iterator[psycopg.Connection]:
-    """A psycopg connection in a transaction that commits on success and rolls back on error."""
-    url = url or database_url()
-    try:
-        connection = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="twin")
-    except psycopg.OperationalError as exc:
-        raise StoreError(unreachable(url, exc)) from None
-    with connection:
-        yield connection
 
 
 def twin_crs(connection: psycopg.Connection) -> str:

@@ -18,7 +18,7 @@ from twin import crs as crs_rules
 from twin.catalog import Catalog, load_catalog
 from twin.errors import SchemaError
 from twin.settings import get_settings
-from twin.store.engine import connect
+from twin.store import database
 from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, city
 from twin.store.stats import held
 from twin.store.tables import layer_metadata
@@ -65,7 +65,7 @@ def migrate(to: str = "head", url: str | None = None) -> SyncReport:
     At head the layer tables are also brought in line with the catalog.
     """
     catalog = load_catalog()
-    with connect(url) as connection:
+    with database.connect(url) as connection:
         current = current_revision(connection)
         if current is not None:
             _check_crs(connection)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 
 from twin.errors import StoreError
-from twin.store.engine import connect
+from twin.store import database
 from twin.store.url import database_url, is_external, own_cluster, safe_url
 from twin.store.migrate import current_revision, head_revision
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA, city
@@ -24,7 +24,7 @@ def database_status() -> dict[str, Any]:
     url = database_url()
     info["url"] = safe_url(url)
     try:
-        with connect(url) as connection:
+        with database.connect(url) as connection:
             info["reachable"] = True
             info["postgis"] = connection.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")).scalar()
             info["revision"] = current_revision(connection)

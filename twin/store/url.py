@@ -1,7 +1,4 @@
-"""Where the twin's database is: ``TWIN_DATABASE_URL``, or else the project's own cluster.
-
-Kept free of SQLAlchemy so that fast paths (imports, the viewer) need not load it.
-"""
+"""Where the twin's database is: ``TWIN_DATABASE_URL``, or else the project's own cluster."""
 
 from __future__ import annotations
 
