@@ -24,8 +24,8 @@ from importers.base import Importer, ImportOptions, parse_crs
 from importers.geometry import extent_of
 from twin.errors import SourceError
 from twin.settings import get_settings
-from twin.store import CORE_SCHEMA
-from twin.store.meta import twin_crs
+from twin.store import CORE_SCHEMA, database
+from twin.store.meta import twin_crs, twin_srid
 
 if TYPE_CHECKING:
     from affine import Affine
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|2100)(?!\d)")
 _EDGE_POINTS = 21  # per side: a straight edge bends after reprojection
 _PHOTO_BANDS = (3, 4)  # RGB, RGBA
+
+
+_RASTER_COLUMNS = ("layer", "source", "year", "path", "crs", "width", "height", "bounds")
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,13 @@ class GeoTIFF(Importer):
         return (min(xs), min(ys), max(xs), max(ys)), raster.crs
 
     def register(self, path: Path, options: ImportOptions, connection: Connection) -> int:
-        from sqlalchemy import text
+        from sqlalchemy import column, delete, func, insert, table
         from sqlalchemy.exc import DBAPIError
 
         layer = options.layer
         year = _year(path, options)
         raster = _inspect(path, options)
-        crs = CRS.from_user_input(twin_crs(connection.connection.driver_connection))
+        crs = CRS.from_user_input(twin_crs(database.psycopg_of(connection)))
         outline = _outline(path, raster, crs)
         name = f"{options.source}-{year}.tif" if year else f"{options.source}.tif"
         target = get_settings().home / "rasters" / _database_folder(connection) / layer.id / name
@@ -93,18 +96,12 @@ class GeoTIFF(Importer):
         partial = target.with_name(f".{target.name}.partial")
         shutil.copyfile(path, partial)
         try:
-            connection.execute(
-                text(f"DELETE FROM {CORE_SCHEMA}.rasters WHERE layer = :layer AND source = :source "
-                     "AND year IS NOT DISTINCT FROM :year"),
-                {"layer": layer.id, "source": options.source, "year": year},
-            )
-            connection.execute(
-                text(f"INSERT INTO {CORE_SCHEMA}.rasters (layer, source, year, path, crs, width, height, bounds) "
-                     "VALUES (:layer, :source, :year, :path, :crs, :width, :height, ST_GeomFromText(:bounds, :srid))"),
-                {"layer": layer.id, "source": options.source, "year": year, "path": str(target),
-                 "crs": raster.crs.to_wkt(), "width": raster.width, "height": raster.height,
-                 "bounds": outline.wkt, "srid": crs.to_epsg()},
-            )
+            rasters = table("rasters", *(column(name) for name in _RASTER_COLUMNS), schema=CORE_SCHEMA)
+            connection.execute(delete(rasters).where(rasters.c.layer == layer.id, rasters.c.source == options.source,
+                                                     rasters.c.year.is_not_distinct_from(year)))
+            connection.execute(insert(rasters).values(
+                layer=layer.id, source=options.source, year=year, path=str(target), crs=raster.crs.to_wkt(),
+                width=raster.width, height=raster.height, bounds=func.ST_GeomFromText(outline.wkt, twin_srid(database.psycopg_of(connection)))))
             # Renamed over an earlier copy only once its row is written; the commit follows at once, and
             # a failed commit would leave the old row (same path) pointing at the new copy.
             os.replace(partial, target)

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 
 from importers import copy_binary
 from twin.catalog import FEATURE_COLUMNS, Layer
-from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA
+from twin.store import core_table, history_table, layer_table
 
 CHUNK_ROWS = 20_000
 # Loading this many rows into an empty table, building its indexes once afterwards (a sort) beats
@@ -135,7 +135,7 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object], re
           progress: Progress | None = None, snapshot: Snapshot | None = None) -> dict[str, int] | None:
     """Write ``load`` and record the import, inside the caller's transaction: replace ``load.source`` in
     the layer's table, or with ``snapshot``, apply the changes since its last snapshot (their counts)."""
-    table = sql.Identifier(LAYER_SCHEMA, load.layer.id)
+    table = layer_table(load.layer.id)
     # Another import into the same layer waits here rather than interleaving.
     connection.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
     load.import_id = _log(connection, log, rejects, snapshot)
@@ -144,7 +144,7 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object], re
 
         changes = snapshots.apply(connection, load, snapshot, rejects["source_id"].dropna().astype(str).tolist(),
                                   progress)
-        connection.execute(f"UPDATE {CORE_SCHEMA}.imports SET changes = %s WHERE id = %s",
+        connection.execute(sql.SQL("UPDATE {} SET changes = %s WHERE id = %s").format(core_table("imports")),
                            (Jsonb(changes), load.import_id))
         return changes
     others = connection.execute(
@@ -182,7 +182,7 @@ def keep_rows(connection: psycopg.Connection, layer: Layer, where: sql.Composabl
     columns = sql.SQL(", ").join(map(sql.Identifier, [*FEATURE_COLUMNS, *layer.attributes]))
     return connection.execute(
         sql.SQL("INSERT INTO {history} ({columns}, superseded_by) SELECT {columns}, %s FROM {table} WHERE {where}")
-        .format(history=sql.Identifier(HISTORY_SCHEMA, layer.id), table=sql.Identifier(LAYER_SCHEMA, layer.id),
+        .format(history=history_table(layer.id), table=layer_table(layer.id),
                 columns=columns, where=where),
         (import_id, *params),
     ).rowcount
@@ -200,14 +200,14 @@ def _log(connection: psycopg.Connection, log: dict[str, object], rejects: pd.Dat
          snapshot: Snapshot | None) -> int:
     """Record the import and its rejected rows; its id."""
     import_id = connection.execute(
-        f"INSERT INTO {CORE_SCHEMA}.imports (layer, source, format, path, crs, imported, rejected, seconds, as_of) "
-        "VALUES (%(layer)s, %(source)s, %(format)s, %(path)s, %(crs)s, %(imported)s, %(rejected)s, %(seconds)s, "
-        "%(as_of)s) RETURNING id",
+        sql.SQL("INSERT INTO {} (layer, source, format, path, crs, imported, rejected, seconds, as_of) "
+                "VALUES (%(layer)s, %(source)s, %(format)s, %(path)s, %(crs)s, %(imported)s, %(rejected)s, "
+                "%(seconds)s, %(as_of)s) RETURNING id").format(core_table("imports")),
         {**log, "as_of": snapshot.as_of if snapshot else None},
     ).fetchone()[0]
     if len(rejects):
         with connection.cursor().copy(
-            f"COPY {CORE_SCHEMA}.rejects (import_id, row_number, source_id, reason, data) FROM STDIN"
+            sql.SQL("COPY {} (import_id, row_number, source_id, reason, data) FROM STDIN").format(core_table("rejects"))
         ) as copy:
             for row in rejects.itertuples(index=False):
                 copy.write_row((import_id, int(row.row_number), row.source_id, row.reason, row.data))
@@ -218,21 +218,22 @@ def _drop_indexes(connection: psycopg.Connection, layer_id: str) -> list[str]:
     """Drop the table's indexes (its primary key too); returns the statements that make them again."""
     connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
     rows = connection.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname, "
+        "SELECT n.nspname, x.relname, pg_get_indexdef(i.indexrelid), c.conname, "
         "pg_get_constraintdef(c.oid) FROM pg_index i "
+        "JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace "
         "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
         "WHERE i.indrelid = %s::regclass",
-        (f'{LAYER_SCHEMA}."{layer_id}"',),
+        (layer_table(layer_id).as_string(connection),),
     ).fetchall()
-    table = sql.Identifier(LAYER_SCHEMA, layer_id)
+    table = layer_table(layer_id)
     remake: list[str] = []
-    for index, definition, constraint, constraint_definition in rows:
+    for schema, index, definition, constraint, constraint_definition in rows:
         if constraint:
             connection.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(constraint)))
             remake.append(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(table, sql.Identifier(constraint))
                           .as_string(connection) + constraint_definition)
         else:
-            connection.execute(f"DROP INDEX {index}")
+            connection.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, index)))
             remake.append(definition)
     return remake
 

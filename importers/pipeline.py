@@ -34,9 +34,8 @@ from importers.report import ImportReport, ImportSummary
 from twin.catalog import Catalog, Layer
 from twin.errors import RowRejected, SchemaError, SourceError
 from twin.settings import get_settings
-from twin.store import LAYER_SCHEMA, city
+from twin.store import city, database, layer_table
 from twin.store.city import read as read_city
-from twin.store import database
 from twin.store.meta import NO_SCHEMA, has_schema, twin_srid
 from twin.terrain import Terrain
 
@@ -99,11 +98,11 @@ def _run_import(path: Path, options: ImportOptions, layers: list[Layer], show_pr
         notes = []
         with database.connect() as connection:
             declared = importer.extent(path, options)
-            if declared is not None and read_city(connection.connection.driver_connection).crs is None:
+            if declared is not None and read_city(database.psycopg_of(connection)).crs is None:
                 bounds, file_crs = declared  # a DEM first: the twin takes its CRS, in the same transaction
                 crs, chosen = city_crs.for_bounds(bounds, source_crs(file_crs, options.crs, path)[0], path)
                 fix_crs(connection, crs)
-                city.name_if_unnamed(connection.connection.driver_connection, options.source)
+                city.name_if_unnamed(database.psycopg_of(connection), options.source)
                 notes.append(chosen)
             counts = [importer.register(path, replace(options, layer=layer), connection) for layer in layers]
         return ImportReport([ImportSummary(layer.id, options.source, importer.format, count, 0,
@@ -289,7 +288,7 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
 
 def _holds(connection: psycopg.Connection, options: ImportOptions) -> bool:
     """Whether the layer holds features of the source."""
-    table = sql.Identifier(LAYER_SCHEMA, options.layer.id)
+    table = layer_table(options.layer.id)
     return connection.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = %s)").format(table),
                               (options.source,)).fetchone()[0]
 

@@ -27,7 +27,7 @@ from psycopg import sql
 
 from importers.loading import Load, Progress, Snapshot, copy_rows, keep_rows
 from twin.errors import SourceError
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import core_table, layer_table
 
 _STAGED = sql.Identifier("snapshot")  # the file's rows, a temporary table
 _LATEST = sql.Identifier("snapshot_latest")  # each of the source's features' last version
@@ -43,7 +43,7 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, reject
     layer, as_of = load.layer, snapshot.as_of
     _check_order(connection, load, snapshot)
     columns = [name for name, _ in load.copy_columns()]
-    table = sql.Identifier(LAYER_SCHEMA, layer.id)
+    table = layer_table(layer.id)
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     connection.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
                        .format(_STAGED, names, table))
@@ -107,8 +107,8 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, reject
 
 def _check_order(connection: psycopg.Connection, load: Load, snapshot: Snapshot) -> None:
     row = connection.execute(
-        f"SELECT as_of, id FROM {CORE_SCHEMA}.imports WHERE layer = %s AND source = %s AND id <> %s "
-        "AND as_of >= %s ORDER BY as_of DESC LIMIT 1",
+        sql.SQL("SELECT as_of, id FROM {} WHERE layer = %s AND source = %s AND id <> %s "
+                "AND as_of >= %s ORDER BY as_of DESC LIMIT 1").format(core_table("imports")),
         (load.layer.id, load.source, load.import_id, snapshot.as_of)).fetchone()
     if row:
         raise SourceError(

@@ -126,7 +126,7 @@ def layers(as_json: bool) -> None:
     catalog = load_catalog()
     with database.connect() as connection:
         counts = layer_counts(connection, catalog)
-        known = city.read(connection.connection.driver_connection)
+        known = city.read(database.psycopg_of(connection))
     rows = [
         {
             "id": layer.id,

@@ -18,10 +18,15 @@ from psycopg.rows import dict_row
 
 from twin.catalog import FEATURE_COLUMNS, Catalog, Layer
 from twin.errors import ParameterError
-from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA
+from twin.store import core_table, history_table, layer_table
 
-# When each import's rows entered the twin: its transaction's start, the same for every layer it wrote.
-_RECORDED = f"(SELECT imported_at FROM {CORE_SCHEMA}.imports i WHERE i.id = {{}})"
+IMPORTS = core_table("imports")
+
+
+def _recorded(column: str) -> sql.Composed:
+    """When the import that ``column`` names entered its rows: its transaction's start, the same for every
+    layer it wrote."""
+    return sql.SQL("(SELECT imported_at FROM {} i WHERE i.id = {})").format(IMPORTS, sql.Identifier(column))
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,10 @@ class Import:
 
 def imports(connection: psycopg.Connection, layer: str | None = None) -> list[Import]:
     """The import log, oldest first (of one layer, where given)."""
-    where = "WHERE layer = %s" if layer else ""
     rows = connection.execute(
-        f"SELECT id, layer, source, format, path, imported, rejected, imported_at, as_of, changes "
-        f"FROM {CORE_SCHEMA}.imports {where} ORDER BY id", (layer,) if layer else None).fetchall()
+        sql.SQL("SELECT id, layer, source, format, path, imported, rejected, imported_at, as_of, changes "
+                "FROM {} WHERE %(layer)s::text IS NULL OR layer = %(layer)s ORDER BY id").format(IMPORTS),
+        {"layer": layer}).fetchall()
     return [Import(*row) for row in rows]
 
 
@@ -65,27 +70,27 @@ def undo(connection: psycopg.Connection, catalog: Catalog, import_id: int) -> li
     undone = [entry for entry in imports(connection) if entry.id in _run(connection, import_id)]
     for entry in undone:
         later = connection.execute(
-            f"SELECT id FROM {CORE_SCHEMA}.imports WHERE layer = %s AND source = %s AND id > %s ORDER BY id DESC",
+            sql.SQL("SELECT id FROM {} WHERE layer = %s AND source = %s AND id > %s ORDER BY id DESC").format(IMPORTS),
             (entry.layer, entry.source, entry.id)).fetchone()
         if later and later[0] not in {other.id for other in undone}:
             raise ParameterError(f"--undo {import_id}: import {later[0]} of source '{entry.source}' into layer "
                                  f"'{entry.layer}' came after it and builds on it; undo {later[0]} first")
     for entry in undone:
         layer = catalog[entry.layer]
-        table, history = sql.Identifier(LAYER_SCHEMA, layer.id), sql.Identifier(HISTORY_SCHEMA, layer.id)
+        table, history = layer_table(layer.id), history_table(layer.id)
         connection.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
         connection.execute(sql.SQL("DELETE FROM {} WHERE import_id = %s").format(table), (entry.id,))
         kept = sql.SQL(", ").join(map(sql.Identifier, [*FEATURE_COLUMNS[1:], *layer.attributes]))  # id: computed
         connection.execute(sql.SQL("INSERT INTO {table} ({kept}) SELECT {kept} FROM {history} WHERE superseded_by = %s")
                            .format(table=table, history=history, kept=kept), (entry.id,))
         connection.execute(sql.SQL("DELETE FROM {} WHERE superseded_by = %s").format(history), (entry.id,))
-    connection.execute(f"DELETE FROM {CORE_SCHEMA}.imports WHERE id = ANY(%s)", ([entry.id for entry in undone],))
+    connection.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(IMPORTS), ([entry.id for entry in undone],))
     return undone
 
 
 def _run(connection: psycopg.Connection, import_id: int) -> set[int]:
     rows = connection.execute(
-        f"SELECT id FROM {CORE_SCHEMA}.imports WHERE run = (SELECT run FROM {CORE_SCHEMA}.imports WHERE id = %s)",
+        sql.SQL("SELECT id FROM {0} WHERE run = (SELECT run FROM {0} WHERE id = %s)").format(IMPORTS),
         (import_id,)).fetchall()
     if not rows:
         raise ParameterError(f"--undo {import_id}: no import has that id (`twin imports` lists them)")
@@ -101,25 +106,25 @@ def versions(connection: psycopg.Connection, layer: Layer, feature_id: str,
     shown = [name for name in FEATURE_COLUMNS if name != "geom"]
     shown += [name for name, attribute in layer.attributes.items() if attribute.type != "solid"]
     columns = sql.SQL(", ").join(map(sql.Identifier, shown))
-    table, history = sql.Identifier(LAYER_SCHEMA, layer.id), sql.Identifier(HISTORY_SCHEMA, layer.id)
+    table, history = layer_table(layer.id), history_table(layer.id)
     said = sql.SQL("")
     rows_then = sql.SQL("")
     if recorded is not None:
-        said = sql.SQL(f"WHERE (import_id IS NULL OR {_RECORDED.format('import_id')} <= %(recorded)s)")
+        said = sql.SQL("WHERE (import_id IS NULL OR {} <= %(recorded)s)").format(_recorded("import_id"))
         rows_then = sql.SQL(
-            f" UNION ALL SELECT {{columns}}, geom FROM {{history}} WHERE source = (SELECT source FROM feature) "
-            f"AND source_id = (SELECT source_id FROM feature) "
-            f"AND (import_id IS NULL OR {_RECORDED.format('import_id')} <= %(recorded)s) "
-            f"AND {_RECORDED.format('superseded_by')} > %(recorded)s").format(columns=columns, history=history)
+            " UNION ALL SELECT {columns}, geom FROM {history} WHERE source = (SELECT source FROM feature) "
+            "AND source_id = (SELECT source_id FROM feature) AND (import_id IS NULL OR {written} <= %(recorded)s) "
+            "AND {superseded} > %(recorded)s").format(columns=columns, history=history,
+                                                     written=_recorded("import_id"), superseded=_recorded("superseded_by"))
     query = sql.SQL(
         "WITH feature AS (SELECT source, source_id FROM {table} WHERE id = %(id)s "
         "UNION SELECT source, source_id FROM {history} WHERE id = %(id)s LIMIT 1), "
         "rows AS (SELECT * FROM (SELECT {columns}, geom FROM {table} WHERE source = (SELECT source FROM feature) "
         "AND source_id = (SELECT source_id FROM feature)) now {said}{rows_then}) "
-        "SELECT rows.*, ST_AsGeoJSON({geometry})::json AS geometry, "
-        f"{_RECORDED.format('import_id')} AS recorded "
+        "SELECT rows.*, ST_AsGeoJSON({geometry})::json AS geometry, {recorded} AS recorded "
         "FROM rows ORDER BY version, recorded"
     ).format(table=table, history=history, columns=columns, said=said, rows_then=rows_then,
+             recorded=_recorded("import_id"),
              geometry=sql.SQL("geom") if srid is None else sql.SQL("ST_Transform(geom, {})").format(srid))
     with connection.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(query, {"id": feature_id, "recorded": recorded}).fetchall()

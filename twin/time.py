@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from twin.catalog import Catalog
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import core_table, layer_table
 
 FLOOR_AREA = "floor_area_m2"  # the attribute summed into a year's floor area, where a layer has it
 
@@ -25,10 +25,10 @@ FLOOR_AREA = "floor_area_m2"  # the attribute summed into a year's floor area, w
 EXISTED = "(valid_from IS NULL OR valid_from <= {end}) AND (valid_to IS NULL OR valid_to > {start})"
 
 
-def _stood(year_sql: str) -> str:
-    """:data:`EXISTED` at the end of the year that ``year_sql`` (SQL: a column or a parameter) names."""
-    end = f"make_date({year_sql}, 12, 31)"
-    return EXISTED.format(end=end, start=end)
+def _stood(year: str) -> sql.Composed:
+    """:data:`EXISTED` at the end of the year that ``year`` (SQL: a column or a parameter) names."""
+    end = sql.SQL("make_date({}, 12, 31)").format(sql.SQL(year))
+    return sql.SQL(EXISTED).format(end=end, start=end)
 
 
 def year_end(year: int) -> date:
@@ -40,12 +40,11 @@ def year_range(connection: psycopg.Connection, catalog: Catalog) -> tuple[int, i
     """First and last year the data knows of (from every time-varying layer, and the days of the snapshots
     imported: a snapshot that only closed features still shows its year), or None."""
     parts = [sql.SQL("SELECT min(extract(year FROM valid_from)), max(greatest(extract(year FROM valid_from), "
-                     "extract(year FROM valid_to) - 1)) FROM {}").format(sql.Identifier(LAYER_SCHEMA, layer.id))
+                     "extract(year FROM valid_to) - 1)) FROM {}").format(layer_table(layer.id))
              for layer in catalog.vector_layers if layer.time_varying]
     if not parts:
         return None
-    parts.append(sql.SQL("SELECT NULL, max(extract(year FROM as_of)) FROM {}").format(
-        sql.Identifier(CORE_SCHEMA, "imports")))
+    parts.append(sql.SQL("SELECT NULL, max(extract(year FROM as_of)) FROM {}").format(core_table("imports")))
     rows = connection.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
     firsts = [int(r[0]) for r in rows if r[0] is not None]
     lasts = [int(r[1]) for r in rows if r[1] is not None]
@@ -70,11 +69,12 @@ def figures(connection: psycopg.Connection, catalog: Catalog, first: int, last: 
     out: dict[int, dict[str, YearFigures]] = {year: {} for year in range(first, last + 1)}
     for layer in catalog.vector_layers:
         length = sql.SQL("coalesce(sum(ST_Length(geom)), 0) / 1000.0" if layer.geometry == "line" else "NULL")
-        area = sql.SQL(f"coalesce(sum({FLOOR_AREA}), 0)" if FLOOR_AREA in layer.attributes else "NULL")
+        area = (sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(FLOOR_AREA)) if FLOOR_AREA in layer.attributes
+                else sql.SQL("NULL"))
         query = sql.SQL(
             "SELECT y, count(t.*), {length}, {area} FROM generate_series(%(first)s::int, %(last)s::int) y "
-            f"LEFT JOIN {{table}} t ON {_stood('y')} GROUP BY y"
-        ).format(length=length, area=area, table=sql.Identifier(LAYER_SCHEMA, layer.id))
+            "LEFT JOIN {table} t ON {stood} GROUP BY y"
+        ).format(length=length, area=area, table=layer_table(layer.id), stood=_stood("y"))
         for year, count, km, floor_area in connection.execute(query, {"first": first, "last": last}):
             out[year][layer.id] = YearFigures(int(count), None if km is None else float(km),
                                               None if floor_area is None else float(floor_area))
@@ -95,21 +95,21 @@ class Change:
     altered: int = 0  # features standing in both years, in another version in B (a snapshot altered them)
 
 
-def _compared(table: sql.Composable, *extra: str) -> sql.Composed:
+def _compared(table: sql.Composable, *extra: sql.Composable) -> sql.Composed:
     """A feature's version standing at the end of year %(a)s beside the one standing at the end of %(b)s
     (either missing), matched by source and source id (a feature's versions share them); ``extra``: more
     columns of each side than its ``id``."""
-    columns = ", ".join(["source", "source_id", "id", *extra])
+    columns = sql.SQL(", ").join([sql.SQL("source, source_id, id"), *extra])
     return sql.SQL(
-        f"(SELECT {columns} FROM {{table}} WHERE {_stood('%(a)s')}) a FULL JOIN "
-        f"(SELECT {columns} FROM {{table}} WHERE {_stood('%(b)s')}) b USING (source, source_id)"
-    ).format(table=table)
+        "(SELECT {columns} FROM {table} WHERE {a}) a FULL JOIN "
+        "(SELECT {columns} FROM {table} WHERE {b}) b USING (source, source_id)"
+    ).format(columns=columns, table=table, a=_stood("%(a)s"), b=_stood("%(b)s"))
 
 
-# Of :func:`_compared`'s rows: standing at the end of year B but not of A, the reverse, and both in other versions.
-APPEARED = "a.id IS NULL"
-DISAPPEARED = "b.id IS NULL"
-ALTERED = "a.id <> b.id"
+# Of :func:`_compared`'s rows: standing at the end of year B but not of A, the reverse, and both in other
+# versions; named in the queries' FILTER clauses.
+_KINDS = {"appeared": sql.SQL("a.id IS NULL"), "disappeared": sql.SQL("b.id IS NULL"),
+          "altered": sql.SQL("a.id <> b.id")}
 
 
 def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_b: int) -> list[Change]:
@@ -118,14 +118,15 @@ def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_
     version (altered); layers without change left out."""
     out: list[Change] = []
     for layer in catalog.vector_layers:
-        length = "ST_Length(geom) / 1000.0" if layer.geometry == "line" else "NULL::float"
-        area = FLOOR_AREA if FLOOR_AREA in layer.attributes else "NULL::float"
+        length = sql.SQL("ST_Length(geom) / 1000.0" if layer.geometry == "line" else "NULL::float")
+        area = sql.Identifier(FLOOR_AREA) if FLOOR_AREA in layer.attributes else sql.SQL("NULL::float")
         query = sql.SQL(
-            f"SELECT count(*) FILTER (WHERE {APPEARED}), count(*) FILTER (WHERE {DISAPPEARED}), "
-            f"sum(b.km) FILTER (WHERE {APPEARED}), sum(a.km) FILTER (WHERE {DISAPPEARED}), "
-            f"sum(b.area) FILTER (WHERE {APPEARED}), sum(a.area) FILTER (WHERE {DISAPPEARED}), "
-            f"count(*) FILTER (WHERE {ALTERED}) FROM {{}}"
-        ).format(_compared(sql.Identifier(LAYER_SCHEMA, layer.id), f"{length} AS km", f"{area} AS area"))
+            "SELECT count(*) FILTER (WHERE {appeared}), count(*) FILTER (WHERE {disappeared}), "
+            "sum(b.km) FILTER (WHERE {appeared}), sum(a.km) FILTER (WHERE {disappeared}), "
+            "sum(b.area) FILTER (WHERE {appeared}), sum(a.area) FILTER (WHERE {disappeared}), "
+            "count(*) FILTER (WHERE {altered}) FROM {compared}"
+        ).format(**_KINDS, compared=_compared(layer_table(layer.id), sql.SQL("{} AS km").format(length),
+                                              sql.SQL("{} AS area").format(area)))
         row = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
         if row[0] or row[1] or row[6]:
             km = layer.geometry == "line"
@@ -145,10 +146,10 @@ def changed_ids(connection: psycopg.Connection, catalog: Catalog, year_a: int, y
     out: dict[str, tuple[list[str], list[str], list[str]]] = {}
     for layer in catalog.vector_layers:
         query = sql.SQL(
-            f"SELECT coalesce(array_agg(b.id::text) FILTER (WHERE {APPEARED}), '{{{{}}}}'), "
-            f"coalesce(array_agg(a.id::text) FILTER (WHERE {DISAPPEARED}), '{{{{}}}}'), "
-            f"coalesce(array_agg(b.id::text) FILTER (WHERE {ALTERED}), '{{{{}}}}') FROM {{}}"
-        ).format(_compared(sql.Identifier(LAYER_SCHEMA, layer.id)))
+            "SELECT coalesce(array_agg(b.id::text) FILTER (WHERE {appeared}), '{{}}'), "
+            "coalesce(array_agg(a.id::text) FILTER (WHERE {disappeared}), '{{}}'), "
+            "coalesce(array_agg(b.id::text) FILTER (WHERE {altered}), '{{}}') FROM {compared}"
+        ).format(**_KINDS, compared=_compared(layer_table(layer.id)))
         appeared, disappeared, altered = connection.execute(query, {"a": year_a, "b": year_b}).fetchone()
         if appeared or disappeared or altered:
             out[layer.id] = (appeared, disappeared, altered)

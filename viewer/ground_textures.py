@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import psycopg
+from psycopg import sql
 import pyvista as pv
 
 from twin.catalog import Catalog, Layer
-from twin.store import CORE_SCHEMA
+from twin.store import core_table
 from twin.terrain import Terrain
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def dressing(catalog: Catalog, texture: str) -> Layer | None:
 def registered(connection: psycopg.Connection, layer: Layer) -> list[Registered]:
     """The layer's rasters whose copies are there, in the order they were imported."""
     rows = connection.execute(
-        f"SELECT year, path, crs FROM {CORE_SCHEMA}.rasters WHERE layer = %s ORDER BY imported_at, id",
+        sql.SQL("SELECT year, path, crs FROM {} WHERE layer = %s ORDER BY imported_at, id").format(core_table("rasters")),
         (layer.id,)).fetchall()
     return [Registered(year, Path(path), crs) for year, path, crs in rows if Path(path).is_file()]
 

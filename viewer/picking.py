@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 import pyvista as pv
 import vtk
 
-from twin.store import LAYER_SCHEMA
+from twin.store import layer_table
 from viewer.scene import LayerMesh
 from viewer.timeline import subset
 
@@ -59,7 +60,7 @@ def point_at(plotter: pv.Plotter, x: float, y: float) -> tuple[float, float, flo
 
 def attributes(connection: psycopg.Connection, layer_id: str, feature_id: str) -> dict[str, object]:
     """The feature's columns as PostGIS holds them (geometry left out), for the side panel."""
-    cursor = connection.execute(f'SELECT * FROM {LAYER_SCHEMA}."{layer_id}" WHERE id = %s', (feature_id,))
+    cursor = connection.execute(sql.SQL("SELECT * FROM {} WHERE id = %s").format(layer_table(layer_id)), (feature_id,))
     row = cursor.fetchone()
     if row is None:
         return {}

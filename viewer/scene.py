@@ -15,7 +15,7 @@ import shapely
 from pyproj import CRS
 
 from twin.catalog import Catalog, Layer
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import LAYER_SCHEMA, core_table, layer_table
 from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from viewer.areas import drape, ribbons
@@ -40,9 +40,9 @@ def layer_tables(connection: psycopg.Connection, catalog: Catalog) -> list[Layer
 
 def data_extent(connection: psycopg.Connection, layers: list[Layer]) -> tuple[float, float, float, float] | None:
     """xmin, ymin, xmax, ymax of everything the twin holds (features and rasters), None when it holds nothing."""
-    parts = [sql.SQL("SELECT ST_Extent(geom) FROM {}").format(sql.Identifier(LAYER_SCHEMA, layer.id))
+    parts = [sql.SQL("SELECT ST_Extent(geom) FROM {}").format(layer_table(layer.id))
              for layer in layers]
-    parts.append(sql.SQL("SELECT ST_Extent(bounds) FROM {}").format(sql.Identifier(CORE_SCHEMA, "rasters")))
+    parts.append(sql.SQL("SELECT ST_Extent(bounds) FROM {}").format(core_table("rasters")))
     row = connection.execute(sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                                      "(SELECT ST_Extent(e) e FROM ({}) parts(e)) whole").format(
         sql.SQL(" UNION ALL ").join(parts))).fetchone()
@@ -53,9 +53,9 @@ def base_height(connection: psycopg.Connection, layers: list[Layer]) -> float:
     """Where the ground lies in a twin without a DEM: near the lowest ground its extruded layers stand on
     (Zurich's buildings at 400-620 m), else at the top of what it holds in 3D (pipes lie under the
     ground), else 0 m."""
-    grounds = [sql.SQL("SELECT {} FROM {}").format(sql.Identifier(layer.draw.base), sql.Identifier(LAYER_SCHEMA, layer.id))
+    grounds = [sql.SQL("SELECT {} FROM {}").format(sql.Identifier(layer.draw.base), layer_table(layer.id))
                for layer in layers if layer.draw.base and layer.draw.base in layer.attributes]
-    tops = [sql.SQL("SELECT ST_ZMax(geom) FROM {}").format(sql.Identifier(LAYER_SCHEMA, layer.id))
+    tops = [sql.SQL("SELECT ST_ZMax(geom) FROM {}").format(layer_table(layer.id))
             for layer in layers if layer.z]
     for parts, share in ((grounds, 0.05), (tops, 0.95)):
         if parts:
@@ -76,13 +76,11 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
     """Pipes as tubes of their real diameter at their stored (centre-line) heights; ducts and tunnels by
     their size; what is draped (roads) as ribbons of its width on the ground."""
     size = layer.draw.diameter or layer.draw.width
-    size_sql = f"coalesce({size}, 0)" if size else "0"
-    if layer.draw.diameter and layer.draw.section_size:
-        size_sql = f"coalesce({layer.draw.diameter}, {layer.draw.section_size}, 0)"
-    height_sql = f"coalesce({layer.draw.section_height}, 0)" if layer.draw.section_height else "0"
-    rows = connection.execute(
-        f"SELECT id::text, ST_AsBinary(ST_Force3D(geom)), {size_sql}, valid_from, valid_to, {height_sql} "
-        f"FROM {LAYER_SCHEMA}.{layer.id}").fetchall()
+    sizes = [size, layer.draw.section_size] if layer.draw.diameter and layer.draw.section_size else [size]
+    rows = connection.execute(sql.SQL(
+        "SELECT id::text, ST_AsBinary(ST_Force3D(geom)), {size}, valid_from, valid_to, {height} FROM {table}"
+    ).format(size=_first_of(sizes), height=_first_of([layer.draw.section_height]),
+             table=layer_table(layer.id))).fetchall()
     if not rows:
         return None
     geometry = shapely.from_wkb([r[1] for r in rows])
@@ -149,11 +147,17 @@ def boxes(coords: np.ndarray, part_of: np.ndarray, widths: np.ndarray, heights: 
     return mesh, np.repeat(part, len(quads))
 
 
+def _first_of(columns: list[str | None]) -> sql.Composed:
+    """SQL for the first of the attribute ``columns`` (None: the layer has none) that a row has, else 0."""
+    return sql.SQL("coalesce({}0)").format(sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(name))
+                                                           for name in columns if name))
+
+
 def areas(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terrain: Terrain | None,
           cell: float) -> LayerMesh | None:
     """Polygons (water, parks, grids) lying on the ground at their layer's offset."""
-    rows = connection.execute(f"SELECT id::text, ST_AsBinary(ST_Force2D(geom)), valid_from, valid_to "
-                              f"FROM {LAYER_SCHEMA}.{layer.id}").fetchall()
+    rows = connection.execute(sql.SQL("SELECT id::text, ST_AsBinary(ST_Force2D(geom)), valid_from, valid_to "
+                                      "FROM {}").format(layer_table(layer.id))).fetchall()
     draped = drape(shapely.from_wkb([r[1] for r in rows]), terrain, origin, layer.draw.offset, cell) if rows else None
     if draped is None:
         return None
@@ -174,9 +178,9 @@ _SYMBOLS = {"sphere": lambda s: pv.Sphere(radius=s / 2, theta_resolution=6, phi_
 
 def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terrain: Terrain | None) -> LayerMesh | None:
     """A glyph standing on each point: at its own height where the layer has heights, else on the ground."""
-    rows = connection.execute(
-        f"SELECT id::text, ST_X(geom), ST_Y(geom), coalesce(ST_Z(ST_Force3D(geom)), 0), valid_from, valid_to "
-        f"FROM {LAYER_SCHEMA}.{layer.id}").fetchall()
+    rows = connection.execute(sql.SQL(
+        "SELECT id::text, ST_X(geom), ST_Y(geom), coalesce(ST_Z(ST_Force3D(geom)), 0), valid_from, valid_to "
+        "FROM {}").format(layer_table(layer.id))).fetchall()
     if not rows:
         return None
     size = layer.draw.size or 3.0

@@ -8,6 +8,24 @@
 - :mod:`.meta`: facts a twin records about itself (its CRS, its terrain)
 """
 
+from psycopg import sql
+
 LAYER_SCHEMA = "layers"  # one table per vector layer; what the OGC API service publishes
 CORE_SCHEMA = "twin"  # twin's own bookkeeping: meta, rasters, imports, rejects
 HISTORY_SCHEMA = "history"  # each layer's rows as they were before an import replaced or closed them
+
+
+# Tables named for SQL composed with psycopg.sql: the library quotes them.
+def core_table(name: str) -> sql.Identifier:
+    """One of twin's own tables (meta, rasters, imports, rejects)."""
+    return sql.Identifier(CORE_SCHEMA, name)
+
+
+def layer_table(layer_id: str) -> sql.Identifier:
+    """A vector layer's table."""
+    return sql.Identifier(LAYER_SCHEMA, layer_id)
+
+
+def history_table(layer_id: str) -> sql.Identifier:
+    """A vector layer's history table."""
+    return sql.Identifier(HISTORY_SCHEMA, layer_id)

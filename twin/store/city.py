@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
-from twin.store import CORE_SCHEMA
+from twin.store import core_table
+
+META = core_table("meta")
 
 # How the viewer's title and the CLI name a twin whose city was never named (`twin init NAME` names it).
 UNNAMED = "Unnamed city"
@@ -45,7 +48,7 @@ def read(connection: psycopg.Connection) -> City:
     """The twin's facts; all None in a database without twin's schema."""
     try:
         with connection.transaction():
-            rows = dict(connection.execute(f"SELECT key, value FROM {CORE_SCHEMA}.meta").fetchall())
+            rows = dict(connection.execute(sql.SQL("SELECT key, value FROM {}").format(META)).fetchall())
     except psycopg.errors.UndefinedTable:
         rows = {}
     extent = tuple(float(v) for v in rows["extent"].split()) if rows.get("extent") else None
@@ -61,8 +64,8 @@ def _epsg(crs: str | None) -> int | None:
 
 
 def record(connection: psycopg.Connection, key: str, value: str) -> None:
-    connection.execute(f"INSERT INTO {CORE_SCHEMA}.meta (key, value) VALUES (%s, %s) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+    connection.execute(sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s) "
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value").format(META), (key, value))
 
 
 def name_if_unnamed(connection: psycopg.Connection, source: str) -> None:
@@ -70,7 +73,7 @@ def name_if_unnamed(connection: psycopg.Connection, source: str) -> None:
     names it)."""
     name = source.replace("_", " ").strip()
     name = name[:1].upper() + name[1:] if name.islower() else name
-    connection.execute(f"INSERT INTO {CORE_SCHEMA}.meta (key, value) VALUES ('name', %s) ON CONFLICT DO NOTHING",
+    connection.execute(sql.SQL("INSERT INTO {} (key, value) VALUES ('name', %s) ON CONFLICT DO NOTHING").format(META),
                        (name or source,))
 
 

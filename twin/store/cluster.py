@@ -156,12 +156,13 @@ class Cluster:
 
     def _create_database(self, port: int) -> None:
         import psycopg
+        from psycopg import sql
 
         conninfo = f"host=127.0.0.1 port={port} user={SUPERUSER} dbname=postgres connect_timeout=10"
         with psycopg.connect(conninfo, autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
             if not exists:
-                conn.execute(f'CREATE DATABASE "{DATABASE}"')
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
 
 
 def _append_as_owner(path: Path, text: str) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from twin import crs as crs_rules
 from twin.errors import SchemaError
-from twin.store import city
-from twin.store import database
+from twin.store import city, database
 from twin.store.migrate import fix_crs
 from twin.store.stats import held
 
@@ -17,7 +16,7 @@ def init_city(name: str, crs: str | None = None) -> str:
     if not name:
         raise SchemaError("twin init: give the city's name, e.g. twin init Monaco")
     with database.connect() as connection:
-        driver = connection.connection.driver_connection
+        driver = database.psycopg_of(connection)
         have = city.read(driver)
         features = held(connection)
         if have.name not in (None, name) and features:

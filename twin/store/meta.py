@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from twin.errors import SchemaError
-from twin.store import CORE_SCHEMA
+from twin.store import core_table
 from twin.store.city import read as read_city
 
 NO_SCHEMA = "the database has no twin schema yet; run `twin db migrate`"
@@ -34,12 +35,13 @@ def twin_srid(connection: psycopg.Connection) -> int:
 
 def has_schema(connection: psycopg.Connection) -> bool:
     """Whether the database has been made a twin (``twin db migrate``)."""
-    return connection.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{CORE_SCHEMA}.meta",)).fetchone()[0]
+    return connection.execute("SELECT to_regclass(%s) IS NOT NULL", (core_table("meta").as_string(connection),)).fetchone()[0]
 
 
 def terrain(connection: psycopg.Connection) -> tuple[Path, str] | None:
     """The most recently registered terrain raster and its CRS (WKT), or None when the twin has none."""
     row = connection.execute(
-        f"SELECT path, crs FROM {CORE_SCHEMA}.rasters WHERE layer = 'terrain' ORDER BY imported_at DESC LIMIT 1"
+        sql.SQL("SELECT path, crs FROM {} WHERE layer = 'terrain' ORDER BY imported_at DESC LIMIT 1")
+        .format(core_table("rasters"))
     ).fetchone()
     return (Path(row[0]), row[1]) if row else None

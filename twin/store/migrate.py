@@ -10,7 +10,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
+from psycopg import sql
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.schema import CreateSchema
 
 from pyproj import CRS
 
@@ -18,8 +20,7 @@ from twin import crs as crs_rules
 from twin.catalog import Catalog, load_catalog
 from twin.errors import SchemaError
 from twin.settings import get_settings
-from twin.store import database
-from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, city
+from twin.store import HISTORY_SCHEMA, LAYER_SCHEMA, city, core_table, database
 from twin.store.stats import held
 from twin.store.tables import layer_metadata
 
@@ -56,7 +57,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def recorded_srid(connection: Connection) -> int | None:
     """The SRID of the twin's geometry columns; None while the twin has no CRS."""
-    return city.read(connection.connection.driver_connection).srid
+    return city.read(database.psycopg_of(connection)).srid
 
 
 def migrate(to: str = "head", url: str | None = None) -> SyncReport:
@@ -87,7 +88,7 @@ def fix_crs(connection: Connection, crs: CRS, catalog: Catalog | None = None) ->
     """Give a twin without a CRS its CRS: recorded with its SRID, the raster registry's extents and the
     layer tables made in it. Refused when the twin already has another."""
     crs_rules.check_projected(crs, "the twin's CRS")
-    driver = connection.connection.driver_connection
+    driver = database.psycopg_of(connection)
     have = city.read(driver)
     if have.crs is not None:
         if CRS.from_user_input(have.crs).equals(crs):
@@ -98,22 +99,22 @@ def fix_crs(connection: Connection, crs: CRS, catalog: Catalog | None = None) ->
     named = crs_rules.name(crs)
     city.record(driver, "crs", named if named.startswith("EPSG:") else crs.to_wkt())
     city.record(driver, "srid", str(srid))
-    connection.execute(text(f"ALTER TABLE {CORE_SCHEMA}.rasters ALTER COLUMN bounds TYPE geometry(POLYGON, {srid}) "
-                            f"USING ST_SetSRID(bounds, {srid})"))
+    driver.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN bounds TYPE geometry(POLYGON, {srid}) "
+                           "USING ST_SetSRID(bounds, {srid})").format(core_table("rasters"), srid=sql.Literal(srid)))
     return sync_layer_tables(connection, catalog or load_catalog(), srid)
 
 
 def unfix_crs(connection: Connection) -> None:
     """Undo :func:`fix_crs` for a twin whose first import failed: its layer tables are still empty."""
-    driver = connection.connection.driver_connection
+    driver = database.psycopg_of(connection)
     if city.read(driver).crs is None:
         return
     features = held(connection)
     if features:
         raise SchemaError(f"the twin holds {features:,} features: its CRS stays")
     drop_layer_tables(connection)
-    connection.execute(text(f"DELETE FROM {CORE_SCHEMA}.meta WHERE key IN ('crs', 'srid')"))
-    connection.execute(text(f"ALTER TABLE {CORE_SCHEMA}.rasters ALTER COLUMN bounds TYPE geometry(POLYGON)"))
+    driver.execute(sql.SQL("DELETE FROM {} WHERE key IN ('crs', 'srid')").format(core_table("meta")))
+    driver.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN bounds TYPE geometry(POLYGON)").format(core_table("rasters")))
 
 
 def _srid(connection: Connection, crs: CRS) -> int:
@@ -122,8 +123,8 @@ def _srid(connection: Connection, crs: CRS) -> int:
     code = crs.to_epsg()
     if code and connection.execute(text("SELECT 1 FROM spatial_ref_sys WHERE srid = :s"), {"s": code}).first():
         return code
-    srid = connection.execute(text(
-        f"SELECT coalesce(max(srid), {LOCAL_SRIDS - 1}) + 1 FROM spatial_ref_sys WHERE srid >= {LOCAL_SRIDS}")).scalar_one()
+    srid = connection.execute(text("SELECT coalesce(max(srid) + 1, :first) FROM spatial_ref_sys WHERE srid >= :first"),
+                              {"first": LOCAL_SRIDS}).scalar_one()
     connection.execute(text("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
                             "VALUES (:srid, 'twin', :srid, :wkt, :proj)"),
                        {"srid": srid, "wkt": crs.to_wkt("WKT1_GDAL"), "proj": crs.to_proj4()})
@@ -137,7 +138,7 @@ def sync_layer_tables(connection: Connection, catalog: Catalog, srid: int) -> Sy
     Tables and columns the catalog no longer names are reported, not dropped: they may hold data.
     """
     report = SyncReport()
-    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}"))
+    connection.execute(CreateSchema(HISTORY_SCHEMA, if_not_exists=True))
     inspector = inspect(connection)
     metadata = layer_metadata(catalog, srid)
     operations = Operations(MigrationContext.configure(connection))
@@ -162,14 +163,15 @@ def sync_layer_tables(connection: Connection, catalog: Catalog, srid: int) -> Sy
 
 
 def drop_layer_tables(connection: Connection) -> None:
+    driver = database.psycopg_of(connection)
     for schema in (LAYER_SCHEMA, HISTORY_SCHEMA):
         for name in inspect(connection).get_table_names(schema=schema):
-            connection.execute(text(f'DROP TABLE {schema}."{name}" CASCADE'))
+            driver.execute(sql.SQL("DROP TABLE {} CASCADE").format(sql.Identifier(schema, name)))
 
 
 def _check_crs(connection: Connection) -> None:
     wanted = get_settings().crs
-    have = city.read(connection.connection.driver_connection).crs
+    have = city.read(database.psycopg_of(connection)).crs
     if wanted and have and not CRS.from_user_input(have).equals(crs_rules.parse(wanted, "TWIN_CRS")):
         raise SchemaError(
             f"this database holds a twin in {have} but TWIN_CRS is {wanted}; "

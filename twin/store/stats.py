@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, column, func, inspect, literal, select, table, union_all
 
 from twin.catalog import Catalog
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA
@@ -16,16 +16,16 @@ def layer_counts(connection: Connection, catalog: Catalog) -> dict[str, int | No
     has_rasters = inspector.has_table("rasters", schema=CORE_SCHEMA)
     raster_counts: dict[str, int] = {}
     if has_rasters:
-        rows = connection.execute(text(f"SELECT layer, count(*) FROM {CORE_SCHEMA}.rasters GROUP BY layer"))
+        rasters = table("rasters", column("layer"), schema=CORE_SCHEMA)
+        rows = connection.execute(select(rasters.c.layer, func.count()).group_by(rasters.c.layer))
         raster_counts = dict(rows.all())
     counts: dict[str, int | None] = {}
     vector = [layer.id for layer in catalog.vector_layers if layer.id in tables]
     if vector:
-        union = " UNION ALL ".join(
-            f"SELECT '{layer_id}' AS id, count(*) FROM {LAYER_SCHEMA}.\"{layer_id}\" WHERE version = 1"
-            for layer_id in vector
-        )
-        counts.update(dict(connection.execute(text(union)).all()))
+        union = union_all(*(select(literal(layer_id), func.count())
+                            .select_from(table(layer_id, column("version"), schema=LAYER_SCHEMA))
+                            .where(column("version") == 1) for layer_id in vector))
+        counts.update(dict(connection.execute(union).all()))
     for layer in catalog:
         if layer.is_raster:
             counts[layer.id] = raster_counts.get(layer.id, 0) if has_rasters else None
@@ -37,7 +37,7 @@ def layer_counts(connection: Connection, catalog: Catalog) -> dict[str, int | No
 def held(connection: Connection) -> int:
     """Features in all layer tables together, and registered rasters."""
     tables = inspect(connection).get_table_names(schema=LAYER_SCHEMA)
-    parts = [f'SELECT count(*) FROM {LAYER_SCHEMA}."{name}"' for name in tables]
+    parts = [select(func.count()).select_from(table(name, schema=LAYER_SCHEMA)) for name in tables]
     if inspect(connection).has_table("rasters", schema=CORE_SCHEMA):
-        parts.append(f"SELECT count(*) FROM {CORE_SCHEMA}.rasters")
-    return sum(connection.execute(text(" UNION ALL ".join(parts))).scalars()) if parts else 0
+        parts.append(select(func.count()).select_from(table("rasters", schema=CORE_SCHEMA)))
+    return sum(connection.execute(union_all(*parts)).scalars()) if parts else 0

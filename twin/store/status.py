@@ -7,10 +7,9 @@ from typing import Any
 from sqlalchemy import inspect, text
 
 from twin.errors import StoreError
-from twin.store import database
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA, city, database
 from twin.store.url import database_url, is_external, own_cluster, safe_url
 from twin.store.migrate import current_revision, head_revision
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA, city
 
 
 def database_status() -> dict[str, Any]:
@@ -31,7 +30,7 @@ def database_status() -> dict[str, Any]:
             info["head"] = head_revision()
             inspector = inspect(connection)
             if inspector.has_table("meta", schema=CORE_SCHEMA):
-                known = city.read(connection.connection.driver_connection)
+                known = city.read(database.psycopg_of(connection))
                 info["city"] = known.title
                 info["crs"] = known.crs_label if known.crs else "none yet (the first import chooses it)"
                 if known.extent:

@@ -14,6 +14,7 @@ and what the twin said on any earlier day.
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
+from psycopg import sql
 from sqlalchemy import (
     BigInteger,
     Integer,
@@ -120,8 +121,9 @@ def stable_id(layer_id: str, version: str = "version") -> str:
     versions' add their number. ``version``: the SQL of the version (a column by default)."""
     # chr(31), the unit separator, cannot end a source id read from a file, so no id of one version
     # equals another's.
-    return (f"md5('{layer_id}:' || source || ':' || source_id || "
-            f"CASE WHEN {version} = 1 THEN '' ELSE chr(31) || {version}::text END)::uuid")
+    return sql.SQL("md5({prefix} || source || ':' || source_id || "
+                   "CASE WHEN {version} = 1 THEN '' ELSE chr(31) || {version}::text END)::uuid").format(
+        prefix=sql.Literal(f"{layer_id}:"), version=sql.SQL(version)).as_string()
 
 
 def layer_metadata(catalog: Catalog, srid: int) -> MetaData:

@@ -12,11 +12,14 @@ Revises: 0004
 
 import sqlalchemy as sa
 from alembic import op
+from psycopg import sql
 from sqlalchemy import inspect
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import CreateSchema, DropSchema
 
 from twin.service import READER_ROLE
-from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, core_table, layer_table
+from twin.store.database import psycopg_of
 from twin.store.tables import stable_id
 
 revision = "0005"
@@ -33,22 +36,29 @@ def _columns(table: str) -> set[str]:
     return {column["name"] for column in inspect(op.get_bind()).get_columns(table, schema=LAYER_SCHEMA)}
 
 
+def _run(statement: str, **parts: sql.Composable) -> None:
+    """One statement, its names and values composed (quoted) by psycopg."""
+    psycopg_of(op.get_bind()).execute(sql.SQL(statement).format(**parts))
+
+
 def _remake_id(table: str, expression: str) -> None:
-    name = f'{LAYER_SCHEMA}."{table}"'
-    op.execute(f'ALTER TABLE {name} DROP CONSTRAINT IF EXISTS "{table}_pkey"')
-    op.execute(f"ALTER TABLE {name} DROP COLUMN id")
-    op.execute(f"ALTER TABLE {name} ADD COLUMN id uuid GENERATED ALWAYS AS ({expression}) STORED")
-    op.execute(f'ALTER TABLE {name} ADD CONSTRAINT "{table}_pkey" PRIMARY KEY (id)')
+    names = {"table": layer_table(table), "key": sql.Identifier(f"{table}_pkey")}
+    _run("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {key}", **names)
+    _run("ALTER TABLE {table} DROP COLUMN id", **names)
+    _run("ALTER TABLE {table} ADD COLUMN id uuid GENERATED ALWAYS AS ({expression}) STORED",
+         expression=sql.SQL(expression), **names)
+    _run("ALTER TABLE {table} ADD CONSTRAINT {key} PRIMARY KEY (id)", **names)
 
 
 def upgrade() -> None:
     for table in _layer_tables():
         if "version" in _columns(table):  # made at this revision's shape by 0002
             continue
-        name = f'{LAYER_SCHEMA}."{table}"'
-        op.execute(f"ALTER TABLE {name} ADD COLUMN version integer NOT NULL DEFAULT 1, ADD COLUMN import_id integer")
+        _run("ALTER TABLE {table} ADD COLUMN version integer NOT NULL DEFAULT 1, ADD COLUMN import_id integer",
+             table=layer_table(table))
         _remake_id(table, stable_id(table))
-        op.execute(f'CREATE INDEX "{table}_lineage_idx" ON {name} (source, source_id)')
+        _run("CREATE INDEX {index} ON {table} (source, source_id)", index=sql.Identifier(f"{table}_lineage_idx"),
+             table=layer_table(table))
     op.drop_constraint("imports_layer_source_key", "imports", schema=CORE_SCHEMA)
     op.add_column("imports", sa.Column("as_of", sa.Date, comment="the day a snapshot import shows the source on"),
                   schema=CORE_SCHEMA)
@@ -57,35 +67,36 @@ def upgrade() -> None:
                   schema=CORE_SCHEMA)
     op.add_column("imports", sa.Column("changes", JSONB, comment="a snapshot's counts: new, altered, closed, unchanged"),
                   schema=CORE_SCHEMA)
-    op.execute(f"COMMENT ON TABLE {CORE_SCHEMA}.imports IS 'every import, in order'")
-    op.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
-    op.execute(f"""
+    op.create_table_comment("imports", "every import, in order", schema=CORE_SCHEMA)
+    op.execute(CreateSchema(HISTORY_SCHEMA, if_not_exists=True))
+    # The reader role may read the history; a user who may not grant (see revision 0004) leaves it be.
+    _run("""
 DO $$
 BEGIN
-    IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
-        GRANT USAGE ON SCHEMA {HISTORY_SCHEMA} TO {READER_ROLE};
-        GRANT SELECT ON ALL TABLES IN SCHEMA {HISTORY_SCHEMA} TO {READER_ROLE};
-        ALTER DEFAULT PRIVILEGES IN SCHEMA {HISTORY_SCHEMA} GRANT SELECT ON TABLES TO {READER_ROLE};
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = {role_name}) THEN
+        GRANT USAGE ON SCHEMA {schema} TO {role};
+        GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role};
+        ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {role};
     END IF;
 EXCEPTION
-    WHEN insufficient_privilege THEN NULL;  -- see revision 0004
-END $$""")
+    WHEN insufficient_privilege THEN NULL;
+END $$""", role_name=sql.Literal(READER_ROLE), role=sql.Identifier(READER_ROLE), schema=sql.Identifier(HISTORY_SCHEMA))
 
 
 def downgrade() -> None:
-    op.execute(f"DROP SCHEMA IF EXISTS {HISTORY_SCHEMA} CASCADE")
+    op.execute(DropSchema(HISTORY_SCHEMA, cascade=True, if_exists=True))
     # The log goes back to each source's last import, the layers to each feature's last version.
-    op.execute(f"DELETE FROM {CORE_SCHEMA}.imports i USING {CORE_SCHEMA}.imports later "
-               "WHERE later.layer = i.layer AND later.source = i.source AND later.id > i.id")
+    _run("DELETE FROM {imports} i USING {imports} later WHERE later.layer = i.layer AND later.source = i.source "
+         "AND later.id > i.id", imports=core_table("imports"))
     for column in ("changes", "run", "as_of"):
         op.drop_column("imports", column, schema=CORE_SCHEMA)
     op.create_unique_constraint("imports_layer_source_key", "imports", ["layer", "source"], schema=CORE_SCHEMA)
     for table in _layer_tables():
         if "version" not in _columns(table):
             continue
-        name = f'{LAYER_SCHEMA}."{table}"'
-        op.execute(f"DELETE FROM {name} t USING {name} later WHERE later.source = t.source "
-                   "AND later.source_id = t.source_id AND later.version > t.version")
-        op.execute(f'DROP INDEX IF EXISTS {LAYER_SCHEMA}."{table}_lineage_idx"')
-        _remake_id(table, f"md5('{table}:' || source || ':' || source_id)::uuid")
-        op.execute(f"ALTER TABLE {name} DROP COLUMN version, DROP COLUMN import_id")
+        _run("DELETE FROM {table} t USING {table} later WHERE later.source = t.source "
+             "AND later.source_id = t.source_id AND later.version > t.version", table=layer_table(table))
+        _run("DROP INDEX IF EXISTS {index}", index=sql.Identifier(LAYER_SCHEMA, f"{table}_lineage_idx"))
+        _remake_id(table, sql.SQL("md5({} || source || ':' || source_id)::uuid").format(
+            sql.Literal(f"{table}:")).as_string())
+        _run("ALTER TABLE {table} DROP COLUMN version, DROP COLUMN import_id", table=layer_table(table))
