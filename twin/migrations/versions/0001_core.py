@@ -7,6 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
+from sqlalchemy.schema import CreateSchema, DropSchema
 
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA
 
@@ -18,8 +19,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    op.execute(f"CREATE SCHEMA IF NOT EXISTS {CORE_SCHEMA}")
-    op.execute(f"CREATE SCHEMA IF NOT EXISTS {LAYER_SCHEMA}")
+    op.execute(CreateSchema(CORE_SCHEMA, if_not_exists=True))
+    op.execute(CreateSchema(LAYER_SCHEMA, if_not_exists=True))
     op.create_table(
         "meta",
         sa.Column("key", sa.Text, primary_key=True),
@@ -49,5 +50,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DROP SCHEMA IF EXISTS {LAYER_SCHEMA} CASCADE")
-    op.execute(f"DROP SCHEMA IF EXISTS {CORE_SCHEMA} CASCADE")
+    op.execute(DropSchema(LAYER_SCHEMA, cascade=True, if_exists=True))
+    op.execute(DropSchema(CORE_SCHEMA, cascade=True, if_exists=True))
