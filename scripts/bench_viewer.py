@@ -78,7 +78,7 @@ def in_process() -> dict[str, float]:
     from twin.catalog import load_catalog
     from twin.store import database
     from viewer.app import create_app
-    from viewer.scene import build
+    from viewer.scene.scene import build
 
     print("building the scene in this process...", file=sys.stderr)
     with database.raw() as connection:
@@ -119,7 +119,7 @@ def in_process() -> dict[str, float]:
             fail(f"setting show_{LAYER} hid no actor: has the viewer's state been renamed?")
 
     # The year filter alone (every layer's shown cells picked again), then with the slider and a frame.
-    from viewer.timeline import Timeline
+    from viewer.scene.timeline import Timeline
 
     timeline, filters = Timeline(meshes), []
     for year in list(range(int(server.state.year_first), int(server.state.year_last) + 1)) * 2:

@@ -11,8 +11,8 @@ from support import ROOT
 
 from twin.catalog import load_catalog
 from twin.store import database
-from viewer.picking import attributes, highlight, pick
-from viewer.scene import build
+from viewer.scene.scene import build
+from viewer.tools.picking import attributes, highlight, pick
 
 
 def test_a_click_over_a_building_finds_it(make_twin, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from support import QUADRANTS, ROOT, photo, write_solid_cityjson
 from twin.catalog import load_catalog
 from twin.store import database
 from twin.terrain import Terrain
-from viewer.scene import build
+from viewer.scene.scene import build
 
 CATALOG = load_catalog(ROOT / "layers")
 X0, Y0 = 506_000.0, 4_330_000.0  # the south-west corner of the handmade DEMs (EPSG:4548)

@@ -11,8 +11,8 @@ from support import ROOT
 from twin.catalog import load_catalog
 from twin.store import database
 from twin.time import figures, year_range
-from viewer.scene import build
-from viewer.timeline import Timeline
+from viewer.scene.scene import build
+from viewer.scene.timeline import Timeline
 
 
 def test_each_year_shows_what_stood_then(demo_database: str) -> None:

@@ -30,12 +30,12 @@ from twin.store import database
 from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
-from viewer import section
-from viewer.analysis_results import RESOURCE_COLORS, SHOW
-from viewer.overlay import Overlay, ramp
-from viewer.scene import build
-from viewer.timeline import Timeline
-from viewer.wgs84 import Wgs84
+from viewer.panels.analysis_results import RESOURCE_COLORS, SHOW
+from viewer.panels.overlay import Overlay, ramp
+from viewer.panels.wgs84 import Wgs84
+from viewer.scene.scene import build
+from viewer.scene.timeline import Timeline
+from viewer.tools import section
 
 YEAR = 2020  # the slider's year when a viewer opens: the demo's last
 FIRST = 2008  # the demo's first year, year B when a viewer opens

@@ -30,11 +30,11 @@ from twin.store import database
 from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
-from viewer.analysis_results import AMBER, SHOW
-from viewer.overlay import Overlay
-from viewer.scene import build
-from viewer.versions import lines
-from viewer.wgs84 import Wgs84
+from viewer.panels.analysis_results import AMBER, SHOW
+from viewer.panels.overlay import Overlay
+from viewer.panels.wgs84 import Wgs84
+from viewer.scene.scene import build
+from viewer.tools.versions import lines
 
 CATALOG = load_catalog()
 BUILDINGS = CATALOG["buildings"]

@@ -20,19 +20,20 @@ from twin.store import database
 from twin.store.city import read as read_city
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
-from viewer import section as viewer_section
-from viewer import ui, viewpoints
-from viewer.analyses_panel import AnalysesPanel
-from viewer.clicks import Clicks
-from viewer.compare import SecondView
-from viewer.overlay import Overlay
+from viewer.panels import ui
+from viewer.panels.analyses_panel import AnalysesPanel
+from viewer.panels.overlay import Overlay
+from viewer.panels.wgs84 import Wgs84
+from viewer.panels.years import year_controls
 from viewer.render import (
     add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
 )
-from viewer.scene import build
-from viewer.timeline import Timeline, subset
-from viewer.wgs84 import Wgs84
-from viewer.years import year_controls
+from viewer.scene.scene import build
+from viewer.scene.timeline import Timeline, subset
+from viewer.tools import section as viewer_section
+from viewer.tools import viewpoints
+from viewer.tools.clicks import Clicks
+from viewer.tools.compare import SecondView
 
 PIPE_FRAME_M = 80.0
 BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels

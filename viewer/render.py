@@ -8,8 +8,8 @@ from functools import partial
 import pyvista as pv
 import vtk
 
-from viewer.scene import LayerMesh
-from viewer.timeline import Timeline
+from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.timeline import Timeline
 
 GROUND_COLOR = "#cfc6a8"
 POINT_PX = 4  # how wide a point layer's features are drawn at least, however far away (7 cluttered the Eco-city)

@@ -19,11 +19,11 @@ from twin.catalog import load_catalog
 from twin.errors import TwinError
 from twin.store import database
 from twin.time import figures, year_range
-from viewer import viewpoints
+from viewer.panels.years import caption, held
 from viewer.render import add_layers, place_camera, show_land_cover
-from viewer.scene import build
-from viewer.timeline import Timeline
-from viewer.years import caption, held
+from viewer.scene.scene import build
+from viewer.scene.timeline import Timeline
+from viewer.tools import viewpoints
 
 FORMATS = (".mp4", ".gif")
 

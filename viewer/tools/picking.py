@@ -11,8 +11,8 @@ import pyvista as pv
 import vtk
 
 from twin.store import layer_table
-from viewer.scene import LayerMesh
-from viewer.timeline import subset
+from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.timeline import subset
 
 HIDDEN_COLUMNS = {"geom", "lod2", "tags"}
 

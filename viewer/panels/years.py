@@ -12,7 +12,7 @@ from trame.app import asynchronous
 
 from twin.catalog import Catalog
 from twin.time import YearFigures
-from viewer.timeline import Timeline
+from viewer.scene.timeline import Timeline
 
 FRAMES_PER_SECOND = 8
 

@@ -13,7 +13,7 @@ import pyvista as pv
 
 from twin.catalog import Catalog
 from twin.terrain import Terrain
-from viewer.ground_textures import Registered, dressing, plain_colour, registered, texel_grid, texture
+from viewer.scene.ground_textures import Registered, dressing, plain_colour, registered, texel_grid, texture
 
 
 class LandCover:

@@ -28,18 +28,18 @@ from twin.catalog import Catalog
 from twin.errors import ParameterError, TwinError
 from twin.store import database
 from twin.time import changed_ids
-from viewer import viewpoints
-from viewer.analysis_results import SHOW, Item, Shown
-from viewer.clicks import Clicks
-from viewer.overlay import Overlay, css_ramp
+from viewer.panels.analysis_results import SHOW, Item, Shown
+from viewer.panels.overlay import Overlay, css_ramp
 from viewer.render import place_camera
+from viewer.tools import viewpoints
+from viewer.tools.clicks import Clicks
 
 Question = Callable[[psycopg.Connection], dict]
 Years = dict[str, int]  # state name ("year", "year_b") -> the year an analysis was asked for
 
 
 class AnalysesPanel:
-    """State and handlers of the analyses panel (its layout is :mod:`viewer.analyses_ui`)."""
+    """State and handlers of the analyses panel (its layout is :mod:`viewer.panels.analyses_ui`)."""
 
     def __init__(self, state, ctrl, catalog: Catalog, plotter: pv.Plotter, overlay: Overlay, clicks: Clicks) -> None:
         self.state, self.ctrl, self.catalog = state, ctrl, catalog

@@ -14,7 +14,7 @@ from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
 from twin.catalog import GROUPS, Catalog
-from viewer import analyses_ui
+from viewer.panels import analyses_ui
 
 MODES = (("inspect", "Inspect", "mdi-cursor-default-click"), ("distance", "Distance", "mdi-ruler"),
          ("height", "Height", "mdi-office-building"), ("depth", "Depth", "mdi-arrow-collapse-down"),
@@ -24,7 +24,7 @@ CARD = "position: absolute; max-height: 80%; overflow: auto;"
 COLUMN = ("position: absolute; top: 12px; display: flex; flex-direction: column; gap: 8px; "
           "max-height: 55%; pointer-events: none;")
 SCROLL = "overflow: auto; pointer-events: auto; flex: 0 1 auto; min-height: 0;"
-# Of a picked feature's history (viewer.versions): the version standing at the end of the slider's year
+# Of a picked feature's history (viewer.tools.versions): the version standing at the end of the slider's year
 # (twin.time's rule; ISO dates compare as strings).
 SHOWN = ("line.version && year_first && (!line.start || line.start <= year + '-12-31') "
          "&& (!line.end || line.end > year + '-12-31')")
@@ -157,7 +157,7 @@ def _name_value_card(name: str, max_width: int, value_classes: str = "",
 
 
 def _history() -> None:
-    """A picked feature's history, where it has versions (viewer.versions), the version the slider's year
+    """A picked feature's history, where it has versions (viewer.tools.versions), the version the slider's year
     shows marked: over its attributes, which may run long and scroll."""
     with html.Div(v_if="picked_versions.length", classes="twin-versions px-4 pb-2 text-caption"):
         html.Div("History", classes="font-weight-bold")

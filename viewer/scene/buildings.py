@@ -12,8 +12,8 @@ import shapely
 from twin.catalog import Layer
 from twin.store import LAYER_SCHEMA
 from twin.terrain import Terrain
-from viewer.areas import polygon_parts
-from viewer.layer_mesh import LayerMesh, faces, ragged, tag_cells
+from viewer.scene.areas import polygon_parts
+from viewer.scene.layer_mesh import LayerMesh, faces, ragged, tag_cells
 
 DEFAULT_HEIGHT = 10.0  # metres, for a building with neither height nor floors
 

@@ -16,7 +16,7 @@ import pyvista as pv
 import shapely
 
 from twin.terrain import Terrain
-from viewer.layer_mesh import faces
+from viewer.scene.layer_mesh import faces
 
 # At most this many grid squares per layer: a layer covering the whole city (the management grids) is
 # cut more coarsely rather than made into a mesh heavier than the buildings.

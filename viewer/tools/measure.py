@@ -16,8 +16,8 @@ from psycopg import sql
 from twin.catalog import Layer
 from twin.store import LAYER_SCHEMA
 from twin.terrain import Terrain
-from viewer.scene import LayerMesh
-from viewer.timeline import subset
+from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.timeline import subset
 
 
 @dataclass(frozen=True)

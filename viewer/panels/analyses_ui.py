@@ -1,6 +1,6 @@
 """The analyses panel's layout (Vuetify 3), in the drawer: the choice of analysis, its inputs, run and
-clear, the 5G legend and the list of what it found (its figures are a name/value card of viewer.ui's over
-the view). What the controls do is in :mod:`viewer.analyses_panel`."""
+clear, the 5G legend and the list of what it found (its figures are a name/value card of viewer.panels.ui's over
+the view). What the controls do is in :mod:`viewer.panels.analyses_panel`."""
 
 from __future__ import annotations
 

@@ -18,12 +18,12 @@ from twin.catalog import Catalog, Layer
 from twin.store import LAYER_SCHEMA, core_table, layer_table
 from twin.store.meta import twin_crs
 from twin.terrain import Terrain
-from viewer.areas import drape, ribbons
-from viewer.buildings import buildings
-from viewer.land_cover import land_cover
-from viewer.layer_mesh import LayerMesh, faces, ragged, tag_cells
-from viewer.orthophoto import orthophoto
-from viewer.terrain_mesh import Ground, surface
+from viewer.scene.areas import drape, ribbons
+from viewer.scene.buildings import buildings
+from viewer.scene.land_cover import land_cover
+from viewer.scene.layer_mesh import LayerMesh, faces, ragged, tag_cells
+from viewer.scene.orthophoto import orthophoto
+from viewer.scene.terrain_mesh import Ground, surface
 
 # A road (or any draped line) without a width still shows, this wide.
 NARROWEST_RIBBON_M = 2.0

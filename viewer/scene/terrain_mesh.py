@@ -9,8 +9,8 @@ import numpy as np
 import pyvista as pv
 
 from twin.terrain import Terrain
-from viewer.land_cover import LandCover
-from viewer.orthophoto import Orthophoto
+from viewer.scene.land_cover import LandCover
+from viewer.scene.orthophoto import Orthophoto
 
 # The surface is drawn this far below the DEM: what lies on the ground (areas, roads, glyphs) takes the
 # DEM's own heights, and a coarser surface bulging between its samples must not cover it.

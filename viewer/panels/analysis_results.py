@@ -1,5 +1,5 @@
 """What the viewer makes of each analysis's answer (:mod:`twin.analyses`): the highlight drawn in 3D
-(:class:`viewer.overlay.Overlay`), the figures and the list the panel shows. One function per analysis,
+(:class:`viewer.panels.overlay.Overlay`), the figures and the list the panel shows. One function per analysis,
 each taking the answer as the analysis returned it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.catalog import Catalog
-from viewer.overlay import Overlay
+from viewer.panels.overlay import Overlay
 
 MOST_ITEMS = 100  # entries the list shows; the figures count them all
 FRAME_M = 40.0  # a list entry is flown to framed this wide, unless it spans more

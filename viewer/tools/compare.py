@@ -12,8 +12,8 @@ from twin.catalog import Catalog
 from twin.store import database
 from twin.time import Change, changes
 from viewer.render import add_layers, make_plotter, show_land_cover
-from viewer.scene import LayerMesh
-from viewer.timeline import Timeline
+from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.timeline import Timeline
 
 
 class SecondView:

@@ -4,7 +4,7 @@ buildings, valves to close, ...), never an actor per feature.
 Results that are features of a layer are that layer's own cells, picked out of its merged mesh by row
 (so they sit exactly where the layer draws them, and keep their ``row`` cell data); what an analysis
 makes itself (a route, a stretch of road, the place two pipes come too close) comes as WGS84 GeoJSON and
-is brought back to the twin's CRS and the scene origin (:mod:`viewer.wgs84`).
+is brought back to the twin's CRS and the scene origin (:mod:`viewer.panels.wgs84`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pyvista as pv
 import shapely
 import vtk
 
-from viewer import section
-from viewer.layer_mesh import LayerMesh, ragged
-from viewer.timeline import subset
-from viewer.wgs84 import Wgs84
+from viewer.panels.wgs84 import Wgs84
+from viewer.scene.layer_mesh import LayerMesh, ragged
+from viewer.scene.timeline import subset
+from viewer.tools import section
 
 LIFT_M = 1.5  # lines drawn on the ground float this high, above the roads' ribbons
 STEP_M = 5.0  # lines on the ground follow the DEM in steps this long

@@ -11,7 +11,7 @@ import pyvista as pv
 
 from twin.catalog import Catalog
 from twin.terrain import Terrain
-from viewer.ground_textures import Registered, dressing, plain_colour, registered, texel_grid, texture
+from viewer.scene.ground_textures import Registered, dressing, plain_colour, registered, texel_grid, texture
 
 # An RGBA photo's pixels at least this opaque show; the rest is ground the photo does not cover.
 OPAQUE = 128

@@ -10,10 +10,10 @@ import pyvista as pv
 
 from twin.catalog import Layer
 from twin.store import database
-from viewer import measure
-from viewer.measure import true_position
-from viewer.picking import Pick, attributes, highlight, pick, point_at
-from viewer.versions import History, feature_history
+from viewer.tools import measure
+from viewer.tools.measure import true_position
+from viewer.tools.picking import Pick, attributes, highlight, pick, point_at
+from viewer.tools.versions import History, feature_history
 
 
 class Clicks:

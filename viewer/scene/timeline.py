@@ -16,7 +16,7 @@ import pyvista as pv
 import vtk
 from vtk.util.numpy_support import vtk_to_numpy
 
-from viewer.scene import LayerMesh
+from viewer.scene.layer_mesh import LayerMesh
 
 # vtkPolyData keeps its cells in this order; cell data follows it.
 _KINDS = ("verts", "lines", "faces", "strips")
