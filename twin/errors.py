@@ -25,6 +25,15 @@ class StoreError(TwinError):
     """The PostGIS store cannot be reached, started or migrated."""
 
 
+class AccessRefused(StoreError):
+    """The database server answered but refused the connection: an unknown role, a wrong password, no
+    such database. ``reason``: the server's own words."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class ClusterError(StoreError):
     """The project's own PostgreSQL cluster under ``.twin/`` cannot be set up or started."""
 

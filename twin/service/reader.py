@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-
 from twin.catalog import Catalog
-from twin.errors import StoreError
+from twin.errors import AccessRefused, StoreError
 from twin.service import READER_ROLE
 from twin.settings import get_settings
-from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA
-from twin.store.url import database_url, safe_url, unreachable
+from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, database
+from twin.store.url import database_url, safe_url
 
 # twin's own table that the versions route reads: when each import ran ("recorded")
 CORE_TABLES = ("imports",)
@@ -39,7 +37,7 @@ def check_reader(url: str, catalog: Catalog) -> None:
     hint = (f"run `twin db migrate` (it makes the read-only role {READER_ROLE}), or set "
             "TWIN_SERVICE_DATABASE_URL to a role that may read the twin")
     try:
-        with psycopg.connect(url, connect_timeout=10) as connection:
+        with database.raw(url) as connection:
             tables = [(schema, layer.id) for schema in (LAYER_SCHEMA, HISTORY_SCHEMA)
                       for layer in catalog.vector_layers] + [(CORE_SCHEMA, table) for table in CORE_TABLES]
             rows = connection.execute(
@@ -51,11 +49,8 @@ def check_reader(url: str, catalog: Catalog) -> None:
                 "to_regclass(format('%%I.%%I', s, t))::oid, 'SELECT'), true) END "
                 "FROM unnest(%s::text[], %s::text[]) AS tables(s, t)",
                 ([schema for schema, _ in tables], [table for _, table in tables])).fetchall()
-    except psycopg.Error as exc:
-        if "FATAL" not in str(exc):  # no server answered, so no role to blame
-            raise StoreError(unreachable(url, exc)) from None
-        reason = str(exc).strip().splitlines()[0]
-        raise StoreError(f"the API cannot connect to the twin as {safe_url(url)}: {reason}; {hint}") from None
+    except AccessRefused as exc:  # a server answered (unreachable ones raise their own StoreError)
+        raise StoreError(f"the API cannot connect to the twin as {safe_url(url)}: {exc.reason}; {hint}") from None
     unreadable = [table for table, readable in rows if not readable]
     if unreadable:
         raise StoreError(f"the API's role at {safe_url(url)} cannot read the tables "

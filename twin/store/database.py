@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from twin.errors import StoreError
-from twin.store.url import database_url, unreachable
+from twin.errors import AccessRefused, StoreError
+from twin.store.url import database_url, safe_url, unreachable
 
 CONNECT_TIMEOUT_S = 10
 
@@ -40,7 +40,11 @@ def connect(url: str | None = None, **settings: str) -> Iterator[Connection]:
     try:
         connection = engine(url, **settings).connect()
     except OperationalError as exc:
-        raise StoreError(unreachable(url, exc.orig or exc)) from None
+        reason = exc.orig or exc
+        if "FATAL" in str(reason):  # a server answered: the role, its password or the database is wrong
+            first = str(reason).strip().splitlines()[0]
+            raise AccessRefused(f"the database at {safe_url(url)} refused the connection: {first}", first) from None
+        raise StoreError(unreachable(url, reason)) from None
     with connection, connection.begin():
         yield connection
 
