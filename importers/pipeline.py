@@ -165,6 +165,7 @@ class _Prepared:
     seconds: float  # preparing this layer; writing it adds to it
     repaired: int
     changes: dict[str, int] | None = None  # a snapshot's, once written
+    unfed: bool = False  # a layer the file has no features for, in a snapshot (:func:`_nothing`)
 
 
 def _prepare(path: Path, importer: Importer, records: Records, options: ImportOptions, crs: CRS,
@@ -248,7 +249,8 @@ def _nothing(options: ImportOptions, read_crs: CRS) -> _Prepared:
     """A layer the file has no features for: nothing to load (what a snapshot of it closes all)."""
     load = Load(layer=options.layer, source=options.source, srid=0, source_ids=pd.Series([], dtype=object),
                 names=None, valid_from=None, valid_to=None, geometry=np.array([], dtype=object), columns={})
-    return _Prepared(options, load, pd.DataFrame({"source_id": pd.Series([], dtype=object)}), read_crs, [], 0.0, 0)
+    return _Prepared(options, load, pd.DataFrame({"source_id": pd.Series([], dtype=object)}), read_crs, [], 0.0, 0,
+                     unfed=True)
 
 
 def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_seconds: float,
@@ -260,7 +262,7 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
         try:
             with database.raw() as connection:
                 srid = twin_srid(connection)  # a compound CRS's horizontal part, a local grid's own
-                for item in [item for item in prepared if len(item.load) or _holds(connection, item.options)]:
+                for item in [item for item in prepared if not item.unfed or _holds(connection, item.options)]:
                     layer_id = item.options.layer.id
                     progress.set_description(f"writing {layer_id}")
                     writing = time.perf_counter()
