@@ -368,3 +368,14 @@ def test_every_attribute_type_round_trips(make_twin, tmp_path: Path) -> None:
         ("C2", None, False, None, None, None, None, None),
     ]
     assert twin.sql("SELECT reason FROM twin.rejects") == [("valid_to 2019-01-01 is not after valid_from 2020-01-01",)]
+
+
+def test_a_file_whose_rows_are_all_rejected_is_reported(make_twin, tmp_path: Path) -> None:
+    """Every row rejected: the summary and the log still say so, and the rejects are kept."""
+    path = write_geojson(tmp_path / "grids.geojson", [feature({"type": "Polygon", "coordinates": [
+        [[ECO_X, ECO_Y], [ECO_X + 100, ECO_Y], [ECO_X + 100, ECO_Y + 100], [ECO_X, ECO_Y]]]}, name="no code")])
+    twin = make_twin()
+    result = twin.run("import", str(path), "--layer", "management_grids")
+    assert "0 imported, 1 rejected" in result.stderr
+    assert twin.sql("SELECT imported, rejected FROM twin.imports") == [(0, 1)]
+    assert twin.sql("SELECT reason FROM twin.rejects") == [("missing required attribute 'code'",)]
