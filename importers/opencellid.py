@@ -26,7 +26,6 @@ COLUMNS = ["radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range",
 RADIOS = ("GSM", "UMTS", "CDMA", "LTE", "NR")
 # Which radio each layer takes: the 5G layer only NR cells.
 LAYER_RADIOS = {"base_stations_5g": ("NR",)}
-SUFFIXES = (".csv", ".txt", ".gz")  # .gz: OpenCelliD's downloads, read without unpacking them first
 HEAD_BYTES = 65536  # as much of the text as detection looks at (importers' head)
 
 
@@ -69,12 +68,10 @@ def _looks_like_cells(head: bytes) -> bool:
 class OpenCelliD(FixedLayers, Importer):
     format = "OpenCelliD CSV"
     layers_fed = tuple(LAYER_RADIOS)
-    suffixes = SUFFIXES
-    priority = 10
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() in SUFFIXES and _looks_like_cells(_text_head(path, head))
+        return _looks_like_cells(_text_head(path, head))
 
     def read(self, path: Path, options: ImportOptions) -> Records:
         text, _ = decode(path, _contents(path), options.encoding)
