@@ -1,8 +1,9 @@
 """The contract every format module follows, after pygeoapi's providers: one small base class, one
 module per format. A format only reads; the shared pipeline maps, validates, reprojects and loads.
 
-A format module defines a subclass of :class:`Importer` with ``format`` (its name), ``suffixes``, and
-``read`` (vector formats) or ``register`` (rasters); defining the class registers it.
+A format module defines a subclass of :class:`Importer` with ``format`` (its name) and ``read`` (vector
+formats) or ``register`` (rasters); its row in :mod:`importers.formats` says which files it may read and
+where it stands among the formats, so that detection imports it only for such files.
 """
 
 from __future__ import annotations
@@ -71,23 +72,14 @@ class Importer(ABC):
     """One source format."""
 
     format: ClassVar[str]  # shown to users: "GeoPackage", "CityJSON"
-    suffixes: ClassVar[tuple[str, ...]] = ()  # lower case, with the dot
-    # Among importers that take a path, the highest wins: specific formats (CityJSON in a .json) over
-    # generic ones (GeoJSON).
-    priority: ClassVar[int] = 0
     raster: ClassVar[bool] = False
-
-    registry: ClassVar[list[type[Importer]]] = []
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if "format" in cls.__dict__:
-            Importer.registry.append(cls)
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
-        """Whether this format reads ``path``; ``head`` is its first 64 KiB. Default: by suffix."""
-        return path.suffix.lower() in cls.suffixes
+        """Whether this format reads ``path``, which its row in :mod:`importers.formats` says it may (by
+        suffix or first bytes); ``head`` is its first 64 KiB. Default: yes; a format that must look at the
+        content to tell (CityJSON or GeoJSON in a .json) says here."""
+        return True
 
     def read(self, path: Path, options: ImportOptions) -> Records:
         """The rows for ``options.layer``, raising :class:`SourceError` for a file it cannot read."""

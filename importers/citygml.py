@@ -61,14 +61,12 @@ def _namespace(element: etree._Element) -> str:
 class CityGML(FixedLayers, Importer):
     format = "CityGML"
     layers_fed = ("buildings",)
-    suffixes = (".gml", ".citygml")
-    priority = 10
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
         # No other format reads .gml, so a .gml that is not CityGML gets CityGML's error, which says so.
         suffix = path.suffix.lower()
-        return suffix in cls.suffixes or (suffix == ".xml" and _ROOT.search(head) is not None)
+        return suffix in (".gml", ".citygml") or (suffix == ".xml" and _ROOT.search(head) is not None)
 
     def read(self, path: Path, options: ImportOptions) -> Records:
         if options.layer.id != "buildings":

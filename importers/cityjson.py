@@ -49,8 +49,6 @@ _EPSG = re.compile(r"EPSG(?:/0/|::|:)(\d+)", re.IGNORECASE)
 class CityJSON(FixedLayers, Importer):
     format = "CityJSON"
     layers_fed = ("buildings",)
-    suffixes = (".json",)
-    priority = 10  # wins over GeoJSON, which takes every .json
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:

@@ -65,7 +65,6 @@ def parse_table(path: Path, text: str, delimiter: str | None = None) -> pd.DataF
 
 class CsvTable(Importer):
     format = "CSV"
-    suffixes = (".csv", ".tsv", ".txt")
 
     def read(self, path: Path, options: ImportOptions) -> Records:
         frame, encoding = read_table(path, options.encoding)

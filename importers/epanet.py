@@ -29,8 +29,6 @@ VALVE_TYPES = {"PRV": "pressure_reducing", "PSV": "pressure_reducing", "PBV": "p
 class EPANET(FixedLayers, Importer):
     format = "EPANET"
     layers_fed = ("water_supply", "valves")  # reclaimed water only by --layer
-    suffixes = (".inp",)
-    priority = 10
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:

@@ -53,13 +53,10 @@ class _Raster:
 
 
 class GeoTIFF(Importer):
-    format = "GeoTIFF"
-    suffixes = (".tif", ".tiff", ".gtiff")
-    raster = True
+    """Any file the table (importers.formats) says may be one: by its suffix, or its TIFF byte-order mark."""
 
-    @classmethod
-    def accepts(cls, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() in cls.suffixes or head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+    format = "GeoTIFF"
+    raster = True
 
     def feeds(self, path: Path, catalog: Catalog) -> list[str]:
         """An RGB(A) photo of 8-bit bands feeds the layers dressed in photos; anything else may be a DEM or

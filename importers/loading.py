@@ -248,26 +248,50 @@ def _copy(connection: psycopg.Connection, statement: sql.Composed, chunks: Itera
           progress: Progress | None) -> None:
     """COPY while the next chunk is being made: PostgreSQL parses one chunk as Python prepares the next."""
     ready: queue.Queue[tuple[memoryview, int] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()  # the COPY has ended, well or not: make no more chunks
+
+    def hand(item: tuple[memoryview, int] | BaseException | None) -> bool:
+        """Queue ``item`` unless the COPY has ended; whether it was."""
+        if stop.is_set():
+            return False
+        ready.put(item)
+        return True
 
     def produce() -> None:
         try:
             for chunk in chunks:
-                ready.put(chunk)
+                if not hand(chunk):
+                    return
         except BaseException as exc:  # handed to the writer, which raises it in the caller's thread
-            ready.put(exc)
+            hand(exc)
             return
-        ready.put(None)
+        hand(None)
 
-    producer = threading.Thread(target=produce, daemon=True)
+    producer = threading.Thread(target=produce, name="twin-copy-producer", daemon=True)
     producer.start()
-    with connection.cursor().copy(statement) as copy:
-        copy.write(copy_binary.SIGNATURE)
-        while (item := ready.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            data, count = item
-            copy.write(data)
-            if progress is not None:
-                progress.update(count)
-        copy.write(copy_binary.TRAILER)
-    producer.join()
+    try:
+        with connection.cursor().copy(statement) as copy:
+            copy.write(copy_binary.SIGNATURE)
+            while (item := ready.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                data, count = item
+                copy.write(data)
+                if progress is not None:
+                    progress.update(count)
+            copy.write(copy_binary.TRAILER)
+    finally:
+        # When the COPY fails midway (the connection lost, an interrupt) the producer may be waiting on
+        # the full queue. Told to stop, it queues at most the one item it was already handing over, for
+        # which draining leaves room; then it ends and is joined.
+        stop.set()
+        _drain(ready)
+        producer.join()
+
+
+def _drain(ready: queue.Queue) -> None:
+    while True:
+        try:
+            ready.get_nowait()
+        except queue.Empty:
+            return

@@ -1,4 +1,5 @@
-"""OpenCelliD cell exports (CSV, with or without the header row): NR cells are 5G base stations.
+"""OpenCelliD cell exports (CSV, with or without the header row, plain or gzip-compressed as OpenCelliD
+ships them: ``cell_towers.csv.gz``, ``302.csv.gz``): NR cells are 5G base stations.
 
 Per-country exports come without a header, the full export with one; the columns are the same:
 radio, mcc, net, area, cell, unit, lon, lat, range, samples, changeable, created, updated, averageSignal.
@@ -6,7 +7,9 @@ radio, mcc, net, area, cell, unit, lon, lat, range, samples, changeable, created
 
 from __future__ import annotations
 
+import gzip
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,35 @@ COLUMNS = ["radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range",
 RADIOS = ("GSM", "UMTS", "CDMA", "LTE", "NR")
 # Which radio each layer takes: the 5G layer only NR cells.
 LAYER_RADIOS = {"base_stations_5g": ("NR",)}
+HEAD_BYTES = 65536  # as much of the text as detection looks at (importers' head)
+
+
+def _is_gzip(path: Path) -> bool:
+    return path.suffix.lower() == ".gz"
+
+
+def _text_head(path: Path, head: bytes) -> bytes:
+    """The first bytes of the text: ``head`` itself, or for a .gz what its first bytes decompress to
+    (b"" where they are not gzip)."""
+    if not _is_gzip(path):
+        return head
+    try:  # a gzip stream decompresses from its start: the file's first bytes give the text's first
+        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(head, HEAD_BYTES)
+    except zlib.error:
+        return b""
+
+
+def _contents(path: Path) -> bytes:
+    """The file's bytes, decompressed where it is a .gz."""
+    if not _is_gzip(path):
+        return path.read_bytes()
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        # EOFError: the stream stops before its end, as a download broken off leaves it
+        why = "cut short" if isinstance(exc, EOFError) else str(exc)
+        raise SourceError(f"{path}: not a readable gzip file ({why}); "
+                          "give the export as OpenCelliD ships it, or unpacked") from None
 
 
 def _looks_like_cells(head: bytes) -> bool:
@@ -36,15 +68,13 @@ def _looks_like_cells(head: bytes) -> bool:
 class OpenCelliD(FixedLayers, Importer):
     format = "OpenCelliD CSV"
     layers_fed = tuple(LAYER_RADIOS)
-    suffixes = (".csv",)
-    priority = 10
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() in (".csv", ".txt", ".gz") and _looks_like_cells(head)
+        return _looks_like_cells(_text_head(path, head))
 
     def read(self, path: Path, options: ImportOptions) -> Records:
-        text, _ = decode(path, path.read_bytes(), options.encoding)
+        text, _ = decode(path, _contents(path), options.encoding)
         has_header = text.lstrip("\ufeff").lower().startswith("radio,")
         try:
             frame = pd.read_csv(io.StringIO(text), header=0 if has_header else None, names=COLUMNS, dtype=str,

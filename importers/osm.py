@@ -76,7 +76,6 @@ def route(layer: Layer) -> Route | None:
 
 class OpenStreetMap(Importer):
     format = "OpenStreetMap"
-    suffixes = (".pbf", ".osm")
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:

@@ -66,8 +66,6 @@ class _Points:
 
 class SurveyTables(Importer):
     format = "survey tables"
-    suffixes = WORKBOOK + ACCESS
-    priority = 20  # a CSV with 起点点号 and 终点点号 is a survey's line table, not generic points
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:

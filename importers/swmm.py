@@ -30,8 +30,6 @@ NODE_SECTIONS = {"JUNCTIONS": True, "STORAGE": True, "OUTFALLS": False, "DIVIDER
 class SWMM(FixedLayers, Importer):
     format = "SWMM"
     layers_fed = ("rainwater", "manholes")  # SWMM models storm water; sewage by --layer
-    suffixes = (".inp",)
-    priority = 10
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:

@@ -73,19 +73,15 @@ class _OgrImporter(Importer):
 
 
 class GeoPackage(_OgrImporter):
-    format = "GeoPackage"
-    suffixes = (".gpkg",)
+    """Any file the table (importers.formats) says may be one: a .gpkg, or one that starts as SQLite does."""
 
-    @classmethod
-    def accepts(cls, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() in cls.suffixes or head.startswith(b"SQLite format 3\x00")
+    format = "GeoPackage"
 
 
 class FileGeodatabase(_OgrImporter):
     """An Esri file geodatabase: a ``.gdb`` folder of several layers, read by GDAL's OpenFileGDB driver."""
 
     format = "File geodatabase"
-    suffixes = (".gdb",)
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
@@ -94,7 +90,6 @@ class FileGeodatabase(_OgrImporter):
 
 class GeoJSON(_OgrImporter):
     format = "GeoJSON"
-    suffixes = (".geojson", ".json", ".geojsonl", ".geojsons")
 
     def _encoding(self, path: Path, options: ImportOptions) -> str | None:
         if options.encoding:
@@ -110,7 +105,6 @@ class GeoJSON(_OgrImporter):
 
 class Shapefile(_OgrImporter):
     format = "Shapefile"
-    suffixes = (".shp", ".dbf", ".zip")
 
     @classmethod
     def accepts(cls, path: Path, head: bytes) -> bool:
@@ -150,7 +144,6 @@ class Shapefile(_OgrImporter):
 
 class FlatGeobuf(_OgrImporter):
     format = "FlatGeobuf"
-    suffixes = (".fgb",)
 
 
 def _check_decodes(path: Path, data: bytes, encoding: str) -> None:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gzip
 from pathlib import Path
 
 CALGARY = "EPSG:3776"  # NAD83 / Alberta 3TM ref merid 114 W
+HEADER = "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
+CELLS = ("NR,302,220,1,100,-1,-113.93,50.91,1000,4,1,1761126446,1764562142,0\n"
+         "LTE,302,220,1,101,-1,-113.94,50.92,2000,4,1,1761126446,1764562142,0\n"
+         "NR,302,220,1,102,-1,-113.95,50.93,500,4,1,1761126446,1764562142,0\n")
 
 
 def _nr_rows(path: Path) -> list[dict]:
@@ -74,3 +79,29 @@ def test_empty_and_broken_exports_are_refused(make_twin, tmp_path: Path) -> None
     assert result.returncode == 1
     assert result.stderr.strip() == f"twin: {header_only}: no features for layer 'base_stations_5g' in the file"
     assert twin.count("base_stations_5g") == 0
+
+
+def test_gzipped_exports_are_read_as_shipped(make_twin, tmp_path: Path) -> None:
+    # OpenCelliD ships cell_towers.csv.gz (with the header) and <mcc>.csv.gz per country (without).
+    full, country, plain = tmp_path / "cell_towers.csv.gz", tmp_path / "302.csv.gz", tmp_path / "cells.csv"
+    full.write_bytes(gzip.compress((HEADER + CELLS).encode()))
+    country.write_bytes(gzip.compress(CELLS.encode()))
+    plain.write_text(HEADER + CELLS, encoding="utf-8")
+    twin = make_twin(CALGARY)
+    for path in (full, country, plain):
+        result = twin.run("import", str(path), "--source", path.name)  # the format says which layer
+        assert "2 imported, 0 rejected" in result.stderr, result.stderr
+        assert "1 cells of other radios skipped (LTE 1)" in result.stderr
+    query = "SELECT source_id, range_m, ST_AsText(geom) FROM layers.base_stations_5g WHERE source = %s ORDER BY 1"
+    assert twin.sql(query, full.name) == twin.sql(query, country.name) == twin.sql(query, plain.name)
+    assert [row[0] for row in twin.sql(query, full.name)] == ["302-220-1-100", "302-220-1-102"]
+
+
+def test_a_cut_short_gzip_is_refused_in_one_line(make_twin, tmp_path: Path) -> None:
+    whole = gzip.compress((HEADER + CELLS * 200).encode())
+    path = tmp_path / "cell_towers.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    result = make_twin(CALGARY).run("import", str(path), "--layer", "base_stations_5g", check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (f"twin: {path}: not a readable gzip file (cut short); "
+                                     "give the export as OpenCelliD ships it, or unpacked")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from support import ROOT, TEST_HOME, run_twin, sql
+from support import ROOT, TEST_HOME, run_twin, sql, twin_env
 
 from twin.catalog import load_catalog
 from twin.store.migrate import head_revision
@@ -191,3 +193,27 @@ def test_own_cluster_lifecycle_and_next_free_port(database_url: str) -> None:
     finally:
         run_twin("db", "down", check=False, TWIN_HOME=str(home))
         shutil.rmtree(home, ignore_errors=True)
+
+
+# Runs `twin db migrate` in this process, down to base and up again (every migration both ways), and
+# says what it imported and which of TiPg's settings it left in the environment.
+_MIGRATE_AND_REPORT = """
+import json, os, sys
+from twin.cli import cli
+for revision in ("head", "base", "head"):
+    cli.main(["db", "migrate", revision], standalone_mode=False)
+print(json.dumps({"service": sorted(name for name in sys.modules if name.startswith("twin.service")),
+                  "tipg": sorted(key for key in os.environ if key.startswith("TIPG_"))}))
+"""
+
+
+def test_migrating_leaves_the_web_service_alone(scratch_database: str) -> None:
+    # twin.service's __init__ sets TiPg's environment: a migration that imported it would configure the
+    # web service as a side effect of `twin db migrate`.
+    # Without any TIPG_ variable this pytest process may hold (other test modules import twin.service).
+    env = {key: value for key, value in twin_env(TWIN_DATABASE_URL=scratch_database).items()
+           if not key.startswith("TIPG_")}
+    result = subprocess.run([sys.executable, "-c", _MIGRATE_AND_REPORT], capture_output=True, text=True,
+                            cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"service": [], "tipg": []}

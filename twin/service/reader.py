@@ -7,9 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from twin.catalog import Catalog
 from twin.errors import AccessRefused, StoreError
-from twin.service import READER_ROLE
 from twin.settings import get_settings
-from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, database
+from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, READER_ROLE, database
 from twin.store.url import database_url, safe_url
 
 # twin's own table that the versions route reads: when each import ran ("recorded")

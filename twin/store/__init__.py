@@ -13,6 +13,10 @@ from psycopg import sql
 LAYER_SCHEMA = "layers"  # one table per vector layer; what the OGC API service publishes
 CORE_SCHEMA = "twin"  # twin's own bookkeeping: meta, rasters, imports, rejects
 HISTORY_SCHEMA = "history"  # each layer's rows as they were before an import replaced or closed them
+# The read-only role the OGC API service connects as, one per cluster: made and granted by migrations 0004
+# and 0005. Named here, where the store owns it, so that migrating never imports twin.service (whose
+# __init__ sets TiPg's environment).
+READER_ROLE = "twin_reader"
 
 
 # Tables named for SQL composed with psycopg.sql: the library quotes them.

@@ -11,8 +11,7 @@ Revises: 0003
 
 from alembic import op
 
-from twin.service import READER_ROLE
-from twin.store import CORE_SCHEMA, LAYER_SCHEMA
+from twin.store import CORE_SCHEMA, LAYER_SCHEMA, READER_ROLE
 
 revision = "0004"
 down_revision = "0003"

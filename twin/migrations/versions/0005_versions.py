@@ -17,8 +17,7 @@ from sqlalchemy import inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import CreateSchema, DropSchema
 
-from twin.service import READER_ROLE
-from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, core_table, layer_table
+from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, READER_ROLE, core_table, layer_table
 from twin.store.database import psycopg_of
 from twin.store.tables import stable_id
 
