@@ -9,8 +9,9 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from alembic import op
+from psycopg import sql
 
+from twin.migrations.statements import execute
 from twin.store import CORE_SCHEMA, LAYER_SCHEMA, READER_ROLE
 
 revision = "0004"
@@ -18,41 +19,43 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-SCHEMAS = f"{LAYER_SCHEMA}, {CORE_SCHEMA}"
+# The schemas the role reads, the role's name as a value and as a name.
+NAMES = {"schemas": sql.SQL(", ").join(map(sql.Identifier, (LAYER_SCHEMA, CORE_SCHEMA))),
+         "role_name": sql.Literal(READER_ROLE), "role": sql.Identifier(READER_ROLE)}
 
 
 def upgrade() -> None:
-    op.execute(f"""
+    execute("""
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {role_name}) THEN
         BEGIN
-            CREATE ROLE {READER_ROLE} LOGIN;
+            CREATE ROLE {role} LOGIN;
         EXCEPTION
             WHEN duplicate_object OR unique_violation THEN NULL;  -- made meanwhile by another twin
             WHEN insufficient_privilege THEN RETURN;  -- not ours to make: see TWIN_SERVICE_DATABASE_URL
         END;
     END IF;
-    GRANT USAGE ON SCHEMA {SCHEMAS} TO {READER_ROLE};
-    GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMAS} TO {READER_ROLE};
+    GRANT USAGE ON SCHEMA {schemas} TO {role};
+    GRANT SELECT ON ALL TABLES IN SCHEMA {schemas} TO {role};
     -- tables made later by this owner (layers added to the catalog) are readable too
-    ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMAS} GRANT SELECT ON TABLES TO {READER_ROLE};
-END $$""")
+    ALTER DEFAULT PRIVILEGES IN SCHEMA {schemas} GRANT SELECT ON TABLES TO {role};
+END $$""", **NAMES)
 
 
 def downgrade() -> None:
-    op.execute(f"""
+    execute("""
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {role_name}) THEN
         RETURN;
     END IF;
-    ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMAS} REVOKE SELECT ON TABLES FROM {READER_ROLE};
-    REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMAS} FROM {READER_ROLE};
-    REVOKE ALL ON SCHEMA {SCHEMAS} FROM {READER_ROLE};
+    ALTER DEFAULT PRIVILEGES IN SCHEMA {schemas} REVOKE SELECT ON TABLES FROM {role};
+    REVOKE ALL ON ALL TABLES IN SCHEMA {schemas} FROM {role};
+    REVOKE ALL ON SCHEMA {schemas} FROM {role};
     BEGIN
-        DROP ROLE {READER_ROLE};
+        DROP ROLE {role};
     EXCEPTION
         WHEN dependent_objects_still_exist THEN NULL;  -- other twins on this server still use it
     END;
-END $$""")
+END $$""", **NAMES)

@@ -17,8 +17,8 @@ from sqlalchemy import inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.schema import CreateSchema, DropSchema
 
+from twin.migrations.statements import execute
 from twin.store import CORE_SCHEMA, HISTORY_SCHEMA, LAYER_SCHEMA, READER_ROLE, core_table, layer_table
-from twin.store.database import psycopg_of
 from twin.store.tables import stable_id
 
 revision = "0005"
@@ -35,28 +35,23 @@ def _columns(table: str) -> set[str]:
     return {column["name"] for column in inspect(op.get_bind()).get_columns(table, schema=LAYER_SCHEMA)}
 
 
-def _run(statement: str, **parts: sql.Composable) -> None:
-    """One statement, its names and values composed (quoted) by psycopg."""
-    psycopg_of(op.get_bind()).execute(sql.SQL(statement).format(**parts))
-
-
 def _remake_id(table: str, expression: str) -> None:
     names = {"table": layer_table(table), "key": sql.Identifier(f"{table}_pkey")}
-    _run("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {key}", **names)
-    _run("ALTER TABLE {table} DROP COLUMN id", **names)
-    _run("ALTER TABLE {table} ADD COLUMN id uuid GENERATED ALWAYS AS ({expression}) STORED",
+    execute("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {key}", **names)
+    execute("ALTER TABLE {table} DROP COLUMN id", **names)
+    execute("ALTER TABLE {table} ADD COLUMN id uuid GENERATED ALWAYS AS ({expression}) STORED",
          expression=sql.SQL(expression), **names)
-    _run("ALTER TABLE {table} ADD CONSTRAINT {key} PRIMARY KEY (id)", **names)
+    execute("ALTER TABLE {table} ADD CONSTRAINT {key} PRIMARY KEY (id)", **names)
 
 
 def upgrade() -> None:
     for table in _layer_tables():
         if "version" in _columns(table):  # made at this revision's shape by 0002
             continue
-        _run("ALTER TABLE {table} ADD COLUMN version integer NOT NULL DEFAULT 1, ADD COLUMN import_id integer",
+        execute("ALTER TABLE {table} ADD COLUMN version integer NOT NULL DEFAULT 1, ADD COLUMN import_id integer",
              table=layer_table(table))
         _remake_id(table, stable_id(table))
-        _run("CREATE INDEX {index} ON {table} (source, source_id)", index=sql.Identifier(f"{table}_lineage_idx"),
+        execute("CREATE INDEX {index} ON {table} (source, source_id)", index=sql.Identifier(f"{table}_lineage_idx"),
              table=layer_table(table))
     op.drop_constraint("imports_layer_source_key", "imports", schema=CORE_SCHEMA)
     op.add_column("imports", sa.Column("as_of", sa.Date, comment="the day a snapshot import shows the source on"),
@@ -69,7 +64,7 @@ def upgrade() -> None:
     op.create_table_comment("imports", "every import, in order", schema=CORE_SCHEMA)
     op.execute(CreateSchema(HISTORY_SCHEMA, if_not_exists=True))
     # The reader role may read the history; a user who may not grant (see revision 0004) leaves it be.
-    _run("""
+    execute("""
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = {role_name}) THEN
@@ -85,7 +80,7 @@ END $$""", role_name=sql.Literal(READER_ROLE), role=sql.Identifier(READER_ROLE),
 def downgrade() -> None:
     op.execute(DropSchema(HISTORY_SCHEMA, cascade=True, if_exists=True))
     # The log goes back to each source's last import, the layers to each feature's last version.
-    _run("DELETE FROM {imports} i USING {imports} later WHERE later.layer = i.layer AND later.source = i.source "
+    execute("DELETE FROM {imports} i USING {imports} later WHERE later.layer = i.layer AND later.source = i.source "
          "AND later.id > i.id", imports=core_table("imports"))
     for column in ("changes", "run", "as_of"):
         op.drop_column("imports", column, schema=CORE_SCHEMA)
@@ -93,9 +88,9 @@ def downgrade() -> None:
     for table in _layer_tables():
         if "version" not in _columns(table):
             continue
-        _run("DELETE FROM {table} t USING {table} later WHERE later.source = t.source "
+        execute("DELETE FROM {table} t USING {table} later WHERE later.source = t.source "
              "AND later.source_id = t.source_id AND later.version > t.version", table=layer_table(table))
-        _run("DROP INDEX IF EXISTS {index}", index=sql.Identifier(LAYER_SCHEMA, f"{table}_lineage_idx"))
+        execute("DROP INDEX IF EXISTS {index}", index=sql.Identifier(LAYER_SCHEMA, f"{table}_lineage_idx"))
         _remake_id(table, sql.SQL("md5({} || source || ':' || source_id)::uuid").format(
             sql.Literal(f"{table}:")).as_string())
-        _run("ALTER TABLE {table} DROP COLUMN version, DROP COLUMN import_id", table=layer_table(table))
+        execute("ALTER TABLE {table} DROP COLUMN version, DROP COLUMN import_id", table=layer_table(table))
