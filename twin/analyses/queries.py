@@ -34,9 +34,9 @@ def _text(name: str) -> str:
     return (HERE / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def existed_on(day_expression: str) -> sql.SQL:
+def existed_on(day_expression: str) -> sql.Composed:
     """twin.time's rule for the day an SQL expression gives (the bare columns are the innermost table's)."""
-    return sql.SQL(EXISTED.format(start=day_expression, end=day_expression))
+    return sql.SQL(EXISTED).format(start=sql.SQL(day_expression), end=sql.SQL(day_expression))
 
 
 def compose(text: str, *layers: str, **parts: sql.Composable) -> sql.Composed:
