@@ -276,6 +276,7 @@ def test_geojson_is_wgs84_in_any_twin_crs(make_twin, tmp_path: Path) -> None:
 
 def test_serve_refuses_a_reader_that_cannot_connect(demo_database: str) -> None:
     stranger = demo_database.replace("postgres@", "nobody_here@", 1)
-    result = run_twin("serve", "--api-port", str(free_port()), TWIN_DATABASE_URL=demo_database,
+    result = run_twin("serve", "--viewer-port", str(free_port()), "--api-port", str(free_port()),
+                      TWIN_DATABASE_URL=demo_database,
                       TWIN_SERVICE_DATABASE_URL=stranger, check=False)
     assert "nobody_here" in refused(result, "the API cannot connect")
