@@ -80,20 +80,46 @@ def real_data() -> Path:
     return REAL_DATA
 
 
+@pytest.fixture(scope="session")
+def migrated_template(database_url: str) -> Iterator:
+    """``migrated_template(crs)``: the name of a database the real ``twin db migrate`` made an empty twin
+    in that CRS, once a session for each CRS, kept as a template nobody connects to; dropped at the end."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    made: dict[str, str] = {}
+
+    def template(crs: str) -> str:
+        if crs not in made:
+            name = f"template_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            Twin(database_url.rsplit("/", 1)[0] + f"/{name}", crs).run("db", "migrate")
+            with psycopg.connect(admin, autocommit=True) as conn:
+                # no one (autovacuum included) may connect: CREATE DATABASE ... TEMPLATE refuses a template in use
+                conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false IS_TEMPLATE true')
+            made[crs] = name
+        return made[crs]
+
+    yield template
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in made.values():
+            conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-def make_twin(database_url: str) -> Iterator:
-    """A factory of empty, migrated twin databases: ``make_twin("EPSG:31984")``; dropped afterwards."""
+def make_twin(database_url: str, migrated_template) -> Iterator:
+    """A factory of empty, migrated twin databases: ``make_twin("EPSG:31984")``, each a copy of the
+    twin ``twin db migrate`` made in that CRS (:func:`migrated_template`); dropped afterwards."""
     admin = database_url.rsplit("/", 1)[0] + "/postgres"
     made: list[str] = []
 
     def make(crs: str = "EPSG:4548") -> Twin:
         name = f"twin_{uuid.uuid4().hex[:8]}"
+        template = migrated_template(crs)
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         made.append(name)
-        twin = Twin(database_url.rsplit("/", 1)[0] + f"/{name}", crs)
-        twin.run("db", "migrate")
-        return twin
+        return Twin(database_url.rsplit("/", 1)[0] + f"/{name}", crs)
 
     yield make
     with psycopg.connect(admin, autocommit=True) as conn:
