@@ -1,5 +1,6 @@
-# The README's two commands: `make demo` and `make test`. Each does all set-up on a fresh Debian-like
-# machine (missing apt packages, a virtual environment, twin's own PostGIS) and is safe to run again.
+# The README's commands: `make demo`, `make test` and `make test-fast`. Each does all set-up on a fresh
+# Debian-like machine (missing apt packages, a virtual environment, twin's own PostGIS) and is safe to
+# run again: a second time, the set-up checks take a second or two.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARTIFACTS := test-artifacts
 
-.PHONY: demo test setup system-demo system-test stop clean
+.PHONY: demo test test-fast setup system-demo system-test stop clean
 
 demo: system-demo $(INSTALLED)
 	$(BIN)/twin demo
@@ -16,6 +17,12 @@ test: system-test $(INSTALLED)
 	@mkdir -p $(ARTIFACTS) && rm -f $(ARTIFACTS)/junit.xml
 	$(BIN)/python -m pytest --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 	$(BIN)/python scripts/check_tests_ran.py $(ARTIFACTS)/junit.xml
+
+# The fast tier: tests marked `fast` (unit and in-process tests; no browser, so no Chromium needed).
+test-fast: system-demo $(INSTALLED)
+	@mkdir -p $(ARTIFACTS) && rm -f $(ARTIFACTS)/junit-fast.xml
+	$(BIN)/python -m pytest -m fast --junitxml=$(ARTIFACTS)/junit-fast.xml $(PYTEST_ARGS)
+	$(BIN)/python scripts/check_tests_ran.py $(ARTIFACTS)/junit-fast.xml
 
 setup: system-test $(INSTALLED)
 

@@ -1,6 +1,8 @@
 """Driving the viewer in a real browser (Playwright with Debian's chromium, never a downloaded one):
 open a page once the scene is in, read the 3D view back as pixels, wait for the server's next image.
-Screenshots go to test-artifacts/."""
+Every wait here waits for something the page shows (an image of the server's, a view that changed or
+stopped changing) and fails, saying what it waited for, when that does not come in time; none waits a
+fixed time. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -53,9 +55,11 @@ def open_viewer(chromium, url: str):
         return img && img.naturalWidth > 0 && Math.abs(img.naturalWidth - img.clientWidth) <= 1
             && Math.abs(img.naturalHeight - img.clientHeight) <= 1; }""", timeout=60_000)
     deadline = time.monotonic() + 60  # the first image comes once the server has rendered the scene
-    while image(page).std() <= 10 and time.monotonic() < deadline:
-        time.sleep(1)
-    time.sleep(1)
+    while image(page).std() <= 10:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the 3D view of {url} was still blank 60 s after the page loaded")
+        time.sleep(0.5)
+    settled(page, image(page))  # and whatever images follow the first
     return page
 
 
@@ -69,26 +73,56 @@ def viewer_page(url: str) -> Iterator:
 def changed(page, before: np.ndarray, threshold: float, seconds: float = 30,
             picture: Callable[[object], np.ndarray] | None = None) -> np.ndarray:
     """The view's image (or ``picture(page)``) once it differs from ``before`` by more than ``threshold``
-    on average (or at the deadline): the server renders after the state change reaches it."""
+    on average: the server renders after the state change reaches it. Fails after ``seconds``."""
     deadline = time.monotonic() + seconds
     while True:
         now = (picture or image)(page)
-        if np.abs(now - before).mean() > threshold or time.monotonic() > deadline:
+        difference = np.abs(now - before).mean()
+        if difference > threshold:
             return now
-        time.sleep(0.5)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the view did not change in {seconds:g} s: it differs from before by "
+                                 f"{difference:.3f} on average, where more than {threshold:g} was awaited")
+        time.sleep(0.2)
 
 
-def settled(page, now: np.ndarray, seconds: float = 15) -> np.ndarray:
-    """The view's image once it has stopped changing: one change of view can reach the page in several
-    images (underground mode turning on, then the camera moving)."""
+def settled(page, now: np.ndarray, seconds: float = 20, tolerance: float = 0.5) -> np.ndarray:
+    """The view's image once it has stopped changing (two screenshots in a row differ by less than
+    ``tolerance`` on average): one change of view can reach the page in several images (underground
+    mode turning on, then the camera moving). Fails when the view still changes after ``seconds``."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(0.7)
+    while True:
+        time.sleep(0.5)
         later = image(page)
-        if np.abs(later - now).mean() < 0.5:
+        difference = np.abs(later - now).mean()
+        if difference < tolerance:
             return later
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the view was still changing after {seconds:g} s (by {difference:.3f} on "
+                                 f"average between two screenshots, where less than {tolerance:g} was awaited)")
         now = later
-    return now
+
+
+def frames(page) -> str:
+    """The images the views show now, by their URLs: trame-vtk gives each image the server sends one of
+    its own, so a new URL is a new image from the server."""
+    return page.eval_on_selector_all(".twin-view img", "images => images.map(image => image.src).join(' ')")
+
+
+def redrawn(page, action: Callable[[], object], seconds: float = 30) -> np.ndarray:
+    """Do ``action`` (a click, a key), then wait for the server's next image of a view and for the view
+    to settle: the image then. The server redraws once the state change has reached it (so what the page
+    does next meets the changed state), whether or not the image looks different."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    shown = frames(page)
+    action()
+    try:
+        page.wait_for_function("shown => [...document.querySelectorAll('.twin-view img')]"
+                               ".map(image => image.src).join(' ') !== shown", arg=shown, timeout=seconds * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the server sent no new image of the view in {seconds:g} s") from None
+    return settled(page, image(page))
 
 
 def image(page) -> np.ndarray:

@@ -1,7 +1,16 @@
-"""Shared fixtures: a real PostGIS cluster of the tests' own, under .twin/test, started with the real CLI."""
+"""Shared fixtures: a real PostGIS cluster of the tests' own, under .twin/test, started with the real CLI.
+
+Two tiers (README, "Tests"): ``make test`` runs every test; ``make test-fast`` only those marked
+``@pytest.mark.fast`` (a module marks all of its tests with ``pytestmark = pytest.mark.fast``): unit tests
+and in-process ones, reading the session's fixture twins (the demo Eco-city, :func:`demo_database`, and
+the blank twin of :func:`blank_twin`, each made once), the service through an in-process client
+(:func:`service`), never a browser nor a ``twin`` command per test. A fast test that asks for a fixture
+that runs the CLI per test fails at once, naming it (:data:`NOT_FAST`).
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -15,7 +24,31 @@ from pathlib import Path
 import psycopg
 import pytest
 from browser import free_port
-from support import REAL_DATA, ROOT, Twin, run_twin, twin_env
+from support import REAL_DATA, ROOT, TEST_HOME, Twin, reader_of, run_twin, twin_env
+
+from twin.settings import get_settings
+
+# Fixtures that run the real CLI (or a browser, or read the real-data samples) for each test: not fast.
+NOT_FAST = {"make_twin", "scratch_database", "real_data", "real_copy", "start_serve", "served"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # What runs in-process reads the same settings as the tests' twin commands (support.twin_env): the
+    # tests' own cluster, never a developer's TWIN_DATABASE_URL or .twin.
+    for key in [key for key in os.environ if key.startswith("TWIN_")]:
+        del os.environ[key]
+    os.environ.update(TWIN_HOME=str(TEST_HOME), TWIN_PG_PORT="55440", TWIN_CRS="EPSG:4548")
+    get_settings.cache_clear()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("fast") is None:
+        return
+    slow = sorted(NOT_FAST & set(getattr(item, "fixturenames", ())))
+    if slow or item.get_closest_marker("browser"):
+        pytest.fail(f"{item.nodeid} is marked fast but uses {', '.join(slow) or 'a browser'}, which runs the "
+                    "CLI (or a browser) per test: drop the mark, or use blank_twin, demo_database or service",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -47,20 +80,46 @@ def real_data() -> Path:
     return REAL_DATA
 
 
+@pytest.fixture(scope="session")
+def migrated_template(database_url: str) -> Iterator:
+    """``migrated_template(crs)``: the name of a database the real ``twin db migrate`` made an empty twin
+    in that CRS, once a session for each CRS, kept as a template nobody connects to; dropped at the end."""
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    made: dict[str, str] = {}
+
+    def template(crs: str) -> str:
+        if crs not in made:
+            name = f"template_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            Twin(database_url.rsplit("/", 1)[0] + f"/{name}", crs).run("db", "migrate")
+            with psycopg.connect(admin, autocommit=True) as conn:
+                # no one (autovacuum included) may connect: CREATE DATABASE ... TEMPLATE refuses a template in use
+                conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false IS_TEMPLATE true')
+            made[crs] = name
+        return made[crs]
+
+    yield template
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in made.values():
+            conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-def make_twin(database_url: str) -> Iterator:
-    """A factory of empty, migrated twin databases: ``make_twin("EPSG:31984")``; dropped afterwards."""
+def make_twin(database_url: str, migrated_template) -> Iterator:
+    """A factory of empty, migrated twin databases: ``make_twin("EPSG:31984")``, each a copy of the
+    twin ``twin db migrate`` made in that CRS (:func:`migrated_template`); dropped afterwards."""
     admin = database_url.rsplit("/", 1)[0] + "/postgres"
     made: list[str] = []
 
     def make(crs: str = "EPSG:4548") -> Twin:
         name = f"twin_{uuid.uuid4().hex[:8]}"
+        template = migrated_template(crs)
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         made.append(name)
-        twin = Twin(database_url.rsplit("/", 1)[0] + f"/{name}", crs)
-        twin.run("db", "migrate")
-        return twin
+        return Twin(database_url.rsplit("/", 1)[0] + f"/{name}", crs)
 
     yield make
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -81,6 +140,51 @@ def real_copy(real_data: Path, tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def blank_twin_url(database_url: str) -> Iterator[str]:
+    """A twin of the session's own, migrated in-process once, in the Eco-city's CRS (EPSG:4548) and
+    holding nothing: tests write to it through :func:`blank_twin`, whose writes no other test sees."""
+    from pyproj import CRS
+
+    from twin.store import database
+    from twin.store.migrate import fix_crs, migrate
+
+    with city_database(database_url) as url:
+        migrate(url=url)
+        with database.connect(url) as connection:
+            fix_crs(connection, CRS.from_user_input("EPSG:4548"))
+        yield url
+        database.engine(url).dispose()  # its pooled connections, before the database is dropped
+
+
+@pytest.fixture
+def blank_twin(blank_twin_url: str) -> Iterator:
+    """A SQLAlchemy connection to the blank twin (:func:`blank_twin_url`) in a transaction rolled back
+    after the test (TiPg's way: fixtures loaded once, each test inside a transaction of its own).
+    :func:`support.add_features` writes handmade features; ``psycopg_of(connection)`` is its psycopg side,
+    for the analyses and the viewer's scene."""
+    from twin.store import database
+
+    with database.engine(blank_twin_url).connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def service(demo_database: str) -> Iterator:
+    """The service's app (``create_app``) over the demo Eco-city, read as the read-only role, answering
+    in-process: a FastAPI ``TestClient`` (``service.get("/collections", params={...})``)."""
+    from fastapi.testclient import TestClient
+
+    from twin.service.app import create_app
+
+    with TestClient(create_app(reader_of(demo_database))) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

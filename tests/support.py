@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import psycopg
@@ -39,6 +40,36 @@ def run_twin(*args: str, check: bool = True, **env: str | None) -> subprocess.Co
     if check and result.returncode != 0:
         raise AssertionError(f"twin {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result
+
+
+def run_twin_in_process(*args: str, **env: str | None) -> subprocess.CompletedProcess[str]:
+    """What :func:`run_twin` gives, from the same entry point (``twin.cli.main``) called in this process,
+    with ``env`` over the tests' settings for the call: for commands so quick that starting Python would
+    be most of their time."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from twin import cli
+    from twin.settings import get_settings
+
+    saved, argv = dict(os.environ), sys.argv
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    try:
+        os.environ.clear()
+        os.environ.update(twin_env(**env))
+        get_settings.cache_clear()
+        sys.argv = ["twin", *args]
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                cli.main()
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        sys.argv = argv
+        get_settings.cache_clear()
+    return subprocess.CompletedProcess(["twin", *args], code, out.getvalue(), err.getvalue())
 
 
 def run_twin_on_terminal(*args: str, **env: str | None) -> tuple[int, str]:
@@ -95,6 +126,55 @@ def photo(path: Path, corner: tuple[float, float], cell: float, shape: tuple[int
                        transform=from_origin(corner[0], corner[1] + rows * cell, cell, cell)) as dataset:
         dataset.write(rgba[:bands].astype(dtype))
     return path
+
+
+def reader_of(url: str) -> str:
+    """The same database's URL as the service's read-only role (migration 0004 makes it)."""
+    from twin.service import READER_ROLE
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{READER_ROLE}@{parts.netloc.rpartition('@')[2]}"))
+
+
+def add_features(connection, layer: str, features: list[tuple[dict, dict]], source: str = "handmade"
+                 ) -> dict[str, str]:
+    """Write handmade features into a layer's table as an import would (a row in twin.imports, rows
+    carrying its id), on a SQLAlchemy ``connection`` (the :func:`blank_twin` fixture's): ``(geometry,
+    properties)`` pairs, the geometry GeoJSON in the twin's CRS (made multi and 3D as the layer's column
+    is), the properties ``id`` (the source id), ``name``, ``valid_from``/``valid_to`` (ISO dates) and the
+    layer's attributes. Returns source id -> feature id."""
+    from datetime import date
+
+    from sqlalchemy import MetaData, func, insert, select, text
+
+    from twin.catalog import load_catalog
+    from twin.store.database import psycopg_of
+    from twin.store.meta import twin_srid
+    from twin.store.tables import layer_table
+
+    catalog = load_catalog(ROOT / "layers")
+    srid = twin_srid(psycopg_of(connection))
+    table = layer_table(catalog[layer], MetaData(), srid)
+    import_id = connection.execute(text(
+        "INSERT INTO twin.imports (layer, source, format, path, imported, rejected, seconds) "
+        "VALUES (:layer, :source, 'handmade', '(a test)', :count, 0, 0) RETURNING id"),
+        {"layer": layer, "source": source, "count": len(features)}).scalar_one()
+    rows = []
+    for geometry, properties in features:
+        values = dict(properties)
+        row = {"source": source, "source_id": str(values.pop("id")), "import_id": import_id}
+        for name in ("valid_from", "valid_to"):
+            if name in values:
+                row[name] = date.fromisoformat(values.pop(name))
+        shape = func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(geometry)), srid)
+        if catalog[layer].geometry != "point":
+            shape = func.ST_Multi(shape)
+        row["geom"] = func.ST_Force3D(shape) if catalog[layer].z else func.ST_Force2D(shape)
+        rows.append({**row, **values})
+    for row in rows:  # one statement a row: rows may name different columns
+        connection.execute(insert(table).values(**row))
+    ids = select(table.c.source_id, table.c.id).where(table.c.import_id == import_id)
+    return {source_id: str(id_) for source_id, id_ in connection.execute(ids)}
 
 
 def sql(url: str, query: str, *params: object) -> list[tuple]:

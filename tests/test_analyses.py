@@ -1,78 +1,49 @@
-"""The analyses through the service's real app on uvicorn: each on a small handmade twin (GeoJSON written
-here, imported with the real CLI) with an answer known by hand, then on the demo Eco-city against facts of
-its generator and plain SQL; bad parameters are 400s naming the parameter, never 500s."""
+"""The analyses: each on handmade features (written in a transaction of the blank twin, rolled back after
+the test) with an answer known by hand, called in-process as the service calls them; then through the
+service's app, in-process, on the demo Eco-city against facts of its generator and plain SQL; bad
+parameters are 400s naming the parameter, never 500s."""
 
 from __future__ import annotations
 
-import json
 import math
-import threading
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
-from pathlib import Path
 
 import psycopg
 import pytest
-import uvicorn
-from browser import free_port
 from pyproj import Transformer
-from support import ROOT, Twin, sql
+from support import ROOT, add_features, sql
 
+from twin.analyses.burst import burst_isolation
+from twin.analyses.clearance import pipe_clearance
+from twin.analyses.coverage5g import coverage_5g
+from twin.analyses.hydrants import hydrant_coverage
+from twin.analyses.nearest import nearest_resources
 from twin.catalog import load_catalog
-from twin.service import READER_ROLE
-from twin.service.app import create_app
+from twin.errors import ParameterError
+from twin.store.database import psycopg_of
 from twin.time import EXISTED, changes, figures, year_end
 
-X0, Y0 = 563_000.0, 4_333_000.0  # the handmade twins' origin, in the Eco-city (EPSG:4548)
+pytestmark = pytest.mark.fast
+
+X0, Y0 = 563_000.0, 4_333_000.0  # the handmade features' origin, in the Eco-city (EPSG:4548)
 TO_WGS84 = Transformer.from_crs(4548, 4326, always_xy=True)
 
 
-# -- the app, served ------------------------------------------------------------------------------------
-@contextmanager
-def serve(database_url: str) -> Iterator[str]:
-    """The service's app (``create_app``) over a twin, read as the read-only role, on uvicorn in a thread:
-    its base URL."""
-    parts = urllib.parse.urlsplit(database_url)
-    server_address = parts.netloc.rpartition("@")[2]
-    reader = urllib.parse.urlunsplit(parts._replace(netloc=f"{READER_ROLE}@{server_address}"))
-    server = uvicorn.Server(uvicorn.Config(create_app(reader), host="127.0.0.1", port=free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+# -- the service's app, in-process ----------------------------------------------------------------------
+def get(service, path: str, **query: object) -> tuple[int, dict]:
+    response = service.get(path, params=query)
+    return response.status_code, response.json()
 
 
-def get(base: str, path: str, **query: object) -> tuple[int, dict]:
-    url = f"{base}{path}?{urllib.parse.urlencode(query)}"
-    try:
-        with urllib.request.urlopen(url, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def ok(base: str, path: str, **query: object) -> dict:
-    status, body = get(base, path, **query)
+def ok(service, path: str, **query: object) -> dict:
+    status, body = get(service, path, **query)
     assert status == 200, body
     return body
 
 
-# -- handmade twins -------------------------------------------------------------------------------------
+# -- handmade features ----------------------------------------------------------------------------------
 def at(x: float, y: float, z: float | None = None) -> list[float]:
-    """A point of the handmade twin: metres from its origin (EPSG:4548)."""
+    """A point of the handmade features: metres from their origin (EPSG:4548)."""
     return [X0 + x, Y0 + y] if z is None else [X0 + x, Y0 + y, z]
 
 
@@ -88,22 +59,6 @@ def point(coordinates: list[float]) -> dict:
     return {"type": "Point", "coordinates": coordinates}
 
 
-def load(twin: Twin, folder: Path, layer: str, features: list[tuple[dict, dict]]) -> None:
-    """Write ``(geometry, properties)`` pairs as a GeoJSON file in EPSG:4548 and import it into ``layer``."""
-    path = folder / f"{layer}.geojson"
-    path.write_text(json.dumps({
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4548"}},
-        "features": [{"type": "Feature", "geometry": geometry, "properties": properties}
-                     for geometry, properties in features]}), encoding="utf-8")
-    twin.run("import", str(path), "--layer", layer)
-
-
-def ids(twin: Twin, layer: str) -> dict[str, str]:
-    """source id -> feature id."""
-    return {source_id: str(id_) for source_id, id_ in twin.sql(f"SELECT source_id, id FROM layers.{layer}")}
-
-
 def found(answer: dict, key: str = "id", **where: object) -> dict[str, dict]:
     """The answer's features matching ``where``, by a property."""
     return {f["properties"][key]: f for f in answer["features"]
@@ -115,133 +70,129 @@ def wgs84_bbox(x0: float, y0: float, x1: float, y1: float) -> str:
     return f"{west},{south},{east},{north}"
 
 
-def test_hydrant_coverage_on_a_handmade_street(make_twin, tmp_path: Path) -> None:
-    twin = make_twin()
+def test_hydrant_coverage_on_a_handmade_street(blank_twin) -> None:
     since = {"valid_from": "2009-01-01"}
-    load(twin, tmp_path, "roads", [
+    road = add_features(blank_twin, "roads", [
         (line(at(0, 0), at(400, 0)), {"id": "A", "width_m": 20.0, "valid_from": "2009-01-01"}),
         (line(at(0, 1000), at(150, 1000)), {"id": "B", "width_m": 10.0, "valid_from": "2018-01-01"})])
-    load(twin, tmp_path, "smart_hydrants", [  # at the kerb of road A, 9 m off its centre line
+    add_features(blank_twin, "smart_hydrants", [  # at the kerb of road A, 9 m off its centre line
         *[(point(at(x, 9)), {"id": f"H{x}", **since}) for x in (0, 100, 200)],
         (point(at(300, 9)), {"id": "H300", "status": "out_of_service", **since}),
         (point(at(380, 9)), {"id": "H380", "valid_from": "2015-01-01"})])
-    load(twin, tmp_path, "buildings", [
+    building = add_features(blank_twin, "buildings", [
         (box(90, 30, 110, 50), {"id": "P", **since}),  # 21 m from H100
         (box(95, 158, 105, 168), {"id": "S", **since}),  # 149 m from H100: covered
         (box(-5, 160, 5, 170), {"id": "U", **since}),  # 151 m from H0: not
         (box(495, 9, 505, 19), {"id": "T", **since}),  # 295 m from H200, 115 m from H380 once it stands
         (box(1000, 1000, 1010, 1010), {"id": "V", "valid_from": "2017-01-01"})])
-    building, road = ids(twin, "buildings"), ids(twin, "roads")
-    with serve(twin.url) as api:
-        def answer(year: int, **query: object) -> tuple[dict, dict]:
-            body = ok(api, "/analyses/hydrant-coverage", year=year, **query)
-            uncovered = {f["properties"]["id"]: f["properties"]["nearest_hydrant_m"]
-                         for f in body["features"] if f["properties"]["finding"] == "uncovered_building"}
-            gaps = {(f["properties"]["id"], f["properties"]["from_m"], f["properties"]["to_m"])
-                    for f in body["features"] if f["properties"]["finding"] == "hydrant_gap"}
-            return uncovered, gaps
+    connection = psycopg_of(blank_twin)
 
-        assert answer(2012) == ({building["T"]: 295.0, building["U"]: 151.0}, {(road["A"], 200.0, 400.0)})
-        # H380 stands from 2015; H300 is out of service, so the stretch from H200 to H380 stays a gap
-        assert answer(2016) == ({building["U"]: 151.0}, {(road["A"], 200.0, 380.0)})
-        # V's nearest hydrant is H380: hypot(620, 991) m away; road B, 150 m long, has none
-        assert answer(2019) == ({building["U"]: 151.0, building["V"]: 1169.0},
-                                {(road["A"], 200.0, 380.0), (road["B"], 0.0, 150.0)})
-        assert answer(2019, bbox=wgs84_bbox(-50, 950, 200, 1050)) == ({}, {(road["B"], 0.0, 150.0)})
-        body = ok(api, "/analyses/hydrant-coverage", year=2019)
-        gap = next(f for f in body["features"] if f["properties"]["id"] == road["B"])
-        assert gap["geometry"]["type"] == "LineString"
-        start = list(TO_WGS84.transform(X0, Y0 + 1000))
-        assert gap["geometry"]["coordinates"][0] == pytest.approx(start, abs=1e-7)
-        assert body["summary"] == {"uncovered_buildings": 2, "hydrant_gaps": 2, "gap_length_m": 330.0,
-                                   "seconds": body["summary"]["seconds"]}
+    def answer(year: int, bbox: str | None = None) -> tuple[dict, dict]:
+        body = hydrant_coverage(connection, year, bbox)
+        uncovered = {f["properties"]["id"]: f["properties"]["nearest_hydrant_m"]
+                     for f in body["features"] if f["properties"]["finding"] == "uncovered_building"}
+        gaps = {(f["properties"]["id"], f["properties"]["from_m"], f["properties"]["to_m"])
+                for f in body["features"] if f["properties"]["finding"] == "hydrant_gap"}
+        return uncovered, gaps
+
+    assert answer(2012) == ({building["T"]: 295.0, building["U"]: 151.0}, {(road["A"], 200.0, 400.0)})
+    # H380 stands from 2015; H300 is out of service, so the stretch from H200 to H380 stays a gap
+    assert answer(2016) == ({building["U"]: 151.0}, {(road["A"], 200.0, 380.0)})
+    # V's nearest hydrant is H380: hypot(620, 991) m away; road B, 150 m long, has none
+    assert answer(2019) == ({building["U"]: 151.0, building["V"]: 1169.0},
+                            {(road["A"], 200.0, 380.0), (road["B"], 0.0, 150.0)})
+    assert answer(2019, bbox=wgs84_bbox(-50, 950, 200, 1050)) == ({}, {(road["B"], 0.0, 150.0)})
+    body = hydrant_coverage(connection, 2019)
+    gap = next(f for f in body["features"] if f["properties"]["id"] == road["B"])
+    assert gap["geometry"]["type"] == "LineString"
+    start = list(TO_WGS84.transform(X0, Y0 + 1000))
+    assert gap["geometry"]["coordinates"][0] == pytest.approx(start, abs=1e-7)
+    assert body["summary"] == {"uncovered_buildings": 2, "hydrant_gaps": 2, "gap_length_m": 330.0,
+                               "seconds": body["summary"]["seconds"]}
 
 
-def test_nearest_resources_along_handmade_roads(make_twin, tmp_path: Path) -> None:
-    twin = make_twin()
-    load(twin, tmp_path, "roads", [  # an L of two roads, and one that meets neither
+def test_nearest_resources_along_handmade_roads(blank_twin) -> None:
+    add_features(blank_twin, "roads", [  # an L of two roads, and one that meets neither
         (line(at(0, 0), at(1000, 0)), {"id": "R1"}), (line(at(1000, 0), at(1000, 1000)), {"id": "R2"}),
         (line(at(0, 2000), at(500, 2000)), {"id": "R3"})])
-    load(twin, tmp_path, "police_stations", [
+    police = add_features(blank_twin, "police_stations", [
         (point(at(1010, 900)), {"id": "P1"}), (point(at(400, 300)), {"id": "P2"}),
         (point(at(100, 1990)), {"id": "P3"})])
-    load(twin, tmp_path, "fire_brigades", [(point(at(600, -5)), {"id": "F1"})])
-    load(twin, tmp_path, "hospitals", [
+    fire = add_features(blank_twin, "fire_brigades", [(point(at(600, -5)), {"id": "F1"})])
+    hospital = add_features(blank_twin, "hospitals", [
         (point(at(150, 5)), {"id": "H1", "status": "out_of_service"}),
         (point(at(500, 5)), {"id": "H2", "valid_from": "2030-01-01"}), (point(at(1005, 500)), {"id": "H3"})])
-    police, hospital = ids(twin, "police_stations"), ids(twin, "hospitals")
-    with serve(twin.url) as api:
-        body = ok(api, "/analyses/nearest-resources", x=X0 + 100, y=Y0 + 10, n=3, year=2020)
-        resources = found(body, role="resource")
-        # The point lies 10 m off R1; P2 300 m off it at 400 m; P1 10 m off R2, 900 m up it; P3 on R3 alone.
-        ranked = [(f["properties"]["layer"], f["properties"]["id"], f["properties"]["rank"],
-                   f["properties"]["straight_m"], f["properties"]["network_m"])
-                  for f in body["features"] if f["properties"]["role"] == "resource"]
-        assert ranked == [
-            ("police_stations", police["P2"], 1, round(math.hypot(300, 290), 1), 610.0),
-            ("police_stations", police["P1"], 2, round(math.hypot(910, 890), 1), 1820.0),
-            ("police_stations", police["P3"], 3, 1980.0, None),
-            ("fire_brigades", ids(twin, "fire_brigades")["F1"], 1, round(math.hypot(500, 15), 1), 515.0),
-            ("hospitals", hospital["H3"], 1, round(math.hypot(905, 490), 1), 1415.0)]
-        assert body["summary"]["police_stations"] == 3 and body["summary"]["road_segments"] == 3
-        routes = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in body["features"]
-                  if f["properties"]["role"] == "route"}
-        assert set(routes) == {police["P1"], police["P2"], ids(twin, "fire_brigades")["F1"], hospital["H3"]}
-        way = [TO_WGS84.transform(X0 + x, Y0 + y) for x, y in ((100, 10), (100, 0), (1000, 0), (1000, 900),
-                                                                (1010, 900))]
-        assert [c for xy in routes[police["P1"]] for c in xy] == pytest.approx([c for xy in way for c in xy],
-                                                                              abs=1e-7)
-        assert resources[police["P2"]]["geometry"]["coordinates"] == pytest.approx(
-            list(TO_WGS84.transform(X0 + 400, Y0 + 300)), abs=1e-7)
-        # the same point as WGS84 longitude/latitude, and fewer of each kind
-        lon, lat = TO_WGS84.transform(X0 + 100, Y0 + 10)
-        again = ok(api, "/analyses/nearest-resources", lon=lon, lat=lat, n=1, year=2020)
-        assert [(f["properties"]["id"], f["properties"]["network_m"]) for f in again["features"]
-                if f["properties"]["role"] == "resource"] == [
-            (police["P2"], 610.0), (ids(twin, "fire_brigades")["F1"], 515.0), (hospital["H3"], 1415.0)]
-        # undated roads and resources always stand; H2, opening in 2030, is the nearest hospital from then
-        later = found(ok(api, "/analyses/nearest-resources", x=X0 + 100, y=Y0 + 10, n=1, year=2031),
-                      role="resource", layer="hospitals")
-        assert list(later) == [hospital["H2"]] and later[hospital["H2"]]["properties"]["network_m"] == 415.0
+    connection = psycopg_of(blank_twin)
+    body = nearest_resources(connection, x=X0 + 100, y=Y0 + 10, n=3, year=2020)
+    resources = found(body, role="resource")
+    # The point lies 10 m off R1; P2 300 m off it at 400 m; P1 10 m off R2, 900 m up it; P3 on R3 alone.
+    ranked = [(f["properties"]["layer"], f["properties"]["id"], f["properties"]["rank"],
+               f["properties"]["straight_m"], f["properties"]["network_m"])
+              for f in body["features"] if f["properties"]["role"] == "resource"]
+    assert ranked == [
+        ("police_stations", police["P2"], 1, round(math.hypot(300, 290), 1), 610.0),
+        ("police_stations", police["P1"], 2, round(math.hypot(910, 890), 1), 1820.0),
+        ("police_stations", police["P3"], 3, 1980.0, None),
+        ("fire_brigades", fire["F1"], 1, round(math.hypot(500, 15), 1), 515.0),
+        ("hospitals", hospital["H3"], 1, round(math.hypot(905, 490), 1), 1415.0)]
+    assert body["summary"]["police_stations"] == 3 and body["summary"]["road_segments"] == 3
+    routes = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in body["features"]
+              if f["properties"]["role"] == "route"}
+    assert set(routes) == {police["P1"], police["P2"], fire["F1"], hospital["H3"]}
+    way = [TO_WGS84.transform(X0 + x, Y0 + y) for x, y in ((100, 10), (100, 0), (1000, 0), (1000, 900),
+                                                            (1010, 900))]
+    assert [c for xy in routes[police["P1"]] for c in xy] == pytest.approx([c for xy in way for c in xy],
+                                                                          abs=1e-7)
+    assert resources[police["P2"]]["geometry"]["coordinates"] == pytest.approx(
+        list(TO_WGS84.transform(X0 + 400, Y0 + 300)), abs=1e-7)
+    # the same point as WGS84 longitude/latitude, and fewer of each kind
+    lon, lat = TO_WGS84.transform(X0 + 100, Y0 + 10)
+    again = nearest_resources(connection, lon=lon, lat=lat, n=1, year=2020)
+    assert [(f["properties"]["id"], f["properties"]["network_m"]) for f in again["features"]
+            if f["properties"]["role"] == "resource"] == [
+        (police["P2"], 610.0), (fire["F1"], 515.0), (hospital["H3"], 1415.0)]
+    # undated roads and resources always stand; H2, opening in 2030, is the nearest hospital from then
+    later = found(nearest_resources(connection, x=X0 + 100, y=Y0 + 10, n=1, year=2031),
+                  role="resource", layer="hospitals")
+    assert list(later) == [hospital["H2"]] and later[hospital["H2"]]["properties"]["network_m"] == 415.0
 
 
-def test_pipe_clearance_on_handmade_pipes(make_twin, tmp_path: Path) -> None:
-    twin = make_twin()
-    load(twin, tmp_path, "water_supply", [
+def test_pipe_clearance_on_handmade_pipes(blank_twin) -> None:
+    water = add_features(blank_twin, "water_supply", [
         (line(at(0, 0, -1.0), at(100, 0, -1.0)), {"id": "W", "diameter_mm": 400.0})])
-    load(twin, tmp_path, "gas", [  # G1's wall is 0.7 m from W's, G2's 0.4 m where 0.5 is needed
+    gas = add_features(blank_twin, "gas", [  # G1's wall is 0.7 m from W's, G2's 0.4 m where 0.5 is needed
         (line(at(0, 1.0, -1.0), at(100, 1.0, -1.0)), {"id": "G1", "diameter_mm": 200.0}),
         (line(at(0, -0.7, -1.0), at(100, -0.7, -1.0)), {"id": "G2", "diameter_mm": 200.0,
                                                        "valid_from": "2015-01-01"}),
         (line(at(0, 0, -1.0), at(100, 0, -1.0)), {"id": "G3", "diameter_mm": 200.0, "status": "planned"})])
     # a 400 x 200 mm duct crossing 0.5 m above: 0.2 m clear of W, where 0.15 is needed
-    load(twin, tmp_path, "communications", [
+    add_features(blank_twin, "communications", [
         (line(at(50, -20, -0.5), at(50, 20, -0.5)), {"id": "C", "section_width_mm": 400.0,
                                                       "section_height_mm": 200.0})])
-    load(twin, tmp_path, "power", [  # crossing 0.35 m above: 0.075 m clear of W where 0.25 is needed
+    power = add_features(blank_twin, "power", [  # crossing 0.35 m above: 0.075 m clear of W where 0.25 is needed
         (line(at(70, -20, -0.65), at(70, 20, -0.65)), {"id": "P", "diameter_mm": 150.0})])
-    water, gas, power = ids(twin, "water_supply"), ids(twin, "gas"), ids(twin, "power")
-    with serve(twin.url) as api:
-        def pairs(year: int, **query: object) -> list[tuple]:
-            body = ok(api, "/analyses/pipe-clearance", year=year, **query)
-            return [(p["utility_a"], p["pipe_a"], p["utility_b"], p["pipe_b"], p["relation"],
-                     p["wall_distance_m"], p["required_m"], p["shortfall_m"])
-                    for p in (f["properties"] for f in body["features"])]
+    connection = psycopg_of(blank_twin)
 
-        crossing = ("water_supply", water["W"], "power", power["P"], "crossing", 0.075, 0.25, 0.175)
-        beside = ("water_supply", water["W"], "gas", gas["G2"], "parallel", 0.4, 0.5, 0.1)
-        assert pairs(2020) == [crossing, beside]  # the worst shortfall first
-        assert pairs(2012) == [crossing]  # G2 was laid in 2015
-        assert pairs(2020, bbox=wgs84_bbox(0, -30, 30, 30)) == [beside]  # P lies beyond x = 30 m
-        body = ok(api, "/analyses/pipe-clearance", year=2020)
-        place = body["features"][0]["geometry"]["coordinates"]  # between the centre lines, where they cross
-        assert place[:2] == pytest.approx(list(TO_WGS84.transform(X0 + 70, Y0)), abs=1e-7)
-        assert place[2] == pytest.approx(-0.825)
-        assert body["summary"]["by_utilities"] == {"water_supply/power": 1, "water_supply/gas": 1}
-        assert body["parameters"]["source"].startswith("GB 50289-2016")
+    def pairs(year: int, bbox: str | None = None) -> list[tuple]:
+        body = pipe_clearance(connection, year, bbox)
+        return [(p["utility_a"], p["pipe_a"], p["utility_b"], p["pipe_b"], p["relation"],
+                 p["wall_distance_m"], p["required_m"], p["shortfall_m"])
+                for p in (f["properties"] for f in body["features"])]
+
+    crossing = ("water_supply", water["W"], "power", power["P"], "crossing", 0.075, 0.25, 0.175)
+    beside = ("water_supply", water["W"], "gas", gas["G2"], "parallel", 0.4, 0.5, 0.1)
+    assert pairs(2020) == [crossing, beside]  # the worst shortfall first
+    assert pairs(2012) == [crossing]  # G2 was laid in 2015
+    assert pairs(2020, bbox=wgs84_bbox(0, -30, 30, 30)) == [beside]  # P lies beyond x = 30 m
+    body = pipe_clearance(connection, 2020)
+    place = body["features"][0]["geometry"]["coordinates"]  # between the centre lines, where they cross
+    assert place[:2] == pytest.approx(list(TO_WGS84.transform(X0 + 70, Y0)), abs=1e-7)
+    assert place[2] == pytest.approx(-0.825)
+    assert body["summary"]["by_utilities"] == {"water_supply/power": 1, "water_supply/gas": 1}
+    assert body["parameters"]["source"].startswith("GB 50289-2016")
 
 
-def test_burst_isolation_on_a_handmade_network(make_twin, tmp_path: Path) -> None:
+def test_burst_isolation_on_a_handmade_network(blank_twin) -> None:
     r"""The water network, z = -1 m (V: valves; v3 normally closed, c a check valve; g a gas valve):
 
         D (100,100)          E (200,100)
@@ -251,94 +202,87 @@ def test_burst_isolation_on_a_handmade_network(make_twin, tmp_path: Path) -> Non
     A --c-- B --g--------- v2 -- C --- F (abandoned)
     (0,0) v1(50,0.4) (100,0) (200,0) (300,0) (400,0)
     """
-    twin = make_twin()
     z = -1.0
-    load(twin, tmp_path, "water_supply", [
+    pipes = add_features(blank_twin, "water_supply", [
         (line(at(0, 0, z), at(100, 0, z)), {"id": "A"}), (line(at(100, 0, z), at(200, 0, z)), {"id": "B"}),
         (line(at(200, 0, z), at(300, 0, z)), {"id": "C"}),
         (line(at(100, 0, z), at(100, 100, z)), {"id": "D"}),
         (line(at(200, 0, z), at(200, 100, z)), {"id": "E"}),
         (line(at(300, 0, z), at(400, 0, z)), {"id": "F", "status": "abandoned"})])
-    load(twin, tmp_path, "valves", [
+    valves = add_features(blank_twin, "valves", [
         (point(at(50, 0.4, z)), {"id": "v1", "utility": "water_supply", "valve_type": "gate"}),  # along A
         (point(at(200, 0, z)), {"id": "v2", "utility": "water_supply", "valve_type": "butterfly"}),
         (point(at(100, 60, z)), {"id": "v3", "utility": "water_supply", "valve_type": "gate",
                                  "normally_open": False}),
         (point(at(100, 0, z)), {"id": "c", "utility": "water_supply", "valve_type": "check"}),
         (point(at(150, 0, z)), {"id": "g", "utility": "gas", "valve_type": "ball"})])
-    load(twin, tmp_path, "buildings", [
+    buildings = add_features(blank_twin, "buildings", [
         (box(20, 10, 30, 20), {"id": "near A", "floor_area_m2": 500.0}),
         (box(110, 20, 120, 30), {"id": "near D", "floor_area_m2": 700.0}),
         (box(250, 10, 260, 20), {"id": "near C", "floor_area_m2": 900.0}),
         (box(50, 400, 60, 410), {"id": "far", "floor_area_m2": 100.0})])  # 300 m from any pipe
-    pipes, valves, buildings = ids(twin, "water_supply"), ids(twin, "valves"), ids(twin, "buildings")
-    with serve(twin.url) as api:
-        body = ok(api, "/analyses/burst-isolation", pipe=pipes["B"], year=2020)
-        roles = {(f["properties"]["layer"], f["properties"]["id"]): f["properties"]["role"]
-                 for f in body["features"]}
-        assert roles == {
-            ("water_supply", pipes["B"]): "burst", ("water_supply", pipes["A"]): "isolated",
-            ("water_supply", pipes["D"]): "isolated",
-            ("valves", valves["v1"]): "close", ("valves", valves["v2"]): "close",
-            ("valves", valves["v3"]): "closed",
-            ("buildings", buildings["near A"]): "cut_off", ("buildings", buildings["near D"]): "cut_off"}
-        assert {k: v for k, v in body["summary"].items() if k != "seconds"} == {
-            "valves_to_close": 2, "valves_closed_already": 1, "isolated_pipes": 3, "isolated_length_m": 300.0,
-            "buildings_cut_off": 2, "floor_area_cut_off_m2": 1200.0}
-        # A burst of C is stopped by v2 on one side; past C, F is abandoned and carries nothing
-        roles = {f["properties"]["id"]: f["properties"]["role"] for f in
-                 ok(api, "/analyses/burst-isolation", pipe=pipes["C"], year=2020)["features"]}
-        assert roles == {pipes["C"]: "burst", valves["v2"]: "close", buildings["near C"]: "cut_off"}
-        nothing = "00000000-0000-0000-0000-000000000000"
-        abandoned = f"pipe: water_supply pipe {pipes['F']} carried no water in 2020 (status abandoned)"
-        unknown = f"pipe: no water_supply pipe has the id {nothing}"
-        for pipe, message in ((pipes["F"], abandoned), (nothing, unknown)):
-            assert get(api, "/analyses/burst-isolation", pipe=pipe, year=2020) == (400, {"detail": message})
+    connection = psycopg_of(blank_twin)
+    body = burst_isolation(connection, pipes["B"], 2020)
+    roles = {(f["properties"]["layer"], f["properties"]["id"]): f["properties"]["role"]
+             for f in body["features"]}
+    assert roles == {
+        ("water_supply", pipes["B"]): "burst", ("water_supply", pipes["A"]): "isolated",
+        ("water_supply", pipes["D"]): "isolated",
+        ("valves", valves["v1"]): "close", ("valves", valves["v2"]): "close",
+        ("valves", valves["v3"]): "closed",
+        ("buildings", buildings["near A"]): "cut_off", ("buildings", buildings["near D"]): "cut_off"}
+    assert {k: v for k, v in body["summary"].items() if k != "seconds"} == {
+        "valves_to_close": 2, "valves_closed_already": 1, "isolated_pipes": 3, "isolated_length_m": 300.0,
+        "buildings_cut_off": 2, "floor_area_cut_off_m2": 1200.0}
+    # A burst of C is stopped by v2 on one side; past C, F is abandoned and carries nothing
+    roles = {f["properties"]["id"]: f["properties"]["role"] for f in
+             burst_isolation(connection, pipes["C"], 2020)["features"]}
+    assert roles == {pipes["C"]: "burst", valves["v2"]: "close", buildings["near C"]: "cut_off"}
+    nothing = "00000000-0000-0000-0000-000000000000"
+    abandoned = f"pipe: water_supply pipe {pipes['F']} carried no water in 2020 (status abandoned)"
+    unknown = f"pipe: no water_supply pipe has the id {nothing}"
+    for pipe, message in ((pipes["F"], abandoned), (nothing, unknown)):
+        with pytest.raises(ParameterError) as refused:
+            burst_isolation(connection, pipe, 2020)
+        assert str(refused.value) == message
 
 
-def test_5g_coverage_per_handmade_grid_and_year(make_twin, tmp_path: Path) -> None:
-    twin = make_twin()
-    load(twin, tmp_path, "management_grids", [
+def test_5g_coverage_per_handmade_grid_and_year(blank_twin) -> None:
+    add_features(blank_twin, "management_grids", [
         (box(0, 0, 400, 400), {"id": "A", "code": "ECO-A", "level": "cell"}),
         (box(400, 0, 800, 400), {"id": "B", "code": "ECO-B", "level": "cell"}),
         (box(0, 0, 800, 400), {"id": "D", "code": "DISTRICT", "level": "district"})])
-    load(twin, tmp_path, "base_stations_5g", [
+    add_features(blank_twin, "base_stations_5g", [
         (point(at(100, 100)), {"id": "S1", "radio": "NR", "range_m": 150.0, "valid_from": "2019-01-01"}),
         (point(at(600, 100)), {"id": "S2", "radio": "LTE", "range_m": 5000.0}),  # not 5G
         (point(at(700, 300)), {"id": "S3", "radio": "NR", "valid_from": "2020-01-01"})])  # no range: 300 m
-    load(twin, tmp_path, "buildings", [
+    add_features(blank_twin, "buildings", [
         (box(150, 100, 170, 120), {"id": "B1", "floor_area_m2": 1000.0}),  # 50 m from S1
         (box(350, 350, 370, 370), {"id": "B2", "floor_area_m2": 3000.0}),  # 354 m from S1, 331 m from S3
         (box(500, 100, 520, 120), {"id": "B3", "floors": 2}),  # 2 x 400 m2, 255 m from S3
         (box(600, 100, 610, 110), {"id": "B4", "floor_area_m2": 50.0, "valid_from": "2021-01-01"})])
-    with serve(twin.url) as api:
-        body = ok(api, "/analyses/coverage-5g", year="2018/2020")
-        figures_ = {(p["code"], p["year"]): (p["buildings"], p["buildings_covered"], p["building_share"],
-                                             p["floor_area_m2"], p["floor_area_covered_m2"],
-                                             p["floor_area_share"])
-                    for p in (f["properties"] for f in body["features"])}
-        assert figures_ == {
-            ("ECO-A", 2018): (2, 0, 0.0, 4000.0, 0.0, 0.0), ("ECO-B", 2018): (1, 0, 0.0, 800.0, 0.0, 0.0),
-            ("ECO-A", 2019): (2, 1, 0.5, 4000.0, 1000.0, 0.25), ("ECO-B", 2019): (1, 0, 0.0, 800.0, 0.0, 0.0),
-            ("ECO-A", 2020): (2, 1, 0.5, 4000.0, 1000.0, 0.25),
-            ("ECO-B", 2020): (1, 1, 1.0, 800.0, 800.0, 1.0)}
-        assert body["summary"]["years"]["2020"] == {
-            "buildings": 3, "buildings_covered": 2, "building_share": 0.6667, "floor_area_m2": 4800.0,
-            "floor_area_covered_m2": 1800.0, "floor_area_share": 0.375}
-        district = ok(api, "/analyses/coverage-5g", year=2021, level="district")["features"]
-        assert [(f["properties"]["code"], f["properties"]["buildings"], f["properties"]["buildings_covered"])
-                for f in district] == [("DISTRICT", 4, 3)]  # B4 stands from 2021, within S3's 300 m
-        assert district[0]["geometry"]["type"] == "MultiPolygon"
+    connection = psycopg_of(blank_twin)
+    body = coverage_5g(connection, "2018/2020")
+    figures_ = {(p["code"], p["year"]): (p["buildings"], p["buildings_covered"], p["building_share"],
+                                         p["floor_area_m2"], p["floor_area_covered_m2"],
+                                         p["floor_area_share"])
+                for p in (f["properties"] for f in body["features"])}
+    assert figures_ == {
+        ("ECO-A", 2018): (2, 0, 0.0, 4000.0, 0.0, 0.0), ("ECO-B", 2018): (1, 0, 0.0, 800.0, 0.0, 0.0),
+        ("ECO-A", 2019): (2, 1, 0.5, 4000.0, 1000.0, 0.25), ("ECO-B", 2019): (1, 0, 0.0, 800.0, 0.0, 0.0),
+        ("ECO-A", 2020): (2, 1, 0.5, 4000.0, 1000.0, 0.25),
+        ("ECO-B", 2020): (1, 1, 1.0, 800.0, 800.0, 1.0)}
+    assert body["summary"]["years"]["2020"] == {
+        "buildings": 3, "buildings_covered": 2, "building_share": 0.6667, "floor_area_m2": 4800.0,
+        "floor_area_covered_m2": 1800.0, "floor_area_share": 0.375}
+    district = coverage_5g(connection, "2021", "district")["features"]
+    assert [(f["properties"]["code"], f["properties"]["buildings"], f["properties"]["buildings_covered"])
+            for f in district] == [("DISTRICT", 4, 3)]  # B4 stands from 2021, within S3's 300 m
+    assert district[0]["geometry"]["type"] == "MultiPolygon"
 
 
 # -- the demo Eco-city ----------------------------------------------------------------------------------
 CENTRE = "117.73,39.13,117.76,39.155"  # a WGS84 box in the middle of the demo city
-
-
-@pytest.fixture(scope="module")
-def demo_api(demo_database: str) -> Iterator[str]:
-    with serve(demo_database) as base:
-        yield base
 
 
 def standing(year: int, alias: str = "") -> str:
@@ -348,8 +292,8 @@ def standing(year: int, alias: str = "") -> str:
 
 
 @pytest.mark.parametrize("year", [2012, 2020])
-def test_demo_hydrants_stand_along_every_road(demo_api: str, demo_database: str, year: int) -> None:
-    body = ok(demo_api, "/analyses/hydrant-coverage", year=year)
+def test_demo_hydrants_stand_along_every_road(service, demo_database: str, year: int) -> None:
+    body = ok(service, "/analyses/hydrant-coverage", year=year)
     # the generator puts a hydrant every 100 m along each road, from the year the road is built
     assert body["summary"]["hydrant_gaps"] == 0
     uncovered = sql(demo_database, f"SELECT count(*) FROM layers.buildings b WHERE {standing(year, 'b')} "
@@ -358,8 +302,8 @@ def test_demo_hydrants_stand_along_every_road(demo_api: str, demo_database: str,
     assert body["summary"]["uncovered_buildings"] == uncovered
 
 
-def test_demo_nearest_resources(demo_api: str, demo_database: str) -> None:
-    body = ok(demo_api, "/analyses/nearest-resources", lon=117.75, lat=39.14, n=2, year=2020)
+def test_demo_nearest_resources(service, demo_database: str) -> None:
+    body = ok(service, "/analyses/nearest-resources", lon=117.75, lat=39.14, n=2, year=2020)
     origin = body["features"][0]
     assert origin["properties"]["role"] == "origin"
     assert origin["geometry"]["coordinates"] == pytest.approx([117.75, 39.14], abs=1e-7)
@@ -375,8 +319,8 @@ def test_demo_nearest_resources(demo_api: str, demo_database: str) -> None:
     assert all(r["geometry"]["coordinates"][0] == pytest.approx([117.75, 39.14], abs=1e-7) for r in routes)
 
 
-def test_demo_pipe_clearance(demo_api: str, demo_database: str) -> None:
-    body = ok(demo_api, "/analyses/pipe-clearance", year=2020, bbox=CENTRE, limit=10_000)
+def test_demo_pipe_clearance(service, demo_database: str) -> None:
+    body = ok(service, "/analyses/pipe-clearance", year=2020, bbox=CENTRE, limit=10_000)
     assert body["summary"]["pairs"] == body["numberMatched"] == body["numberReturned"] == len(body["features"]) > 0
     for f in body["features"]:
         p = f["properties"]
@@ -393,27 +337,26 @@ def test_demo_pipe_clearance(demo_api: str, demo_database: str) -> None:
         assert wall == pytest.approx(p["wall_distance_m"], abs=1e-3)
 
 
-def test_demo_findings_come_a_page_at_a_time(demo_api: str) -> None:
+def test_demo_findings_come_a_page_at_a_time(service) -> None:
     """The whole city's clearance findings: 1,000 a page unless asked, counted whole, the next page linked."""
-    first = ok(demo_api, "/analyses/pipe-clearance", year=2020)
+    first = ok(service, "/analyses/pipe-clearance", year=2020)
     matched = first["summary"]["pairs"]
     assert matched > 1000 and first["numberMatched"] == matched and first["numberReturned"] == 1000
-    three = ok(demo_api, "/analyses/pipe-clearance", year=2020, limit=300)["features"]
-    page = ok(demo_api, "/analyses/pipe-clearance", year=2020, limit=100, offset=100)
+    three = ok(service, "/analyses/pipe-clearance", year=2020, limit=300)["features"]
+    page = ok(service, "/analyses/pipe-clearance", year=2020, limit=100, offset=100)
     assert page["features"] == three[100:200] and page["numberReturned"] == 100
     following = next(link["href"] for link in page["links"] if link["rel"] == "next")
-    with urllib.request.urlopen(following) as answer:
-        assert json.load(answer)["features"] == three[200:300]
-    last = ok(demo_api, "/analyses/pipe-clearance", year=2020, limit=10, offset=matched - 5)
+    assert service.get(following).json()["features"] == three[200:300]
+    last = ok(service, "/analyses/pipe-clearance", year=2020, limit=10, offset=matched - 5)
     assert last["numberReturned"] == 5 and [link["rel"] for link in last["links"]] == ["self"]
-    hydrants = ok(demo_api, "/analyses/hydrant-coverage", year=2020, limit=1)
-    assert hydrants["numberMatched"] == len(ok(demo_api, "/analyses/hydrant-coverage", year=2020)["features"])
+    hydrants = ok(service, "/analyses/hydrant-coverage", year=2020, limit=1)
+    assert hydrants["numberMatched"] == len(ok(service, "/analyses/hydrant-coverage", year=2020)["features"])
 
 
-def test_demo_burst_isolation(demo_api: str, demo_database: str) -> None:
+def test_demo_burst_isolation(service, demo_database: str) -> None:
     pipe = sql(demo_database, "SELECT id::text FROM layers.water_supply ORDER BY source_id "
                               "OFFSET 500 LIMIT 1")[0][0]
-    body = ok(demo_api, "/analyses/burst-isolation", pipe=pipe, year=2020)
+    body = ok(service, "/analyses/burst-isolation", pipe=pipe, year=2020)
     pipes = [f["properties"]["id"] for f in body["features"] if f["properties"]["layer"] == "water_supply"]
     valves = [f["properties"]["id"] for f in body["features"] if f["properties"]["layer"] == "valves"]
     assert pipe in pipes and valves
@@ -434,8 +377,8 @@ def test_demo_burst_isolation(demo_api: str, demo_database: str) -> None:
     assert body["summary"]["buildings_cut_off"] == len(cut_off)
 
 
-def test_demo_5g_coverage_counts_every_building(demo_api: str, demo_database: str) -> None:
-    body = ok(demo_api, "/analyses/coverage-5g", year="2018/2020")
+def test_demo_5g_coverage_counts_every_building(service, demo_database: str) -> None:
+    body = ok(service, "/analyses/coverage-5g", year="2018/2020")
     with psycopg.connect(demo_database) as connection:
         by_year = figures(connection, load_catalog(ROOT / "layers"), 2018, 2020)
     years = body["summary"]["years"]
@@ -449,8 +392,8 @@ def test_demo_5g_coverage_counts_every_building(demo_api: str, demo_database: st
                                                            "WHERE level = 'cell'")[0][0]
 
 
-def test_demo_changes_are_twin_time_changes(demo_api: str, demo_database: str) -> None:
-    body = ok(demo_api, "/analyses/changes", **{"from": 2015, "to": 2020})
+def test_demo_changes_are_twin_time_changes(service, demo_database: str) -> None:
+    body = ok(service, "/analyses/changes", **{"from": 2015, "to": 2020})
     catalog = load_catalog(ROOT / "layers")
     with psycopg.connect(demo_database) as connection:
         expected = [{**asdict(change), "title": catalog[change.layer].title}
@@ -461,9 +404,9 @@ def test_demo_changes_are_twin_time_changes(demo_api: str, demo_database: str) -
     assert next(layer for layer in body["layers"] if layer["layer"] == "buildings")["appeared"] == built[0][0]
 
 
-def test_openapi_describes_the_analyses(demo_api: str) -> None:
-    document = ok(demo_api, "/api")
-    listed = ok(demo_api, "/analyses")["analyses"]
+def test_openapi_describes_the_analyses(service) -> None:
+    document = ok(service, "/api")
+    listed = ok(service, "/analyses")["analyses"]
     names = {"hydrant-coverage", "nearest-resources", "pipe-clearance", "burst-isolation", "coverage-5g",
              "changes"}
     assert {entry["id"] for entry in listed} == names
@@ -502,6 +445,6 @@ def test_openapi_describes_the_analyses(demo_api: str) -> None:
     ("changes", {"from": 2020}, "to: Field required"),
     ("changes", {"from": 2020, "to": 2015}, "from: 2020 is after to (2015)"),
 ])
-def test_bad_parameters_are_400s_naming_them(demo_api: str, path: str, query: dict, detail: str) -> None:
-    status, body = get(demo_api, f"/analyses/{path}", **query)
+def test_bad_parameters_are_400s_naming_them(service, path: str, query: dict, detail: str) -> None:
+    status, body = get(service, f"/analyses/{path}", **query)
     assert status == 400 and body["detail"].startswith(detail), body

@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import ROOT, run_twin
+from support import ROOT, run_twin_in_process
 
 from twin.catalog import GROUPS, load_catalog, load_layer
 from twin.errors import CatalogError
+
+pytestmark = pytest.mark.fast
 
 LAYERS = ROOT / "layers"
 
@@ -159,7 +161,7 @@ def test_layer_id_must_match_file_name(tmp_path: Path) -> None:
 def test_cli_reports_broken_layer_file_in_one_line(tmp_path: Path) -> None:
     shutil.copytree(LAYERS, tmp_path, dirs_exist_ok=True)
     path = _broken_file(tmp_path, "bad_colour")
-    result = run_twin("layers", check=False, TWIN_LAYERS_DIR=str(tmp_path))
+    result = run_twin_in_process("layers", TWIN_LAYERS_DIR=str(tmp_path))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -167,7 +169,7 @@ def test_cli_reports_broken_layer_file_in_one_line(tmp_path: Path) -> None:
 
 
 def test_bad_setting_is_one_line_error() -> None:
-    result = run_twin("layers", check=False, TWIN_PG_PORT="eighty")
+    result = run_twin_in_process("layers", TWIN_PG_PORT="eighty")
     assert result.returncode == 1
     assert result.stderr.strip().startswith("twin: TWIN_PG_PORT:")
     assert len(result.stderr.strip().splitlines()) == 1

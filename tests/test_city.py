@@ -32,6 +32,7 @@ def _points(path: Path, points: list[tuple[float, float]], crs: str = "EPSG:4326
     (126.98, 37.57, 32652), # Seoul, beside China: UTM 52N
     (151.2, -33.87, 32756), # Sydney: UTM 56S
 ])
+@pytest.mark.fast
 def test_the_crs_for_a_place(lon: float, lat: float, code: int) -> None:
     assert crs_rules.for_place(lon, lat)[0].to_epsg() == code
 

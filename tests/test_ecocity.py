@@ -37,12 +37,15 @@ def city():
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ecocity")
-    generate(out, 1.0, 0, progress=False)
-    return out
+def files(demo_database: str) -> Path:
+    """The files the demo twin was built from: the generator's at scale 1, seed 0 (`twin demo`'s)."""
+    folder = TEST_HOME / "ecocity"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["scale"], manifest["seed"]) == (1.0, 0)
+    return folder
 
 
+@pytest.mark.fast
 def test_minima_at_scale_one(city) -> None:
     plan, buildings, pipes, facilities = city
     assert len(buildings) >= 15_000
@@ -68,6 +71,7 @@ def test_minima_at_scale_one(city) -> None:
     assert south[south > 0].mean() < north[north > 0].mean() - 4
 
 
+@pytest.mark.fast
 def test_hydrants_at_most_120_m_apart_along_roads_in_2020(city) -> None:
     plan, _, _, facilities = city
     hydrants = shapely.points([(h["geometry"].x, h["geometry"].y) for h in facilities["smart_hydrants"]
@@ -81,6 +85,7 @@ def test_hydrants_at_most_120_m_apart_along_roads_in_2020(city) -> None:
         assert gaps.max() <= 120.0, road.id
 
 
+@pytest.mark.fast
 def test_depths_follow_cjj61_and_drainage_falls(city) -> None:
     _, _, pipes, _ = city
     for pipe in pipes:
@@ -91,6 +96,7 @@ def test_depths_follow_cjj61_and_drainage_falls(city) -> None:
             assert pipe.end_depth > pipe.start_depth, f"{pipe.id} must fall towards the outfall"
 
 
+@pytest.mark.fast
 def test_no_pipe_older_than_its_road_and_no_elevator_older_than_its_building(city) -> None:
     plan, buildings, pipes, facilities = city
     roads = {road.id[2:]: road.build_year for road in plan.roads}
@@ -102,6 +108,7 @@ def test_no_pipe_older_than_its_road_and_no_elevator_older_than_its_building(cit
         assert elevator["floors_served"] >= 7
 
 
+@pytest.mark.fast
 def test_each_network_is_connected(city) -> None:
     _, _, pipes, _ = city
     for utility in UTILITIES:
@@ -119,6 +126,7 @@ def test_each_network_is_connected(city) -> None:
         assert len({find(node) for node in list(parent)}) == 1, utility
 
 
+@pytest.mark.fast
 def test_no_two_pipes_occupy_the_same_space(city) -> None:
     _, _, pipes, _ = city
     lines = np.array([pipe.line for pipe in pipes], dtype=object)
@@ -145,6 +153,7 @@ def test_no_two_pipes_occupy_the_same_space(city) -> None:
     assert checked > 1000
 
 
+@pytest.mark.fast
 def test_same_seed_same_files_and_another_seed_another_city(tmp_path: Path) -> None:
     first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     for folder, seed in ((first, 3), (second, 3), (other, 4)):
@@ -156,6 +165,7 @@ def test_same_seed_same_files_and_another_seed_another_city(tmp_path: Path) -> N
     assert (first / "buildings.gpkg").read_bytes() != (other / "buildings.gpkg").read_bytes()
 
 
+@pytest.mark.fast
 def test_every_file_opens_with_a_standard_reader(files: Path) -> None:
     manifest = json.loads((files / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["imports"]:

@@ -327,7 +327,7 @@ def test_bad_flags_are_refused_in_one_line(make_twin, tmp_path: Path) -> None:
     ]
     for flags, message in checks:
         result = twin.run("import", str(path), "--layer", "valves", *flags, check=False)
-        assert result.returncode == 1 and result.stderr.strip() == f"twin: {message}" or message in result.stderr, flags
+        assert result.returncode == 1 and message in result.stderr, (flags, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
     unknown = twin.run("import", str(path), "--layer", "nothing", check=False)
     assert unknown.returncode == 1 and "unknown layer 'nothing'" in unknown.stderr

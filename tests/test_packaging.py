@@ -8,7 +8,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from support import ROOT
+
+pytestmark = pytest.mark.fast
 
 if sys.version_info >= (3, 11):
     import tomllib

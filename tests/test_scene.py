@@ -1,5 +1,6 @@
-"""The scene builder against PostGIS: small handmade files imported with the real CLI, then each layer's
-mesh checked against what the footprints, pipes, points, areas, 3D surfaces, land cover and orthophotos say."""
+"""The scene builder against PostGIS: small handmade files imported with the real CLI (or, for buildings,
+features written straight into the blank twin), then each layer's mesh checked against what the
+footprints, pipes, points, areas, 3D surfaces, land cover and orthophotos say."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import pytest
 import pyvista as pv
 import shapely
 from pyproj import CRS
-from support import QUADRANTS, ROOT, photo, write_solid_cityjson
+from support import QUADRANTS, ROOT, add_features, photo, write_solid_cityjson
 
 from twin.catalog import load_catalog
 from twin.store import database
+from twin.store.database import psycopg_of
 from twin.terrain import Terrain
 from viewer.scene.scene import build
 
@@ -73,9 +75,9 @@ def _ids(twin, layer: str) -> dict[str, str]:
     return dict(twin.sql(f"SELECT source_id, id::text FROM layers.{layer}"))
 
 
-def test_buildings_have_the_cells_their_footprints_give(make_twin, tmp_path: Path) -> None:
+@pytest.mark.fast
+def test_buildings_have_the_cells_their_footprints_give(blank_twin) -> None:
     """A wall per footprint edge (courtyards too) and a roof: one polygon, or triangles around a hole."""
-    twin = make_twin()
     ell = [[X0, Y0], [X0 + 30, Y0], [X0 + 30, Y0 + 10], [X0 + 10, Y0 + 10], [X0 + 10, Y0 + 30], [X0, Y0 + 30], [X0, Y0]]
     court = [_square(X0 + 100, Y0, 40), _square(X0 + 115, Y0 + 15, 10)[::-1]]
     footprints = {"square": ({"type": "Polygon", "coordinates": [_square(X0 + 200, Y0, 20)]}, 1 + 4),
@@ -83,12 +85,11 @@ def test_buildings_have_the_cells_their_footprints_give(make_twin, tmp_path: Pat
                   "court": ({"type": "Polygon", "coordinates": court}, (4 + 4 + 2 - 2) + 8),
                   "pair": ({"type": "MultiPolygon", "coordinates": [[_square(X0 + 300, Y0, 10)],
                                                                    [_square(X0 + 320, Y0, 10)]]}, 2 * 5)}
-    twin.run("import", str(_geojson(tmp_path / "b.geojson", [
-        ({"id": key, "height_m": 12.0 + i}, geometry) for i, (key, (geometry, _)) in enumerate(footprints.items())])),
-        "--layer", "buildings")
-    meshes, _, origin, _ = _scene(twin)
-    ids = _ids(twin, "buildings")
-    areas = dict(twin.sql("SELECT source_id, ST_Area(geom) FROM layers.buildings"))
+    ids = add_features(blank_twin, "buildings", [
+        (geometry, {"id": key, "height_m": 12.0 + i}) for i, (key, (geometry, _)) in enumerate(footprints.items())])
+    connection = psycopg_of(blank_twin)
+    meshes, _, origin = build(connection, CATALOG)
+    areas = dict(connection.execute("SELECT source_id, ST_Area(geom) FROM layers.buildings").fetchall())
     assert meshes["buildings"].mesh.n_cells == sum(cells for _, cells in footprints.values())
     for i, (key, (_, cells)) in enumerate(footprints.items()):
         drawn = _cells_of(meshes["buildings"], ids[key])

@@ -1,47 +1,43 @@
-"""``twin serve``: the API answers over the real database and the process stops cleanly on SIGTERM."""
+"""``twin serve``: the API answers over the real database and the process stops cleanly on SIGTERM. Its
+ports are free ones, never the defaults a running ``make demo`` holds."""
 
 from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
+from browser import free_port
 from support import ROOT, twin_env
 
 from twin.catalog import load_catalog
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get_json(url: str, deadline: float) -> dict:
+def _get_json(url: str, deadline: float, process: subprocess.Popen) -> dict:
+    """The JSON at ``url`` once the server answers (polling while ``process`` runs, until ``deadline``)."""
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 return json.load(response)
         except OSError:
-            if time.monotonic() > deadline:
+            if process.poll() is not None or time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
 
 
 def test_serve_publishes_every_vector_layer_and_stops_on_sigterm(database_url: str) -> None:
-    port = _free_port()
+    viewer_port, port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "twin", "serve", "--api-port", str(port)],
+        [sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port), "--api-port", str(port)],
         env=twin_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         deadline = time.monotonic() + 60
-        assert _get_json(f"http://127.0.0.1:{port}/healthz", deadline) == {"status": "ok"}
-        collections = _get_json(f"http://127.0.0.1:{port}/collections", deadline)["collections"]
+        assert _get_json(f"http://127.0.0.1:{port}/healthz", deadline, process) == {"status": "ok"}
+        collections = _get_json(f"http://127.0.0.1:{port}/collections", deadline, process)["collections"]
         published = {collection["id"].removeprefix("layers.") for collection in collections}
         assert published == {layer.id for layer in load_catalog(ROOT / "layers").vector_layers}
     finally:

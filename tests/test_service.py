@@ -1,7 +1,9 @@
 """The OGC API over the twin, through real clients: OWSLib lists the collections and reads items by bbox and
 year (counts equal SQL with twin.time's rule), GDAL's OAPIF driver reads whole layers, GDAL's MVT driver
 decodes a vector tile, output is WGS84 whatever the twin's CRS; the API reads as a role that cannot
-write; bad parameters are 400s (unknown collections and features 404s), never 500s."""
+write; bad parameters are 400s (unknown collections and features 404s), never 500s. The real clients read
+the API served as `twin serve` serves it (uvicorn, in a process of its own); the tests marked fast ask the
+service's app in-process (the ``service`` fixture)."""
 
 from __future__ import annotations
 
@@ -63,6 +65,15 @@ def api(demo_database: str) -> Iterator[str]:
     base, process = start_api(TWIN_DATABASE_URL=demo_database)
     yield base
     stop(process)
+
+
+def answer(service, path: str) -> tuple[int, dict | bytes]:
+    """The in-process service's answer to ``path``: its status and its JSON (or bytes, where not JSON)."""
+    response = service.get(path)
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, response.content
 
 
 def get(url: str) -> tuple[int, dict | bytes]:
@@ -156,13 +167,14 @@ def test_gdal_oapif_reads_a_whole_layer(api: str, demo_database: str, layer: str
     assert list(frame.total_bounds) == pytest.approx(extent, abs=1e-6)
 
 
-def test_a_vector_tile_of_the_city_decodes(api: str, demo_database: str, tmp_path: Path) -> None:
+@pytest.mark.fast
+def test_a_vector_tile_of_the_city_decodes(service, demo_database: str, tmp_path: Path) -> None:
     tms = morecantile.tms.get("WebMercatorQuad")
     tile = tms.tile(117.745, 39.145, 15)
     counts = {}
     for year in (2012, 2015):  # the centre is half built in 2012
-        status, body = get(f"{api}/collections/buildings/tiles/WebMercatorQuad/{tile.z}/{tile.x}/{tile.y}"
-                           f"?datetime={year}")
+        status, body = answer(service, f"/collections/buildings/tiles/WebMercatorQuad/{tile.z}/{tile.x}/"
+                                       f"{tile.y}?datetime={year}")
         assert status == 200 and isinstance(body, bytes)
         path = tmp_path / str(year) / str(tile.z) / str(tile.x) / f"{tile.y}.pbf"  # GDAL's MVT reads z/x/y
         path.parent.mkdir(parents=True)
@@ -182,10 +194,11 @@ def test_a_vector_tile_of_the_city_decodes(api: str, demo_database: str, tmp_pat
 
 
 # -- the service's own guarantees ----------------------------------------------------------------------
-def test_the_api_reads_as_a_role_that_cannot_write(api: str, demo_database: str) -> None:
+@pytest.mark.fast
+def test_the_api_reads_as_a_role_that_cannot_write(service, demo_database: str) -> None:
     connected = sql(demo_database, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                                    "AND usename = %s", READER_ROLE)[0][0]
-    assert connected > 0  # the running API's pool
+    assert connected > 0  # the service's pool
     reader = demo_database.replace("postgres@", f"{READER_ROLE}@", 1)
     before = sql(demo_database, "SELECT count(*) FROM layers.hospitals")[0][0]
     assert sql(reader, "SELECT count(*) FROM layers.hospitals")[0][0] == before
@@ -225,14 +238,16 @@ def test_the_api_reads_as_a_role_that_cannot_write(api: str, demo_database: str)
     ("collections/buildings/tiles/WebMercatorQuad/15/27101/12506?limit=-5", 400, "limit:"),
     ("collections/buildings/tiles/WebMercatorQuad/15/27101/12506?datetime=soon", 400, "datetime:"),
 ])
-def test_bad_parameters_are_answered_in_one_line(api: str, query: str, status: int, names: str) -> None:
-    got, body = get(f"{api}/{query}")
+@pytest.mark.fast
+def test_bad_parameters_are_answered_in_one_line(service, query: str, status: int, names: str) -> None:
+    got, body = answer(service, f"/{query}")
     assert got == status, body
     assert names in body["detail"] and "\n" not in body["detail"], body
 
 
-def test_the_openapi_document_states_the_page_cap(api: str) -> None:
-    status, document = get(f"{api}/api")
+@pytest.mark.fast
+def test_the_openapi_document_states_the_page_cap(service) -> None:
+    status, document = answer(service, "/api")
     assert status == 200
     parameters = {p["name"]: p for p in document["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]}
     assert parameters["limit"]["schema"]["maximum"] == 1000 and "at most 1000" in parameters["limit"]["description"]
@@ -261,6 +276,7 @@ def test_geojson_is_wgs84_in_any_twin_crs(make_twin, tmp_path: Path) -> None:
 
 def test_serve_refuses_a_reader_that_cannot_connect(demo_database: str) -> None:
     stranger = demo_database.replace("postgres@", "nobody_here@", 1)
-    result = run_twin("serve", "--api-port", str(free_port()), TWIN_DATABASE_URL=demo_database,
+    result = run_twin("serve", "--viewer-port", str(free_port()), "--api-port", str(free_port()),
+                      TWIN_DATABASE_URL=demo_database,
                       TWIN_SERVICE_DATABASE_URL=stranger, check=False)
     assert "nobody_here" in refused(result, "the API cannot connect")

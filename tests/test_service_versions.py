@@ -1,6 +1,6 @@
 """A feature's versions through the service, over a twin of two building surveys (2015 and 2020, as in
-test_snapshots): real PostGIS, the real CLI, the API on uvicorn as `twin serve` starts it, queried over
-HTTP. The versions equal SQL, in WGS84; ``datetime`` picks the version standing then; ``recorded`` gives
+test_snapshots) built once for the module with the real CLI (called in-process): real PostGIS, the service's app answering
+in-process (FastAPI's TestClient; fast), or on uvicorn as `twin serve` starts it for a twin a test makes. The versions equal SQL, in WGS84; ``datetime`` picks the version standing then; ``recorded`` gives
 what the twin said before the second survey came in; TiPg's own items by ``datetime`` give the version
 standing then; the changes analysis counts the altered; bad requests are 400s and 404s naming why."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from support import Twin
+from support import Twin, reader_of, run_twin_in_process
 from test_service import get, start_api, stop
 from test_snapshots import SURVEY_2015, SURVEY_2020, write
 
@@ -33,7 +33,8 @@ NO_SUCH = "00000000-0000-0000-0000-000000000000"
 @dataclass(frozen=True)
 class Surveyed:
     twin: Twin
-    api: str  # the API's base URL
+    client: object  # the service's app, in-process (FastAPI's TestClient)
+    api: str  # its base URL, as the links it answers name it
     before: datetime  # a moment between the two imports
     ids: dict[str, str]  # "B2 v1" -> that version's row id
 
@@ -43,8 +44,15 @@ class Surveyed:
         url = f"{self.api}/{VERSIONS.format(self.ids.get(feature, feature))}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        status, body = get(url)
-        return status, body
+        return self.get(url)
+
+    def get(self, url: str) -> tuple[int, dict | bytes]:
+        """The in-process service's status and JSON (or bytes, where not JSON) for ``url``."""
+        response = self.client.get(url)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, response.content
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +65,29 @@ def surveyed(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         connection.execute(f'CREATE DATABASE "{name}"')
     twin = Twin(database_url.rsplit("/", 1)[0] + f"/{name}", "EPSG:4548")
     folder = tmp_path_factory.mktemp("surveys")
-    twin.run("db", "migrate")
-    twin.run("import", str(write(folder / "survey_2015.geojson", SURVEY_2015)), "--layer", "buildings",
-             "--source", "survey", "--as-of", "2015-06-30")
+
+    def run(*args: str) -> None:  # the real CLI, called in this process: the fast tier runs no twin command
+        result = run_twin_in_process(*args, TWIN_DATABASE_URL=twin.url, TWIN_CRS=twin.crs)
+        assert result.returncode == 0, result.stderr
+
+    run("db", "migrate")
+    run("import", str(write(folder / "survey_2015.geojson", SURVEY_2015)), "--layer", "buildings",
+        "--source", "survey", "--as-of", "2015-06-30")
     before = twin.sql("SELECT now()")[0][0]
-    twin.run("import", str(write(folder / "survey_2020.geojson", SURVEY_2020)), "--layer", "buildings",
-             "--source", "survey", "--as-of", "2020-06-30")
+    run("import", str(write(folder / "survey_2020.geojson", SURVEY_2020)), "--layer", "buildings",
+        "--source", "survey", "--as-of", "2020-06-30")
     ids = dict(twin.sql("SELECT source_id || ' v' || version, id::text FROM layers.buildings"))
-    base, process = start_api(TWIN_DATABASE_URL=twin.url, TWIN_CRS=twin.crs)
+    from fastapi.testclient import TestClient
+
+    from twin.service.app import create_app
+    from twin.store import database
+
     try:
-        yield Surveyed(twin, base, before, ids)
+        with TestClient(create_app(reader_of(twin.url))) as client:
+            yield Surveyed(twin, client, str(client.base_url).rstrip("/"), before, ids)
     finally:
-        stop(process)
+        for url in (twin.url, reader_of(twin.url)):  # the pooled connections, before the database goes
+            database.engine(url).dispose()
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
@@ -97,6 +116,7 @@ def as_compared(feature: dict) -> dict:
 
 # -- every version ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("by", ["B2 v1", "B2 v2"])
+@pytest.mark.fast
 def test_the_versions_equal_sql_in_wgs84(surveyed: Surveyed, by: str) -> None:
     status, body = surveyed.versions(by)  # either version's id finds the feature
     assert status == 200, body
@@ -108,12 +128,13 @@ def test_the_versions_equal_sql_in_wgs84(surveyed: Surveyed, by: str) -> None:
     assert all(f["properties"]["recorded"].endswith("+00:00") for f in body["features"])  # said in UTC
 
 
+@pytest.mark.fast
 def test_a_version_is_the_item_tipg_gives_with_its_history(surveyed: Surveyed) -> None:
     """Same geometry (WGS84, same precision) and same properties as the item, plus when it was recorded."""
     _, body = surveyed.versions("B4 v1")
     for feature in body["features"]:
         item_link = next(link["href"] for link in feature["links"] if link["rel"] == "item")
-        status, item = get(item_link)
+        status, item = surveyed.get(item_link)
         assert status == 200 and item["id"] == feature["id"]
         assert item["geometry"] == feature["geometry"]
         assert {**item["properties"], "recorded": feature["properties"]["recorded"]} == feature["properties"]
@@ -127,6 +148,7 @@ def test_a_version_is_the_item_tipg_gives_with_its_history(surveyed: Surveyed) -
     ("2015", "B2 v1"), ("2019", "B2 v1"), ("2020-06-29", "B2 v1"), ("2020-06-30", "B2 v2"),
     ("2020", "B2 v2"), ("2020-06-30T00:00:00Z", "B2 v2"), ("2030", "B2 v2"),
 ])
+@pytest.mark.fast
 def test_datetime_answers_the_version_standing_then(surveyed: Surveyed, datetime_: str, version: str) -> None:
     status, feature = surveyed.versions("B2 v1", datetime_=datetime_)
     assert status == 200, feature
@@ -138,6 +160,7 @@ def test_datetime_answers_the_version_standing_then(surveyed: Surveyed, datetime
     ("B5 v1", "2015", "2020-06-30/.."), ("B3 v1", "2021", "2015-06-30/2020-06-30"),
     ("B2 v2", "2014-12-31", "2015-06-30/2020-06-30, 2020-06-30/.."),
 ])
+@pytest.mark.fast
 def test_datetime_when_no_version_stood_is_a_404_saying_when_they_did(
         surveyed: Surveyed, feature: str, datetime_: str, stood: str) -> None:
     status, body = surveyed.versions(feature, datetime_=datetime_)
@@ -152,6 +175,7 @@ def told(feature: dict, *names: str) -> tuple:
     return tuple(feature["properties"][name] for name in names)
 
 
+@pytest.mark.fast
 def test_recorded_before_the_second_survey_gives_what_the_twin_said(surveyed: Surveyed) -> None:
     first_import = surveyed.twin.sql("SELECT min(id) FROM twin.imports")[0][0]
     in_utc = surveyed.before.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -172,11 +196,12 @@ def test_recorded_before_the_second_survey_gives_what_the_twin_said(surveyed: Su
     assert said_now == surveyed.versions("B2 v1")[1]["features"] and len(said_now) == 2
 
 
+@pytest.mark.fast
 def test_recorded_accepts_an_offset_and_a_date(surveyed: Surveyed) -> None:
     local = surveyed.before.astimezone(timezone(timedelta(hours=8)))
     # a '+' left unescaped in the query string arrives as a space: read as the offset it was
     raw = f"{surveyed.api}/{VERSIONS.format(surveyed.ids['B2 v1'])}?recorded={local.isoformat()}"
-    status, body = get(raw)
+    status, body = surveyed.get(raw)
     assert status == 200 and [f["properties"]["version"] for f in body["features"]] == [1], body
     # a date is the end of that day (UTC): the second import's day holds both surveys, the day before
     # the first neither
@@ -190,6 +215,7 @@ def test_recorded_accepts_an_offset_and_a_date(surveyed: Surveyed) -> None:
         f"{first - timedelta(days=1)}T23:59:59.999999+00:00")
 
 
+@pytest.mark.fast
 def test_a_feature_the_twin_did_not_hold_yet_is_a_404(surveyed: Surveyed) -> None:
     status, body = surveyed.versions("B5 v1", recorded=surveyed.before.isoformat())
     assert status == 404 and "did not hold feature" in body["detail"] and "yet at" in body["detail"]
@@ -233,9 +259,10 @@ def test_a_feature_a_plain_import_deleted_is_seen_through_recorded(make_twin, tm
     ("2019/2021", ("2019-12-31", "2021-12-31"),
      ["B1 v1", "B2 v1", "B2 v2", "B3 v1", "B4 v1", "B4 v2", "B5 v1"]),
 ])
+@pytest.mark.fast
 def test_items_by_datetime_give_the_version_standing_then(surveyed: Surveyed, datetime_: str,
                                                           days: tuple[str, str], standing: list[str]) -> None:
-    status, body = get(f"{surveyed.api}/collections/buildings/items?datetime={datetime_}&limit=100")
+    status, body = surveyed.get(f"{surveyed.api}/collections/buildings/items?datetime={datetime_}&limit=100")
     assert status == 200, body
     named = {identifier: name for name, identifier in surveyed.ids.items()}
     assert sorted(named[feature["id"]] for feature in body["features"]) == standing
@@ -245,20 +272,22 @@ def test_items_by_datetime_give_the_version_standing_then(surveyed: Surveyed, da
 
 
 # -- the changes analysis ----------------------------------------------------------------------------------
+@pytest.mark.fast
 def test_changes_count_the_altered(surveyed: Surveyed) -> None:
-    status, body = get(f"{surveyed.api}/analyses/changes?from=2019&to=2020")
+    status, body = surveyed.get(f"{surveyed.api}/analyses/changes?from=2019&to=2020")
     assert status == 200, body
     [layer] = body["layers"]
     counts = ("appeared", "disappeared", "altered")
     assert (layer["layer"], *(layer[count] for count in counts)) == ("buildings", 1, 1, 2)
     assert tuple(body["summary"][count] for count in counts) == (1, 1, 2)
-    status, body = get(f"{surveyed.api}/analyses/changes?from=2016&to=2019")
+    status, body = surveyed.get(f"{surveyed.api}/analyses/changes?from=2016&to=2019")
     assert body["layers"] == [] and body["summary"]["altered"] == 0
 
 
 # -- what the OpenAPI document says ---------------------------------------------------------------------
+@pytest.mark.fast
 def test_the_openapi_document_describes_the_versions(surveyed: Surveyed) -> None:
-    status, document = get(f"{surveyed.api}/api")
+    status, document = surveyed.get(f"{surveyed.api}/api")
     assert status == 200
     operation = document["paths"]["/collections/{collectionId}/items/{featureId}/versions"]["get"]
     assert operation["summary"] == "The versions of a feature" and "oldest first" in operation["description"]
@@ -295,15 +324,17 @@ def test_the_openapi_document_describes_the_versions(surveyed: Surveyed) -> None
      "recorded: '2020-07-01T12:00:00' has no time zone offset"),
     ("collections/buildings/items/{B2 v1}/versions", "recorded=2020-07-01T25:00:00Z", 400, "recorded: "),
 ])
+@pytest.mark.fast
 def test_bad_requests_are_answered_in_one_line(surveyed: Surveyed, path: str, query: str, status: int,
                                                detail: str) -> None:
     url = f"{surveyed.api}/{path.replace('{B2 v1}', surveyed.ids['B2 v1'])}" + (f"?{query}" if query else "")
-    got, body = get(url)
+    got, body = surveyed.get(url)
     assert got == status, body
     assert detail in body["detail"] and "\n" not in body["detail"], body
 
 
 # -- the role it reads with ------------------------------------------------------------------------------
+@pytest.mark.fast
 def test_the_reader_role_reads_the_history_and_is_checked_for_it(surveyed: Surveyed) -> None:
     reader = surveyed.twin.url.replace("postgres@", f"{READER_ROLE}@", 1)
     with psycopg.connect(reader) as connection:
@@ -325,6 +356,7 @@ def test_the_reader_role_reads_the_history_and_is_checked_for_it(surveyed: Surve
     check_reader(reader, CATALOG)
 
 
+@pytest.mark.fast
 def test_the_twin_holds_what_the_tests_assume(surveyed: Surveyed) -> None:
     """The fixture's two surveys, as test_snapshots checks them in detail."""
     assert sorted(surveyed.ids) == ["B1 v1", "B2 v1", "B2 v2", "B3 v1", "B4 v1", "B4 v2", "B5 v1"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support import ROOT, TEST_HOME, run_twin, sql, twin_env
 
 from twin.catalog import load_catalog
@@ -32,6 +33,7 @@ def test_up_made_postgis_schema_and_crs(database_url: str) -> None:
     assert status["layer_tables"] == VECTOR_LAYERS
 
 
+@pytest.mark.fast
 def test_layer_table_has_the_feature_model(database_url: str) -> None:
     columns = dict(
         sql(

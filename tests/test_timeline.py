@@ -14,6 +14,8 @@ from twin.time import figures, year_range
 from viewer.scene.scene import build
 from viewer.scene.timeline import Timeline
 
+pytestmark = pytest.mark.fast
+
 
 def test_each_year_shows_what_stood_then(demo_database: str) -> None:
     catalog = load_catalog(ROOT / "layers")

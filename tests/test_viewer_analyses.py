@@ -6,7 +6,6 @@ year filter hides), its lines lie where PostGIS puts them, and the section plane
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -77,7 +76,8 @@ def choose(page, title: str) -> None:
         page.wait_for_selector(".twin-analysis-choice", state="visible")
     page.click(".twin-analysis-choice")
     page.click(f".v-overlay .v-list-item:has-text('{title}')")
-    time.sleep(0.5)
+    page.wait_for_function("title => document.querySelector('.twin-analysis-choice').innerText.includes(title)",
+                           arg=title, timeout=20_000)
 
 
 def shown(page, title: str) -> dict[str, str]:

@@ -5,7 +5,6 @@ test-artifacts/history-*.png."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +14,7 @@ import numpy as np
 import psycopg
 import pytest
 import pyvista as pv
-from browser import ARTIFACTS, blobs, changed, densest_pixels, features_mask, viewer_page
+from browser import ARTIFACTS, blobs, changed, densest_pixels, features_mask, image, redrawn, settled, viewer_page
 from conftest import city_database, serve_twin, stop_serving
 from pyproj import CRS
 from support import run_twin
@@ -194,10 +193,10 @@ def test_two_surveys_in_the_browser(surveyed: Surveyed) -> None:
                                timeout=20_000)  # version 1's attributes, closed in 2020
         page.screenshot(path=str(ARTIFACTS / "history-picked-2015.png"))
         choose(page, ".twin-compare", "side by side")
-        set_year(page, ".twin-year-b", "End")  # A = 2015, B = 2020
+        redrawn(page, lambda: set_year(page, ".twin-year-b", "End"))  # A = 2015, B = 2020
         page.wait_for_function("document.querySelector('.twin-changes') && document.querySelector("
                                "'.twin-changes').innerText.includes('2015 → 2020')", timeout=20_000)
-        time.sleep(1)
+        settled(page, image(page))
         page.screenshot(path=str(ARTIFACTS / "history-compare.png"))
         cells = page.inner_text(".twin-changes tbody").splitlines()[0].split("\t")
         plain = bare(page)

@@ -13,13 +13,15 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
-from browser import ARTIFACTS, browser, changed, image, open_viewer
+from browser import ARTIFACTS, browser, changed, image, open_viewer, settled
+from support import sql
 
 from viewer.launcher import IDLE_S
 
 
-def test_two_browsers_keep_their_own_view(served) -> None:
+def test_two_browsers_keep_their_own_view(served, demo_database: str) -> None:
     url, _ = served
+    [(building,)] = sql(demo_database, "SELECT source_id FROM layers.buildings ORDER BY source_id LIMIT 1")
     with browser() as chromium:
         first, second = open_viewer(chromium, url), open_viewer(chromium, url)  # a browser context each
         ports = {urlparse(page.url).port for page in (first, second)}
@@ -27,10 +29,15 @@ def test_two_browsers_keep_their_own_view(served) -> None:
         assert len(ports) == 2 and ports <= pids.keys(), "the two pages share a viewer process"
         assert len({pids[port] for port in ports}) == 2 and all(alive(pids[port]) for port in ports)
 
-        before_first, before_second = settled(first), settled(second)
+        before_first, before_second = (settled(page, image(page), tolerance=0.01) for page in (first, second))
         first.click(".twin-layer-buildings input")
         after_first = changed(first, before_first, 1.0)
-        time.sleep(3)  # time enough for a shared state to have reached the second page too
+        # A round trip through the second page's server (a search, which leaves the view alone): had the
+        # first page's toggle reached that server, its change would have reached this page before the answer.
+        second.fill(".twin-search input", building)
+        second.wait_for_selector(".twin-search-hit", timeout=20_000)
+        second.fill(".twin-search input", "")
+        second.wait_for_selector(".twin-search-hit", state="detached", timeout=20_000)
         after_second = image(second)
         first.screenshot(path=str(ARTIFACTS / "viewer-sessions-first.png"))
         second.screenshot(path=str(ARTIFACTS / "viewer-sessions-second.png"))
@@ -58,9 +65,12 @@ def test_sessions_are_capped_end_with_their_browser_and_sigterm_leaves_none(star
         while alive(gone) and time.monotonic() < deadline:
             time.sleep(1)
         assert not alive(gone), f"the viewer of a closed page still runs after {IDLE_S + 20} s"
-        time.sleep(1)
-        assert "in use" in [viewer["state"] for viewer in status(url)["viewers"]]
-        code, text = fetch(url)  # a spare is being built (some 10 s): the page says so
+        # The launcher notices, and builds a spare in its place (some 10 s): the page says so meanwhile.
+        deadline = time.monotonic() + 20
+        while sorted(viewer["state"] for viewer in status(url)["viewers"]) != ["building", "in use"]:
+            assert time.monotonic() < deadline, f"no spare was built in place of the ended viewer: {status(url)}"
+            time.sleep(0.2)
+        code, text = fetch(url)
         assert code == 503 and "Building the 3D city" in text and "All 2 3D sessions" not in text
 
         # SIGTERM while one viewer serves a page and another is being built or waits: none survives.
@@ -83,19 +93,6 @@ def test_ctrl_c_while_the_first_viewer_builds_leaves_none(start_serve) -> None:
     serve.communicate(timeout=40)
     assert serve.returncode == 0
     assert not [pid for pid in viewers if alive(pid)], "a viewer being built outlived twin serve"
-
-
-def settled(page, seconds: float = 20) -> np.ndarray:
-    """The view's image once it stops changing: a page's first images can still be followed by another."""
-    last = image(page)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        now = image(page)
-        if np.abs(now - last).mean() < 0.01:
-            break
-        last = now
-    return last
 
 
 def status(url: str) -> dict:

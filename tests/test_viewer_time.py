@@ -9,7 +9,7 @@ from io import BytesIO
 
 import numpy as np
 import psycopg
-from browser import ARTIFACTS, changed, image, viewer_page
+from browser import ARTIFACTS, changed, image, redrawn, settled, viewer_page
 
 STOOD = ("(valid_from IS NULL OR valid_from <= make_date({y}, 12, 31)) AND "
          "(valid_to IS NULL OR valid_to > make_date({y}, 12, 31))")
@@ -38,7 +38,6 @@ def set_year(page, selector: str, presses: str) -> None:
             break
         except Exception:  # Playwright's TimeoutError: the value did not move
             continue
-    time.sleep(0.5)
 
 
 def choose(page, selector: str, title: str) -> None:
@@ -87,15 +86,14 @@ def test_compare_shows_two_years_and_the_changes_equal_sql(served, demo_database
     with viewer_page(url) as page:
         choose(page, ".twin-compare", "side by side")
         page.wait_for_selector(".twin-changes", timeout=20_000)
-        set_year(page, ".twin-year-b", "Home")  # B = 2008, A = 2020
+        redrawn(page, lambda: set_year(page, ".twin-year-b", "Home"))  # B = 2008, A = 2020
         page.wait_for_function("document.querySelector('.twin-changes').innerText.includes('2020 → 2008')",
                                timeout=20_000)
-        time.sleep(2)
+        settled(page, image(page))
         page.screenshot(path=str(ARTIFACTS / "viewer-compare.png"))
         views = [page.locator(selector).screenshot() for selector in (".twin-view-a", ".twin-view-b")]
         rows = {row.split("\t")[0]: row.split("\t")[1:] for row in page.inner_text(".twin-changes tbody").splitlines()}
-        choose(page, ".twin-compare", "Swipe")
-        time.sleep(2)
+        redrawn(page, lambda: choose(page, ".twin-compare", "Swipe"))
         page.screenshot(path=str(ARTIFACTS / "viewer-swipe.png"))
         choose(page, ".twin-compare", "One year")
     from PIL import Image

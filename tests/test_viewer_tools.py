@@ -5,29 +5,30 @@ and underground mode revealing pipes the ground hides."""
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import psycopg
 import pytest
-from browser import ARTIFACTS, changed, image, settled, viewer_page
+from browser import ARTIFACTS, changed, image, redrawn, settled, viewer_page
 
 
 def find(page, text: str) -> None:
-    """Type into the search box and fly to the first hit."""
+    """Type into the search box and fly to the first hit, once the view is drawn there."""
     page.fill(".twin-search input", text)
     page.wait_for_selector(".twin-search-hit", timeout=20_000)
-    page.click(".twin-search-hit >> nth=0")
-    page.wait_for_selector(".twin-search-hit", state="detached", timeout=20_000)
-    time.sleep(1.5)
+
+    def fly() -> None:
+        page.click(".twin-search-hit >> nth=0")
+        page.wait_for_selector(".twin-search-hit", state="detached", timeout=20_000)
+
+    redrawn(page, fly)
 
 
 def switch(page, selector: str, on: bool) -> None:
-    """Set a switch, whatever it showed before."""
+    """Set a switch, whatever it showed before, and wait for the view drawn with it."""
     box = page.locator(f"{selector} input")
     if box.is_checked() != on:
-        box.click()
-        time.sleep(1)
+        redrawn(page, box.click)
 
 
 def click_centre(page) -> None:
@@ -176,7 +177,7 @@ def test_opacity_section_and_legend(served) -> None:
         assert np.abs(cut - restored).mean() > 2.0, "the section plane did not cut the scene"
         page.click(".twin-section")
         page.click(".v-overlay .v-list-item:has-text('Off')")
-        time.sleep(1)
+        changed(page, cut, 2.0)  # the cut gone again
 
 
 def test_underground_mode_reveals_pipes_the_ground_hides(served, demo_database: str) -> None:
