@@ -56,8 +56,6 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, reject
     matched = None
     if load.ids_from_rows and not first:
         matched = _match_footprints(connection, table, params)
-    else:
-        connection.execute("CREATE TEMP TABLE snapshot_pairs () ON COMMIT DROP")  # dropped with the others
     connection.execute(sql.SQL(
         "CREATE TEMP TABLE {latest} ON COMMIT DROP AS SELECT DISTINCT ON (source_id) id, source_id, version, "
         "valid_from, (valid_to IS NULL OR valid_to > %(as_of)s) AS open FROM {table} WHERE source = %(source)s "
@@ -101,7 +99,7 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, reject
     if matched is not None:
         changes["matched_by_footprint"] = matched
     # The next layer of the same import (one transaction) makes them again.
-    connection.execute("DROP TABLE snapshot, snapshot_latest, snapshot_kinds, snapshot_pairs")
+    connection.execute("DROP TABLE IF EXISTS snapshot, snapshot_latest, snapshot_kinds, snapshot_pairs")
     return changes
 
 
