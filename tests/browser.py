@@ -87,20 +87,24 @@ def changed(page, before: np.ndarray, threshold: float, seconds: float = 30,
 
 
 def settled(page, now: np.ndarray, seconds: float = 20, tolerance: float = 0.5) -> np.ndarray:
-    """The view's image once it has stopped changing (two screenshots in a row differ by less than
-    ``tolerance`` on average): one change of view can reach the page in several images (underground
-    mode turning on, then the camera moving). Fails when the view still changes after ``seconds``."""
+    """The view's image once it has stopped changing: no new image from the server between two
+    screenshots in a row, and the two differing by less than ``tolerance`` on average (one change of view
+    can reach the page in several images: underground mode turning on, then the camera moving; a small
+    change, a few features, differs by little on average). Fails when the view still changes after
+    ``seconds``."""
     deadline = time.monotonic() + seconds
+    shown = frames(page)
     while True:
         time.sleep(0.5)
-        later = image(page)
+        later, latest = image(page), frames(page)
         difference = np.abs(later - now).mean()
-        if difference < tolerance:
+        if difference < tolerance and latest == shown:
             return later
         if time.monotonic() > deadline:
             raise AssertionError(f"the view was still changing after {seconds:g} s (by {difference:.3f} on "
-                                 f"average between two screenshots, where less than {tolerance:g} was awaited)")
-        now = later
+                                 f"average between two screenshots, where less than {tolerance:g} was awaited"
+                                 f"{'' if latest == shown else ', and the server sent another image'})")
+        now, shown = later, latest
 
 
 def frames(page) -> str:
@@ -143,15 +147,20 @@ def features_mask(page, layer_ids: list[str]) -> tuple[np.ndarray, np.ndarray, n
     """Where the view shows features: its image with every layer of ``layer_ids`` shown, with them all
     hidden (the empty scene: sky and ground), and the mask of pixels that differ. Leaves them shown."""
     shown = settled(page, image(page))
+    legend = page.inner_text(".twin-legend") if page.locator(".twin-legend").count() else ""
+    titles = [page.inner_text(f".twin-layer-{layer_id} label").rsplit(" (", 1)[0] for layer_id in layer_ids]
 
-    def toggle() -> None:
+    def toggle(done: str, arg: object) -> np.ndarray:
+        """Toggle every layer, wait until the legend (which the server writes after drawing each
+        toggle) says ``done``, then for the view to settle."""
         for layer_id in layer_ids:
             page.click(f".twin-layer-{layer_id} input")
+        page.wait_for_function(done, arg=arg, timeout=60_000)
+        return settled(page, image(page))
 
-    toggle()
-    empty = settled(page, changed(page, shown, 0.01))
-    toggle()
-    settled(page, changed(page, empty, 0.01))
+    legend_now = "(document.querySelector('.twin-legend') ? document.querySelector('.twin-legend').innerText : '')"
+    empty = toggle(f"titles => !{legend_now}.split('\\n').some(line => titles.includes(line.trim()))", titles)
+    toggle(f"legend => {legend_now} === legend", legend)
     mask = np.abs(shown - empty).sum(axis=2) > 40
     # Not what changed on the cards over the view (the legend lists only the layers shown), nor their
     # shadows, a few pixels beyond their boxes.
