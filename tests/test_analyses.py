@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 import psycopg
 import pytest
+import shapely
 from pyproj import Transformer
 from support import ROOT, add_features, sql
 
@@ -18,6 +19,7 @@ from twin.analyses.clearance import pipe_clearance
 from twin.analyses.coverage5g import coverage_5g
 from twin.analyses.hydrants import hydrant_coverage
 from twin.analyses.nearest import nearest_resources
+from twin.analyses.results import Finding, Result
 from twin.catalog import load_catalog
 from twin.errors import ParameterError
 from twin.store.database import psycopg_of
@@ -59,10 +61,10 @@ def point(coordinates: list[float]) -> dict:
     return {"type": "Point", "coordinates": coordinates}
 
 
-def found(answer: dict, key: str = "id", **where: object) -> dict[str, dict]:
-    """The answer's features matching ``where``, by a property."""
-    return {f["properties"][key]: f for f in answer["features"]
-            if all(f["properties"].get(name) == value for name, value in where.items())}
+def found(result: Result, key: str = "id", **where: object) -> dict[str, Finding]:
+    """The result's findings matching ``where``, by a property."""
+    return {f.properties[key]: f for f in result.findings
+            if all(f.properties.get(name) == value for name, value in where.items())}
 
 
 def wgs84_bbox(x0: float, y0: float, x1: float, y1: float) -> str:
@@ -87,12 +89,11 @@ def test_hydrant_coverage_on_a_handmade_street(blank_twin) -> None:
         (box(1000, 1000, 1010, 1010), {"id": "V", "valid_from": "2017-01-01"})])
     connection = psycopg_of(blank_twin)
 
-    def answer(year: int, bbox: str | None = None) -> tuple[dict, dict]:
-        body = hydrant_coverage(connection, year, bbox)
-        uncovered = {f["properties"]["id"]: f["properties"]["nearest_hydrant_m"]
-                     for f in body["features"] if f["properties"]["finding"] == "uncovered_building"}
-        gaps = {(f["properties"]["id"], f["properties"]["from_m"], f["properties"]["to_m"])
-                for f in body["features"] if f["properties"]["finding"] == "hydrant_gap"}
+    def answer(year: int, bbox: str | None = None, box: tuple | None = None) -> tuple[dict, dict]:
+        result = hydrant_coverage(connection, year, bbox, box)
+        uncovered = {f.properties["id"]: f.properties["nearest_hydrant_m"]
+                     for f in result.of("finding", "uncovered_building")}
+        gaps = {(f.properties["id"], f.properties["from_m"], f.properties["to_m"]) for f in result.of("finding", "hydrant_gap")}
         return uncovered, gaps
 
     assert answer(2012) == ({building["T"]: 295.0, building["U"]: 151.0}, {(road["A"], 200.0, 400.0)})
@@ -102,13 +103,13 @@ def test_hydrant_coverage_on_a_handmade_street(blank_twin) -> None:
     assert answer(2019) == ({building["U"]: 151.0, building["V"]: 1169.0},
                             {(road["A"], 200.0, 380.0), (road["B"], 0.0, 150.0)})
     assert answer(2019, bbox=wgs84_bbox(-50, 950, 200, 1050)) == ({}, {(road["B"], 0.0, 150.0)})
-    body = hydrant_coverage(connection, 2019)
-    gap = next(f for f in body["features"] if f["properties"]["id"] == road["B"])
-    assert gap["geometry"]["type"] == "LineString"
-    start = list(TO_WGS84.transform(X0, Y0 + 1000))
-    assert gap["geometry"]["coordinates"][0] == pytest.approx(start, abs=1e-7)
-    assert body["summary"] == {"uncovered_buildings": 2, "hydrant_gaps": 2, "gap_length_m": 330.0,
-                               "seconds": body["summary"]["seconds"]}
+    assert answer(2019, box=(X0 - 50, Y0 + 950, X0 + 200, Y0 + 1050)) == ({}, {(road["B"], 0.0, 150.0)})
+    result = hydrant_coverage(connection, 2019)
+    gap = found(result)[road["B"]]
+    assert gap.geometry.geom_type == "LineString"  # in the twin's CRS, as the road is
+    assert shapely.get_coordinates(gap.geometry)[0] == pytest.approx([X0, Y0 + 1000])
+    assert result.summary == {"uncovered_buildings": 2, "hydrant_gaps": 2, "gap_length_m": 330.0,
+                              "seconds": result.summary["seconds"]}
 
 
 def test_nearest_resources_along_handmade_roads(blank_twin) -> None:
@@ -123,38 +124,34 @@ def test_nearest_resources_along_handmade_roads(blank_twin) -> None:
         (point(at(150, 5)), {"id": "H1", "status": "out_of_service"}),
         (point(at(500, 5)), {"id": "H2", "valid_from": "2030-01-01"}), (point(at(1005, 500)), {"id": "H3"})])
     connection = psycopg_of(blank_twin)
-    body = nearest_resources(connection, x=X0 + 100, y=Y0 + 10, n=3, year=2020)
-    resources = found(body, role="resource")
+    result = nearest_resources(connection, x=X0 + 100, y=Y0 + 10, n=3, year=2020)
+    resources = found(result, role="resource")
     # The point lies 10 m off R1; P2 300 m off it at 400 m; P1 10 m off R2, 900 m up it; P3 on R3 alone.
-    ranked = [(f["properties"]["layer"], f["properties"]["id"], f["properties"]["rank"],
-               f["properties"]["straight_m"], f["properties"]["network_m"])
-              for f in body["features"] if f["properties"]["role"] == "resource"]
+    ranked = [(p["layer"], p["id"], p["rank"], p["straight_m"], p["network_m"])
+              for p in (f.properties for f in result.of("role", "resource"))]
     assert ranked == [
         ("police_stations", police["P2"], 1, round(math.hypot(300, 290), 1), 610.0),
         ("police_stations", police["P1"], 2, round(math.hypot(910, 890), 1), 1820.0),
         ("police_stations", police["P3"], 3, 1980.0, None),
         ("fire_brigades", fire["F1"], 1, round(math.hypot(500, 15), 1), 515.0),
         ("hospitals", hospital["H3"], 1, round(math.hypot(905, 490), 1), 1415.0)]
-    assert body["summary"]["police_stations"] == 3 and body["summary"]["road_segments"] == 3
-    routes = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in body["features"]
-              if f["properties"]["role"] == "route"}
+    assert result.summary["police_stations"] == 3 and result.summary["road_segments"] == 3
+    routes = {f.properties["id"]: shapely.get_coordinates(f.geometry) for f in result.of("role", "route")}
     assert set(routes) == {police["P1"], police["P2"], fire["F1"], hospital["H3"]}
-    way = [TO_WGS84.transform(X0 + x, Y0 + y) for x, y in ((100, 10), (100, 0), (1000, 0), (1000, 900),
-                                                            (1010, 900))]
-    assert [c for xy in routes[police["P1"]] for c in xy] == pytest.approx([c for xy in way for c in xy],
-                                                                          abs=1e-7)
-    assert resources[police["P2"]]["geometry"]["coordinates"] == pytest.approx(
-        list(TO_WGS84.transform(X0 + 400, Y0 + 300)), abs=1e-7)
+    way = [(X0 + x, Y0 + y) for x, y in ((100, 10), (100, 0), (1000, 0), (1000, 900), (1010, 900))]
+    assert routes[police["P1"]].ravel().tolist() == pytest.approx([c for xy in way for c in xy])
+    assert shapely.get_coordinates(resources[police["P2"]].geometry)[0] == pytest.approx([X0 + 400, Y0 + 300])
+    origin = result.of("role", "origin")[0].geometry
+    assert (origin.x, origin.y) == (X0 + 100, Y0 + 10)
     # the same point as WGS84 longitude/latitude, and fewer of each kind
     lon, lat = TO_WGS84.transform(X0 + 100, Y0 + 10)
     again = nearest_resources(connection, lon=lon, lat=lat, n=1, year=2020)
-    assert [(f["properties"]["id"], f["properties"]["network_m"]) for f in again["features"]
-            if f["properties"]["role"] == "resource"] == [
+    assert [(f.properties["id"], f.properties["network_m"]) for f in again.of("role", "resource")] == [
         (police["P2"], 610.0), (fire["F1"], 515.0), (hospital["H3"], 1415.0)]
     # undated roads and resources always stand; H2, opening in 2030, is the nearest hospital from then
     later = found(nearest_resources(connection, x=X0 + 100, y=Y0 + 10, n=1, year=2031),
                   role="resource", layer="hospitals")
-    assert list(later) == [hospital["H2"]] and later[hospital["H2"]]["properties"]["network_m"] == 415.0
+    assert list(later) == [hospital["H2"]] and later[hospital["H2"]].properties["network_m"] == 415.0
 
 
 def test_pipe_clearance_on_handmade_pipes(blank_twin) -> None:
@@ -173,23 +170,23 @@ def test_pipe_clearance_on_handmade_pipes(blank_twin) -> None:
         (line(at(70, -20, -0.65), at(70, 20, -0.65)), {"id": "P", "diameter_mm": 150.0})])
     connection = psycopg_of(blank_twin)
 
-    def pairs(year: int, bbox: str | None = None) -> list[tuple]:
-        body = pipe_clearance(connection, year, bbox)
+    def pairs(year: int, bbox: str | None = None, box: tuple | None = None) -> list[tuple]:
+        result = pipe_clearance(connection, year, bbox, box)
         return [(p["utility_a"], p["pipe_a"], p["utility_b"], p["pipe_b"], p["relation"],
                  p["wall_distance_m"], p["required_m"], p["shortfall_m"])
-                for p in (f["properties"] for f in body["features"])]
+                for p in (f.properties for f in result.findings)]
 
     crossing = ("water_supply", water["W"], "power", power["P"], "crossing", 0.075, 0.25, 0.175)
     beside = ("water_supply", water["W"], "gas", gas["G2"], "parallel", 0.4, 0.5, 0.1)
     assert pairs(2020) == [crossing, beside]  # the worst shortfall first
     assert pairs(2012) == [crossing]  # G2 was laid in 2015
     assert pairs(2020, bbox=wgs84_bbox(0, -30, 30, 30)) == [beside]  # P lies beyond x = 30 m
-    body = pipe_clearance(connection, 2020)
-    place = body["features"][0]["geometry"]["coordinates"]  # between the centre lines, where they cross
-    assert place[:2] == pytest.approx(list(TO_WGS84.transform(X0 + 70, Y0)), abs=1e-7)
-    assert place[2] == pytest.approx(-0.825)
-    assert body["summary"]["by_utilities"] == {"water_supply/power": 1, "water_supply/gas": 1}
-    assert body["parameters"]["source"].startswith("GB 50289-2016")
+    assert pairs(2020, box=(X0, Y0 - 30, X0 + 30, Y0 + 30)) == [beside]
+    result = pipe_clearance(connection, 2020)
+    place = shapely.get_coordinates(result.findings[0].geometry, include_z=True)[0]  # where they cross
+    assert place == pytest.approx([X0 + 70, Y0, -0.825])
+    assert result.summary["by_utilities"] == {"water_supply/power": 1, "water_supply/gas": 1}
+    assert result.parameters["source"].startswith("GB 50289-2016")
 
 
 def test_burst_isolation_on_a_handmade_network(blank_twin) -> None:
@@ -222,21 +219,19 @@ def test_burst_isolation_on_a_handmade_network(blank_twin) -> None:
         (box(250, 10, 260, 20), {"id": "near C", "floor_area_m2": 900.0}),
         (box(50, 400, 60, 410), {"id": "far", "floor_area_m2": 100.0})])  # 300 m from any pipe
     connection = psycopg_of(blank_twin)
-    body = burst_isolation(connection, pipes["B"], 2020)
-    roles = {(f["properties"]["layer"], f["properties"]["id"]): f["properties"]["role"]
-             for f in body["features"]}
+    result = burst_isolation(connection, pipes["B"], 2020)
+    roles = {(f.properties["layer"], f.properties["id"]): f.properties["role"] for f in result.findings}
     assert roles == {
         ("water_supply", pipes["B"]): "burst", ("water_supply", pipes["A"]): "isolated",
         ("water_supply", pipes["D"]): "isolated",
         ("valves", valves["v1"]): "close", ("valves", valves["v2"]): "close",
         ("valves", valves["v3"]): "closed",
         ("buildings", buildings["near A"]): "cut_off", ("buildings", buildings["near D"]): "cut_off"}
-    assert {k: v for k, v in body["summary"].items() if k != "seconds"} == {
+    assert {k: v for k, v in result.summary.items() if k != "seconds"} == {
         "valves_to_close": 2, "valves_closed_already": 1, "isolated_pipes": 3, "isolated_length_m": 300.0,
         "buildings_cut_off": 2, "floor_area_cut_off_m2": 1200.0}
     # A burst of C is stopped by v2 on one side; past C, F is abandoned and carries nothing
-    roles = {f["properties"]["id"]: f["properties"]["role"] for f in
-             burst_isolation(connection, pipes["C"], 2020)["features"]}
+    roles = {f.properties["id"]: f.properties["role"] for f in burst_isolation(connection, pipes["C"], 2020).findings}
     assert roles == {pipes["C"]: "burst", valves["v2"]: "close", buildings["near C"]: "cut_off"}
     nothing = "00000000-0000-0000-0000-000000000000"
     abandoned = f"pipe: water_supply pipe {pipes['F']} carried no water in 2020 (status abandoned)"
@@ -262,23 +257,23 @@ def test_5g_coverage_per_handmade_grid_and_year(blank_twin) -> None:
         (box(500, 100, 520, 120), {"id": "B3", "floors": 2}),  # 2 x 400 m2, 255 m from S3
         (box(600, 100, 610, 110), {"id": "B4", "floor_area_m2": 50.0, "valid_from": "2021-01-01"})])
     connection = psycopg_of(blank_twin)
-    body = coverage_5g(connection, "2018/2020")
+    result = coverage_5g(connection, "2018/2020")
     figures_ = {(p["code"], p["year"]): (p["buildings"], p["buildings_covered"], p["building_share"],
                                          p["floor_area_m2"], p["floor_area_covered_m2"],
                                          p["floor_area_share"])
-                for p in (f["properties"] for f in body["features"])}
+                for p in (f.properties for f in result.findings)}
     assert figures_ == {
         ("ECO-A", 2018): (2, 0, 0.0, 4000.0, 0.0, 0.0), ("ECO-B", 2018): (1, 0, 0.0, 800.0, 0.0, 0.0),
         ("ECO-A", 2019): (2, 1, 0.5, 4000.0, 1000.0, 0.25), ("ECO-B", 2019): (1, 0, 0.0, 800.0, 0.0, 0.0),
         ("ECO-A", 2020): (2, 1, 0.5, 4000.0, 1000.0, 0.25),
         ("ECO-B", 2020): (1, 1, 1.0, 800.0, 800.0, 1.0)}
-    assert body["summary"]["years"]["2020"] == {
+    assert result.summary["years"]["2020"] == {
         "buildings": 3, "buildings_covered": 2, "building_share": 0.6667, "floor_area_m2": 4800.0,
         "floor_area_covered_m2": 1800.0, "floor_area_share": 0.375}
-    district = coverage_5g(connection, "2021", "district")["features"]
-    assert [(f["properties"]["code"], f["properties"]["buildings"], f["properties"]["buildings_covered"])
+    district = coverage_5g(connection, "2021", "district").findings
+    assert [(f.properties["code"], f.properties["buildings"], f.properties["buildings_covered"])
             for f in district] == [("DISTRICT", 4, 3)]  # B4 stands from 2021, within S3's 300 m
-    assert district[0]["geometry"]["type"] == "MultiPolygon"
+    assert district[0].geometry.geom_type == "MultiPolygon"
 
 
 # -- the demo Eco-city ----------------------------------------------------------------------------------
@@ -337,7 +332,7 @@ def test_demo_pipe_clearance(service, demo_database: str) -> None:
         assert wall == pytest.approx(p["wall_distance_m"], abs=1e-3)
 
 
-def test_demo_findings_come_a_page_at_a_time(service) -> None:
+def test_demo_findings_come_a_page_at_a_time(service, demo_database: str) -> None:
     """The whole city's clearance findings: 1,000 a page unless asked, counted whole, the next page linked."""
     first = ok(service, "/analyses/pipe-clearance", year=2020)
     matched = first["summary"]["pairs"]
@@ -351,6 +346,10 @@ def test_demo_findings_come_a_page_at_a_time(service) -> None:
     assert last["numberReturned"] == 5 and [link["rel"] for link in last["links"]] == ["self"]
     hydrants = ok(service, "/analyses/hydrant-coverage", year=2020, limit=1)
     assert hydrants["numberMatched"] == len(ok(service, "/analyses/hydrant-coverage", year=2020)["features"])
+    # every page came from one computation, which the cache keeps with all its findings
+    kept = sql(demo_database, "SELECT found, made_at < used_at FROM twin.results WHERE analysis = 'pipe-clearance' "
+                              "AND parameters @> '{\"year\": 2020, \"bbox\": null, \"box\": null}'")
+    assert kept == [(matched, True)]
 
 
 def test_demo_burst_isolation(service, demo_database: str) -> None:

@@ -266,12 +266,20 @@ def test_geojson_is_wgs84_in_any_twin_crs(make_twin, tmp_path: Path) -> None:
     base, process = start_api(TWIN_DATABASE_URL=twin.url, TWIN_CRS=twin.crs)
     try:
         items = Features(base).collection_items("hospitals", bbox=[-38.6, -3.8, -38.4, -3.7])["features"]
+        # an analysis, answered in the twin's CRS, is turned into WGS84 by the service as the layers are
+        lon, lat = places["a"]
+        with urllib.request.urlopen(f"{base}/analyses/nearest-resources?lon={lon}&lat={lat}&n=2") as response:
+            nearest = json.load(response)["features"]
     finally:
         stop(process)
     got = {item["properties"]["name"]: item["geometry"]["coordinates"] for item in items}
     assert got.keys() == places.keys()
     for name, (lon, lat) in places.items():
         assert got[name] == pytest.approx([lon, lat], abs=1e-9)
+    assert nearest[0]["properties"]["role"] == "origin"
+    assert nearest[0]["geometry"]["coordinates"] == pytest.approx(list(places["a"]), abs=1e-8)
+    for feature in nearest[1:]:
+        assert feature["geometry"]["coordinates"][:2] == pytest.approx(got[feature["properties"]["name"]][:2], abs=1e-8)
 
 
 def test_serve_refuses_a_reader_that_cannot_connect(demo_database: str) -> None:

@@ -29,9 +29,9 @@ from twin.store import database
 from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
+from viewer.panels.analyses_panel import with_changed_ids
 from viewer.panels.analysis_results import RESOURCE_COLORS, SHOW
 from viewer.panels.overlay import Overlay, ramp
-from viewer.panels.wgs84 import Wgs84
 from viewer.scene.scene import build
 from viewer.scene.timeline import Timeline
 from viewer.tools import section
@@ -123,7 +123,7 @@ def highlighted_then_cleared(page, name: str, before: np.ndarray) -> None:
 def test_hydrant_coverage_from_the_panel(served, demo_database: str, fewer_hydrants: None) -> None:
     url, _ = served
     with psycopg.connect(demo_database) as conn:
-        expected = hydrant_coverage(conn, YEAR)["summary"]
+        expected = hydrant_coverage(conn, YEAR).summary
     assert expected["uncovered_buildings"] and expected["hydrant_gaps"]
     with viewer_page(url) as page:
         before = bare(page)
@@ -138,7 +138,7 @@ def test_hydrant_coverage_from_the_panel(served, demo_database: str, fewer_hydra
 def test_5g_coverage_from_the_panel(served, demo_database: str) -> None:
     url, _ = served
     with psycopg.connect(demo_database) as conn:
-        total = coverage_5g(conn, str(YEAR))["summary"]["years"][str(YEAR)]
+        total = coverage_5g(conn, str(YEAR)).summary["years"][str(YEAR)]
     with viewer_page(url) as page:
         before = bare(page)
         choose(page, "5G coverage")
@@ -165,14 +165,14 @@ def test_nearest_resources_at_a_picked_point(served, demo_database: str) -> None
     x, y = (float(value.replace(",", "")) for value in figures["Point"].split(", "))
     with psycopg.connect(demo_database) as conn:
         answer = nearest_resources(conn, x=x, y=y, n=3, year=YEAR)
-    resources = [f["properties"] for f in answer["features"] if f["properties"]["role"] == "resource"]
+    resources = [f.properties for f in answer.of("role", "resource")]
     assert [label for label, _ in listed] == [f"{p['rank']}. {p['name']}" for p in resources]
     for (_, detail), p in zip(listed, resources):
         straight = float(detail.split(": ", 1)[1].split(" m straight")[0].replace(",", ""))
         assert detail.startswith(catalog[p["layer"]].title)
         assert straight == pytest.approx(p["straight_m"], abs=1.0)
     for kind, (_, colour) in RESOURCE_COLORS.items():
-        assert figures[f"{catalog[kind].title} ({colour})"] == str(answer["summary"][kind])
+        assert figures[f"{catalog[kind].title} ({colour})"] == str(answer.summary[kind])
 
 
 def test_burst_isolation_of_the_picked_pipe(served, demo_database: str) -> None:
@@ -181,7 +181,7 @@ def test_burst_isolation_of_the_picked_pipe(served, demo_database: str) -> None:
     with psycopg.connect(demo_database) as conn:
         answer = burst_isolation(conn, pipe, YEAR)
         building = conn.execute("SELECT source_id FROM layers.buildings ORDER BY source_id LIMIT 1").fetchone()[0]
-    valves = [f["properties"]["id"] for f in answer["features"] if f["properties"]["role"] in ("close", "closed")]
+    valves = [f.properties["id"] for f in answer.of("role", "close", "closed")]
     with viewer_page(url) as page:
         choose(page, "Burst isolation")
         page.click(".twin-analysis-run")
@@ -197,7 +197,7 @@ def test_burst_isolation_of_the_picked_pipe(served, demo_database: str) -> None:
         assert [label for label, _ in items(page)] == [f"Valve {valve}" for valve in valves]
         highlighted_then_cleared(page, "burst", before)
         switch(page, ".twin-underground", False)
-    summary = answer["summary"]
+    summary = answer.summary
     assert figures["Valves to close"] == str(summary["valves_to_close"]) and summary["valves_to_close"] > 0
     assert figures["Pipes isolated"] == str(summary["isolated_pipes"])
     assert figures["Buildings cut off"] == str(summary["buildings_cut_off"])
@@ -217,8 +217,8 @@ def test_pipe_clearance_says_it_is_computing_and_flies_to_an_entry(served, demo_
         page.click(".twin-analysis-run")
         figures = shown(page, f"Pipe clearance {YEAR}")
         page.wait_for_selector(".twin-analysis-busy", state="detached", timeout=20_000)
-        assert figures["Pairs too close"] == f"{answer['summary']['pairs']:,}"
-        first = answer["features"][0]["properties"]
+        assert figures["Pairs too close"] == f"{answer.summary['pairs']:,}"
+        first = answer.findings[0].properties
         assert items(page)[0][1].startswith(f"{first['shortfall_m']:.2f} m short")
         before = image(page)
         page.click(".twin-analysis-item >> nth=0")
@@ -236,10 +236,10 @@ def test_changes_between_two_years_from_the_panel(served, demo_database: str) ->
         choose(page, "Changes between two years")
         assert page.inner_text(".twin-analysis-years-value") == f"{YEAR} and {FIRST}"
         figures = run(page, f"Changes {FIRST} → {YEAR}")
-        assert figures["Appeared (green)"] == f"{expected['summary']['appeared']:,}"
-        assert figures["Disappeared (red)"] == f"{expected['summary']['disappeared']:,}"
+        assert figures["Appeared (green)"] == f"{expected.summary['appeared']:,}"
+        assert figures["Disappeared (red)"] == f"{expected.summary['disappeared']:,}"
         assert items(page) == [(layer["title"], f"{layer['appeared']:,} appeared, {layer['disappeared']:,} "
-                                "disappeared") for layer in expected["layers"]]
+                                "disappeared") for layer in (f.properties for f in expected.findings)]
         lit = changed(page, before, 0.01, picture=bare)
         page.screenshot(path=str(ARTIFACTS / "viewer-analysis-changes.png"))
         assert recoloured(lit, before) > 100, "the changes highlight did not change the image"
@@ -287,30 +287,24 @@ def test_overlay_cells_are_the_features_the_analysis_named(demo_database: str) -
     pipe, _ = burst_pipe(demo_database)
     with database.raw(demo_database) as connection:
         meshes, _, origin = build(connection, catalog)
-        crs = CRS.from_user_input(twin_crs(connection))
-        wgs84 = Wgs84(crs, origin, Terrain.from_store(connection, crs))
+        terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
         burst = burst_isolation(connection, pipe, YEAR)
         coverage = coverage_5g(connection, str(YEAR))
         route = nearest_resources(connection, x=float(origin[0] + 3000), y=float(origin[1] + 3000), n=1, year=YEAR)
-        routes = [shapely.geometry.shape(f["geometry"]) for f in route["features"] if f["properties"]["role"] == "route"]
-        # PostGIS's own transformation of the routes' WGS84 vertices into the twin's CRS
-        expected = connection.execute(
-            "SELECT ST_X(p), ST_Y(p) FROM unnest(%s::float8[], %s::float8[]) v(lon, lat), "
-            "ST_Transform(ST_SetSRID(ST_MakePoint(lon, lat), 4326), %s) p",
-            ([c[0] for g in routes for c in g.coords], [c[1] for g in routes for c in g.coords],
-             int(crs.to_epsg()))).fetchall()
+    # the routes' vertices, in the twin's CRS as the analysis answers and the scene draws
+    expected = shapely.get_coordinates([f.geometry for f in route.of("role", "route")])
     overlay = Overlay(pv.Plotter(off_screen=True), meshes, {layer_id: {feature: row for row, feature in
                                                                        enumerate(mesh.ids)}
-                                                            for layer_id, mesh in meshes.items()}, wgs84)
+                                                            for layer_id, mesh in meshes.items()}, origin, terrain)
     SHOW["burst"](burst, overlay, catalog)
     for kind, layer_id in (("burst", "water_supply"), ("isolated", "water_supply"), ("cut_off", "buildings")):
-        named = {f["properties"]["id"] for f in burst["features"] if f["properties"]["role"] == kind}
+        named = {f.properties["id"] for f in burst.of("role", kind)}
         drawn = overlay.drawn.get(kind)
         cells = set() if drawn is None else {meshes[layer_id].ids[row] for row in drawn.cell_data["row"]}
         assert cells == named, kind
     SHOW["coverage"](coverage, overlay, catalog)
     grids = overlay.drawn["coverage"]
-    share = {f["properties"]["id"]: f["properties"]["building_share"] for f in coverage["features"]}
+    share = {f.properties["id"]: f.properties["building_share"] for f in coverage.findings}
     first = meshes["management_grids"].ids[int(grids.cell_data["row"][0])]
     assert overlay.layers["coverage"] == ["management_grids"]
     assert {meshes["management_grids"].ids[row] for row in grids.cell_data["row"]} == set(share)
@@ -333,20 +327,20 @@ def test_changes_draw_what_the_year_filter_hides_and_the_section_cuts_them(demo_
             "UPDATE layers.buildings SET valid_to = '2015-06-30' WHERE id IN (SELECT id FROM layers.buildings "
             "WHERE valid_from <= '2010-12-31' ORDER BY source_id LIMIT 25) RETURNING id::text")}
         meshes, _, origin = build(connection, catalog)
-        crs = CRS.from_user_input(twin_crs(connection))
-        wgs84 = Wgs84(crs, origin, Terrain.from_store(connection, crs))
-        answer = {**change_between(connection, catalog, 2010, YEAR), "ids": changed_ids(connection, catalog, 2010, YEAR)}
+        terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
+        answer = with_changed_ids(change_between(connection, catalog, 2010, YEAR), changed_ids(connection, catalog, 2010, YEAR))
+    layers = [f.properties for f in answer.findings]
     assert len(gone) == 25
     plotter = pv.Plotter(off_screen=True)
     overlay = Overlay(plotter, meshes, {layer_id: {feature: row for row, feature in enumerate(mesh.ids)}
-                                        for layer_id, mesh in meshes.items()}, wgs84)
+                                        for layer_id, mesh in meshes.items()}, origin, terrain)
     shown = SHOW["changes"](answer, overlay, catalog)
-    assert [item.label for item in shown.items] == [layer["title"] for layer in answer["layers"]]
+    assert [item.label for item in shown.items] == [layer["title"] for layer in layers]
     for kind in ("appeared", "disappeared"):
         drawn = overlay.drawn[kind]
         for index, layer_id in enumerate(overlay.layers[kind]):
             rows = drawn.cell_data["row"][drawn.cell_data["layer"] == index]
-            counted = next(layer[kind] for layer in answer["layers"] if layer["layer"] == layer_id)
+            counted = next(layer[kind] for layer in layers if layer["layer"] == layer_id)
             assert len(set(rows.tolist())) == counted, (kind, layer_id)
     buildings = meshes["buildings"]
     disappeared = {buildings.ids[row] for row in overlay.drawn["disappeared"].cell_data["row"]}
@@ -359,7 +353,7 @@ def test_changes_draw_what_the_year_filter_hides_and_the_section_cuts_them(demo_
     cut = section.plane("x", 50, plotter.bounds)
     section.clip([layer_actor], cut)
     overlay.clip(cut)
-    overlay.points("later", [{"type": "Point", "coordinates": [117.7, 39.1]}], "#ffffff")  # drawn after the cut
+    overlay.points("later", [shapely.Point(origin[0], origin[1])], "#ffffff")  # drawn after the cut
     for actor in [layer_actor, *overlay.actors.values()]:
         planes = actor.GetMapper().GetClippingPlanes()
         assert planes.GetNumberOfItems() == 1 and planes.GetItemAsObject(0) is cut

@@ -29,9 +29,9 @@ from twin.store import database
 from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
+from viewer.panels.analyses_panel import with_changed_ids
 from viewer.panels.analysis_results import AMBER, SHOW
 from viewer.panels.overlay import Overlay
-from viewer.panels.wgs84 import Wgs84
 from viewer.scene.scene import build
 from viewer.tools.versions import lines
 
@@ -215,13 +215,13 @@ def test_two_surveys_in_the_browser(surveyed: Surveyed) -> None:
 def test_the_changes_analysis_draws_altered_buildings_in_amber(surveyed: Surveyed) -> None:
     with database.raw(surveyed.url) as connection:
         meshes, _, origin = build(connection, CATALOG)
-        crs = CRS.from_user_input(twin_crs(connection))
-        wgs84 = Wgs84(crs, origin, Terrain.from_store(connection, crs))
-        answer = {**change_between(connection, CATALOG, 2015, 2020), "ids": changed_ids(connection, CATALOG, 2015, 2020)}
+        terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
+        answer = with_changed_ids(change_between(connection, CATALOG, 2015, 2020),
+                                  changed_ids(connection, CATALOG, 2015, 2020))
         named = dict(connection.execute("SELECT id::text, source_id || ' v' || version FROM layers.buildings"))
     overlay = Overlay(pv.Plotter(off_screen=True), meshes, {layer_id: {feature: row for row, feature in
                                                                        enumerate(mesh.ids)}
-                                                            for layer_id, mesh in meshes.items()}, wgs84)
+                                                            for layer_id, mesh in meshes.items()}, origin, terrain)
     shown = SHOW["changes"](answer, overlay, CATALOG)
     assert dict(shown.rows)["Altered (amber)"] == "2"
     assert [item.detail for item in shown.items] == ["2 appeared, 1 disappeared, 2 altered"]

@@ -10,7 +10,6 @@ import asyncio
 
 import numpy as np
 import pyvista as pv
-from pyproj import CRS
 from trame.app import asynchronous, get_server
 from trame.widgets import html
 from trame.widgets import vtk as vtk_widgets
@@ -23,7 +22,6 @@ from twin.time import figures, year_range
 from viewer.panels import ui
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
-from viewer.panels.wgs84 import Wgs84
 from viewer.panels.years import year_controls
 from viewer.render import (
     add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
@@ -48,7 +46,6 @@ def create_app(server=None):
     with database.raw() as connection:
         city = read_city(connection)
         meshes, ground, origin = build(connection, catalog)
-    crs = CRS.from_user_input(city.crs) if city.crs else None
     terrain = ground.terrain if ground is not None else None
     surface = {"terrain", *(layer.id for layer in catalog.vector_layers if layer.draw.mode in SURFACE)}
     _defaults(state)
@@ -75,7 +72,7 @@ def create_app(server=None):
         actor_sets.append(second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
-    overlay = Overlay(plotter, meshes, clicks.row_of, Wgs84(crs, origin, terrain) if crs else None)
+    overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
     # A twin of pipes alone (an EPANET or SWMM model) shows them from the start, the ground open.
     pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
     _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface, pipes_only)

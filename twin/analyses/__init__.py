@@ -1,6 +1,7 @@
 """The analyses planners and pipeline managers ask of the twin, each a function of a psycopg connection
-and checked parameters that answers GeoJSON-ready dicts in WGS84 (the service serves them, the viewer
-highlights them):
+and its parameters that answers a :class:`~twin.analyses.results.Result` in the twin's CRS (the service
+serves it as WGS84 GeoJSON, the viewer highlights it as it is), cached in the database
+(:mod:`.cache`) until an import changes what it read:
 
 - :mod:`.hydrants`: hydrant coverage (GB 50974): buildings beyond 150 m, road stretches without hydrants
 - :mod:`.nearest`: the nearest police stations, fire brigades and hospitals, straight and along the roads

@@ -13,14 +13,17 @@ nearest its footprint, within :data:`SERVICE_M`, is isolated (the twin holds no 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import psycopg
 import shapely
 
 from twin.analyses import params
+from twin.analyses.cache import run
 from twin.analyses.graph import Network
-from twin.analyses.queries import collection, compose, feature, template
+from twin.analyses.queries import compose, template
+from twin.analyses.results import Analysis, Result, findings
 from twin.errors import ParameterError
 from twin.time import year_end
 
@@ -29,13 +32,20 @@ SERVICE_M = 200.0  # the longest service connection assumed from a main to a bui
 NO_WATER = ("abandoned", "planned")  # pipe statuses that carry no water
 
 
-def burst_isolation(connection: psycopg.Connection, pipe: str, year: int | None = None) -> dict:
+def burst_isolation(connection: psycopg.Connection, pipe: str, year: int | None = None) -> Result:
     """What closing off the burst water-supply pipe ``pipe`` (its feature id) takes in ``year`` (default:
-    this year): a GeoJSON FeatureCollection of the burst pipe (``role: "burst"``), the valves to close
-    (``"close"``; ``"closed"`` for those normally closed), the other isolated pipes (``"isolated"``) and
-    the buildings cut off (``"cut_off"``)."""
+    this year): the burst pipe (``role: "burst"``), the valves to close (``"close"``; ``"closed"`` for
+    those normally closed), the other isolated pipes (``"isolated"``) and the buildings cut off
+    (``"cut_off"``)."""
+    return run(connection, BURST_ISOLATION, pipe=pipe, year=year)
+
+
+def _check(pipe: str, year: int | None) -> dict[str, Any]:
+    return {"pipe": params.feature_id(pipe, "pipe"), "year": params.year(year)}
+
+
+def _compute(connection: psycopg.Connection, pipe: str, year: int) -> Result:
     started = time.perf_counter()
-    pipe, year = params.feature_id(pipe, "pipe"), params.year(year)
     values = {"day": year_end(year), "out": list(NO_WATER), "snap": VALVE_SNAP_M, "service": SERVICE_M}
     _check_in_service(connection, pipe, year, values)
     rows = connection.execute(template("burst_network", "water_supply", "valves"), values).fetchall()
@@ -48,30 +58,31 @@ def burst_isolation(connection: psycopg.Connection, pipe: str, year: int | None 
     reached, met = network.trace(start, barriers)
     isolated = sorted({ids[network.segment_feature[segment]] for segment in reached})
     values["isolated"] = isolated
-    features = [feature(geometry, role="burst" if str(id_) == pipe else "isolated", layer="water_supply",
-                        id=str(id_), name=name, diameter_mm=diameter, material=material, length_m=length)
-                for id_, name, diameter, material, length, geometry
-                in connection.execute(template("burst_pipes", "water_supply"), values)]
-    closing = [(valve, node) for valve, node in zip(valves, nodes) if node in met]
-    features += [feature(geometry, role="close" if normally_open is not False else "closed", layer="valves",
-                         id=str(id_), name=name, valve_type=kind, diameter_mm=diameter)
-                 for (id_, name, kind, diameter, normally_open, _, _, geometry), _ in closing]
-    buildings = connection.execute(template("burst_buildings", "water_supply", "buildings"),
-                                   values).fetchall()
-    features += [feature(geometry, role="cut_off", layer="buildings", id=str(id_), name=name, use=use,
-                         floor_area_m2=area, served_by=str(served), service_m=distance)
-                 for id_, name, use, area, served, distance, geometry in buildings]
-    roles = [f["properties"]["role"] for f in features]
-    return collection(
-        features, analysis="burst-isolation",
-        parameters={"pipe": pipe, "year": year, "valve_snap_m": VALVE_SNAP_M, "service_m": SERVICE_M},
-        summary={"valves_to_close": roles.count("close"), "valves_closed_already": roles.count("closed"),
-                 "isolated_pipes": len(isolated),
-                 "isolated_length_m": round(sum(f["properties"].get("length_m") or 0 for f in features
-                                                if f["properties"]["layer"] == "water_supply"), 1),
-                 "buildings_cut_off": len(buildings),
-                 "floor_area_cut_off_m2": round(sum(row[3] or 0 for row in buildings), 1),
-                 "seconds": round(time.perf_counter() - started, 3)})
+    found = findings(connection.execute(template("burst_pipes", "water_supply"), values).fetchall(),
+                     lambda id_, name, diameter, material, length: {
+                         "role": "burst" if str(id_) == pipe else "isolated", "layer": "water_supply",
+                         "id": str(id_), "name": name, "diameter_mm": diameter, "material": material,
+                         "length_m": length})
+    closing = [valve for valve, node in zip(valves, nodes) if node in met]
+    found += findings([(*valve[:5], valve[7]) for valve in closing],
+                      lambda id_, name, kind, diameter, normally_open: {
+                          "role": "close" if normally_open is not False else "closed", "layer": "valves",
+                          "id": str(id_), "name": name, "valve_type": kind, "diameter_mm": diameter})
+    buildings = connection.execute(template("burst_buildings", "water_supply", "buildings"), values).fetchall()
+    found += findings(buildings, lambda id_, name, use, area, served, distance: {
+        "role": "cut_off", "layer": "buildings", "id": str(id_), "name": name, "use": use,
+        "floor_area_m2": area, "served_by": str(served), "service_m": distance})
+    roles = [f.properties["role"] for f in found]
+    return Result(
+        "burst-isolation", {"pipe": pipe, "year": year, "valve_snap_m": VALVE_SNAP_M, "service_m": SERVICE_M},
+        {"valves_to_close": roles.count("close"), "valves_closed_already": roles.count("closed"),
+         "isolated_pipes": len(isolated),
+         "isolated_length_m": round(sum(f.properties.get("length_m") or 0 for f in found
+                                        if f.properties["layer"] == "water_supply"), 1),
+         "buildings_cut_off": len(buildings),
+         "floor_area_cut_off_m2": round(sum(row[3] or 0 for row in buildings), 1),
+         "seconds": round(time.perf_counter() - started, 3)},
+        found)
 
 
 def _check_in_service(connection: psycopg.Connection, pipe: str, year: int, values: dict) -> None:
@@ -84,3 +95,6 @@ def _check_in_service(connection: psycopg.Connection, pipe: str, year: int, valu
     if not standing or status in NO_WATER:
         raise ParameterError(f"pipe: water_supply pipe {pipe} carried no water in {year} "
                              f"({'status ' + status if standing else 'not in the ground then'})")
+
+
+BURST_ISOLATION = Analysis("burst-isolation", ("water_supply", "valves", "buildings"), _check, _compute)

@@ -4,7 +4,7 @@ WITH pipes AS NOT MATERIALIZED (
     SELECT id, geom FROM {water_supply} WHERE {standing} AND (status IS NULL OR status <> ALL (%(out)s))
 )
 SELECT b.id, b.name, b.use, b.floor_area_m2, served.id, round(served.distance::numeric, 1)::float,
-       ST_AsGeoJSON(ST_Transform(b.geom, 4326), 8)::json
+       ST_AsBinary(b.geom)
 FROM (SELECT * FROM {buildings} WHERE {standing}) b
 CROSS JOIN LATERAL (
     SELECT p.id, ST_Distance(p.geom, b.geom) AS distance FROM pipes p ORDER BY p.geom <-> b.geom LIMIT 1

@@ -14,11 +14,14 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from twin.analyses import params
-from twin.analyses.queries import collection, compose, envelope, feature, srid, table, template
+from twin.analyses.cache import run
+from twin.analyses.queries import compose, envelope, table, template
+from twin.analyses.results import Analysis, Result, findings
 from twin.errors import SourceError
 from twin.time import year_end
 
@@ -65,13 +68,22 @@ def clearances(path: Path = CLEARANCES) -> tuple[str, list[Clearance]]:
     return source, pairs
 
 
-def pipe_clearance(connection: psycopg.Connection, year: int | None = None, bbox: str | None = None) -> dict:
-    """Pipes closer than their clearance in ``year`` (default: this year), within ``bbox`` (WGS84) if given:
-    a GeoJSON FeatureCollection of the places (the middle of the shortest line between the two pipes, 3D),
-    the worst shortfall first."""
+def pipe_clearance(connection: psycopg.Connection, year: int | None = None, bbox: str | None = None,
+                   box: tuple[float, float, float, float] | None = None) -> Result:
+    """Pipes closer than their clearance in ``year`` (default: this year), within ``bbox`` (WGS84) or
+    ``box`` (the twin's CRS) if given: the places (the middle of the shortest line between the two pipes,
+    3D), the worst shortfall first."""
+    return run(connection, PIPE_CLEARANCE, year=year, bbox=bbox, box=box)
+
+
+def _check(year: int | None, bbox: str | None, box: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    return {"year": params.year(year), **params.area(bbox, box)}
+
+
+def _compute(connection: psycopg.Connection, year: int, bbox: list[float] | None, box: list[float] | None
+             ) -> Result:
     started = time.perf_counter()
-    year = params.year(year)
-    box = envelope(params.bbox(bbox), srid(connection))
+    area = envelope(connection, bbox, box)
     source, pairs = clearances()
     radius = _largest_radii(connection, {utility for pair in pairs for utility in pair.utilities})
     found = []
@@ -80,26 +92,23 @@ def pipe_clearance(connection: psycopg.Connection, year: int | None = None, bbox
         largest = max(value for value in (pair.horizontal_m, pair.vertical_m, 0.0) if value is not None)
         if largest <= 0:
             continue
-        rows = connection.execute(template("clearance", a=table(a), b=table(b), box=box), {
+        rows = connection.execute(template("clearance", a=table(a), b=table(b), box=area), {
             "day": year_end(year), "reach": largest + radius[a] + radius[b],
             "horizontal": pair.horizontal_m, "vertical": pair.vertical_m,
             "tolerance": TOLERANCE_M}).fetchall()
-        for id_a, name_a, id_b, name_b, crossing, wall, required, place in rows:
-            found.append(feature(place, utility_a=a, pipe_a=str(id_a), name_a=name_a, utility_b=b,
-                                 pipe_b=str(id_b), name_b=name_b,
-                                 relation="crossing" if crossing else "parallel", wall_distance_m=wall,
-                                 required_m=required, shortfall_m=round(required - wall, 3),
-                                 basis=pair.basis))
+        found += findings(rows, lambda id_a, name_a, id_b, name_b, crossing, wall, required, a=a, b=b, pair=pair: {
+            "utility_a": a, "pipe_a": str(id_a), "name_a": name_a, "utility_b": b, "pipe_b": str(id_b),
+            "name_b": name_b, "relation": "crossing" if crossing else "parallel", "wall_distance_m": wall,
+            "required_m": required, "shortfall_m": round(required - wall, 3), "basis": pair.basis})
     # Ties broken by the pipes, so that pages of the same request always cut the list at the same places.
-    found.sort(key=lambda f: (-f["properties"]["shortfall_m"], f["properties"]["pipe_a"], f["properties"]["pipe_b"]))
+    found.sort(key=lambda f: (-f.properties["shortfall_m"], f.properties["pipe_a"], f.properties["pipe_b"]))
     by_pair: dict[str, int] = {}
     for f in found:
-        key = f"{f['properties']['utility_a']}/{f['properties']['utility_b']}"
+        key = f"{f.properties['utility_a']}/{f.properties['utility_b']}"
         by_pair[key] = by_pair.get(key, 0) + 1
-    return collection(
-        found, analysis="pipe-clearance", parameters={"year": year, "bbox": bbox or None, "source": source},
-        summary={"pairs": len(found), "by_utilities": by_pair,
-                 "seconds": round(time.perf_counter() - started, 3)})
+    return Result("pipe-clearance", {"year": year, "bbox": bbox, "box": box, "source": source},
+                  {"pairs": len(found), "by_utilities": by_pair, "seconds": round(time.perf_counter() - started, 3)},
+                  found)
 
 
 def _largest_radii(connection: psycopg.Connection, utilities: set[str]) -> dict[str, float]:
@@ -110,3 +119,7 @@ def _largest_radii(connection: psycopg.Connection, utilities: set[str]) -> dict[
                         "/ 2000.0 FROM {layer}", layer=table(utility))
         radii[utility] = float(connection.execute(query).fetchone()[0])
     return radii
+
+
+PIPE_CLEARANCE = Analysis("pipe-clearance", tuple(sorted({utility for pair in clearances()[1] for utility in pair.utilities})),
+                          _check, _compute)

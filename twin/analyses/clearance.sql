@@ -5,7 +5,7 @@
 -- width where they run side by side. ST_3DDWithin at %(reach)s (the larger clearance plus the largest radii
 -- of both layers) finds the candidates through the GiST index.
 SELECT a.id, a.name, b.id, b.name, c.crossing, round(w.wall::numeric, 3)::float AS wall_m, w.required,
-       ST_AsGeoJSON(ST_Transform(ST_3DLineInterpolatePoint(ST_3DShortestLine(a.geom, b.geom), 0.5), 4326), 8)::json
+       ST_AsBinary(ST_3DLineInterpolatePoint(ST_3DShortestLine(a.geom, b.geom), 0.5))
 FROM (SELECT * FROM {a} WHERE {standing} AND status IS DISTINCT FROM 'planned' AND ({box} IS NULL OR geom && {box})) a
 JOIN (SELECT * FROM {b} WHERE {standing} AND status IS DISTINCT FROM 'planned' AND ({box} IS NULL OR geom && {box})) b
   ON ST_3DDWithin(a.geom, b.geom, %(reach)s)

@@ -11,11 +11,14 @@ null shares where it held no building. The rules for buildings are in ``coverage
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import psycopg
 
 from twin.analyses import params
-from twin.analyses.queries import OUT_OF_SERVICE, collection, compose, existed_on, feature, template
+from twin.analyses.cache import run
+from twin.analyses.queries import OUT_OF_SERVICE, compose, existed_on, template
+from twin.analyses.results import Analysis, Result, findings
 from twin.errors import ParameterError
 
 # A mid-band (3.5 GHz) NR macro cell in a dense city reaches a few hundred metres; OpenCelliD gives a
@@ -24,14 +27,22 @@ DEFAULT_RANGE_M = 300.0
 LEVELS = ("cell", "community", "district")  # management_grids' levels (layers/management_grids.toml)
 
 
-def coverage_5g(connection: psycopg.Connection, year: str | None = None, level: str = "cell") -> dict:
-    """Per grid of ``level`` and per year of ``year`` (``2020`` or ``2018/2020``; default: this year): a
-    GeoJSON FeatureCollection of the grids, one feature a grid and year, with the buildings and floor area
-    standing, those within range of an NR station, and their shares (0 to 1)."""
-    started = time.perf_counter()
+def coverage_5g(connection: psycopg.Connection, year: str | None = None, level: str = "cell") -> Result:
+    """Per grid of ``level`` and per year of ``year`` (``2020`` or ``2018/2020``; default: this year): the
+    grids, one finding a grid and year, with the buildings and floor area standing, those within range of
+    an NR station, and their shares (0 to 1)."""
+    return run(connection, COVERAGE_5G, year=year, level=level)
+
+
+def _check(year: str | None, level: str) -> dict[str, Any]:
     first, last = params.years(year)
     if level not in LEVELS:
         raise ParameterError(f"level: '{level}' is not a management grid level ({', '.join(LEVELS)})")
+    return {"first": first, "last": last, "level": level}
+
+
+def _compute(connection: psycopg.Connection, first: int, last: int, level: str) -> Result:
+    started = time.perf_counter()
     longest = connection.execute(compose(
         "SELECT coalesce(max(coalesce(nullif(range_m, 0), %(default_range)s)), 0) FROM {base_stations_5g} "
         "WHERE radio = 'NR'", "base_stations_5g"), {"default_range": DEFAULT_RANGE_M}).fetchone()[0]
@@ -40,25 +51,28 @@ def coverage_5g(connection: psycopg.Connection, year: str | None = None, level: 
                  then=existed_on("years.day")),
         {"first": first, "last": last, "level": level, "default_range": DEFAULT_RANGE_M, "longest": longest,
          "out": list(OUT_OF_SERVICE)}).fetchall()
-    features, totals = [], {}
-    for id_, code, name, year_, buildings, covered, area, covered_area, geometry in rows:
-        features.append(feature(geometry, layer="management_grids", id=str(id_), code=code, name=name,
-                                year=year_, buildings=buildings, buildings_covered=covered,
-                                building_share=_share(covered, buildings),
-                                floor_area_m2=round(area, 1), floor_area_covered_m2=round(covered_area, 1),
-                                floor_area_share=_share(covered_area, area)))
-        total = totals.setdefault(year_, [0, 0, 0.0, 0.0])
-        for index, value in enumerate((buildings, covered, area, covered_area)):
+    found = findings(rows, lambda id_, code, name, year_, buildings, covered, area, covered_area: {
+        "layer": "management_grids", "id": str(id_), "code": code, "name": name, "year": year_,
+        "buildings": buildings, "buildings_covered": covered, "building_share": _share(covered, buildings),
+        "floor_area_m2": round(area, 1), "floor_area_covered_m2": round(covered_area, 1),
+        "floor_area_share": _share(covered_area, area)})
+    totals: dict[int, list[float]] = {}
+    for row in rows:
+        total = totals.setdefault(row[3], [0, 0, 0.0, 0.0])
+        for index, value in enumerate(row[4:8]):
             total[index] += value
     summary = {str(y): {"buildings": b, "buildings_covered": c, "building_share": _share(c, b),
                         "floor_area_m2": round(a, 1), "floor_area_covered_m2": round(ca, 1),
                         "floor_area_share": _share(ca, a)} for y, (b, c, a, ca) in totals.items()}
-    return collection(
-        features, analysis="coverage-5g",
-        parameters={"year": f"{first}/{last}" if first != last else str(first), "level": level,
-                    "default_range_m": DEFAULT_RANGE_M},
-        summary={"years": summary, "seconds": round(time.perf_counter() - started, 3)})
+    return Result(
+        "coverage-5g",
+        {"year": f"{first}/{last}" if first != last else str(first), "level": level,
+         "default_range_m": DEFAULT_RANGE_M},
+        {"years": summary, "seconds": round(time.perf_counter() - started, 3)}, found)
 
 
 def _share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+COVERAGE_5G = Analysis("coverage-5g", ("base_stations_5g", "buildings", "management_grids"), _check, _compute)

@@ -7,7 +7,7 @@ WITH years AS (
     SELECT y AS year, make_date(y, 12, 31) AS day FROM generate_series(%(first)s::int, %(last)s::int) y
 ),
 grids AS (
-    SELECT id, code, name, ST_AsGeoJSON(ST_Transform(geom, 4326), 8)::json AS geometry FROM {management_grids} WHERE level = %(level)s
+    SELECT id, code, name, ST_AsBinary(geom) AS geometry FROM {management_grids} WHERE level = %(level)s
 ),
 placed AS (
     SELECT b.id, g.id AS grid, b.valid_from, b.valid_to,

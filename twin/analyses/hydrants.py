@@ -14,11 +14,14 @@ steps of the walk, so a road with none of its own hydrants for more than 120 m f
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import psycopg
 
 from twin.analyses import params
-from twin.analyses.queries import OUT_OF_SERVICE, collection, envelope, feature, srid, template
+from twin.analyses.cache import run
+from twin.analyses.queries import OUT_OF_SERVICE, envelope, template
+from twin.analyses.results import Analysis, Result, findings
 from twin.time import year_end
 
 COVER_RADIUS_M = 150.0  # GB 50974-2014 §7.3.3: an outdoor hydrant's protection radius
@@ -26,30 +29,43 @@ SPACING_M = 120.0  # GB 50974-2014 §7.2.5: outdoor hydrants along a road at mos
 KERB_M = 10.0  # beyond the road's half width, how far from its centre line a hydrant still belongs to it
 
 
-def hydrant_coverage(connection: psycopg.Connection, year: int | None = None,
-                     bbox: str | None = None) -> dict:
+def hydrant_coverage(connection: psycopg.Connection, year: int | None = None, bbox: str | None = None,
+                     box: tuple[float, float, float, float] | None = None) -> Result:
     """Buildings beyond reach of a hydrant and road stretches short of hydrants in ``year`` (default: this
-    year), within ``bbox`` (WGS84 ``minLon,minLat,maxLon,maxLat``) if given: a GeoJSON FeatureCollection of
-    buildings (``finding: "uncovered_building"``) and road stretches (``finding: "hydrant_gap"``)."""
+    year), within ``bbox`` (WGS84 ``minLon,minLat,maxLon,maxLat``) or ``box`` (the twin's CRS) if given:
+    buildings (``finding: "uncovered_building"``), farthest first, then road stretches
+    (``finding: "hydrant_gap"``), longest first."""
+    return run(connection, HYDRANT_COVERAGE, year=year, bbox=bbox, box=box)
+
+
+def _check(year: int | None, bbox: str | None, box: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    return {"year": params.year(year), **params.area(bbox, box)}
+
+
+def _compute(connection: psycopg.Connection, year: int, bbox: list[float] | None, box: list[float] | None
+             ) -> Result:
     started = time.perf_counter()
-    year = params.year(year)
-    box = envelope(params.bbox(bbox), srid(connection))
+    area = envelope(connection, bbox, box)
     values = {"day": year_end(year), "out": list(OUT_OF_SERVICE), "radius": COVER_RADIUS_M,
               "spacing": SPACING_M, "kerb": KERB_M}
-    buildings = connection.execute(
-        template("hydrants_buildings", "buildings", "smart_hydrants", box=box), values).fetchall()
-    gaps = connection.execute(template("hydrants_gaps", "roads", "smart_hydrants", box=box),
-                              values).fetchall()
-    features = [feature(geometry, finding="uncovered_building", layer="buildings", id=str(id_), name=name,
-                        use=use, floor_area_m2=area, nearest_hydrant_m=distance)
-                for id_, name, use, area, distance, geometry in buildings]
-    features += [feature(geometry, finding="hydrant_gap", layer="roads", id=str(id_), name=name,
-                         road_class=road_class, from_m=start, to_m=end, gap_m=gap)
-                 for id_, name, road_class, start, end, gap, geometry in gaps]
-    return collection(
-        features, analysis="hydrant-coverage",
-        parameters={"year": year, "bbox": bbox or None, "cover_radius_m": COVER_RADIUS_M,
-                    "spacing_m": SPACING_M, "kerb_m": KERB_M},
-        summary={"uncovered_buildings": len(buildings), "hydrant_gaps": len(gaps),
-                 "gap_length_m": round(sum(row[5] for row in gaps), 1),
-                 "seconds": round(time.perf_counter() - started, 3)})
+    buildings = findings(
+        connection.execute(template("hydrants_buildings", "buildings", "smart_hydrants", box=area), values).fetchall(),
+        lambda id_, name, use, area_m2, distance: {
+            "finding": "uncovered_building", "layer": "buildings", "id": str(id_), "name": name, "use": use,
+            "floor_area_m2": area_m2, "nearest_hydrant_m": distance})
+    gaps = findings(
+        connection.execute(template("hydrants_gaps", "roads", "smart_hydrants", box=area), values).fetchall(),
+        lambda id_, name, road_class, start, end, gap: {
+            "finding": "hydrant_gap", "layer": "roads", "id": str(id_), "name": name, "road_class": road_class,
+            "from_m": start, "to_m": end, "gap_m": gap})
+    return Result(
+        "hydrant-coverage",
+        {"year": year, "bbox": bbox, "box": box, "cover_radius_m": COVER_RADIUS_M, "spacing_m": SPACING_M,
+         "kerb_m": KERB_M},
+        {"uncovered_buildings": len(buildings), "hydrant_gaps": len(gaps),
+         "gap_length_m": round(sum(gap.properties["gap_m"] for gap in gaps), 1),
+         "seconds": round(time.perf_counter() - started, 3)},
+        buildings + gaps)
+
+
+HYDRANT_COVERAGE = Analysis("hydrant-coverage", ("buildings", "smart_hydrants", "roads"), _check, _compute)

@@ -5,7 +5,7 @@ WITH hydrants AS NOT MATERIALIZED (
 )
 SELECT b.id, b.name, b.use, b.floor_area_m2,
        round(ST_Distance(b.geom, nearest.geom)::numeric, 1)::float AS nearest_hydrant_m,
-       ST_AsGeoJSON(ST_Transform(b.geom, 4326), 8)::json AS geometry
+       ST_AsBinary(b.geom) AS geometry
 FROM (SELECT * FROM {buildings} WHERE {standing}) b
 LEFT JOIN LATERAL (SELECT h.geom FROM hydrants h ORDER BY h.geom <-> b.geom LIMIT 1) nearest ON true
 WHERE ({box} IS NULL OR b.geom && {box})

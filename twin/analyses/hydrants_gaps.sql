@@ -21,8 +21,7 @@ steps AS (
 )
 SELECT p.id, p.name, p.road_class, round(s.from_m::numeric, 1)::float AS from_m,
        round(s.to_m::numeric, 1)::float AS to_m, round((s.to_m - s.from_m)::numeric, 1)::float AS gap_m,
-       ST_AsGeoJSON(ST_Transform(ST_LineSubstring(p.line, s.from_m / p.length, s.to_m / p.length), 4326), 8)::json
-           AS geometry
+       ST_AsBinary(ST_LineSubstring(p.line, s.from_m / p.length, s.to_m / p.length)) AS geometry
 FROM steps s JOIN parts p USING (id, part)
 WHERE s.to_m - s.from_m > %(spacing)s
 ORDER BY gap_m DESC, p.id, s.from_m

@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import psycopg
 import shapely
 
 from twin.analyses import params
+from twin.analyses.cache import run
 from twin.analyses.graph import Network
-from twin.analyses.queries import (
-    OUT_OF_SERVICE,
-    WGS84,
-    collection,
-    compose,
-    feature,
-    srid,
-    template,
-    to_wgs84,
-)
+from twin.analyses.queries import OUT_OF_SERVICE, WGS84, compose, srid, template
+from twin.analyses.results import Analysis, Finding, Result
 from twin.time import year_end
 
 KINDS = ("police_stations", "fire_brigades", "hospitals")
@@ -37,40 +31,45 @@ MOST = 20  # resources of each kind one request may ask for
 
 def nearest_resources(connection: psycopg.Connection, lon: float | None = None, lat: float | None = None,
                       x: float | None = None, y: float | None = None, n: int = 3,
-                      year: int | None = None) -> dict:
+                      year: int | None = None) -> Result:
     """The ``n`` nearest of each kind of emergency resource to the point lon/lat (WGS84) or x/y (the twin's
-    CRS) in ``year`` (default: this year): a GeoJSON FeatureCollection of the point (``role: "origin"``),
-    the resources (``role: "resource"``, ranked per kind) and the route to each (``role: "route"``)."""
+    CRS) in ``year`` (default: this year): the point (``role: "origin"``), the resources (``role:
+    "resource"``, ranked per kind) and the route to each (``role: "route"``)."""
+    return run(connection, NEAREST_RESOURCES, lon=lon, lat=lat, x=x, y=y, n=n, year=year)
+
+
+def _check(lon: float | None, lat: float | None, x: float | None, y: float | None, n: int, year: int | None
+           ) -> dict[str, Any]:
+    params.place(lon, lat, x, y)
+    return {"lon": lon, "lat": lat, "x": x, "y": y, "n": params.count(n, "n", MOST), "year": params.year(year)}
+
+
+def _compute(connection: psycopg.Connection, lon: float | None, lat: float | None, x: float | None,
+             y: float | None, n: int, year: int) -> Result:
     started = time.perf_counter()
-    where, n, year = params.place(lon, lat, x, y), params.count(n, "n", MOST), params.year(year)
-    twin_srid = srid(connection)
-    origin_xy = _in_twin_crs(connection, where, twin_srid)
+    origin_xy = _in_twin_crs(connection, params.place(lon, lat, x, y))
     values = {"day": year_end(year), "out": list(OUT_OF_SERVICE)}
     roads = connection.execute(compose("SELECT ST_AsBinary(ST_Force2D(geom)) FROM {roads} WHERE {standing}",
                                        "roads"), values).fetchall()
     network = Network(shapely.from_wkb([row[0] for row in roads]), range(len(roads)))
     resources = connection.execute(template("nearest_resources", *KINDS), values).fetchall()
     offset, walks = _walks(network, origin_xy, [(row[5], row[6]) for row in resources])
-    origin = feature(None, role="origin", road_offset_m=None if offset is None else round(offset, 1))
-    features, made = [origin], [shapely.Point(origin_xy)]  # made: geometries of the features made here
+    found = [Finding(shapely.Point(origin_xy), {"role": "origin",
+                                                "road_offset_m": None if offset is None else round(offset, 1)})]
     counts = {}
     for kind in KINDS:
-        found = sorted((_Found(row, walk, origin_xy) for row, walk in zip(resources, walks)
-                        if row[0] == kind), key=_Found.order)[:n]
-        counts[kind] = len(found)
-        for rank, answer in enumerate(found, start=1):
-            features.append(feature(answer.geometry, role="resource", rank=rank, **answer.properties))
+        ranked = sorted((_Found(row, walk, origin_xy) for row, walk in zip(resources, walks)
+                         if row[0] == kind), key=_Found.order)[:n]
+        counts[kind] = len(ranked)
+        for rank, answer in enumerate(ranked, start=1):
+            found.append(Finding(answer.geometry, {"role": "resource", "rank": rank, **answer.properties}))
             if answer.walk is not None:
-                features.append(feature(None, role="route", rank=rank, layer=kind, id=answer.properties["id"],
-                                        network_m=answer.properties["network_m"]))
-                made.append(shapely.LineString(answer.walk[1]))
-    for made_feature, geometry in zip((f for f in features if f["geometry"] is None),
-                                      to_wgs84(connection, made, twin_srid)):
-        made_feature["geometry"] = geometry
-    return collection(
-        features, analysis="nearest-resources",
-        parameters={"lon": lon, "lat": lat, "x": x, "y": y, "n": n, "year": year},
-        summary={**counts, "road_segments": len(network), "seconds": round(time.perf_counter() - started, 3)})
+                found.append(Finding(shapely.LineString(answer.walk[1]), {
+                    "role": "route", "rank": rank, "layer": kind, "id": answer.properties["id"],
+                    "network_m": answer.properties["network_m"]}))
+    return Result("nearest-resources", {"lon": lon, "lat": lat, "x": x, "y": y, "n": n, "year": year},
+                  {**counts, "road_segments": len(network), "seconds": round(time.perf_counter() - started, 3)},
+                  found)
 
 
 class _Found:
@@ -78,7 +77,8 @@ class _Found:
 
     def __init__(self, row: tuple, walk: tuple[float, list[tuple[float, float]]] | None,
                  origin_xy: tuple[float, float]) -> None:
-        layer, id_, name, phone, address, x, y, self.geometry = row
+        layer, id_, name, phone, address, x, y, wkb = row
+        self.geometry = shapely.from_wkb(wkb)
         self.walk = walk
         self.straight = math.hypot(x - origin_xy[0], y - origin_xy[1])
         self.properties = {"layer": layer, "id": str(id_), "name": name, "phone": phone, "address": address,
@@ -107,10 +107,13 @@ def _walks(network: Network, origin_xy: tuple[float, float], points: list[tuple[
     return origin.offset, walks
 
 
-def _in_twin_crs(connection: psycopg.Connection, where: params.Place, twin_srid: int) -> tuple[float, float]:
+def _in_twin_crs(connection: psycopg.Connection, where: params.Place) -> tuple[float, float]:
     if not where.wgs84:
         return where.x, where.y
     row = connection.execute(
         "SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), %s), %s) p",
-        (where.x, where.y, WGS84, twin_srid)).fetchone()
+        (where.x, where.y, WGS84, srid(connection))).fetchone()
     return float(row[0]), float(row[1])
+
+
+NEAREST_RESOURCES = Analysis("nearest-resources", ("roads", *KINDS), _check, _compute)

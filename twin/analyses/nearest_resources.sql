@@ -1,7 +1,7 @@
 -- The emergency resources in service on %(day)s: where they are in the twin's CRS (to snap them to the
--- roads) and in WGS84 (to answer with).
+-- roads) and as WKB (to answer with).
 SELECT layer, id, name, phone, address, ST_X(geom) AS x, ST_Y(geom) AS y,
-       ST_AsGeoJSON(ST_Transform(geom, 4326), 8)::json AS geometry
+       ST_AsBinary(geom) AS geometry
 FROM (
     SELECT 'police_stations' AS layer, id, name, phone, address, status, geom FROM {police_stations} WHERE {standing}
     UNION ALL

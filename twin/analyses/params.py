@@ -73,6 +73,27 @@ def bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
+def box(values: tuple[float, float, float, float] | list[float] | None) -> list[float] | None:
+    """A box of the twin's own CRS, ``(minX, minY, maxX, maxY)`` in metres, or None for no box."""
+    if values is None:
+        return None
+    values = [float(value) for value in values]
+    if len(values) != 4 or not all(math.isfinite(v) and abs(v) <= MAX_METRES for v in values):
+        raise ParameterError(f"box: {values} must be 4 finite numbers of the twin's CRS: minX,minY,maxX,maxY")
+    if values[0] > values[2] or values[1] > values[3]:
+        raise ParameterError(f"box: {values} has its minimum above its maximum: minX,minY,maxX,maxY")
+    return values
+
+
+def area(bbox_text: str | None, twin_box: tuple[float, float, float, float] | None) -> dict[str, list[float] | None]:
+    """The area an analysis is asked about: a WGS84 ``bbox`` (the service's) or a ``box`` of the twin's
+    CRS (the viewer's), not both; neither is everywhere."""
+    if bbox_text is not None and twin_box is not None:
+        raise ParameterError("bbox: give a WGS84 bbox or a box of the twin's CRS, not both")
+    found = bbox(bbox_text)
+    return {"bbox": None if found is None else list(found), "box": box(twin_box)}
+
+
 @dataclass(frozen=True)
 class Place:
     """A point someone asks about: WGS84 longitude/latitude, or x/y in the twin's own CRS."""

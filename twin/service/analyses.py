@@ -1,8 +1,8 @@
 """The analyses of :mod:`twin.analyses` as routes of the service, under ``/analyses``.
 
-Each answers GeoJSON (``application/geo+json``): a FeatureCollection in WGS84 whose foreign members say
-which analysis it is, the parameters it ran with and a summary; the change between two years answers
-plain JSON. A bad parameter is a 400 naming it (the analyses raise :class:`ParameterError`, FastAPI's
+Each answers GeoJSON (``application/geo+json``): the analysis's result as a FeatureCollection in WGS84
+(:mod:`twin.service.geojson`); the change between two years answers plain JSON. Long lists come a page at
+a time, each page from the one result the analyses' cache keeps. A bad parameter is a 400 naming it (the analyses raise :class:`ParameterError`, FastAPI's
 type checks are answered by the app's handler); an analysis that runs past the statement timeout is a
 503 that says to narrow it. The analyses read through the same read-only role as the collections, with a
 psycopg connection of their own per request (:mod:`twin.service.database`: they run in FastAPI's thread
@@ -23,8 +23,10 @@ from twin.analyses.coverage5g import DEFAULT_RANGE_M, LEVELS, coverage_5g
 from twin.analyses.hydrants import COVER_RADIUS_M, SPACING_M, hydrant_coverage
 from twin.analyses.nearest import MOST, nearest_resources
 from twin.analyses.params import MAX_YEARS
+from twin.analyses.results import Result
 from twin.catalog import load_catalog
 from twin.service.database import GeoJSONResponse, ReadingRoute, connector
+from twin.service.geojson import ToWgs84, collection
 
 PREFIX = "/analyses"
 BAD_YEAR = "year: 12345 is not a year from 1 to 9999"
@@ -125,16 +127,21 @@ Limit = Annotated[int, Query(ge=1, le=MOST_A_PAGE, description=f"Findings on thi
 Offset = Annotated[int, Query(ge=0, description="Findings skipped: where this page starts.", examples=[0])]
 
 
-def paged(answer: dict, request: Request, limit: int, offset: int) -> dict:
+def whole(result: Result, to_wgs84: ToWgs84) -> dict:
+    """Every finding of ``result``."""
+    return collection(result, [to_wgs84.feature(finding) for finding in result.findings])
+
+
+def paged(result: Result, to_wgs84: ToWgs84, request: Request, limit: int, offset: int) -> dict:
     """The findings ``offset`` to ``offset + limit``, counted as OGC API Features counts items, with a link
     to the next page while there is one."""
-    found = answer["features"]
-    page = found[offset : offset + limit]
+    found = result.findings
+    page = [to_wgs84.feature(finding) for finding in found[offset : offset + limit]]
     links = [{"rel": "self", "type": GeoJSONResponse.media_type, "href": str(request.url)}]
     if offset + limit < len(found):
         following = request.url.include_query_params(limit=limit, offset=offset + limit)
         links.append({"rel": "next", "type": GeoJSONResponse.media_type, "href": str(following)})
-    return {**answer, "features": page, "numberMatched": len(found), "numberReturned": len(page), "links": links}
+    return collection(result, page, numberMatched=len(found), numberReturned=len(page), links=links)
 
 
 def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
@@ -156,7 +163,8 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
     def hydrant_coverage_route(request: Request, year: Year = None, bbox: Bbox = None, limit: Limit = PAGE,
                                offset: Offset = 0) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(paged(hydrant_coverage(connection, year, bbox), request, limit, offset))
+            return GeoJSONResponse(paged(hydrant_coverage(connection, year, bbox), ToWgs84.of(connection), request,
+                                         limit, offset))
 
     @router.get("/nearest-resources", operation_id="nearestResources", response_class=GeoJSONResponse,
                 **NEAREST)
@@ -172,13 +180,14 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
             n: Annotated[int, Query(description=f"How many of each kind, 1 to {MOST}.", examples=[3])] = 3,
             year: Year = None) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(nearest_resources(connection, lon, lat, x, y, n, year))
+            return GeoJSONResponse(whole(nearest_resources(connection, lon, lat, x, y, n, year), ToWgs84.of(connection)))
 
     @router.get("/pipe-clearance", operation_id="pipeClearance", response_class=GeoJSONResponse, **CLEARANCE)
     def pipe_clearance_route(request: Request, year: Year = None, bbox: Bbox = None, limit: Limit = PAGE,
                              offset: Offset = 0) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(paged(pipe_clearance(connection, year, bbox), request, limit, offset))
+            return GeoJSONResponse(paged(pipe_clearance(connection, year, bbox), ToWgs84.of(connection), request,
+                                         limit, offset))
 
     @router.get("/burst-isolation", operation_id="burstIsolation", response_class=GeoJSONResponse, **BURST)
     def burst_isolation_route(
@@ -187,7 +196,7 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
                                        examples=["93a60d12-5dca-90b2-e10b-d1c255ec2946"])],
             year: Year = None) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(burst_isolation(connection, pipe, year))
+            return GeoJSONResponse(whole(burst_isolation(connection, pipe, year), ToWgs84.of(connection)))
 
     @router.get("/coverage-5g", operation_id="coverage5g", response_class=GeoJSONResponse, **COVERAGE)
     def coverage_5g_route(
@@ -198,7 +207,7 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
             level: Annotated[str, Query(description=f"The grid level: {', '.join(LEVELS)}.",
                                         examples=["cell"])] = "cell") -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(coverage_5g(connection, year, level))
+            return GeoJSONResponse(whole(coverage_5g(connection, year, level), ToWgs84.of(connection)))
 
     @router.get("/changes", operation_id="changes", **CHANGES)
     def changes_route(
@@ -206,6 +215,8 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
             year_to: Annotated[int, Query(alias="to", description="The later year.", examples=[2020])]
     ) -> dict:
         with connect() as connection:
-            return change_between(connection, catalog, year_from, year_to)
+            result = change_between(connection, catalog, year_from, year_to)
+        return {"analysis": result.analysis, "parameters": result.parameters,
+                "layers": [finding.properties for finding in result.findings], "summary": result.summary}
 
     return router

@@ -8,5 +8,4 @@ over the scene.
 - :mod:`.analyses_panel`: the analyses panel's state and handlers: run an analysis, highlight and list it
 - :mod:`.analysis_results`: what the panel makes of each analysis's answer (highlight, figures, list)
 - :mod:`.overlay`: the analyses' highlights in 3D, one merged mesh and actor per kind of result
-- :mod:`.wgs84`: the analyses' WGS84 answers into the scene's coordinates, and the view's box back
 """

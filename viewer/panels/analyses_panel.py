@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import psycopg
@@ -24,6 +25,7 @@ from twin.analyses.clearance import pipe_clearance
 from twin.analyses.coverage5g import coverage_5g
 from twin.analyses.hydrants import hydrant_coverage
 from twin.analyses.nearest import nearest_resources
+from twin.analyses.results import Finding, Result
 from twin.catalog import Catalog
 from twin.errors import ParameterError, TwinError
 from twin.store import database
@@ -34,7 +36,7 @@ from viewer.render import place_camera
 from viewer.tools import viewpoints
 from viewer.tools.clicks import Clicks
 
-Question = Callable[[psycopg.Connection], dict]
+Question = Callable[[psycopg.Connection], Result]
 Years = dict[str, int]  # state name ("year", "year_b") -> the year an analysis was asked for
 
 
@@ -82,7 +84,7 @@ class AnalysesPanel:
                 return
             self.show(key, answer, asked)
 
-    def show(self, key: str, answer: dict, asked: Years) -> None:
+    def show(self, key: str, answer: Result, asked: Years) -> None:
         """The answer (for the years ``asked``) highlighted (the last one's highlight gone) and listed."""
         self.overlay.clear()
         shown = SHOW[key](answer, self.overlay, self.catalog)
@@ -114,7 +116,7 @@ class AnalysesPanel:
             return
         item = self.items[key]
         focal, position = viewpoints.framing(tuple(np.r_[item.place - item.span / 2, item.place + item.span / 2]),
-                                             self.overlay.wgs84.origin, tilt_from=(-0.25, -0.45, 1.0))
+                                             self.overlay.origin, tilt_from=(-0.25, -0.45, 1.0))
         place_camera(self.plotter, focal, position)
         self.ctrl.view_update()
 
@@ -135,8 +137,8 @@ class AnalysesPanel:
         if key == "coverage":
             return lambda connection: coverage_5g(connection, None if year is None else str(year))
         if key == "clearance":
-            bbox = self._view_bbox() if self.state.analysis_in_view else None
-            return lambda connection: pipe_clearance(connection, year, bbox)
+            box = self._view_box() if self.state.analysis_in_view else None
+            return lambda connection: pipe_clearance(connection, year, box=box)
         if key == "nearest":
             point, n = self.clicks.last_point, int(self.state.analysis_n)
             if point is None:
@@ -149,9 +151,8 @@ class AnalysesPanel:
             earlier, later = sorted((year, int(self.state.year_b)))
             if earlier == later:
                 raise ParameterError(f"year B: {year} is the slider's year too; choose another year B")
-            catalog = self.catalog
-            return lambda connection: {**change_between(connection, catalog, earlier, later),
-                                       "ids": changed_ids(connection, catalog, earlier, later)}
+            return lambda connection: with_changed_ids(change_between(connection, self.catalog, earlier, later),
+                                                changed_ids(connection, self.catalog, earlier, later))
         if key == "burst":
             selected = self.clicks.selected
             if selected is None or selected[0] != "water_supply":
@@ -176,13 +177,14 @@ class AnalysesPanel:
                 return f"{'the year' if name == 'year' else 'year B'} changed to {now}"
         return ""
 
-    def _view_bbox(self) -> str:
-        """The ground the view looks at, roughly: a box around its focal point as wide as the view there."""
+    def _view_box(self) -> tuple[float, float, float, float]:
+        """The ground the view looks at, roughly: a box (the twin's CRS) around its focal point as wide as
+        the view there."""
         camera = self.plotter.camera
         width, height = self.plotter.window_size
         half = camera.distance * np.tan(np.radians(camera.view_angle / 2)) * max(width / height, 1.0)
-        centre = np.array(camera.focal_point) + self.overlay.wgs84.origin
-        return self.overlay.wgs84.bbox(centre - half, centre + half)
+        x, y = np.array(camera.focal_point)[:2] + self.overlay.origin[:2]
+        return (x - half, y - half, x + half, y + half)
 
     def _shown(self, shown: Shown | None) -> None:
         self.items = shown.items if shown is not None else []
@@ -196,7 +198,13 @@ class AnalysesPanel:
                                       for index, (title, colour) in enumerate(shown.legend if shown else [])]
 
 
-def _ask(question: Question) -> dict:
+def with_changed_ids(result: Result, ids: dict[str, tuple[list[str], list[str], list[str]]]) -> Result:
+    """The change between two years with each layer's changed features (what the overlay draws)."""
+    return replace(result, findings=[Finding(None, {**f.properties, "ids": ids[f.properties["layer"]]})
+                                     for f in result.findings])
+
+
+def _ask(question: Question) -> Result:
     with database.raw() as connection:
         return question(connection)
 

@@ -1,6 +1,6 @@
-"""What the viewer makes of each analysis's answer (:mod:`twin.analyses`): the highlight drawn in 3D
-(:class:`viewer.panels.overlay.Overlay`), the figures and the list the panel shows. One function per analysis,
-each taking the answer as the analysis returned it."""
+"""What the viewer makes of each analysis's result (:mod:`twin.analyses`, in the twin's CRS as the scene
+is): the highlight drawn in 3D (:class:`viewer.panels.overlay.Overlay`), the figures and the list the panel
+shows. One function per analysis, each taking the result as the analysis returned it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twin.analyses.results import Finding, Result
 from twin.catalog import Catalog
 from viewer.panels.overlay import Overlay
 
@@ -46,10 +47,9 @@ class Shown:
     legend: list[tuple[str, str]] = field(default_factory=list)  # (what, colour): lines of the view's legend
 
 
-def _listed(shown: Shown, features: list[dict], item: Callable[[dict, dict], Item]) -> Shown:
-    """``shown`` listing the first features as ``item(feature, its properties)`` makes them (only those:
-    placing each costs a transformation)."""
-    shown.items = [item(f, f["properties"]) for f in features[:MOST_ITEMS]]
+def _listed(shown: Shown, features: list[Finding], item: Callable[[Finding, dict], Item]) -> Shown:
+    """``shown`` listing the first findings as ``item(finding, its properties)`` makes them."""
+    shown.items = [item(f, f.properties) for f in features[:MOST_ITEMS]]
     shown.more = max(len(features) - MOST_ITEMS, 0)
     return shown
 
@@ -58,82 +58,82 @@ def _metres(value: float | None) -> str:
     return "no road leads there" if value is None else f"{value:,.0f} m"
 
 
-def _of(features: list[dict], key: str, *values: str) -> list[dict]:
-    return [f for f in features if f["properties"].get(key) in values]
+def _of(features: list[Finding], key: str, *values: str) -> list[Finding]:
+    return [f for f in features if f.properties.get(key) in values]
 
 
-def hydrants(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
-    buildings = _of(answer["features"], "finding", "uncovered_building")
-    gaps = _of(answer["features"], "finding", "hydrant_gap")
-    overlay.features("uncovered", {"buildings": [f["properties"]["id"] for f in buildings]}, RED)
-    overlay.lines("gaps", [f["geometry"] for f in gaps], ORANGE)
-    summary = answer["summary"]
-    shown = Shown(f"Hydrant coverage {answer['parameters']['year']}", [
+def hydrants(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+    buildings = _of(answer.findings, "finding", "uncovered_building")
+    gaps = _of(answer.findings, "finding", "hydrant_gap")
+    overlay.features("uncovered", {"buildings": [f.properties["id"] for f in buildings]}, RED)
+    overlay.lines("gaps", [f.geometry for f in gaps], ORANGE)
+    summary = answer.summary
+    shown = Shown(f"Hydrant coverage {answer.parameters['year']}", [
         ("Buildings beyond 150 m", f"{summary['uncovered_buildings']:,}"),
         ("Road stretches with gaps", f"{summary['hydrant_gaps']:,}"),
         ("Gap length", f"{summary['gap_length_m']:,.0f} m")])
 
-    def item(f: dict, p: dict) -> Item:
+    def item(f: Finding, p: dict) -> Item:
         if p["finding"] == "uncovered_building":
             return Item(f"Building {p['name'] or p['id']}", f"{p['nearest_hydrant_m']:,.0f} m from a hydrant",
-                        overlay.wgs84.place(f["geometry"]))
+                        overlay.place(f.geometry))
         return Item(f"Road {p['name'] or p['id']}", f"{p['gap_m']:,.0f} m without a hydrant",
-                    overlay.wgs84.place(f["geometry"]))
+                    overlay.place(f.geometry))
 
     return _listed(shown, buildings + gaps, item)
 
 
-def nearest(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
-    features = answer["features"]
+def nearest(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+    features = answer.findings
     resources = _of(features, "role", "resource")
-    overlay.points("origin", [f["geometry"] for f in _of(features, "role", "origin")], MAGENTA, size=18,
+    overlay.points("origin", [f.geometry for f in _of(features, "role", "origin")], MAGENTA, size=18,
                    above_m=2.0)
     for kind, (color, _) in RESOURCE_COLORS.items():
-        overlay.points(kind, [f["geometry"] for f in _of(resources, "layer", kind)], color, size=18, above_m=6.0)
-    overlay.lines("routes", [f["geometry"] for f in _of(features, "role", "route")], CYAN)
-    parameters, summary = answer["parameters"], answer["summary"]
+        overlay.points(kind, [f.geometry for f in _of(resources, "layer", kind)], color, size=18, above_m=6.0)
+    overlay.lines("routes", [f.geometry for f in _of(features, "role", "route")], CYAN)
+    parameters, summary = answer.parameters, answer.summary
     shown = Shown("Nearest emergency resources", [
         ("Point", f"{parameters['x']:,.2f}, {parameters['y']:,.2f}"), ("Year", str(parameters["year"])),
         *((f"{catalog[kind].title} ({name})", f"{summary[kind]:,}") for kind, (_, name) in RESOURCE_COLORS.items())])
     return _listed(shown, resources, lambda f, p: Item(
         f"{p['rank']}. {p['name']}", f"{catalog[p['layer']].title}: {_metres(p['straight_m'])} straight, "
-        f"{_metres(p['network_m'])} by road", overlay.wgs84.place(f["geometry"])))
+        f"{_metres(p['network_m'])} by road", overlay.place(f.geometry)))
 
 
-def clearance(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
-    found = answer["features"]
+def clearance(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+    found = answer.findings
     pipes: dict[str, list[str]] = {}
     for f in found:
-        p = f["properties"]
+        p = f.properties
         pipes.setdefault(p["utility_a"], []).append(p["pipe_a"])
         pipes.setdefault(p["utility_b"], []).append(p["pipe_b"])
     overlay.features("too_close", pipes, RED)
-    overlay.points("clearance_places", [f["geometry"] for f in found], ORANGE, size=10)
-    parameters = answer["parameters"]
-    shown = Shown(f"Pipe clearance {parameters['year']}" + (" (around the view)" if parameters["bbox"] else ""),
-                  [("Pairs too close", f"{answer['summary']['pairs']:,}"),
+    overlay.points("clearance_places", [f.geometry for f in found], ORANGE, size=10)
+    parameters = answer.parameters
+    shown = Shown(f"Pipe clearance {parameters['year']}" + (" (around the view)" if parameters["box"] else ""),
+                  [("Pairs too close", f"{answer.summary['pairs']:,}"),
                    *((" / ".join(catalog[u].title for u in pair.split("/")), f"{count:,}")
-                     for pair, count in answer["summary"]["by_utilities"].items())], underground=True)
+                     for pair, count in answer.summary["by_utilities"].items())], underground=True)
     return _listed(shown, found, lambda f, p: Item(
         f"{catalog[p['utility_a']].title} / {catalog[p['utility_b']].title}",
         f"{p['shortfall_m']:.2f} m short ({p['relation']}: {p['wall_distance_m']:.2f} of {p['required_m']:.2f} m)",
-        overlay.wgs84.place(f["geometry"])))
+        overlay.place(f.geometry)))
 
 
-def burst(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
-    features = answer["features"]
+def burst(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+    features = answer.findings
 
     def ids(role: str) -> list[str]:
-        return [f["properties"]["id"] for f in _of(features, "role", role)]
+        return [f.properties["id"] for f in _of(features, "role", role)]
 
     overlay.features("burst", {"water_supply": ids("burst")}, RED)
     overlay.features("isolated", {"water_supply": ids("isolated")}, ORANGE)
     overlay.features("cut_off", {"buildings": ids("cut_off")}, PURPLE)
     valves = _of(features, "role", "close", "closed")
-    overlay.points("close", [f["geometry"] for f in _of(valves, "role", "close")], GREEN, size=16)
-    overlay.points("closed", [f["geometry"] for f in _of(valves, "role", "closed")], GREY, size=16)
-    summary = answer["summary"]
-    shown = Shown(f"Burst isolation {answer['parameters']['year']}", [
+    overlay.points("close", [f.geometry for f in _of(valves, "role", "close")], GREEN, size=16)
+    overlay.points("closed", [f.geometry for f in _of(valves, "role", "closed")], GREY, size=16)
+    summary = answer.summary
+    shown = Shown(f"Burst isolation {answer.parameters['year']}", [
         ("Valves to close", f"{summary['valves_to_close']:,}"),
         ("Valves closed already", f"{summary['valves_closed_already']:,}"),
         ("Pipes isolated", f"{summary['isolated_pipes']:,}"),
@@ -142,39 +142,40 @@ def burst(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
         ("Floor area cut off", f"{summary['floor_area_cut_off_m2']:,.0f} m²")], underground=True)
     return _listed(shown, valves, lambda f, p: Item(
         f"Valve {p['id']}", f"{'close' if p['role'] == 'close' else 'closed already'}: {p['valve_type']}"
-        + (f", DN {p['diameter_mm']:.0f}" if p["diameter_mm"] else ""), overlay.wgs84.place(f["geometry"])))
+        + (f", DN {p['diameter_mm']:.0f}" if p["diameter_mm"] else ""), overlay.place(f.geometry)))
 
 
-def coverage(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
-    grids = answer["features"]
-    overlay.features("coverage", {"management_grids": [f["properties"]["id"] for f in grids]},
-                     shares={f["properties"]["id"]: f["properties"]["building_share"] for f in grids})
-    year = answer["parameters"]["year"]
-    total = answer["summary"]["years"].get(year)
+def coverage(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+    grids = answer.findings
+    overlay.features("coverage", {"management_grids": [f.properties["id"] for f in grids]},
+                     shares={f.properties["id"]: f.properties["building_share"] for f in grids})
+    year = answer.parameters["year"]
+    total = answer.summary["years"].get(year)
     rows = [("Buildings covered", "no buildings")]
     if total is not None and total["buildings"]:
         rows = [("Buildings covered", f"{total['buildings_covered']:,} of {total['buildings']:,} "
                                       f"({total['building_share']:.1%})"),
                 ("Floor area covered", f"{total['floor_area_share']:.1%}")]
     shown = Shown(f"5G coverage {year}", rows, ramp=True)
-    worst_first = sorted((f for f in grids if f["properties"]["building_share"] is not None),
-                         key=lambda f: f["properties"]["building_share"])
+    worst_first = sorted((f for f in grids if f.properties["building_share"] is not None),
+                         key=lambda f: f.properties["building_share"])
     return _listed(shown, worst_first, lambda f, p: Item(
         f"Grid {p['code'] or p['id']}", f"{p['building_share']:.1%} of {p['buildings']:,} buildings",
-        overlay.wgs84.place(f["geometry"])))
+        overlay.place(f.geometry)))
 
 
-def changes(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
+def changes(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
     """What appeared (green), disappeared (red) and was altered (amber) between two years, from
-    twin.analyses.changes with the ids of those features (``answer["ids"]``: layer -> (appeared,
+    twin.analyses.changes, each layer's finding carrying the ids of those features (``ids``: (appeared,
     disappeared, altered), see twin.time.changed_ids). Disappeared features are not drawn in the later
     year's scene, nor altered ones' later version in the earlier year's: the overlay takes their cells
     from the layer's full mesh, which holds every version."""
-    ids = answer["ids"]
+    layers = [f.properties for f in answer.findings]
+    ids = {layer["layer"]: layer["ids"] for layer in layers}
     kinds = (("appeared", "Appeared", GREEN), ("disappeared", "Disappeared", RED), ("altered", "Altered", AMBER))
     for index, (kind, _, colour) in enumerate(kinds):
         overlay.features(kind, {layer_id: found[index] for layer_id, found in ids.items()}, colour)
-    parameters, layers = answer["parameters"], answer["layers"]
+    parameters = answer.parameters
     # Summed here from the layers: the analysis's summary (the service's answer too) counts the first two.
     total = {kind: sum(layer.get(kind, 0) for layer in layers) for kind, _, _ in kinds}
     shown = Shown(f"Changes {parameters['from']} → {parameters['to']}", [
@@ -191,7 +192,7 @@ def changes(answer: dict, overlay: Overlay, catalog: Catalog) -> Shown:
     return shown
 
 
-SHOW: dict[str, Callable[[dict, Overlay, Catalog], Shown]] = {
+SHOW: dict[str, Callable[[Result, Overlay, Catalog], Shown]] = {
     "hydrants": hydrants, "nearest": nearest, "clearance": clearance, "burst": burst, "coverage": coverage,
     "changes": changes}
 

@@ -3,8 +3,8 @@ buildings, valves to close, ...), never an actor per feature.
 
 Results that are features of a layer are that layer's own cells, picked out of its merged mesh by row
 (so they sit exactly where the layer draws them, and keep their ``row`` cell data); what an analysis
-makes itself (a route, a stretch of road, the place two pipes come too close) comes as WGS84 GeoJSON and
-is brought back to the twin's CRS and the scene origin (:mod:`viewer.panels.wgs84`).
+makes itself (a route, a stretch of road, the place two pipes come too close) is drawn from its geometry,
+in the twin's CRS as the scene is, less the scene's origin.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import pyvista as pv
 import shapely
 import vtk
 
-from viewer.panels.wgs84 import Wgs84
+from twin.terrain import Terrain
 from viewer.scene.layer_mesh import LayerMesh, ragged
+from viewer.scene.scene import ground_height
 from viewer.scene.timeline import subset
 from viewer.tools import section
 
@@ -47,8 +48,9 @@ class Overlay:
     """The highlighted results in one view."""
 
     def __init__(self, plotter: pv.Plotter, meshes: dict[str, LayerMesh], row_of: dict[str, dict[str, int]],
-                 wgs84: Wgs84 | None) -> None:  # None: a twin without a CRS, which nothing can answer in
-        self.plotter, self.meshes, self.row_of, self.wgs84 = plotter, meshes, row_of, wgs84
+                 origin: np.ndarray, terrain: Terrain | None) -> None:
+        self.plotter, self.meshes, self.row_of = plotter, meshes, row_of
+        self.origin, self.terrain = origin, terrain
         self.drawn: dict[str, pv.DataSet] = {}  # kind -> its merged mesh
         self.layers: dict[str, list[str]] = {}  # kind -> the layers its cell data "layer" indexes
         self.actors: dict[str, vtk.vtkActor] = {}  # kind -> its actor
@@ -87,33 +89,34 @@ class Overlay:
         actor.GetMapper().SetRelativeCoincidentTopologyPolygonOffsetParameters(-2.0, -20.0)
         return merged
 
-    def lines(self, kind: str, geometries: Iterable[dict], color: str, width: float = 6.0) -> pv.PolyData | None:
-        """GeoJSON lines (WGS84) lying on the ground, following the DEM; cell data ``item`` is each
-        line's index in ``geometries``."""
-        parts, owner = shapely.get_parts([self.wgs84.geometry(g) for g in geometries], return_index=True)
+    def lines(self, kind: str, geometries: Iterable[shapely.Geometry], color: str, width: float = 6.0
+              ) -> pv.PolyData | None:
+        """Lines lying on the ground, following the DEM; cell data ``item`` is each line's index in
+        ``geometries``."""
+        parts, owner = shapely.get_parts(list(geometries), return_index=True)
         if not len(parts):
             return None
         parts = shapely.segmentize(shapely.force_2d(parts), STEP_M)
         xy, part_of = shapely.get_coordinates(parts, return_index=True)
-        z = self.wgs84.ground(xy[:, 0], xy[:, 1]) + LIFT_M
+        z = self.ground(xy[:, 0], xy[:, 1]) + LIFT_M
         counts = np.bincount(part_of, minlength=len(parts))
-        mesh = pv.PolyData(np.column_stack([xy, z]) - self.wgs84.origin,
+        mesh = pv.PolyData(np.column_stack([xy, z]) - self.origin,
                            lines=ragged(np.cumsum(counts) - counts, counts))
         mesh.cell_data["item"] = owner.astype(np.int32)
         self._add(kind, mesh, color=color, line_width=width, render_lines_as_tubes=True)
         return mesh
 
-    def points(self, kind: str, geometries: Sequence[dict], color: str, size: float = 14.0,
+    def points(self, kind: str, geometries: Sequence[shapely.Geometry], color: str, size: float = 14.0,
                above_m: float = 0.0) -> pv.PolyData | None:
-        """GeoJSON points (WGS84) as round dots ``size`` pixels wide, whatever the zoom: at their own
-        height where they have one (valves, clearance places), else ``above_m`` over the ground; point
-        data ``item`` is each point's index in ``geometries``."""
+        """Points as round dots ``size`` pixels wide, whatever the zoom: at their own height where they
+        have one (valves, clearance places), else ``above_m`` over the ground; point data ``item`` is each
+        point's index in ``geometries``."""
         if not geometries:
             return None
-        xyz = np.array([shapely.get_coordinates(self.wgs84.geometry(g), include_z=True)[0] for g in geometries])
+        xyz = np.array([shapely.get_coordinates(g, include_z=True)[0] for g in geometries])
         on_ground = np.isnan(xyz[:, 2])
-        xyz[on_ground, 2] = self.wgs84.ground(xyz[on_ground, 0], xyz[on_ground, 1]) + above_m
-        mesh = pv.PolyData(xyz - self.wgs84.origin)
+        xyz[on_ground, 2] = self.ground(xyz[on_ground, 0], xyz[on_ground, 1]) + above_m
+        mesh = pv.PolyData(xyz - self.origin)
         mesh.point_data["item"] = np.arange(len(xyz), dtype=np.int32)
         self._add(kind, mesh, color=color, point_size=size, render_points_as_spheres=True)
         return mesh
@@ -141,7 +144,20 @@ class Overlay:
         if not boxes:
             return None
         boxes = np.array(boxes)
-        return boxes[:, 0::2].min(axis=0) + self.wgs84.origin, boxes[:, 1::2].max(axis=0) + self.wgs84.origin
+        return boxes[:, 0::2].min(axis=0) + self.origin, boxes[:, 1::2].max(axis=0) + self.origin
+
+    def ground(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The DEM's height at points of the twin's CRS (0 m without one), as the scene stands things."""
+        return ground_height(self.terrain, np.asarray(x, float), np.asarray(y, float))
+
+    def place(self, geometry: shapely.Geometry) -> np.ndarray:
+        """Where to fly to for a geometry: its centre in the twin's CRS, on the ground unless the geometry
+        has heights of its own (pipes, valves, clearance places lie below it)."""
+        coords = shapely.get_coordinates(geometry, include_z=True)
+        centre = shapely.get_coordinates(shapely.centroid(geometry))[0]
+        own = coords[:, 2][np.isfinite(coords[:, 2])]
+        z = float(own.mean()) if len(own) else float(self.ground(centre[:1], centre[1:])[0])
+        return np.array([centre[0], centre[1], z])
 
     def clip(self, cut: vtk.vtkPlane | None) -> None:
         """Cut by the section plane as the layers are (or by nothing)."""
