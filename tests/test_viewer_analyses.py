@@ -32,7 +32,7 @@ from twin.time import changed_ids
 from viewer.panels.analysis_results import RESOURCE_COLORS, SHOW
 from viewer.panels.overlay import Overlay, ramp
 from viewer.panels.wgs84 import Wgs84
-from viewer.scene.scene import build
+from viewer.scene.build import build
 from viewer.scene.timeline import Timeline
 from viewer.tools import section
 

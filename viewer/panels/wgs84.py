@@ -9,7 +9,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from twin.terrain import Terrain
-from viewer.scene.scene import ground_height
+from viewer.scene.build import ground_height
 
 WGS84 = "EPSG:4326"
 
