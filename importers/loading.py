@@ -147,9 +147,7 @@ def write(connection: psycopg.Connection, load: Load, log: dict[str, object], re
         connection.execute(sql.SQL("UPDATE {} SET changes = %s WHERE id = %s").format(core_table("imports")),
                            (Jsonb(changes), load.import_id))
         return changes
-    others = connection.execute(
-        sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source <> %s)").format(table), (load.source,)
-    ).fetchone()[0]
+    others = holds(connection, load.layer.id, load.source, others=True)
     keep_rows(connection, load.layer, sql.SQL("source = %s"), (load.source,), load.import_id)
     if others:
         connection.execute(sql.SQL("DELETE FROM {} WHERE source = %s").format(table), (load.source,))
@@ -173,6 +171,13 @@ class Snapshot:
     path: Path
     as_of: date
     tolerance_m: float  # how far a footprint may move and still be the same feature (sources without ids)
+
+
+def holds(connection: psycopg.Connection, layer_id: str, source: str, *, others: bool = False) -> bool:
+    """Whether the layer's table holds rows of ``source`` (with ``others``: rows of any source but it)."""
+    which = sql.SQL("source <> %s" if others else "source = %s")
+    query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(layer_table(layer_id), which)
+    return connection.execute(query, (source,)).fetchone()[0]
 
 
 def keep_rows(connection: psycopg.Connection, layer: Layer, where: sql.Composable, params: tuple,

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg
-from psycopg import sql
 import shapely
 from pyproj import CRS
 from tqdm import tqdm
@@ -28,13 +27,13 @@ from importers.geometry import (
     check_near, check_place, check_types, extent_of, outside, reproject, source_crs, to_layer_type, validity_reasons,
 )
 from importers.heights import apply_heights
-from importers.loading import Load, Snapshot, write
+from importers.loading import Load, Snapshot, holds, write
 from importers.mapping import map_records
 from importers.report import ImportReport, ImportSummary
 from twin.catalog import Catalog, Layer
 from twin.errors import RowRejected, SchemaError, SourceError
 from twin.settings import get_settings
-from twin.store import city, database, layer_table
+from twin.store import city, database
 from twin.store.city import read as read_city
 from twin.store.meta import NO_SCHEMA, has_schema, twin_srid
 from twin.terrain import Terrain
@@ -262,7 +261,9 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
         try:
             with database.raw() as connection:
                 srid = twin_srid(connection)  # a compound CRS's horizontal part, a local grid's own
-                for item in [item for item in prepared if not item.unfed or _holds(connection, item.options)]:
+                to_write = [item for item in prepared
+                            if not item.unfed or holds(connection, item.options.layer.id, item.options.source)]
+                for item in to_write:
                     layer_id = item.options.layer.id
                     progress.set_description(f"writing {layer_id}")
                     writing = time.perf_counter()
@@ -286,13 +287,6 @@ def _load(path: Path, importer: Importer, prepared: list[_Prepared], read_second
                           import_id=item.load.import_id, as_of=item.options.as_of, changes=item.changes,
                           tolerance_m=item.options.tolerance_m)
             for item in prepared if item.load.import_id is not None]
-
-
-def _holds(connection: psycopg.Connection, options: ImportOptions) -> bool:
-    """Whether the layer holds features of the source."""
-    table = layer_table(options.layer.id)
-    return connection.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = %s)").format(table),
-                              (options.source,)).fetchone()[0]
 
 
 def _snapshot(path: Path, options: ImportOptions) -> Snapshot | None:

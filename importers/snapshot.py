@@ -25,7 +25,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from importers.loading import Load, Progress, Snapshot, copy_rows, keep_rows
+from importers.loading import Load, Progress, Snapshot, copy_rows, holds, keep_rows
 from twin.errors import SourceError
 from twin.store import core_table, layer_table
 
@@ -51,8 +51,7 @@ def apply(connection: psycopg.Connection, load: Load, snapshot: Snapshot, reject
     connection.execute(sql.SQL("CREATE INDEX ON {} (source_id)").format(_STAGED))
     params = {"source": load.source, "as_of": as_of, "import": load.import_id, "tolerance": snapshot.tolerance_m,
               "rejected": [] if load.ids_from_rows else rejected}  # row numbers name no feature
-    first = not connection.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE source = %(source)s)")
-                                   .format(table), params).fetchone()[0]
+    first = not holds(connection, layer.id, load.source)
     matched = None
     if load.ids_from_rows and not first:
         matched = _match_footprints(connection, table, params)

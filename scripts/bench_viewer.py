@@ -78,7 +78,7 @@ def in_process() -> dict[str, float]:
     from twin.catalog import load_catalog
     from twin.store import database
     from viewer.app import create_app
-    from viewer.scene.scene import build
+    from viewer.scene.build import build
 
     print("building the scene in this process...", file=sys.stderr)
     with database.raw() as connection:

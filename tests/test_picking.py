@@ -9,7 +9,7 @@ from support import ROOT, add_features
 
 from twin.catalog import load_catalog
 from twin.store.database import psycopg_of
-from viewer.scene.scene import build
+from viewer.scene.build import build
 from viewer.tools.picking import attributes, highlight, pick
 
 pytestmark = pytest.mark.fast

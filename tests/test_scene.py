@@ -18,7 +18,7 @@ from twin.catalog import load_catalog
 from twin.store import database
 from twin.store.database import psycopg_of
 from twin.terrain import Terrain
-from viewer.scene.scene import build
+from viewer.scene.build import build
 
 CATALOG = load_catalog(ROOT / "layers")
 X0, Y0 = 506_000.0, 4_330_000.0  # the south-west corner of the handmade DEMs (EPSG:4548)

@@ -11,7 +11,7 @@ from support import ROOT
 from twin.catalog import load_catalog
 from twin.store import database
 from twin.time import figures, year_range
-from viewer.scene.scene import build
+from viewer.scene.build import build
 from viewer.scene.timeline import Timeline
 
 pytestmark = pytest.mark.fast

@@ -32,7 +32,7 @@ from twin.time import changed_ids
 from viewer.panels.analyses_panel import with_changed_ids
 from viewer.panels.analysis_results import RESOURCE_COLORS, SHOW
 from viewer.panels.overlay import Overlay, ramp
-from viewer.scene.scene import build
+from viewer.scene.build import build
 from viewer.scene.timeline import Timeline
 from viewer.tools import section
 

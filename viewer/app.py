@@ -26,7 +26,7 @@ from viewer.panels.years import year_controls
 from viewer.render import (
     add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
 )
-from viewer.scene.scene import build
+from viewer.scene.build import build
 from viewer.scene.timeline import Timeline, subset
 from viewer.tools import section as viewer_section
 from viewer.tools import viewpoints

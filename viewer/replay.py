@@ -21,7 +21,7 @@ from twin.store import database
 from twin.time import figures, year_range
 from viewer.panels.years import caption, held
 from viewer.render import add_layers, place_camera, show_land_cover
-from viewer.scene.scene import build
+from viewer.scene.build import build
 from viewer.scene.timeline import Timeline
 from viewer.tools import viewpoints
 

@@ -60,7 +60,8 @@ class Cluster:
         state = self.status()
         if not state.running:
             raise ClusterError(f"the local database in {self.data_dir} is not running; run `twin db up`")
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{state.port}/{database}"
+        assert state.port is not None
+        return _url(state.port, database)
 
     # -- changing it ---------------------------------------------------------------------------------
     def up(self) -> int:
@@ -155,14 +156,18 @@ class Cluster:
             return None
 
     def _create_database(self, port: int) -> None:
-        import psycopg
         from psycopg import sql
 
-        conninfo = f"host=127.0.0.1 port={port} user={SUPERUSER} dbname=postgres connect_timeout=10"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
+        from twin.store import database  # here: twin.store.database imports this module (by way of url)
+
+        with database.maintenance(_url(port, DATABASE)) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+
+
+def _url(port: int, database: str) -> str:
+    return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
 
 
 def _append_as_owner(path: Path, text: str) -> None:

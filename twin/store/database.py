@@ -1,7 +1,8 @@
 """The one way to the twin's database: one SQLAlchemy engine per database for the process (psycopg 3 as
 its driver, connections pooled), handing out connections in a transaction. :func:`connect` gives the
 SQLAlchemy connection (Core queries, schema work); :func:`raw` the same pooled connection's psycopg one,
-for COPY and the fast paths written for psycopg. Connection failures become one-line
+for COPY and the fast paths written for psycopg; :func:`maintenance` an autocommit one to the server's
+``postgres`` database, for CREATE DATABASE. Connection failures become one-line
 :class:`StoreError`\\ s that say what to do. (TiPg's routes read through its own asyncpg pool.)"""
 
 from __future__ import annotations
@@ -36,17 +37,31 @@ def engine(url: str | None = None, options: str | None = None, application_name:
 def connect(url: str | None = None, **settings: str) -> Iterator[Connection]:
     """A pooled connection in a transaction that commits on success and rolls back on error
     (``settings``: :func:`engine`'s ``options`` and ``application_name``)."""
-    url = url or database_url()
+    connection = _open(url or database_url(), settings)
+    with connection, connection.begin():
+        yield connection
+
+
+@contextmanager
+def maintenance(url: str | None = None, **settings: str) -> Iterator[psycopg.Connection]:
+    """A psycopg connection in autocommit to the maintenance database (``postgres``) of the server
+    ``url`` is on (default: the twin's), for what cannot run in a transaction: CREATE or DROP DATABASE.
+    Back in the pool afterwards, its isolation level reset."""
+    url = make_url(url or database_url()).set(database="postgres").render_as_string(hide_password=False)
+    with _open(url, settings).execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield psycopg_of(connection)
+
+
+def _open(url: str, settings: dict[str, str]) -> Connection:
+    """A connection from :func:`engine`'s pool; a failure to connect as a one-line :class:`StoreError`."""
     try:
-        connection = engine(url, **settings).connect()
+        return engine(url, **settings).connect()
     except OperationalError as exc:
         reason = exc.orig or exc
         if "FATAL" in str(reason):  # a server answered: the role, its password or the database is wrong
             first = str(reason).strip().splitlines()[0]
             raise AccessRefused(f"the database at {safe_url(url)} refused the connection: {first}", first) from None
         raise StoreError(unreachable(url, reason)) from None
-    with connection, connection.begin():
-        yield connection
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import vtk
 
 from twin.terrain import Terrain
 from viewer.scene.layer_mesh import LayerMesh, ragged
-from viewer.scene.scene import ground_height
+from viewer.scene.build import ground_height
 from viewer.scene.timeline import subset
 from viewer.tools import section
 

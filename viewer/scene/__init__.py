@@ -2,7 +2,7 @@
 cell's feature and years as cell data, the ground dressed with its rasters, and the shown copy of each
 mesh that keeps the features standing in a year. Imports nothing else of the viewer.
 
-- :mod:`.scene`: the scene (:func:`~viewer.scene.scene.build`): every layer's mesh, the ground, the origin
+- :mod:`.build`: the scene (:func:`~viewer.scene.build.build`): every layer's mesh, the ground, the origin
 - :mod:`.layer_mesh`: what every layer's mesh carries (each cell's feature and its years)
 - :mod:`.buildings`: buildings as one mesh: their LOD2 surfaces, else extruded footprints (LOD1)
 - :mod:`.areas`: areas lying on the terrain (water, parks, grids, road ribbons), cut along the DEM's grid

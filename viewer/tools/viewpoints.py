@@ -1,7 +1,7 @@
 """Where the camera can go: named viewpoints worked out from the data (so any city gets them), and a
 search that finds a feature by name or id in every layer and frames it.
 
-All positions here are in scene coordinates (the twin's CRS less the scene origin, see viewer.scene.scene).
+All positions here are in scene coordinates (the twin's CRS less the scene origin, see viewer.scene.build).
 """
 
 from __future__ import annotations
