@@ -19,6 +19,7 @@ from test_viewer_time import set_year
 from test_viewer_tools import click_centre, find, panel, switch
 
 from twin.analyses.burst import burst_isolation
+from twin.analyses.cache import forget
 from twin.analyses.changes import change_between
 from twin.analyses.clearance import pipe_clearance
 from twin.analyses.coverage5g import coverage_5g
@@ -53,11 +54,14 @@ def burst_pipe(url: str) -> tuple[str, str]:
 
 @pytest.fixture
 def fewer_hydrants(demo_database: str) -> Iterator[None]:
+    """Written by hand, not imported: the answers cached before are forgotten by hand too."""
     with psycopg.connect(demo_database) as conn:
         conn.execute(f"UPDATE layers.smart_hydrants h SET status = 'out_of_service' {NEAR_FIRST_BUILDING}")
+        forget(conn, ["smart_hydrants"])
     yield
     with psycopg.connect(demo_database) as conn:
         conn.execute(f"UPDATE layers.smart_hydrants h SET status = NULL {NEAR_FIRST_BUILDING}")
+        forget(conn, ["smart_hydrants"])
 
 
 def bare(page) -> np.ndarray:
@@ -326,6 +330,7 @@ def test_changes_draw_what_the_year_filter_hides_and_the_section_cuts_them(demo_
         gone = {row[0] for row in connection.execute(
             "UPDATE layers.buildings SET valid_to = '2015-06-30' WHERE id IN (SELECT id FROM layers.buildings "
             "WHERE valid_from <= '2010-12-31' ORDER BY source_id LIMIT 25) RETURNING id::text")}
+        forget(connection, ["buildings"])
         meshes, _, origin = build(connection, catalog)
         terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
         answer = with_changed_ids(change_between(connection, catalog, 2010, YEAR), changed_ids(connection, catalog, 2010, YEAR))

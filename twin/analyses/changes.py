@@ -1,6 +1,6 @@
 """Change between two years: per layer, what appeared, what disappeared and what was altered (another
 version standing), as :func:`twin.time.changes` counts it (the viewer's compare panel calls that
-directly; this is its answer as JSON)."""
+directly; this is its answer as an analysis, cached and served)."""
 
 from __future__ import annotations
 
