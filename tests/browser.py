@@ -86,17 +86,18 @@ def changed(page, before: np.ndarray, threshold: float, seconds: float = 30,
         time.sleep(0.2)
 
 
-def settled(page, now: np.ndarray, seconds: float = 20, tolerance: float = 0.5) -> np.ndarray:
+def settled(page, now: np.ndarray, seconds: float = 20, tolerance: float = 0.5,
+            picture: Callable[[object], np.ndarray] | None = None) -> np.ndarray:
     """The view's image once it has stopped changing: no new image from the server between two
     screenshots in a row, and the two differing by less than ``tolerance`` on average (one change of view
     can reach the page in several images: underground mode turning on, then the camera moving; a small
     change, a few features, differs by little on average). Fails when the view still changes after
-    ``seconds``."""
+    ``seconds``. ``picture``: how to take the image (default :func:`image`)."""
     deadline = time.monotonic() + seconds
     shown = frames(page)
     while True:
         time.sleep(0.5)
-        later, latest = image(page), frames(page)
+        later, latest = (picture or image)(page), frames(page)
         difference = np.abs(later - now).mean()
         if difference < tolerance and latest == shown:
             return later

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 import pyvista as pv
 import shapely
-from browser import ARTIFACTS, changed, image, viewer_page
+from browser import ARTIFACTS, changed, image, settled, viewer_page
 from pyproj import CRS
 from test_viewer_time import set_year
 from test_viewer_tools import click_centre, find, panel, switch
@@ -114,12 +114,13 @@ def recoloured(a: np.ndarray, b: np.ndarray) -> int:
 
 def highlighted_then_cleared(page, name: str, before: np.ndarray) -> None:
     """The highlight changed the 3D image; Clear brings the image back."""
-    lit = changed(page, before, 0.01, picture=bare)
+    lit = settled(page, changed(page, before, 0.01, picture=bare), picture=bare)
     page.screenshot(path=str(ARTIFACTS / f"viewer-analysis-{name}.png"))
     assert recoloured(lit, before) > 100, f"{name}: the highlight did not change the image"
     page.click(".twin-analysis-clear")
     page.wait_for_selector(".twin-analysis", state="detached", timeout=20_000)
-    cleared = changed(page, lit, 0.01, picture=bare)
+    # the first image without the highlight may be one drawn while the server still takes it away
+    cleared = settled(page, changed(page, lit, 0.01, picture=bare), picture=bare)
     page.screenshot(path=str(ARTIFACTS / f"viewer-analysis-{name}-cleared.png"))
     assert recoloured(cleared, before) < 0.1 * recoloured(lit, before), f"{name}: Clear left the highlight"
 
