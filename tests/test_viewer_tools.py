@@ -10,6 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 from browser import ARTIFACTS, changed, image, redrawn, settled, viewer_page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 
 def find(page, text: str) -> None:
@@ -69,6 +70,64 @@ def test_search_flies_to_a_feature_and_shows_it(served, demo_database: str) -> N
         page.screenshot(path=str(ARTIFACTS / "viewer-found.png"))
         assert panel(page, ".twin-picked")["source_id"] == first
         assert np.abs(after - before).mean() > 2.0, "flying to the feature did not move the view"
+
+
+def visible_hits(page) -> list[str]:
+    """The search hits shown, each checked to be one a mouse can reach once the menu has opened: inside
+    the window, and the point in its middle belonging to it (not to a toolbar over it, nor clipped away)."""
+    page.wait_for_function("(() => { const menu = document.querySelector('.twin-search-results'); "
+                           "return menu && menu.getAnimations({subtree: true}).length === 0; })()", timeout=10_000)
+    hits = page.locator(".twin-search-hit")
+    height = page.viewport_size["height"]
+    labels = []
+    for index in range(hits.count()):
+        box = hits.nth(index).bounding_box()
+        assert box is not None and box["height"] >= 32 and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+        middle = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+        reached = ("([x, y]) => { const e = document.elementFromPoint(x, y); return !!e?.closest('.twin-search-hit') "
+                   "&& getComputedStyle(e.closest('.v-overlay__content')).opacity === '1'; }")
+        try:
+            page.wait_for_function(reached, arg=middle, timeout=5_000)
+        except PlaywrightTimeout:
+            page.screenshot(path=str(ARTIFACTS / "viewer-search-covered.png"))
+            there = page.evaluate("([x, y]) => (document.elementFromPoint(x, y)?.outerHTML || 'nothing').slice(0, 200)",
+                                  middle)
+            raise AssertionError(f"search hit {index} is covered or clipped at {middle} by {there}") from None
+        labels.append(hits.nth(index).inner_text().splitlines()[0])
+    return labels
+
+
+def test_search_by_mouse_by_keys_and_by_layer_name(served, demo_database: str) -> None:
+    url, _ = served
+    with psycopg.connect(demo_database) as conn:
+        hospitals = [row[0] for row in conn.execute("SELECT name FROM layers.hospitals WHERE name LIKE '%医院%'")]
+    assert len(hospitals) >= 2
+    with viewer_page(url) as page:
+        page.fill(".twin-search input", "医院")
+        page.wait_for_selector(".twin-search-hit", timeout=20_000)
+        labels = visible_hits(page)
+        page.screenshot(path=str(ARTIFACTS / "viewer-search-hits.png"))
+        assert sorted(labels) == sorted(hospitals)
+        before = image(page)
+        page.press(".twin-search input", "ArrowDown")  # the first hit is chosen already: the second
+        page.press(".twin-search input", "Enter")
+        page.wait_for_function(f"document.querySelector('.twin-picked')?.innerText.includes({labels[1]!r})",
+                               timeout=20_000)
+        page.wait_for_selector(".twin-search-hit", state="detached", timeout=20_000)
+        flown = settled(page, changed(page, before, 2.0))
+        page.screenshot(path=str(ARTIFACTS / "viewer-search-flown.png"))
+        page.fill(".twin-search input", "hospital")  # a layer by (part of) its name
+        page.wait_for_selector(".twin-search-hit:has-text('Hospitals')", timeout=20_000)
+        assert visible_hits(page)[0] == "Hospitals"
+        page.keyboard.press("Escape")
+        page.wait_for_selector(".twin-search-hit", state="detached", timeout=20_000)
+        page.fill(".twin-search input", "hospitals")
+        page.click(".twin-search-hit:has-text('Hospitals') >> nth=0")
+        page.wait_for_selector(".twin-search-hit", state="detached", timeout=20_000)
+        overview = settled(page, changed(page, flown, 2.0))
+        page.screenshot(path=str(ARTIFACTS / "viewer-search-layer.png"))
+        page.wait_for_selector(".twin-picked", state="detached", timeout=20_000)  # the layer, not a feature
+        assert np.abs(overview - flown).mean() > 2.0, "the layer's hit did not fly the view to it"
 
 
 def test_named_viewpoints_move_the_camera(served) -> None:
@@ -166,10 +225,12 @@ def test_opacity_section_and_legend(served) -> None:
         assert np.abs(faded - before).mean() > 1.0, "buildings' opacity did not change the image"
         page.keyboard.press("End")
         page.keyboard.press("Escape")
-        restored = changed(page, faded, 1.0)
+        changed(page, faded, 1.0)
         page.click(".twin-layer-buildings input")  # hidden: gone from the legend
         page.wait_for_function("!document.querySelector('.twin-legend').innerText.includes('Buildings')", timeout=20_000)
         page.click(".twin-layer-buildings input")
+        page.wait_for_function("document.querySelector('.twin-legend').innerText.includes('Buildings')", timeout=20_000)
+        restored = settled(page, image(page))  # drawn again, whole, before the cut
         page.click(".twin-section")
         page.click(".v-overlay .v-list-item:has-text('South-north')")
         cut = changed(page, restored, 2.0)

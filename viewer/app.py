@@ -34,6 +34,9 @@ from viewer.tools.clicks import Clicks
 from viewer.tools.compare import SecondView
 
 PIPE_FRAME_M = 80.0
+# A point symbol is a few metres wide: framed with its street around it (and its beacon above the roofs),
+# where closer the view would be roofs and ground that do not say where it is.
+POINT_FRAME_M = 160.0
 BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels
 # Draw modes of what covers the ground or stands on it, made translucent and unpickable in underground mode.
 SURFACE = ("extrude", "solid", "drape")
@@ -91,21 +94,49 @@ def create_app(server=None):
     state.change("viewpoint")(go_to)
 
     found: dict[str, viewpoints.Found] = {}
-    state.search_text, state.search_results = "", []
+    layers_found: dict[str, str] = {}  # key -> layer id, for the layers a search names
+    state.search_text, state.search_results, state.search_open, state.search_index = "", [], False, 0
 
     @state.change("search_text")
     def search(search_text: str | None, **kwargs) -> None:
         found.clear()
+        layers_found.clear()
+        results = []
         if search_text and len(search_text.strip()) >= 2 and meshes:
+            for layer in viewpoints.layers_named(catalog, search_text):
+                if layer.id in meshes:
+                    layers_found[f"layer/{layer.id}"] = layer.id
+                    results.append({"key": f"layer/{layer.id}", "label": layer.title, "icon": "mdi-layers-outline",
+                                    "layer": f"Layer: {counts.get(layer.id, 0):,} features"})
             with database.raw() as connection:
                 hits = viewpoints.search(connection, catalog, search_text)
             found.update({f"{hit.layer_id}/{hit.feature_id}": hit for hit in hits})
-        state.search_results = [{"key": key, "label": hit.label, "layer": hit.layer_title} for key, hit in found.items()]
+            results += [{"key": key, "label": hit.label, "layer": hit.layer_title, "icon": "mdi-map-marker-outline"}
+                        for key, hit in found.items()]
+        state.search_results, state.search_index, state.search_open = results, 0, bool(results)
+
+    def reveal(layer_id: str) -> None:
+        """The layer drawn, and the ground opened if it lies under it."""
+        state[f"show_{layer_id}"] = True
+        if catalog[layer_id].draw.mode in BURIED:
+            state.underground = True
 
     def fly_to(key: str) -> None:
+        state.search_open = False
+        if key in layers_found:
+            layer_id = layers_found[key]
+            reveal(layer_id)
+            bounds = meshes[layer_id].mesh.bounds
+            low, high = np.array(bounds[0::2]) + origin, np.array(bounds[1::2]) + origin
+            place_camera(plotter, *viewpoints.framing(tuple(np.r_[low, high]), origin))
+            state.search_text = ""
+            clicks.mark_layer(layer_id)
+            ctrl.view_update()
+            return
         hit = found.get(key)
         if hit is None:
             return
+        reveal(hit.layer_id)
         low, high = np.array(hit.bounds[:3]), np.array(hit.bounds[3:])
         row = clicks.row_of.get(hit.layer_id, {}).get(hit.feature_id)
         if row is not None:
@@ -114,9 +145,10 @@ def create_app(server=None):
             cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row, own_points=True)
             low, high = np.array(cells.bounds[0::2]) + origin, np.array(cells.bounds[1::2]) + origin
         # A pipe hundreds of metres long would be thinner than a pixel if framed whole: show its middle.
-        most = PIPE_FRAME_M if catalog[hit.layer_id].geometry == "line" else float("inf")
+        geometry = catalog[hit.layer_id].geometry
         focal, position = viewpoints.framing(tuple(np.r_[low, high]), origin, tilt_from=(-0.25, -0.45, 1.0),
-                                             most=most)
+                                             least=POINT_FRAME_M if geometry == "point" else 60.0,
+                                             most=PIPE_FRAME_M if geometry == "line" else float("inf"))
         place_camera(plotter, focal, position)
         state.search_text = ""  # closes the results; the panel names what was found
         clicks.show(hit.layer_id, hit.feature_id)

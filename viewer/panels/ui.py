@@ -55,15 +55,26 @@ def _toolbar(on_found: Callable[[str], None]) -> None:
     v3.VSelect(v_model=("viewpoint", None), items=("viewpoints", []), item_title="title", item_value="key",
                label="Go to", density="compact", hide_details=True, variant="outlined", classes="twin-viewpoints mx-2",
                style="max-width: 280px; min-width: 140px; flex: 1 1 220px;")
+    # The hits open in a menu below the box (drawn over the page, not inside the toolbar, which clips what
+    # overflows it); the keys work as in any combobox: arrows choose a hit, Enter goes to it, Escape closes.
     with html.Div(style="position: relative; max-width: 300px; min-width: 160px; flex: 1 1 300px;", classes="mx-2"):
-        v3.VTextField(v_model=("search_text", ""), label="Find a feature by name or id", density="compact",
+        v3.VTextField(v_model=("search_text", ""), label="Find a feature or layer", density="compact",
                       hide_details=True, variant="outlined", clearable=True, prepend_inner_icon="mdi-magnify",
-                      classes="twin-search")
-        with v3.VCard(v_if="search_results.length", classes="twin-search-results",
-                      style="position: absolute; top: 44px; left: 0; right: 0; z-index: 10; max-height: 360px; overflow: auto;"):
-            with v3.VList(density="compact"):
-                v3.VListItem(v_for="item in search_results", key="item.key", title=("item.label",),
-                             subtitle=("item.layer",), click=(on_found, "[item.key]"), classes="twin-search-hit")
+                      classes="twin-search", autocomplete="off",
+                      keydown_down="search_open = search_results.length > 0; "
+                                   "search_index = Math.min(search_index + 1, search_results.length - 1)",
+                      keydown_up="search_index = Math.max(search_index - 1, 0)",
+                      keydown_enter=(on_found, "[search_results[search_index] ? search_results[search_index].key : '']"),
+                      keydown_esc="search_open = false",
+                      __events=[("keydown_down", "keydown.down.prevent"), ("keydown_up", "keydown.up.prevent"),
+                                ("keydown_enter", "keydown.enter"), ("keydown_esc", "keydown.esc")])
+        with v3.VMenu(v_model=("search_open", False), activator="parent", open_on_click=False,
+                      disable_initial_focus=True, location="bottom start", offset=4, max_height=420,
+                      content_class="twin-search-results"):
+            with v3.VList(density="compact", min_width=300):
+                v3.VListItem(v_for="(item, index) in search_results", key="item.key", title=("item.label",),
+                             subtitle=("item.layer",), prepend_icon=("item.icon",), active=("index === search_index",),
+                             click=(on_found, "[item.key]"), classes="twin-search-hit")
     with v3.VBtnToggle(v_model=("mode", "inspect"), mandatory=True, density="compact", variant="outlined",
                        divided=True, classes="twin-modes mx-2"):
         for value, label, icon in MODES:

@@ -13,7 +13,11 @@ from twin.store import database
 from viewer.tools import measure
 from viewer.tools.measure import true_position
 from viewer.tools.picking import Pick, attributes, highlight, pick, point_at
+from viewer.scene.timeline import subset
 from viewer.tools.versions import History, feature_history
+
+BEACON_M = 30.0  # a picked point symbol's beacon rises this far above the roofs this close to it
+MOST_BEACONS = 50  # a layer found by its name has each of its point symbols marked, if it has no more
 
 
 class Clicks:
@@ -131,6 +135,46 @@ class Clicks:
         row = self.row_of.get(layer_id, {}).get(feature_id) if feature_id is not None else None
         if layer_mesh is not None and row is not None:
             self._mark("pick", highlight(layer_mesh, row), style="wireframe", line_width=3)
+            if self.catalog[layer_id].draw.mode == "glyph":
+                mesh = layer_mesh.mesh
+                self._beacons(np.array([subset(mesh, mesh.cell_data["row"] == row, own_points=True).center]))
+
+    def mark_layer(self, layer_id: str) -> None:
+        """Nothing inspected, and each point symbol of a layer of few (the hospitals) marked by a beacon."""
+        self.clear("pick")
+        layer_mesh = self.meshes.get(layer_id)
+        if layer_mesh is None or self.catalog[layer_id].draw.mode != "glyph" or len(layer_mesh.ids) > MOST_BEACONS:
+            return
+        mesh = layer_mesh.mesh
+        rows, centres = mesh.cell_data["row"], mesh.cell_centers().points
+        counts = np.bincount(rows, minlength=len(layer_mesh.ids))
+        drawn = counts > 0
+        sums = np.column_stack([np.bincount(rows, weights=centres[:, axis], minlength=len(counts)) for axis in range(3)])
+        # Framed whole, the layer is seen from kilometres away: beacons as tall as a twentieth of its extent.
+        extent = np.linalg.norm(np.array(mesh.bounds[1::2]) - np.array(mesh.bounds[0::2]))
+        self._beacons(sums[drawn] / counts[drawn, None], max(BEACON_M, extent / 20))
+
+    def _beacons(self, centres: np.ndarray, above: float = BEACON_M) -> None:
+        """A point symbol is a few metres wide and often stands inside a building's footprint, hidden by
+        it: a beacon from it to ``above`` metres over the roofs around it says where it is."""
+        lines, tops = [], []
+        for centre in centres:
+            top = np.array([centre[0], centre[1], self._roofs_around(centre) + above])
+            lines.append(pv.Line(centre, top))
+            tops.append(pv.Sphere(radius=above / 6, center=top))
+        self._mark("pick", pv.merge(lines), line_width=5, render_lines_as_tubes=True)
+        self._mark("pick", pv.merge(tops))
+
+    def _roofs_around(self, point: np.ndarray) -> float:
+        """The highest point drawn within :data:`BEACON_M` of ``point`` in plan (the point's own height at
+        least): the roofs that could hide it."""
+        highest = float(point[2])
+        for layer_mesh in self.meshes.values():
+            xyz = layer_mesh.mesh.points
+            near = (np.abs(xyz[:, 0] - point[0]) < BEACON_M) & (np.abs(xyz[:, 1] - point[1]) < BEACON_M)
+            if near.any():
+                highest = max(highest, float(xyz[near, 2].max()))
+        return highest
 
     def distance(self, found: Pick | None) -> None:
         if found is None:

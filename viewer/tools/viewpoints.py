@@ -117,6 +117,16 @@ def _tunnel(connection: psycopg.Connection, layer: Layer, origin: np.ndarray) ->
                      underground=True)
 
 
+def layers_named(catalog: Catalog, text: str) -> list[Layer]:
+    """The vector layers whose title, id or group contains ``text`` (case aside): "hospital" finds the
+    Hospitals, "emergency" the emergency resources."""
+    needle = text.strip().casefold()
+    if not needle:
+        return []
+    return [layer for layer in catalog.vector_layers
+            if any(needle in name.casefold() for name in (layer.title, layer.id.replace("_", " "), layer.group_title))]
+
+
 def search(connection: psycopg.Connection, catalog: Catalog, text: str) -> list[Found]:
     """Features whose name or source id contains ``text`` (exact ids first), across every layer."""
     text = text.strip()
@@ -127,7 +137,7 @@ def search(connection: psycopg.Connection, catalog: Catalog, text: str) -> list[
     for layer in catalog.vector_layers:
         parts.append(sql.SQL(
             "SELECT {layer_id} AS layer, id::text, coalesce(name, source_id) AS label, "
-            "(source_id = %(text)s OR id::text = %(text)s OR name = %(text)s) AS exact, "
+            "coalesce(source_id = %(text)s OR id::text = %(text)s OR name = %(text)s, false) AS exact, "
             "ST_XMin(b), ST_YMin(b), ST_ZMin(b), ST_XMax(b), ST_YMax(b), ST_ZMax(b) "
             "FROM (SELECT id, name, source_id, box3d(geom) AS b FROM {table} "
             "WHERE name ILIKE %(pattern)s OR source_id ILIKE %(pattern)s OR id::text = %(text)s "
