@@ -1,0 +1,62 @@
+"""The API at its edges, as a GIS analyst meets them (issue 16, "API edges"): a tile outside its
+TileMatrixSet, a CRS the API does not offer, an analysis without a year, a point far from the city, a
+pipe named by the id the viewer shows, the digits of the numbers answered. Each through the service's
+app, in-process, over the demo Eco-city."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.fast
+
+TILE = "/collections/buildings/tiles/WebMercatorQuad"
+
+
+def answer(service, path: str, **query: object) -> tuple[int, dict | bytes]:
+    response = service.get(path, params=query)
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, response.content
+
+
+# -- tiles ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("tile", "detail"), [
+    ("-1/0/0", "z: -1 is not a zoom level of WebMercatorQuad; give 0 to 24"),
+    ("99/0/0", "z: 99 is not a zoom level of WebMercatorQuad; give 0 to 24"),
+    ("25/0/0", "z: 25 is not a zoom level of WebMercatorQuad; give 0 to 24"),
+    ("2/4/0", "x: 4 is not a column of WebMercatorQuad at zoom 2; give 0 to 3"),
+    ("2/-1/0", "x: -1 is not a column of WebMercatorQuad at zoom 2; give 0 to 3"),
+    ("2/0/9", "y: 9 is not a row of WebMercatorQuad at zoom 2; give 0 to 3"),
+])
+def test_a_tile_outside_its_matrix_set_is_a_400_with_the_range(service, tile: str, detail: str) -> None:
+    status, body = answer(service, f"{TILE}/{tile}")
+    assert status == 400 and body == {"detail": detail}
+
+
+def test_tiles_at_the_matrix_sets_ends_answer(service) -> None:
+    for tile in ("0/0/0", "24/0/0", "2/3/3"):
+        status, body = answer(service, f"{TILE}/{tile}")
+        assert status == 200 and isinstance(body, bytes), tile
+    status, body = answer(service, "/collections/buildings/tiles/WorldCRS84Quad/1/4/0")  # 4 x 2 at zoom 1
+    assert status == 400 and body["detail"] == "x: 4 is not a column of WorldCRS84Quad at zoom 1; give 0 to 3"
+
+
+# -- CRS ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/collections/buildings/items", "/collections/buildings/items/x/versions",
+                                  f"{TILE}/15/27101/12506"])
+@pytest.mark.parametrize(("parameter", "value"), [
+    ("crs", "EPSG:4548"), ("crs", "http://www.opengis.net/def/crs/EPSG/0/4326"),
+    ("bbox-crs", "http://www.opengis.net/def/crs/EPSG/0/4548"), ("filter-crs", "EPSG:3857")])
+def test_a_crs_not_offered_is_refused_naming_crs84(service, path: str, parameter: str, value: str) -> None:
+    status, body = answer(service, path, **{parameter: value})
+    assert status == 400, body
+    assert body["detail"].startswith(f"{parameter}: '{value}' is not offered") and "CRS84 only" in body["detail"]
+    assert "http://www.opengis.net/def/crs/OGC/1.3/CRS84" in body["detail"] and "\n" not in body["detail"]
+
+
+def test_crs84_by_name_is_what_items_give_anyway(service) -> None:
+    plain = service.get("/collections/hospitals/items").json()["features"]
+    for name in ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", "[OGC:CRS84]"):
+        status, body = answer(service, "/collections/hospitals/items", crs=name, **{"bbox-crs": name})
+        assert status == 200 and body["features"] == plain
