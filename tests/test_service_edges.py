@@ -6,6 +6,7 @@ app, in-process, over the demo Eco-city."""
 from __future__ import annotations
 
 import pytest
+from support import sql
 
 pytestmark = pytest.mark.fast
 
@@ -60,3 +61,33 @@ def test_crs84_by_name_is_what_items_give_anyway(service) -> None:
     for name in ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", "[OGC:CRS84]"):
         status, body = answer(service, "/collections/hospitals/items", crs=name, **{"bbox-crs": name})
         assert status == 200 and body["features"] == plain
+
+
+# -- the year an analysis answers for -------------------------------------------------------------------
+PIPE = "SELECT id::text FROM layers.water_supply ORDER BY source_id OFFSET 500 LIMIT 1"
+WITHOUT_A_YEAR = [("hydrant-coverage", {}), ("pipe-clearance", {"bbox": "117.73,39.13,117.76,39.155"}),
+                  ("nearest-resources", {"lon": 117.75, "lat": 39.14}), ("burst-isolation", {"pipe": PIPE}),
+                  ("coverage-5g", {})]
+
+
+@pytest.mark.parametrize(("path", "query"), WITHOUT_A_YEAR)
+def test_an_analysis_without_a_year_answers_for_the_datas_last_year_and_says_so(
+        service, demo_database: str, path: str, query: dict) -> None:
+    """The demo's data ends in 2020 (the generator's last year), not in the calendar's year."""
+    if "pipe" in query:
+        query = {"pipe": sql(demo_database, query["pipe"])[0][0]}
+    last = 2020 if path != "coverage-5g" else "2020"
+    status, defaulted = answer(service, f"/analyses/{path}", **query)
+    assert status == 200, defaulted
+    assert defaulted["defaults"] == {"year": last} and defaulted["parameters"]["year"] == last
+    status, given = answer(service, f"/analyses/{path}", **query, year=2020)
+    assert status == 200 and given["defaults"] == {}
+    assert given["features"] == defaulted["features"] and given["summary"] == defaulted["summary"]
+
+
+def test_the_openapi_document_says_what_a_missing_year_means(service) -> None:
+    document = service.get("/api").json()
+    for path in ("hydrant-coverage", "pipe-clearance", "nearest-resources", "burst-isolation", "coverage-5g"):
+        year = next(p for p in document["paths"][f"/analyses/{path}"]["get"]["parameters"] if p["name"] == "year")
+        assert "Default: the last year of the twin's data" in year["description"], path
+        assert "this year" not in year["description"]

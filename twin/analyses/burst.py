@@ -34,7 +34,7 @@ NO_WATER = ("abandoned", "planned")  # pipe statuses that carry no water
 
 def burst_isolation(connection: psycopg.Connection, pipe: str, year: int | None = None) -> Result:
     """What closing off the burst water-supply pipe ``pipe`` (its feature id) takes in ``year`` (default:
-    this year): the burst pipe (``role: "burst"``), the valves to close (``"close"``; ``"closed"`` for
+    the last year of the twin's data): the burst pipe (``role: "burst"``), the valves to close (``"close"``; ``"closed"`` for
     those normally closed), the other isolated pipes (``"isolated"``) and the buildings cut off
     (``"cut_off"``)."""
     return run(connection, BURST_ISOLATION, pipe=pipe, year=year)

@@ -33,8 +33,8 @@ def nearest_resources(connection: psycopg.Connection, lon: float | None = None, 
                       x: float | None = None, y: float | None = None, n: int = 3,
                       year: int | None = None) -> Result:
     """The ``n`` nearest of each kind of emergency resource to the point lon/lat (WGS84) or x/y (the twin's
-    CRS) in ``year`` (default: this year): the point (``role: "origin"``), the resources (``role:
-    "resource"``, ranked per kind) and the route to each (``role: "route"``)."""
+    CRS) in ``year`` (default: the last year of the twin's data): the point (``role: "origin"``), the
+    resources (``role: "resource"``, ranked per kind) and the route to each (``role: "route"``)."""
     return run(connection, NEAREST_RESOURCES, lon=lon, lat=lat, x=x, y=y, n=n, year=year)
 
 

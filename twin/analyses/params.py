@@ -19,7 +19,8 @@ MAX_METRES = 1e8  # |x|, |y| in a projected CRS: the Earth is 4e7 m round
 
 
 def year(value: int | None, name: str = "year") -> int:
-    """A year the twin's time rule can judge; None is this year (the city as it stands)."""
+    """A year the twin's time rule can judge; None is this year (the analyses' :func:`cache.run` gives the
+    last year of the twin's data in its place before checking)."""
     if value is None:
         return date.today().year
     if not FIRST_YEAR <= value <= LAST_YEAR:
@@ -27,8 +28,11 @@ def year(value: int | None, name: str = "year") -> int:
     return value
 
 
-def years(text: str | None, name: str = "year") -> tuple[int, int]:
-    """A year (``2020``) or an interval of years (``2018/2020``), as (first, last); None is this year."""
+def years(text: str | int | None, name: str = "year") -> tuple[int, int]:
+    """A year (``2020``, or the number) or an interval of years (``2018/2020``), as (first, last); None is
+    this year."""
+    if isinstance(text, int):
+        return year(text, name), year(text, name)
     if text is None or not text.strip():
         this = year(None)
         return this, this
