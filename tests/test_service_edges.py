@@ -6,6 +6,7 @@ app, in-process, over the demo Eco-city."""
 from __future__ import annotations
 
 import pytest
+from pyproj import Transformer
 from support import sql
 
 pytestmark = pytest.mark.fast
@@ -91,3 +92,31 @@ def test_the_openapi_document_says_what_a_missing_year_means(service) -> None:
         year = next(p for p in document["paths"][f"/analyses/{path}"]["get"]["parameters"] if p["name"] == "year")
         assert "Default: the last year of the twin's data" in year["description"], path
         assert "this year" not in year["description"]
+
+
+# -- a point far from the city --------------------------------------------------------------------------
+def extent_wgs84(demo_database: str) -> tuple[float, float, float, float]:
+    extent = [float(v) for v in sql(demo_database, "SELECT value FROM twin.meta WHERE key = 'extent'")[0][0].split()]
+    return Transformer.from_crs(4548, 4326, always_xy=True).transform_bounds(*extent)
+
+
+@pytest.mark.parametrize(("query", "detail", "km"), [
+    ({"lon": 0, "lat": 0}, "lon: lon/lat 0.0,0.0 lies ", (12_000, 13_500)),  # Tianjin to the Gulf of Guinea
+    ({"x": 0, "y": 0}, "x: x/y 0.0,0.0 lies ", (4_000, 5_000)),  # the CRS's origin, on the equator
+])
+def test_a_point_far_outside_the_city_is_a_400_saying_how_far(service, query: dict, detail: str,
+                                                               km: tuple[int, int]) -> None:
+    status, body = answer(service, "/analyses/nearest-resources", **query)
+    assert status == 400 and body["detail"].startswith(detail), body
+    far = float(body["detail"].removeprefix(detail).split(" km")[0].replace(",", ""))
+    assert km[0] < far < km[1] and "outside the twin's extent" in body["detail"]
+    assert body["detail"].endswith("give a point within 20 km of it")
+
+
+def test_a_point_just_outside_the_city_is_answered_and_one_beyond_reach_not(service, demo_database: str) -> None:
+    west, south, east, north = extent_wgs84(demo_database)
+    middle = (south + north) / 2
+    near = answer(service, "/analyses/nearest-resources", lon=east + 0.05, lat=middle, year=2020)  # ~4 km out
+    assert near[0] == 200 and near[1]["features"][0]["properties"]["road_offset_m"] < 20_000
+    status, body = answer(service, "/analyses/nearest-resources", lon=east + 0.5, lat=middle)  # ~43 km out
+    assert status == 400 and " lies 4" in body["detail"] and " km outside the twin's extent" in body["detail"]
