@@ -207,9 +207,11 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
 
     @router.get("/burst-isolation", operation_id="burstIsolation", response_class=GeoJSONResponse, **BURST)
     def burst_isolation_route(
-            pipe: Annotated[str, Query(description="The burst pipe: a feature id (UUID) of the water_supply "
-                                                   "layer.",
-                                       examples=["93a60d12-5dca-90b2-e10b-d1c255ec2946"])],
+            pipe: Annotated[str, Query(description="The burst pipe of the water_supply layer: its feature id "
+                                                   "(UUID) or its source id as the viewer shows it (the "
+                                                   "version standing in the year; one two sources share is "
+                                                   "a 400 listing their feature ids).",
+                                       examples=["WA-h008-000", "93a60d12-5dca-90b2-e10b-d1c255ec2946"])],
             year: Year = None) -> GeoJSONResponse:
         with connect() as connection:
             result = burst_isolation(connection, pipe, year)
