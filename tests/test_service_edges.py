@@ -140,3 +140,70 @@ def test_burst_isolation_takes_the_source_id_the_viewer_shows(service, demo_data
     assert by_source_id["parameters"]["pipe"] == feature_id and by_source_id["parameters"]["source_id"] == source_id
     status, body = answer(service, "/analyses/burst-isolation", pipe="WA-nowhere")
     assert status == 400 and body["detail"] == "pipe: no water_supply pipe has the feature id or source id 'WA-nowhere'"
+
+
+# -- the digits of the numbers answered -----------------------------------------------------------------
+def long_decimals(value: object, at: str = "") -> list[str]:
+    """Where ``value`` (an answer's JSON, geometries left out) holds a float of more than 4 decimals."""
+    if isinstance(value, dict):
+        return [found for key, item in value.items() if key not in ("geometry", "bbox")
+                for found in long_decimals(item, f"{at}.{key}")]
+    if isinstance(value, list):
+        return [found for item in value for found in long_decimals(item, f"{at}[]")]
+    if isinstance(value, float) and "e" not in repr(value) and len(repr(value).partition(".")[2]) > 4:
+        return [f"{at} = {value!r}"]
+    return []
+
+
+def test_analyses_answer_numbers_without_binary_noise(service, demo_database: str) -> None:
+    """Metres to 0.1, km to the metre, shares to 4 places: no 285.79999999999234 km of roads built."""
+    pipe = sql(demo_database, PIPE)[0][0]
+    for path, query in [("changes", {"from": 2008, "to": 2020}), ("changes", {"from": 2015, "to": 2016}),
+                        ("hydrant-coverage", {"year": 2012}), ("nearest-resources", {"lon": 117.75, "lat": 39.14}),
+                        ("pipe-clearance", {"bbox": "117.73,39.13,117.76,39.155"}),
+                        ("burst-isolation", {"pipe": pipe}), ("coverage-5g", {"year": "2018/2020"})]:
+        status, body = answer(service, f"/analyses/{path}", **query)
+        assert status == 200 and long_decimals(body) == [], (path, query)
+
+
+def test_year_figures_come_to_the_metre(demo_database: str) -> None:
+    import psycopg
+
+    from twin.catalog import load_catalog
+    from twin.time import figures
+
+    with psycopg.connect(demo_database) as connection:
+        by_layer = figures(connection, load_catalog(), 2020, 2020)[2020]
+    lengths = [figure.length_km for figure in by_layer.values() if figure.length_km]
+    assert lengths and all(length == round(length, 3) for length in lengths)
+    assert all(f.floor_area_m2 == round(f.floor_area_m2, 1) for f in by_layer.values() if f.floor_area_m2)
+
+
+def test_a_ground_height_from_the_dem_comes_to_the_centimetre() -> None:
+    """The buildings' ground_z_m, sampled from the DEM where the data has none (2.7878103400329697 before)."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from importers.heights import apply_heights
+    from twin.catalog import load_catalog
+
+    class NoisyDem:
+        def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            return np.full(len(x), 2.7878103400329697)
+
+    columns: dict[str, pd.Series] = {}
+    footprint = np.array([shapely.box(563_000, 4_333_000, 563_010, 4_333_010)], dtype=object)
+    apply_heights(footprint, load_catalog()["buildings"], columns, NoisyDem())  # type: ignore[arg-type]
+    assert columns["ground_z_m"].tolist() == [2.79]
+
+
+def test_the_demo_generator_gives_areas_to_a_tenth_of_a_square_metre() -> None:
+    import numpy as np
+
+    from twin.ecocity.assets import areas
+    from twin.ecocity.plan import make_plan
+
+    places = areas(make_plan(np.random.default_rng(0), 1.0))
+    found = [record["area_m2"] for records in places.values() for record in records]
+    assert found and all(area == round(area, 1) for area in found)
