@@ -120,5 +120,6 @@ def _fill_ground(geometry: np.ndarray, ok: np.ndarray, layer: Layer, columns: di
         if todo.any():
             centre = shapely.centroid(geometry[todo])
             # the DEM interpolated to the centimetre: its float digits beyond say nothing (2.7878103400329697)
-            ground[todo] = np.round(terrain.height(shapely.get_x(centre), shapely.get_y(centre)), GROUND_DIGITS)
+            sampled = terrain.height(shapely.get_x(centre), shapely.get_y(centre))
+            ground[todo] = np.round(sampled, GROUND_DIGITS)
     columns[base] = pd.Series(ground)

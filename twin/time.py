@@ -85,7 +85,8 @@ def figures(connection: psycopg.Connection, catalog: Catalog, first: int, last: 
             "LEFT JOIN {table} t ON {stood} GROUP BY y"
         ).format(length=length, area=area, table=layer_table(layer.id), stood=_stood("y"))
         for year, count, km, floor_area in connection.execute(query, {"first": first, "last": last}):
-            out[year][layer.id] = YearFigures(int(count), _rounded(km, KM_DIGITS), _rounded(floor_area, AREA_DIGITS))
+            out[year][layer.id] = YearFigures(int(count), _rounded(km, KM_DIGITS),
+                                              _rounded(floor_area, AREA_DIGITS))
     return out
 
 

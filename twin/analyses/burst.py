@@ -34,15 +34,15 @@ NO_WATER = ("abandoned", "planned")  # pipe statuses that carry no water
 
 def burst_isolation(connection: psycopg.Connection, pipe: str, year: int | None = None) -> Result:
     """What closing off the burst water-supply pipe ``pipe`` (its feature id, or its source id as the
-    viewer shows it: the version standing in ``year``) takes in ``year`` (default:
-    the last year of the twin's data): the burst pipe (``role: "burst"``), the valves to close (``"close"``; ``"closed"`` for
+    viewer shows it: the version standing in ``year``) takes in ``year`` (default: the last year of the
+    twin's data): the burst pipe (``role: "burst"``), the valves to close (``"close"``; ``"closed"`` for
     those normally closed), the other isolated pipes (``"isolated"``) and the buildings cut off
     (``"cut_off"``)."""
     return run(connection, BURST_ISOLATION, pipe=pipe, year=year)
 
 
 def _check(pipe: str, year: int | None) -> dict[str, Any]:
-    # the key names the pipe as asked: the id a source id stands for is the data's, and so is the key's revision
+    # the key names the pipe as asked: which row a source id stands for is the data's (the key's revision)
     return {"pipe": params.feature_ref(pipe, "pipe"), "year": params.year(year)}
 
 
@@ -91,10 +91,11 @@ def _compute(connection: psycopg.Connection, pipe: str, year: int) -> Result:
 def _burst_pipe(connection: psycopg.Connection, pipe: str, year: int, values: dict) -> tuple[str, str]:
     """The feature id and source id of the water-supply pipe ``pipe`` names, its feature id or its source
     id (of the version standing in ``year``); a 400 unless it names one pipe carrying water in ``year``."""
-    rows = connection.execute(compose(
-        "SELECT id::text, source, source_id, {standing}, status FROM {water_supply} "
-        "WHERE id = %(id)s OR source_id = %(pipe)s ORDER BY id = %(id)s DESC, source, version DESC",
-        "water_supply"), {**values, "id": pipe if params.is_feature_id(pipe) else None, "pipe": pipe}).fetchall()
+    query = compose("SELECT id::text, source, source_id, {standing}, status FROM {water_supply} "
+                    "WHERE id = %(id)s OR source_id = %(pipe)s "
+                    "ORDER BY id = %(id)s DESC, source, version DESC", "water_supply")
+    feature_id = pipe if params.is_feature_id(pipe) else None
+    rows = connection.execute(query, {**values, "id": feature_id, "pipe": pipe}).fetchall()
     if not rows:
         raise ParameterError(f"pipe: no water_supply pipe has the feature id or source id '{pipe}'")
     if rows[0][0] != pipe:  # a source id: of one source, the version standing then (else the latest)

@@ -28,7 +28,8 @@ _lock = threading.Lock()
 
 def last_year(connection: psycopg.Connection) -> int:
     """The last year of the data of the twin ``connection`` reads, else this year."""
-    imports = connection.execute(sql.SQL("SELECT max(id), count(*) FROM {}").format(core_table("imports"))).fetchone()
+    query = sql.SQL("SELECT max(id), count(*) FROM {}").format(core_table("imports"))
+    imports = connection.execute(query).fetchone()
     info = connection.info
     key = (info.host, info.port, info.dbname, *imports)
     with _lock:

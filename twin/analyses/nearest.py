@@ -32,7 +32,7 @@ from twin.time import year_end
 KINDS = ("police_stations", "fire_brigades", "hospitals")
 MOST = 20  # resources of each kind one request may ask for
 # Farther than this from the twin's extent, the twin holds no road or resource that says anything about
-# the point: the answer would be a walk of thousands of km "to the nearest road" (lon=0, lat=0 gave 18,164 km).
+# the point: the answer would be a walk of thousands of km "to the nearest road" (lon=0, lat=0: 18,164 km).
 REACH_M = 20_000.0
 
 
@@ -127,13 +127,15 @@ def _check_near_the_city(connection: psycopg.Connection, where: params.Place) ->
                                                                sql.Literal(srid(connection)))
     # the extent's edges densified, so that the box keeps its shape in WGS84
     wgs84 = sql.SQL("ST_Transform(ST_Segmentize({}, 100), {})").format(box, sql.Literal(WGS84))
-    point = (sql.SQL("ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), {})").format(sql.Literal(WGS84)) if where.wgs84 else
-             sql.SQL("ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), ST_SRID({}))").format(box))
-    distance = (sql.SQL("ST_Distance({}::geography, {}::geography)").format(wgs84, point) if where.wgs84 else
-                sql.SQL("ST_Distance({}, {})").format(box, point))
-    far, west, south, east, north = connection.execute(
-        sql.SQL("SELECT {}, ST_XMin(w), ST_YMin(w), ST_XMax(w), ST_YMax(w) FROM {} w").format(distance, wgs84),
-        {"x": where.x, "y": where.y}).fetchone()
+    if where.wgs84:
+        point = sql.SQL("ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), {})").format(sql.Literal(WGS84))
+        distance = sql.SQL("ST_Distance({}::geography, {}::geography)").format(wgs84, point)
+    else:
+        point = sql.SQL("ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), ST_SRID({}))").format(box)
+        distance = sql.SQL("ST_Distance({}, {})").format(box, point)
+    query = sql.SQL("SELECT {}, ST_XMin(w), ST_YMin(w), ST_XMax(w), ST_YMax(w) FROM {} w")
+    far, west, south, east, north = connection.execute(query.format(distance, wgs84),
+                                                       {"x": where.x, "y": where.y}).fetchone()
     if far > REACH_M:
         name, pair = ("lon", "lon/lat") if where.wgs84 else ("x", "x/y")
         raise ParameterError(

@@ -157,10 +157,9 @@ def areas(plan: Plan) -> dict[str, list[dict]]:
     parks = [{"id": "P-valley", "name": "生态谷", "kind": "eco_valley", "geometry": valley,
               "area_m2": round(valley.area, 1), "year": 2011}]
     water = [
-        {"id": "W-lake", "name": "静湖", "kind": "lake", "geometry": plan.lake, "area_m2": round(plan.lake.area, 1),
-         "year": 2011},
+        {"id": "W-lake", "name": "静湖", "kind": "lake", "geometry": plan.lake,
+         "area_m2": round(plan.lake.area, 1), "year": 2011},
         {"id": "W-canal", "name": "蓟运河故道", "kind": "canal", "geometry": plan.canal,
-         "area_m2": round(plan.canal.area, 1),
-         "year": FIRST_YEAR},
+         "area_m2": round(plan.canal.area, 1), "year": FIRST_YEAR},
     ]
     return {"management_grids": grids, "parks": parks, "water_bodies": water}

@@ -115,8 +115,8 @@ CHANGES = _doc(
      "summary": {"appeared": 267, "disappeared": 1, "altered": 2, "seconds": 0.1}},
     media_type="application/json")
 
-DEFAULT_YEAR = ("Default: the last year of the twin's data (the viewer's time slider's last year; 2020 for the "
-                "demo Eco-city), which the answer's `defaults` member then names.")
+DEFAULT_YEAR = ("Default: the last year of the twin's data (the viewer's time slider's last year; 2020 for "
+                "the demo Eco-city), which the answer's `defaults` member then names.")
 YEAR = Query(description="The year asked about: the city as it stood on 31 December (twin.time's rule for "
                          f"every layer's valid_from/valid_to). {DEFAULT_YEAR}", examples=[2020])
 BBOX = Query(description="Only this box: minLon,minLat,maxLon,maxLat in WGS84 degrees.",

@@ -74,8 +74,8 @@ class TwinCollection(PgCollection):
         through a layer cost the square of its size (GDAL's 10-feature pages: 78 s for the buildings)."""
         params: list[Any] = []
         order = self._sortby(sortby)
-        page = " ".join([f"SELECT * {self._from(function_parameters, params)}", self._where_clause(where), order,
-                         f"LIMIT {int(limit or features_settings.default_features_limit)}",
+        page = " ".join([f"SELECT * {self._from(function_parameters, params)}", self._where_clause(where),
+                         order, f"LIMIT {int(limit or features_settings.default_features_limit)}",
                          f"OFFSET {int(offset or 0)}"])
         select = self._select(properties=properties, geometry_column=self.get_geometry_column(geom),
                               bbox_only=bbox_only, simplify=simplify, geom_as_wkt=geom_as_wkt)
