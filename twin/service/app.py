@@ -1,7 +1,8 @@
 """The FastAPI app: TiPg's OGC API Features and Tiles over the catalog's layers, read as the read-only role.
 
 What twin adds to TiPg, each in its module: the collections (catalog titles, the time rule, checks of
-what a request names: collections.py), checked parameters (params.py), answers to faults (problems.py),
+what a request names, items paged without making the rows skipped: collections.py), checked parameters
+(params.py; a tile's address against its TileMatrixSet: tiles.py), answers to faults (problems.py),
 the titles in the collection list (titles.py), quicker links (endpoints.py), a feature's versions
 (versions.py), and the role it reads with (reader.py).
 """
