@@ -15,6 +15,8 @@ import shapely
 from twin.catalog import Layer
 from twin.terrain import Terrain
 
+GROUND_DIGITS = 2  # decimals of a ground height taken from the DEM: the centimetre
+
 
 def _column(columns: dict[str, pd.Series], name: str, n: int) -> np.ndarray:
     values = columns.get(name)
@@ -117,5 +119,7 @@ def _fill_ground(geometry: np.ndarray, ok: np.ndarray, layer: Layer, columns: di
         todo = np.isnan(ground) & ok
         if todo.any():
             centre = shapely.centroid(geometry[todo])
-            ground[todo] = terrain.height(shapely.get_x(centre), shapely.get_y(centre))
+            # the DEM interpolated to the centimetre: its float digits beyond say nothing (2.7878103400329697)
+            sampled = terrain.height(shapely.get_x(centre), shapely.get_y(centre))
+            ground[todo] = np.round(sampled, GROUND_DIGITS)
     columns[base] = pd.Series(ground)

@@ -53,9 +53,11 @@ def test_counts_and_feature_ids() -> None:
     assert params.count(20, "n", 20) == 20
     with pytest.raises(ParameterError, match="^n: 21 is not from 1 to 20"):
         params.count(21, "n", 20)
-    assert params.feature_id(" 93A60D12-5DCA-90B2-E10B-D1C255EC2946 ", "pipe") == "93a60d12-5dca-90b2-e10b-d1c255ec2946"
-    with pytest.raises(ParameterError, match="^pipe: 'x' is not a feature id"):
-        params.feature_id("x", "pipe")
+    assert params.feature_ref(" 93A60D12-5DCA-90B2-E10B-D1C255EC2946 ", "pipe") == "93a60d12-5dca-90b2-e10b-d1c255ec2946"
+    assert params.feature_ref(" WA-h008-000 ", "pipe") == "WA-h008-000"  # a source id, as the viewer shows it
+    for wrong in (" ", "x" * 201):
+        with pytest.raises(ParameterError, match="^pipe: '.*' is not a feature id .* or a source id"):
+            params.feature_ref(wrong, "pipe")
 
 
 def test_a_datetime_is_the_days_it_covers() -> None:

@@ -53,6 +53,15 @@ def year_range(connection: psycopg.Connection, catalog: Catalog) -> tuple[int, i
     return min(firsts), max(lasts + firsts)
 
 
+# Sums of lengths and floor areas come out of PostgreSQL with binary noise (285.79999999999234 km for
+# roads built in 100 m lengths): kilometres are given to the metre, floor areas to 0.1 m², as measured.
+KM_DIGITS, AREA_DIGITS = 3, 1
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
 @dataclass(frozen=True)
 class YearFigures:
     """One layer's figures in one year."""
@@ -76,8 +85,8 @@ def figures(connection: psycopg.Connection, catalog: Catalog, first: int, last: 
             "LEFT JOIN {table} t ON {stood} GROUP BY y"
         ).format(length=length, area=area, table=layer_table(layer.id), stood=_stood("y"))
         for year, count, km, floor_area in connection.execute(query, {"first": first, "last": last}):
-            out[year][layer.id] = YearFigures(int(count), None if km is None else float(km),
-                                              None if floor_area is None else float(floor_area))
+            out[year][layer.id] = YearFigures(int(count), _rounded(km, KM_DIGITS),
+                                              _rounded(floor_area, AREA_DIGITS))
     return out
 
 
@@ -132,8 +141,10 @@ def changes(connection: psycopg.Connection, catalog: Catalog, year_a: int, year_
             km = layer.geometry == "line"
             floor = FLOOR_AREA in layer.attributes
             out.append(Change(layer.id, int(row[0]), int(row[1]),
-                              float(row[2] or 0) if km else None, float(row[3] or 0) if km else None,
-                              float(row[4] or 0) if floor else None, float(row[5] or 0) if floor else None,
+                              _rounded(row[2] or 0, KM_DIGITS) if km else None,
+                              _rounded(row[3] or 0, KM_DIGITS) if km else None,
+                              _rounded(row[4] or 0, AREA_DIGITS) if floor else None,
+                              _rounded(row[5] or 0, AREA_DIGITS) if floor else None,
                               int(row[6])))
     return out
 

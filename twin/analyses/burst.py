@@ -33,21 +33,23 @@ NO_WATER = ("abandoned", "planned")  # pipe statuses that carry no water
 
 
 def burst_isolation(connection: psycopg.Connection, pipe: str, year: int | None = None) -> Result:
-    """What closing off the burst water-supply pipe ``pipe`` (its feature id) takes in ``year`` (default:
-    this year): the burst pipe (``role: "burst"``), the valves to close (``"close"``; ``"closed"`` for
+    """What closing off the burst water-supply pipe ``pipe`` (its feature id, or its source id as the
+    viewer shows it: the version standing in ``year``) takes in ``year`` (default: the last year of the
+    twin's data): the burst pipe (``role: "burst"``), the valves to close (``"close"``; ``"closed"`` for
     those normally closed), the other isolated pipes (``"isolated"``) and the buildings cut off
     (``"cut_off"``)."""
     return run(connection, BURST_ISOLATION, pipe=pipe, year=year)
 
 
 def _check(pipe: str, year: int | None) -> dict[str, Any]:
-    return {"pipe": params.feature_id(pipe, "pipe"), "year": params.year(year)}
+    # the key names the pipe as asked: which row a source id stands for is the data's (the key's revision)
+    return {"pipe": params.feature_ref(pipe, "pipe"), "year": params.year(year)}
 
 
 def _compute(connection: psycopg.Connection, pipe: str, year: int) -> Result:
     started = time.perf_counter()
     values = {"day": year_end(year), "out": list(NO_WATER), "snap": VALVE_SNAP_M, "service": SERVICE_M}
-    _check_in_service(connection, pipe, year, values)
+    pipe, source_id = _burst_pipe(connection, pipe, year, values)
     rows = connection.execute(template("burst_network", "water_supply", "valves"), values).fetchall()
     ids = [str(row[0]) for row in rows]
     network = Network(shapely.from_wkb([row[1] for row in rows]), ids)
@@ -74,7 +76,8 @@ def _compute(connection: psycopg.Connection, pipe: str, year: int) -> Result:
         "floor_area_m2": area, "served_by": str(served), "service_m": distance})
     roles = [f.properties["role"] for f in found]
     return Result(
-        "burst-isolation", {"pipe": pipe, "year": year, "valve_snap_m": VALVE_SNAP_M, "service_m": SERVICE_M},
+        "burst-isolation", {"pipe": pipe, "source_id": source_id, "year": year, "valve_snap_m": VALVE_SNAP_M,
+                            "service_m": SERVICE_M},
         {"valves_to_close": roles.count("close"), "valves_closed_already": roles.count("closed"),
          "isolated_pipes": len(isolated),
          "isolated_length_m": round(sum(f.properties.get("length_m") or 0 for f in found
@@ -85,16 +88,31 @@ def _compute(connection: psycopg.Connection, pipe: str, year: int) -> Result:
         found)
 
 
-def _check_in_service(connection: psycopg.Connection, pipe: str, year: int, values: dict) -> None:
-    """A 400 unless ``pipe`` is a water-supply pipe carrying water in ``year``."""
-    row = connection.execute(compose("SELECT {standing}, status FROM {water_supply} WHERE id = %(pipe)s",
-                                     "water_supply"), {**values, "pipe": pipe}).fetchone()
-    if row is None:
-        raise ParameterError(f"pipe: no water_supply pipe has the id {pipe}")
-    standing, status = row
+def _burst_pipe(connection: psycopg.Connection, pipe: str, year: int, values: dict) -> tuple[str, str]:
+    """The feature id and source id of the water-supply pipe ``pipe`` names, its feature id or its source
+    id (of the version standing in ``year``); a 400 unless it names one pipe carrying water in ``year``."""
+    query = compose("SELECT id::text, source, source_id, {standing}, status FROM {water_supply} "
+                    "WHERE id = %(id)s OR source_id = %(pipe)s "
+                    "ORDER BY id = %(id)s DESC, source, version DESC", "water_supply")
+    feature_id = pipe if params.is_feature_id(pipe) else None
+    rows = connection.execute(query, {**values, "id": feature_id, "pipe": pipe}).fetchall()
+    if not rows:
+        raise ParameterError(f"pipe: no water_supply pipe has the feature id or source id '{pipe}'")
+    if rows[0][0] != pipe:  # a source id: of one source, the version standing then (else the latest)
+        sources = {}
+        for row in rows:
+            if row[1] not in sources or (row[3] and not sources[row[1]][3]):
+                sources[row[1]] = row
+        if len(sources) > 1:
+            choices = "; ".join(f"{source}: {row[0]}" for source, row in sorted(sources.items()))
+            raise ParameterError(f"pipe: '{pipe}' is the source id of pipes of {len(sources)} sources "
+                                 f"({choices}); give the feature id of the one meant")
+        rows = list(sources.values())
+    id_, _, source_id, standing, status = rows[0]
     if not standing or status in NO_WATER:
         raise ParameterError(f"pipe: water_supply pipe {pipe} carried no water in {year} "
                              f"({'status ' + status if standing else 'not in the ground then'})")
+    return id_, source_id
 
 
 BURST_ISOLATION = Analysis("burst-isolation", ("water_supply", "valves", "buildings"), _check, _compute)

@@ -25,6 +25,7 @@ import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from twin.analyses.latest import last_year
 from twin.analyses.results import Analysis, Finding, Result
 from twin.store import core_table
 from twin.store.city import read as read_city
@@ -38,7 +39,11 @@ _TIME_RULE = Path(__file__).resolve().parents[1] / "time.py"
 
 def run(connection: psycopg.Connection, analysis: Analysis, **arguments: Any) -> Result:
     """``analysis`` asked with ``arguments``: its cached result for the data as it stands, else computed
-    (and kept, unless an import changed what it read while it ran)."""
+    (and kept, unless an import changed what it read while it ran). A ``year`` left out (None) is the
+    last year of the twin's data (:mod:`twin.analyses.latest`), made explicit before the check, so the
+    key and the answer's parameters name it."""
+    if "year" in arguments and (arguments["year"] is None or str(arguments["year"]).strip() == ""):
+        arguments = {**arguments, "year": last_year(connection)}
     parameters = analysis.check(**arguments)
     revision = _revision(connection, analysis.layers)
     key = _key(analysis.name, parameters, revision)

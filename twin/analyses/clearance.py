@@ -70,9 +70,9 @@ def clearances(path: Path = CLEARANCES) -> tuple[str, list[Clearance]]:
 
 def pipe_clearance(connection: psycopg.Connection, year: int | None = None, bbox: str | None = None,
                    box: tuple[float, float, float, float] | None = None) -> Result:
-    """Pipes closer than their clearance in ``year`` (default: this year), within ``bbox`` (WGS84) or
-    ``box`` (the twin's CRS) if given: the places (the middle of the shortest line between the two pipes,
-    3D), the worst shortfall first."""
+    """Pipes closer than their clearance in ``year`` (default: the last year of the twin's data), within
+    ``bbox`` (WGS84) or ``box`` (the twin's CRS) if given: the places (the middle of the shortest line
+    between the two pipes, 3D), the worst shortfall first."""
     return run(connection, PIPE_CLEARANCE, year=year, bbox=bbox, box=box)
 
 

@@ -28,9 +28,9 @@ LEVELS = ("cell", "community", "district")  # management_grids' levels (layers/m
 
 
 def coverage_5g(connection: psycopg.Connection, year: str | None = None, level: str = "cell") -> Result:
-    """Per grid of ``level`` and per year of ``year`` (``2020`` or ``2018/2020``; default: this year): the
-    grids, one finding a grid and year, with the buildings and floor area standing, those within range of
-    an NR station, and their shares (0 to 1)."""
+    """Per grid of ``level`` and per year of ``year`` (``2020`` or ``2018/2020``; default: the last year of
+    the twin's data): the grids, one finding a grid and year, with the buildings and floor area standing,
+    those within range of an NR station, and their shares (0 to 1)."""
     return run(connection, COVERAGE_5G, year=year, level=level)
 
 

@@ -31,9 +31,9 @@ KERB_M = 10.0  # beyond the road's half width, how far from its centre line a hy
 
 def hydrant_coverage(connection: psycopg.Connection, year: int | None = None, bbox: str | None = None,
                      box: tuple[float, float, float, float] | None = None) -> Result:
-    """Buildings beyond reach of a hydrant and road stretches short of hydrants in ``year`` (default: this
-    year), within ``bbox`` (WGS84 ``minLon,minLat,maxLon,maxLat``) or ``box`` (the twin's CRS) if given:
-    buildings (``finding: "uncovered_building"``), farthest first, then road stretches
+    """Buildings beyond reach of a hydrant and road stretches short of hydrants in ``year`` (default: the
+    last year of the twin's data), within ``bbox`` (WGS84 ``minLon,minLat,maxLon,maxLat``) or ``box`` (the
+    twin's CRS) if given: buildings (``finding: "uncovered_building"``), farthest first, then road stretches
     (``finding: "hydrant_gap"``), longest first."""
     return run(connection, HYDRANT_COVERAGE, year=year, bbox=bbox, box=box)
 

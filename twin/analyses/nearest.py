@@ -6,7 +6,8 @@ not installed), walked both ways (one-way streets and turn rules are not in the 
 and each resource are snapped to the nearest road; the distance along the network is the walk from the
 point to its road, along the roads, and from the road to the resource, and the answer carries that route.
 Resources are ranked by it; one no road reaches (the roads are not connected to it) comes after the
-others, by straight line, with ``network_m`` null.
+others, by straight line, with ``network_m`` null. A point farther than :data:`REACH_M` from the twin's
+extent is refused, saying how far out it lies: the twin knows no road there to start from.
 """
 
 from __future__ import annotations
@@ -17,24 +18,30 @@ from typing import Any
 
 import psycopg
 import shapely
+from psycopg import sql
 
 from twin.analyses import params
 from twin.analyses.cache import run
 from twin.analyses.graph import Network
 from twin.analyses.queries import OUT_OF_SERVICE, WGS84, compose, srid, template
 from twin.analyses.results import Analysis, Finding, Result
+from twin.errors import ParameterError
+from twin.store.city import read as read_city
 from twin.time import year_end
 
 KINDS = ("police_stations", "fire_brigades", "hospitals")
 MOST = 20  # resources of each kind one request may ask for
+# Farther than this from the twin's extent, the twin holds no road or resource that says anything about
+# the point: the answer would be a walk of thousands of km "to the nearest road" (lon=0, lat=0: 18,164 km).
+REACH_M = 20_000.0
 
 
 def nearest_resources(connection: psycopg.Connection, lon: float | None = None, lat: float | None = None,
                       x: float | None = None, y: float | None = None, n: int = 3,
                       year: int | None = None) -> Result:
     """The ``n`` nearest of each kind of emergency resource to the point lon/lat (WGS84) or x/y (the twin's
-    CRS) in ``year`` (default: this year): the point (``role: "origin"``), the resources (``role:
-    "resource"``, ranked per kind) and the route to each (``role: "route"``)."""
+    CRS) in ``year`` (default: the last year of the twin's data): the point (``role: "origin"``), the
+    resources (``role: "resource"``, ranked per kind) and the route to each (``role: "route"``)."""
     return run(connection, NEAREST_RESOURCES, lon=lon, lat=lat, x=x, y=y, n=n, year=year)
 
 
@@ -47,7 +54,9 @@ def _check(lon: float | None, lat: float | None, x: float | None, y: float | Non
 def _compute(connection: psycopg.Connection, lon: float | None, lat: float | None, x: float | None,
              y: float | None, n: int, year: int) -> Result:
     started = time.perf_counter()
-    origin_xy = _in_twin_crs(connection, params.place(lon, lat, x, y))
+    where = params.place(lon, lat, x, y)
+    _check_near_the_city(connection, where)
+    origin_xy = _in_twin_crs(connection, where)
     values = {"day": year_end(year), "out": list(OUT_OF_SERVICE)}
     roads = connection.execute(compose("SELECT ST_AsBinary(ST_Force2D(geom)) FROM {roads} WHERE {standing}",
                                        "roads"), values).fetchall()
@@ -105,6 +114,34 @@ def _walks(network: Network, origin_xy: tuple[float, float], points: list[tuple[
         walks.append(None if route is None else
                      (origin.offset + route[0] + target.offset, [origin_xy, *route[1], point]))
     return origin.offset, walks
+
+
+def _check_near_the_city(connection: psycopg.Connection, where: params.Place) -> None:
+    """A 400 for a point farther than :data:`REACH_M` from the twin's extent (none recorded: no data, no
+    check): on the ellipsoid for lon/lat (a point across the world has no meaningful place in the twin's
+    projected CRS), in the twin's CRS for x/y."""
+    extent = read_city(connection).extent
+    if extent is None:
+        return
+    box = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(*map(sql.Literal, extent),
+                                                               sql.Literal(srid(connection)))
+    # the extent's edges densified, so that the box keeps its shape in WGS84
+    wgs84 = sql.SQL("ST_Transform(ST_Segmentize({}, 100), {})").format(box, sql.Literal(WGS84))
+    if where.wgs84:
+        point = sql.SQL("ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), {})").format(sql.Literal(WGS84))
+        distance = sql.SQL("ST_Distance({}::geography, {}::geography)").format(wgs84, point)
+    else:
+        point = sql.SQL("ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), ST_SRID({}))").format(box)
+        distance = sql.SQL("ST_Distance({}, {})").format(box, point)
+    query = sql.SQL("SELECT {}, ST_XMin(w), ST_YMin(w), ST_XMax(w), ST_YMax(w) FROM {} w")
+    far, west, south, east, north = connection.execute(query.format(distance, wgs84),
+                                                       {"x": where.x, "y": where.y}).fetchone()
+    if far > REACH_M:
+        name, pair = ("lon", "lon/lat") if where.wgs84 else ("x", "x/y")
+        raise ParameterError(
+            f"{name}: {pair} {where.x},{where.y} lies {far / 1000:,.1f} km outside the twin's extent "
+            f"({west:.4f},{south:.4f},{east:.4f},{north:.4f} in WGS84); give a point within "
+            f"{REACH_M / 1000:.0f} km of it")
 
 
 def _in_twin_crs(connection: psycopg.Connection, where: params.Place) -> tuple[float, float]:

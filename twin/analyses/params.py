@@ -16,10 +16,12 @@ FIRST_YEAR, LAST_YEAR = 1, 9999  # the years a date can hold (twin.time judges a
 ORDER = "give minLon,minLat,maxLon,maxLat"  # a bbox's numbers, as the messages say
 MAX_YEARS = 200  # a span of years asked for at once; more is a 400 (each year is a pass over the data)
 MAX_METRES = 1e8  # |x|, |y| in a projected CRS: the Earth is 4e7 m round
+MAX_SOURCE_ID = 200  # characters of a source id asked for (a source's own ids are short codes)
 
 
 def year(value: int | None, name: str = "year") -> int:
-    """A year the twin's time rule can judge; None is this year (the city as it stands)."""
+    """A year the twin's time rule can judge; None is this year (the analyses' :func:`cache.run` gives the
+    last year of the twin's data in its place before checking)."""
     if value is None:
         return date.today().year
     if not FIRST_YEAR <= value <= LAST_YEAR:
@@ -27,8 +29,11 @@ def year(value: int | None, name: str = "year") -> int:
     return value
 
 
-def years(text: str | None, name: str = "year") -> tuple[int, int]:
-    """A year (``2020``) or an interval of years (``2018/2020``), as (first, last); None is this year."""
+def years(text: str | int | None, name: str = "year") -> tuple[int, int]:
+    """A year (``2020``, or the number) or an interval of years (``2018/2020``), as (first, last); None is
+    this year."""
+    if isinstance(text, int):
+        return year(text, name), year(text, name)
     if text is None or not text.strip():
         this = year(None)
         return this, this
@@ -125,9 +130,22 @@ def place(lon: float | None, lat: float | None, x: float | None, y: float | None
     return Place(first, second, wgs84=label == "lon/lat")
 
 
-def feature_id(value: str, name: str) -> str:
-    """A feature id: the UUID every layer row has as ``id``."""
+def is_feature_id(value: str) -> bool:
+    """Whether ``value`` is a feature id (a UUID, as every layer row's ``id``)."""
     try:
-        return str(uuid.UUID(value.strip()))
+        uuid.UUID(value)
     except ValueError:
-        raise ParameterError(f"{name}: '{value}' is not a feature id (feature ids are UUIDs)") from None
+        return False
+    return True
+
+
+def feature_ref(value: str, name: str) -> str:
+    """A feature named by its id (a UUID, normalised) or its source id (as the viewer shows it, the
+    ``source_id`` column), the analysis looking up which."""
+    text = value.strip()
+    if is_feature_id(text):
+        return str(uuid.UUID(text))
+    if not text or len(text) > MAX_SOURCE_ID:
+        raise ParameterError(f"{name}: '{value}' is not a feature id (a UUID) or a source id (1 to "
+                             f"{MAX_SOURCE_ID} characters)")
+    return text

@@ -132,7 +132,8 @@ def _services(layer: str, count: int, buildings: list[Building], rng: np.random.
 
 
 def areas(plan: Plan) -> dict[str, list[dict]]:
-    """Management grids (eco-cells, communities, districts), parks and green space, water."""
+    """Management grids (eco-cells, communities, districts), parks and green space, water; areas to 0.1 m²
+    (shapely's carry binary noise, 1700198.8556892334, which the API would hand on)."""
     grids = []
     for row in range(plan.rows):
         for column in range(plan.columns):
@@ -144,19 +145,21 @@ def areas(plan: Plan) -> dict[str, list[dict]]:
             box = shapely.box(ORIGIN[0] + column * CELL, ORIGIN[1] + row * CELL,
                               ORIGIN[0] + min(column + 2, plan.columns) * CELL, ORIGIN[1] + min(row + 2, plan.rows) * CELL)
             grids.append({"id": f"C{row:02d}{column:02d}", "code": f"COM-{row // 2:02d}-{column // 2:02d}",
-                          "level": "community", "geometry": box, "area_m2": box.area, "year": FIRST_YEAR})
+                          "level": "community", "geometry": box, "area_m2": round(box.area, 1),
+                          "year": FIRST_YEAR})
     x0, y0, x1, y1 = plan.bounds
     middle = (y0 + y1) / 2
     for index, (low, high) in enumerate(((y0, middle), (middle, y1))):
         box = shapely.box(x0, low, x1, high)
         grids.append({"id": f"D{index}", "code": ["南部片区", "北部片区"][index], "level": "district",
-                      "geometry": box, "area_m2": box.area, "year": FIRST_YEAR})
+                      "geometry": box, "area_m2": round(box.area, 1), "year": FIRST_YEAR})
     valley = shapely.difference(plan.valley, shapely.union(plan.lake, plan.canal))
-    parks = [{"id": "P-valley", "name": "生态谷", "kind": "eco_valley", "geometry": valley, "area_m2": valley.area,
-              "year": 2011}]
+    parks = [{"id": "P-valley", "name": "生态谷", "kind": "eco_valley", "geometry": valley,
+              "area_m2": round(valley.area, 1), "year": 2011}]
     water = [
-        {"id": "W-lake", "name": "静湖", "kind": "lake", "geometry": plan.lake, "area_m2": plan.lake.area, "year": 2011},
-        {"id": "W-canal", "name": "蓟运河故道", "kind": "canal", "geometry": plan.canal, "area_m2": plan.canal.area,
-         "year": FIRST_YEAR},
+        {"id": "W-lake", "name": "静湖", "kind": "lake", "geometry": plan.lake,
+         "area_m2": round(plan.lake.area, 1), "year": 2011},
+        {"id": "W-canal", "name": "蓟运河故道", "kind": "canal", "geometry": plan.canal,
+         "area_m2": round(plan.canal.area, 1), "year": FIRST_YEAR},
     ]
     return {"management_grids": grids, "parks": parks, "water_bodies": water}

@@ -1,9 +1,11 @@
 """The analyses of :mod:`twin.analyses` as routes of the service, under ``/analyses``.
 
 Each answers GeoJSON (``application/geo+json``): the analysis's result as a FeatureCollection in WGS84
-(:mod:`twin.service.geojson`); the change between two years answers plain JSON. Long lists come a page at
-a time, each page from the one result the analyses' cache keeps. A bad parameter is a 400 naming it (the analyses raise :class:`ParameterError`, FastAPI's
-type checks are answered by the app's handler); an analysis that runs past the statement timeout is a
+(:mod:`twin.service.geojson`), its ``defaults`` naming the parameters the request left out and what the
+analysis took for them (a year: the last year of the twin's data); the change between two years answers
+plain JSON. Long lists come a page at a time, each page from the one result the analyses' cache keeps. A
+bad parameter is a 400 naming it (the analyses raise :class:`ParameterError`, FastAPI's type checks are
+answered by the app's handler); an analysis that runs past the statement timeout is a
 503 that says to narrow it. The analyses read through the same read-only role as the collections, with a
 psycopg connection of their own per request (:mod:`twin.service.database`: they run in FastAPI's thread
 pool, not on TiPg's asyncpg pool, so that the viewer can call the very same functions).
@@ -113,8 +115,10 @@ CHANGES = _doc(
      "summary": {"appeared": 267, "disappeared": 1, "altered": 2, "seconds": 0.1}},
     media_type="application/json")
 
+DEFAULT_YEAR = ("Default: the last year of the twin's data (the viewer's time slider's last year; 2020 for "
+                "the demo Eco-city), which the answer's `defaults` member then names.")
 YEAR = Query(description="The year asked about: the city as it stood on 31 December (twin.time's rule for "
-                         "every layer's valid_from/valid_to). Default: this year.", examples=[2020])
+                         f"every layer's valid_from/valid_to). {DEFAULT_YEAR}", examples=[2020])
 BBOX = Query(description="Only this box: minLon,minLat,maxLon,maxLat in WGS84 degrees.",
              examples=["117.73,39.13,117.76,39.155"])
 Year = Annotated[int | None, YEAR]
@@ -127,12 +131,20 @@ Limit = Annotated[int, Query(ge=1, le=MOST_A_PAGE, description=f"Findings on thi
 Offset = Annotated[int, Query(ge=0, description="Findings skipped: where this page starts.", examples=[0])]
 
 
-def whole(result: Result, to_wgs84: ToWgs84) -> dict:
+def defaulted(result: Result, **given: Any) -> dict[str, Any]:
+    """The answer's ``defaults`` member: of the parameters ``given`` (as the request gave them), those it
+    left out, with the value the analysis took in their place, so that no default is taken silently."""
+    return {name: result.parameters[name] for name, value in given.items()
+            if (value is None or value == "") and name in result.parameters}
+
+
+def whole(result: Result, to_wgs84: ToWgs84, defaults: dict[str, Any]) -> dict:
     """Every finding of ``result``."""
-    return collection(result, [to_wgs84.feature(finding) for finding in result.findings])
+    return collection(result, [to_wgs84.feature(finding) for finding in result.findings], defaults=defaults)
 
 
-def paged(result: Result, to_wgs84: ToWgs84, request: Request, limit: int, offset: int) -> dict:
+def paged(result: Result, to_wgs84: ToWgs84, request: Request, limit: int, offset: int,
+          defaults: dict[str, Any]) -> dict:
     """The findings ``offset`` to ``offset + limit``, counted as OGC API Features counts items, with a link
     to the next page while there is one."""
     found = result.findings
@@ -141,7 +153,8 @@ def paged(result: Result, to_wgs84: ToWgs84, request: Request, limit: int, offse
     if offset + limit < len(found):
         following = request.url.include_query_params(limit=limit, offset=offset + limit)
         links.append({"rel": "next", "type": GeoJSONResponse.media_type, "href": str(following)})
-    return collection(result, page, numberMatched=len(found), numberReturned=len(page), links=links)
+    return collection(result, page, defaults=defaults, numberMatched=len(found), numberReturned=len(page),
+                      links=links)
 
 
 def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
@@ -163,8 +176,9 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
     def hydrant_coverage_route(request: Request, year: Year = None, bbox: Bbox = None, limit: Limit = PAGE,
                                offset: Offset = 0) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(paged(hydrant_coverage(connection, year, bbox), ToWgs84.of(connection), request,
-                                         limit, offset))
+            result = hydrant_coverage(connection, year, bbox)
+            return GeoJSONResponse(paged(result, ToWgs84.of(connection), request, limit, offset,
+                                         defaulted(result, year=year)))
 
     @router.get("/nearest-resources", operation_id="nearestResources", response_class=GeoJSONResponse,
                 **NEAREST)
@@ -180,34 +194,39 @@ def analyses_router(database_url: str, statement_timeout: str) -> APIRouter:
             n: Annotated[int, Query(description=f"How many of each kind, 1 to {MOST}.", examples=[3])] = 3,
             year: Year = None) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(whole(nearest_resources(connection, lon, lat, x, y, n, year), ToWgs84.of(connection)))
+            result = nearest_resources(connection, lon, lat, x, y, n, year)
+            return GeoJSONResponse(whole(result, ToWgs84.of(connection), defaulted(result, year=year)))
 
     @router.get("/pipe-clearance", operation_id="pipeClearance", response_class=GeoJSONResponse, **CLEARANCE)
     def pipe_clearance_route(request: Request, year: Year = None, bbox: Bbox = None, limit: Limit = PAGE,
                              offset: Offset = 0) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(paged(pipe_clearance(connection, year, bbox), ToWgs84.of(connection), request,
-                                         limit, offset))
+            result = pipe_clearance(connection, year, bbox)
+            return GeoJSONResponse(paged(result, ToWgs84.of(connection), request, limit, offset,
+                                         defaulted(result, year=year)))
 
     @router.get("/burst-isolation", operation_id="burstIsolation", response_class=GeoJSONResponse, **BURST)
     def burst_isolation_route(
-            pipe: Annotated[str, Query(description="The burst pipe: a feature id (UUID) of the water_supply "
-                                                   "layer.",
-                                       examples=["93a60d12-5dca-90b2-e10b-d1c255ec2946"])],
+            pipe: Annotated[str, Query(description="The burst pipe of the water_supply layer: its feature id "
+                                                   "(UUID) or its source id as the viewer shows it (the "
+                                                   "version standing in the year; one two sources share is "
+                                                   "a 400 listing their feature ids).",
+                                       examples=["WA-h008-000", "93a60d12-5dca-90b2-e10b-d1c255ec2946"])],
             year: Year = None) -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(whole(burst_isolation(connection, pipe, year), ToWgs84.of(connection)))
+            result = burst_isolation(connection, pipe, year)
+            return GeoJSONResponse(whole(result, ToWgs84.of(connection), defaulted(result, year=year)))
 
     @router.get("/coverage-5g", operation_id="coverage5g", response_class=GeoJSONResponse, **COVERAGE)
     def coverage_5g_route(
             year: Annotated[str | None, Query(description=f"A year (2020) or an interval of years "
-                                                          f"(2018/2020), at most {MAX_YEARS}; default: this "
-                                                          "year.",
+                                                          f"(2018/2020), at most {MAX_YEARS}. {DEFAULT_YEAR}",
                                               examples=["2018/2020"])] = None,
             level: Annotated[str, Query(description=f"The grid level: {', '.join(LEVELS)}.",
                                         examples=["cell"])] = "cell") -> GeoJSONResponse:
         with connect() as connection:
-            return GeoJSONResponse(whole(coverage_5g(connection, year, level), ToWgs84.of(connection)))
+            result = coverage_5g(connection, year, level)
+            return GeoJSONResponse(whole(result, ToWgs84.of(connection), defaulted(result, year=year)))
 
     @router.get("/changes", operation_id="changes", **CHANGES)
     def changes_route(

@@ -1,19 +1,23 @@
 """The collections: one per vector layer of the catalog, TiPg's table collections with the catalog's
 title and description, the layer id as collection id, and the twin's time rule behind ``datetime``.
 
-TiPg builds the SQL; :class:`TwinCollection` only adds the time condition and checks what a request
-names (feature ids, properties, CQL2 functions) before TiPg puts it into a query.
+TiPg builds the SQL; :class:`TwinCollection` adds the time condition, checks what a request names
+(feature ids, properties, CQL2 functions) before TiPg puts it into a query, and picks an items page before
+making its features (TiPg's own query made every row it skipped).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import asyncpg
 from cql2 import Expr
 from fastapi import FastAPI, HTTPException, Path, Request
 from tipg.collections import Catalog as TiPgCatalog
-from tipg.collections import Collection, PgCollection, pg_get_collection_index
+from tipg.collections import (Collection, Feature, PgCollection, _quote_ident, features_settings,
+                               pg_get_collection_index)
 from tipg.errors import InvalidPropertyName, NotFound
 from tipg.settings import DatabaseSettings
 
@@ -57,6 +61,29 @@ class TwinCollection(PgCollection):
         days = span("/".join(datetime))
         existed = Expr(EXISTED.format(start=_cql_date(days.start), end=_cql_date(days.end)))
         return existed if where is None else where + existed
+
+    async def _features_query(self, conn: asyncpg.Connection, *, where: Expr | None = None,
+                              sortby: str | None = None, properties: list[str] | None = None,
+                              geom: str | None = None, limit: int | None = None, offset: int | None = None,
+                              bbox_only: bool | None = None, simplify: float | None = None,
+                              geom_as_wkt: bool = False, function_parameters: dict[str, str] | None
+                              ) -> AsyncIterator[Feature]:
+        """TiPg's items query, with the page picked before its features are made: TiPg's ``SELECT <the
+        GeoJSON of each row> ... ORDER BY id LIMIT n OFFSET m`` transforms and encodes every row it skips,
+        so the page at offset 19,000 of the buildings cost 96 ms where its 10 rows cost 9 ms, and paging
+        through a layer cost the square of its size (GDAL's 10-feature pages: 78 s for the buildings)."""
+        params: list[Any] = []
+        order = self._sortby(sortby)
+        page = " ".join([f"SELECT * {self._from(function_parameters, params)}", self._where_clause(where),
+                         order, f"LIMIT {int(limit or features_settings.default_features_limit)}",
+                         f"OFFSET {int(offset or 0)}"])
+        select = self._select(properties=properties, geometry_column=self.get_geometry_column(geom),
+                              bbox_only=bbox_only, simplify=simplify, geom_as_wkt=geom_as_wkt)
+        query = f"{select} FROM ({page}) AS {_quote_ident(self.table)} {order}"
+        for row in await conn.fetch(query, *params):
+            properties_ = dict(row)
+            geometry, id_ = properties_.pop("tipg_geom"), properties_.pop("tipg_id")
+            yield Feature(type="Feature", geometry=geometry, id=id_, properties=properties_)
 
     def _sort_expressions(self, sortby: str | None) -> list[tuple[str, str]]:
         try:

@@ -1,7 +1,8 @@
 """An analysis's :class:`~twin.analyses.results.Result` as the service answers it: a GeoJSON
 FeatureCollection in WGS84 (RFC 7946), whose foreign members say which analysis it is, the parameters it
-ran with and a summary. Heights stay as the twin holds them (its vertical datum); only the horizontal
-coordinates are transformed, by PROJ, as PostGIS transforms the layers' for the collections.
+ran with (and, as ``defaults``, those the request left out), and a summary. Heights stay as the twin
+holds them (its vertical datum); only the horizontal coordinates are transformed, by PROJ, as PostGIS
+transforms the layers' for the collections.
 """
 
 from __future__ import annotations

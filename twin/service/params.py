@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from cql2 import Expr
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from twin.analyses.params import bbox
 from twin.errors import ParameterError
+from twin.service.problems import bad
+from twin.service.tiles import check_tile
 from twin.service.tipg_env import PAGE_DEFAULT, PAGE_MAX
 from twin.time import year_end
 
 _YEAR = re.compile(r"^\d{4}$")
-
-
-def bad(parameter: str, message: str) -> HTTPException:
-    """The 400 for one parameter: ``parameter: what is wrong``."""
-    return HTTPException(status_code=400, detail=f"{parameter}: {message}")
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# How a client may name CRS84 (OGC API Features Part 2 gives the URI; the CURIE and https are common).
+_CRS84_NAMES = frozenset({CRS84, CRS84.replace("http:", "https:"), "OGC:CRS84", "[OGC:CRS84]"})
+# OGC API Features Part 2's parameters, and what each says in CRS84 only.
+CRS_PARAMETERS = {"crs": "items come", "bbox-crs": "bbox is read", "filter-crs": "filter geometries are read"}
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,17 @@ def check_ids(ids: str) -> None:
             raise bad("ids", f"'{value}' is not a feature id (feature ids are UUIDs)")
 
 
+def check_crs(params: Mapping[str, str]) -> None:
+    """OGC API Features Part 2's CRS parameters, each naming CRS84, the one CRS offered (TiPg writes and
+    reads WGS84 longitude/latitude only): another is refused rather than ignored, which would hand back
+    coordinates in another CRS than the one asked for."""
+    for parameter, what in CRS_PARAMETERS.items():
+        value = params.get(parameter)
+        if value is not None and value.strip() not in _CRS84_NAMES:
+            raise bad(parameter, f"'{value}' is not offered: {what} in CRS84 only ({CRS84}, WGS84 "
+                                 "longitude/latitude); reproject on your side (ogr2ogr -t_srs, QGIS)")
+
+
 def check_filter(query: str, filter_lang: str | None) -> None:
     """A CQL2 filter that parses (as TiPg parses it); what it names is checked by the collection."""
     try:
@@ -130,9 +144,12 @@ def check_filter(query: str, filter_lang: str | None) -> None:
 
 def check_query(request: Request) -> None:
     """The parameters TiPg would parse without checking (an empty one TiPg ignores, and so does this)."""
+    if "z" in request.path_params:  # a tile
+        check_tile(request.path_params)
     params = request.query_params
     if (limit := params.get("limit")) is not None and not limit.isdigit():  # a tile's limit has no check
         raise bad("limit", f"'{limit}' is not a number of features (0 or more)")
+    check_crs(params)
     if bbox := params.get("bbox"):
         check_bbox(bbox)
     if datetime_ := params.get("datetime"):

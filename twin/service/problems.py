@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 from asyncpg import exceptions as pg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from tipg import errors
+
+def bad(parameter: str, message: str) -> HTTPException:
+    """The 400 for one parameter: ``parameter: what is wrong``."""
+    return HTTPException(status_code=400, detail=f"{parameter}: {message}")
+
 
 # TiPg's errors that come from what the client asked (TiPg answers most of them 422): status, and the
 # parameter to name where TiPg's message does not.

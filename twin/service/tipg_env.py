@@ -11,7 +11,10 @@ import os
 import sys
 
 PAGE_MAX = 1000  # items per page at most: a client asking more gets a 400 (the OpenAPI document says so)
-PAGE_DEFAULT = 10  # items per page when the client does not say
+# Items per page when the client does not say: a client paging with the server's default (OWSLib, a
+# script, a browser) takes 100 requests for 10,000 features rather than 1,000. GDAL before 3.7 asks for
+# 10 whatever the server says (its PAGE_SIZE option), later versions for 1,000.
+PAGE_DEFAULT = 100
 
 os.environ.update(
     TIPG_MAX_FEATURES_PER_QUERY=str(PAGE_MAX),

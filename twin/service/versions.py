@@ -25,7 +25,7 @@ from twin.catalog import Layer, load_catalog
 from twin.history import version_on, versions
 from twin.service.collections import collection_params
 from twin.service.database import GeoJSONResponse, ReadingRoute, connector
-from twin.service.params import bad, instant, is_uuid
+from twin.service.params import bad, check_crs, instant, is_uuid
 from twin.store import HISTORY_SCHEMA, LAYER_SCHEMA
 
 PATH = "/collections/{collectionId}/items/{featureId}/versions"
@@ -149,6 +149,7 @@ def versions_router(database_url: str, statement_timeout: str) -> APIRouter:
                          featureId: Annotated[str, FEATURE_ID],
                          datetime_: Annotated[str | None, DATETIME] = None,
                          recorded: Annotated[str | None, RECORDED] = None) -> GeoJSONResponse:
+        check_crs(request.query_params)
         if not is_uuid(featureId):
             raise bad("featureId", f"'{featureId}' is not a feature id (feature ids are UUIDs)")
         day = instant(datetime_) if datetime_ else None  # an empty parameter is no parameter, as for items
