@@ -168,7 +168,7 @@ def _the_twin_in_the_browser(viewer: str, url: str, key: str, city: City) -> Non
         run_twin("layers", "--json", TWIN_DATABASE_URL=url, TWIN_CRS=None).stdout)}
     layer_id = titles[title.split(":", 1)[0]]
     assert layer_id in layers
-    assert sql(url, f'SELECT count(*) FROM layers."{layer_id}" WHERE id = %s', rows["id"]) == [(1,)]
+    assert sql(url, f'SELECT count(*) FROM layers."{layer_id}" WHERE id = %s', rows["Feature id"]) == [(1,)]
     status = json.loads(run_twin("db", "status", "--json", TWIN_DATABASE_URL=url, TWIN_CRS=None).stdout)
     assert status["city"] == city.name
     if city.expect_crs:

@@ -39,8 +39,11 @@ def test_clicking_a_building_shows_its_attributes_from_postgis(served, demo_data
         shown = dict(line.split("\t", 1) for line in page.inner_text(".twin-picked tbody").splitlines() if "\t" in line)
         assert page.inner_text(".twin-picked").startswith("Buildings:")
     [(height, floors, source_id)] = sql(demo_database, "SELECT height_m, floors, source_id FROM layers.buildings "
-                                                       "WHERE id = %s", shown["id"])
-    assert (shown["source_id"], float(shown["height_m"]), int(shown["floors"])) == (source_id, height, floors)
+                                                       "WHERE id = %s", shown["Feature id"])
+    # under the catalog's titles, with units, rounded to the centimetre
+    assert (shown["Source id"], shown["Height"], shown["Floors"]) == (source_id, f"{height:,.2f}".rstrip("0").rstrip(".")
+                                                                       + " m", str(floors))
+    assert "height_m" not in shown and "import_id" not in shown
 
 
 def test_underground_mode_turns_ground_and_buildings_translucent(served) -> None:

@@ -186,7 +186,8 @@ def test_burst_isolation_of_the_picked_pipe(served, demo_database: str) -> None:
     with psycopg.connect(demo_database) as conn:
         answer = burst_isolation(conn, pipe, YEAR)
         building = conn.execute("SELECT source_id FROM layers.buildings ORDER BY source_id LIMIT 1").fetchone()[0]
-    valves = [f.properties["id"] for f in answer.of("role", "close", "closed")]
+    # named by what the survey calls them, not by their UUIDs
+    valves = [f.properties["name"] or f.properties["source_id"] for f in answer.of("role", "close", "closed")]
     with viewer_page(url) as page:
         choose(page, "Burst isolation")
         page.click(".twin-analysis-run")

@@ -189,7 +189,7 @@ def test_two_surveys_in_the_browser(surveyed: Surveyed) -> None:
         set_year(page, ".twin-year", "Home")  # the panel and the outline follow the version drawn
         page.wait_for_function("document.querySelector('.twin-caption-year').innerText === '2015'", timeout=20_000)
         assert [marked for _, marked in history(page)] == [True, False]
-        page.wait_for_function("document.querySelector('.twin-picked tbody').innerText.includes('valid_to')",
+        page.wait_for_function("document.querySelector('.twin-picked tbody').innerText.includes('Until')",
                                timeout=20_000)  # version 1's attributes, closed in 2020
         page.screenshot(path=str(ARTIFACTS / "history-picked-2015.png"))
         choose(page, ".twin-compare", "side by side")

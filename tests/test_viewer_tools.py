@@ -68,7 +68,7 @@ def test_search_flies_to_a_feature_and_shows_it(served, demo_database: str) -> N
         page.wait_for_selector(".twin-picked", timeout=20_000)
         after = changed(page, before, 2.0)
         page.screenshot(path=str(ARTIFACTS / "viewer-found.png"))
-        assert panel(page, ".twin-picked")["source_id"] == first
+        assert panel(page, ".twin-picked")["Source id"] == first
         assert np.abs(after - before).mean() > 2.0, "flying to the feature did not move the view"
 
 
@@ -128,6 +128,34 @@ def test_search_by_mouse_by_keys_and_by_layer_name(served, demo_database: str) -
         page.screenshot(path=str(ARTIFACTS / "viewer-search-layer.png"))
         page.wait_for_selector(".twin-picked", state="detached", timeout=20_000)  # the layer, not a feature
         assert np.abs(overview - flown).mean() > 2.0, "the layer's hit did not fly the view to it"
+
+
+def test_cards_close_and_do_not_outlive_what_they_show(served, demo_database: str) -> None:
+    """A picked feature's card has a close button, and goes with its layer hidden or a viewpoint chosen;
+    the measurement's card closes too; the footer names the city and its CRS, not trame's versions."""
+    url, _ = served
+    first, _ = two_buildings(demo_database)
+    with viewer_page(url) as page:
+        assert "EPSG:4548" in page.inner_text(".twin-about") and "Kitware" not in page.inner_text("footer")
+        find(page, first)
+        page.wait_for_selector(".twin-picked", timeout=20_000)
+        page.click(".twin-picked-close")
+        page.wait_for_selector(".twin-picked", state="detached", timeout=20_000)
+        find(page, first)
+        page.wait_for_selector(".twin-picked", timeout=20_000)
+        page.click(".twin-layer-buildings input")  # its layer hidden: its card and outline go
+        page.wait_for_selector(".twin-picked", state="detached", timeout=20_000)
+        page.click(".twin-layer-buildings input")
+        find(page, first)
+        page.wait_for_selector(".twin-picked", timeout=20_000)
+        page.click(".twin-viewpoints")
+        page.click(".v-overlay .v-list-item:has-text('City overview')")
+        page.wait_for_selector(".twin-picked", state="detached", timeout=20_000)
+        page.click(".twin-mode-distance")
+        page.wait_for_selector(".twin-measure", timeout=20_000)
+        page.click(".twin-measure-close")
+        page.wait_for_selector(".twin-measure", state="detached", timeout=20_000)
+        page.click(".twin-mode-inspect")
 
 
 def test_named_viewpoints_move_the_camera(served) -> None:
@@ -215,7 +243,12 @@ def test_opacity_section_and_legend(served) -> None:
     url, _ = served
     with viewer_page(url) as page:
         legend = page.inner_text(".twin-legend")
-        assert "Buildings" in legend and "Water supply pipes" in legend
+        # what the view draws: the land cover's classes, and no pipes while the ground is closed over them
+        assert "Buildings" in legend and "Saline-alkali flats" in legend and "Water supply pipes" not in legend
+        switch(page, ".twin-underground", True)
+        page.wait_for_function("document.querySelector('.twin-legend').innerText.includes('Water supply pipes')",
+                               timeout=20_000)
+        switch(page, ".twin-underground", False)
         before = image(page)
         page.click(".twin-swatch-buildings")
         page.locator(".twin-opacity-buildings .v-slider-thumb").focus()

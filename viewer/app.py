@@ -74,7 +74,7 @@ def create_app(server=None):
     if second is not None:
         actor_sets.append(second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
-    clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain)
+    clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
     # A twin of pipes alone (an EPANET or SWMM model) shows them from the start, the ground open.
     pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
@@ -85,6 +85,8 @@ def create_app(server=None):
         view = views.get(viewpoint or "")
         if view is None:
             return
+        clicks.close_pick()  # what was picked or measured is somewhere else now
+        clicks.close_measure()
         if view.underground:
             state.underground = True
         place_camera(plotter, view.focal_point, view.position)
@@ -154,7 +156,8 @@ def create_app(server=None):
         clicks.show(hit.layer_id, hit.feature_id)
 
     state.trame__title = f"{city.title} · twin"
-    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to)
+    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to,
+              city.crs_label)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
     answer_session_manager(server)
@@ -222,10 +225,24 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
         state[f"color_{layer.id}"] = layer.style.color
         state[f"opacity_{layer.id}"] = layer.style.opacity
 
-    def legend() -> None:
-        state.legend = [{"id": layer.id, "title": layer.title, "color": state[f"color_{layer.id}"],
-                         "round": layer.draw.mode == "glyph"}
-                        for layer in catalog if layer.id in meshes and state[f"show_{layer.id}"]]
+    def legend(**kwargs) -> None:
+        """What the view draws now: pipes and tunnels only with the ground open (they are not drawn under
+        it), and the land cover's classes where the ground wears it."""
+        ground_open = state.underground or not state["show_terrain"]
+        rows = []
+        for layer in catalog:
+            if not state[f"show_{layer.id}"]:
+                continue
+            if layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
+                rows.append({"id": layer.id, "title": layer.title, "color": state[f"color_{layer.id}"],
+                             "round": layer.draw.mode == "glyph"})
+            elif layer.is_raster and layer.draw.texture == "classes" and counts.get(layer.id):
+                # under the layer's title: its "Roads" are a class of the ground, not the Roads layer
+                rows.append({"id": layer.id, "title": layer.title, "heading": True})
+                rows += [{"id": f"{layer.id}-{entry.value}", "title": entry.label, "color": entry.color, "round": False}
+                         for entry in layer.style.classes]
+                rows.append({"id": f"{layer.id}-end", "title": "Layers", "heading": True})
+        state.legend = rows
 
     def restyle(layer_id: str):
         def changed(**kwargs) -> None:
@@ -241,6 +258,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
 
     for layer in catalog:
         state.change(f"show_{layer.id}", f"color_{layer.id}", f"opacity_{layer.id}")(restyle(layer.id))
+    state.change("underground")(legend)
     legend()
 
 
@@ -261,6 +279,7 @@ def _defaults(state) -> None:
     state.year_first = state.year_last = None
     state.caption, state.caption_year, state.changes = [], None, []
     state.compare, state.year_b, state.swipe_at = "off", None, 50
+    state.underground, state.exaggeration = False, 1.0
 
 
 def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay,

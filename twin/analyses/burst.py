@@ -66,10 +66,11 @@ def _compute(connection: psycopg.Connection, pipe: str, year: int) -> Result:
                          "id": str(id_), "name": name, "diameter_mm": diameter, "material": material,
                          "length_m": length})
     closing = [valve for valve, node in zip(valves, nodes) if node in met]
-    found += findings([(*valve[:5], valve[7]) for valve in closing],
-                      lambda id_, name, kind, diameter, normally_open: {
+    found += findings([(*valve[:5], *valve[7:]) for valve in closing],
+                      lambda id_, name, kind, diameter, normally_open, source_id: {
                           "role": "close" if normally_open is not False else "closed", "layer": "valves",
-                          "id": str(id_), "name": name, "valve_type": kind, "diameter_mm": diameter})
+                          "id": str(id_), "source_id": source_id, "name": name, "valve_type": kind,
+                          "diameter_mm": diameter})
     buildings = connection.execute(template("burst_buildings", "water_supply", "buildings"), values).fetchall()
     found += findings(buildings, lambda id_, name, use, area, served, distance: {
         "role": "cut_off", "layer": "buildings", "id": str(id_), "name": name, "use": use,

@@ -50,14 +50,14 @@ def _compute(connection: psycopg.Connection, year: int, bbox: list[float] | None
               "spacing": SPACING_M, "kerb": KERB_M}
     buildings = findings(
         connection.execute(template("hydrants_buildings", "buildings", "smart_hydrants", box=area), values).fetchall(),
-        lambda id_, name, use, area_m2, distance: {
-            "finding": "uncovered_building", "layer": "buildings", "id": str(id_), "name": name, "use": use,
-            "floor_area_m2": area_m2, "nearest_hydrant_m": distance})
+        lambda id_, source_id, name, use, area_m2, distance: {
+            "finding": "uncovered_building", "layer": "buildings", "id": str(id_), "source_id": source_id,
+            "name": name, "use": use, "floor_area_m2": area_m2, "nearest_hydrant_m": distance})
     gaps = findings(
         connection.execute(template("hydrants_gaps", "roads", "smart_hydrants", box=area), values).fetchall(),
-        lambda id_, name, road_class, start, end, gap: {
-            "finding": "hydrant_gap", "layer": "roads", "id": str(id_), "name": name, "road_class": road_class,
-            "from_m": start, "to_m": end, "gap_m": gap})
+        lambda id_, source_id, name, road_class, start, end, gap: {
+            "finding": "hydrant_gap", "layer": "roads", "id": str(id_), "source_id": source_id, "name": name,
+            "road_class": road_class, "from_m": start, "to_m": end, "gap_m": gap})
     return Result(
         "hydrant-coverage",
         {"year": year, "bbox": bbox, "box": box, "cover_radius_m": COVER_RADIUS_M, "spacing_m": SPACING_M,

@@ -3,7 +3,7 @@
 WITH hydrants AS NOT MATERIALIZED (
     SELECT geom FROM {smart_hydrants} WHERE {standing} AND (status IS NULL OR status <> ALL (%(out)s))
 )
-SELECT b.id, b.name, b.use, b.floor_area_m2,
+SELECT b.id, b.source_id, b.name, b.use, b.floor_area_m2,
        round(ST_Distance(b.geom, nearest.geom)::numeric, 1)::float AS nearest_hydrant_m,
        ST_AsBinary(b.geom) AS geometry
 FROM (SELECT * FROM {buildings} WHERE {standing}) b

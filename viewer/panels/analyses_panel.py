@@ -52,6 +52,7 @@ class AnalysesPanel:
         state.analysis_busy, state.analysis_message, state.analysis_ramp_css = False, "", css_ramp()
         self._shown(None)
         ctrl.analysis_run, ctrl.analysis_clear, ctrl.analysis_go = self.run, self.clear, self.go
+        ctrl.trigger("analysis_close")(self.clear)
         clicks.listeners.append(self.clicked)
         state.change("underground", "exaggeration")(self.rescale)
         state.change("year", "year_b")(self.year_changed)

@@ -75,9 +75,9 @@ def hydrants(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
 
     def item(f: Finding, p: dict) -> Item:
         if p["finding"] == "uncovered_building":
-            return Item(f"Building {p['name'] or p['id']}", f"{p['nearest_hydrant_m']:,.0f} m from a hydrant",
+            return Item(f"Building {p['name'] or p['source_id']}", f"{p['nearest_hydrant_m']:,.0f} m from a hydrant",
                         overlay.place(f.geometry))
-        return Item(f"Road {p['name'] or p['id']}", f"{p['gap_m']:,.0f} m without a hydrant",
+        return Item(f"Road {p['name'] or p['source_id']}", f"{p['gap_m']:,.0f} m without a hydrant",
                     overlay.place(f.geometry))
 
     return _listed(shown, buildings + gaps, item)
@@ -141,7 +141,7 @@ def burst(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
         ("Buildings cut off", f"{summary['buildings_cut_off']:,}"),
         ("Floor area cut off", f"{summary['floor_area_cut_off_m2']:,.0f} m²")], underground=True)
     return _listed(shown, valves, lambda f, p: Item(
-        f"Valve {p['id']}", f"{'close' if p['role'] == 'close' else 'closed already'}: {p['valve_type']}"
+        f"Valve {p['name'] or p['source_id']}", f"{'close' if p['role'] == 'close' else 'closed already'}: {p['valve_type']}"
         + (f", DN {p['diameter_mm']:.0f}" if p["diameter_mm"] else ""), overlay.place(f.geometry)))
 
 

@@ -30,10 +30,18 @@ SHOWN = ("line.version && year_first && (!line.start || line.start <= year + '-1
          "&& (!line.end || line.end > year + '-12-31')")
 
 
+# What the footer's "?" says: how the view is worked, which no one can guess.
+CONTROLS = (("Turn the view", "drag with the left button"), ("Move the view", "drag with Shift, or the middle button"),
+            ("Zoom", "the wheel, or drag with the right button"), ("Inspect a feature", "click it (Inspect mode)"),
+            ("Find a feature or a layer", "type in the box; arrows and Enter choose"),
+            ("Close a card", "its ✕"))
+
+
 def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_view: Callable[[], None],
-           on_found: Callable[[str], None]) -> SinglePageWithDrawerLayout:
+           on_found: Callable[[str], None], crs_label: str = "") -> SinglePageWithDrawerLayout:
     with SinglePageWithDrawerLayout(server) as page:
         page.title.set_text(title)
+        _footer(page.footer, f"{title} · {crs_label}" if crs_label else title)
         # The city's name before the tools: they give way (the search box narrows) before it is cut short.
         page.title.style = "flex: 0 0 auto; max-width: 45%;"
         with page.toolbar:
@@ -152,12 +160,34 @@ def _years() -> None:
 
 
 
+def _footer(footer, about: str) -> None:
+    """The page's foot: the busy sign, which city this is, and how the view is worked (in place of
+    trame's own links and version numbers, which say nothing to a planner)."""
+    footer.clear()
+    with footer:
+        v3.VProgressCircular(indeterminate=("!!trame__busy",), color="primary", size=16, width=3, classes="ml-n3 mr-2")
+        html.Span(about, classes="text-caption text-medium-emphasis twin-about")
+        v3.VSpacer()
+        with v3.VTooltip(location="top"):
+            with v3.Template(v_slot_activator=("{ props }",)):
+                v3.VIcon("mdi-help-circle", size=16, classes="mr-2 twin-help", v_bind=("props",))
+            with html.Table(classes="text-caption twin-controls"):
+                for what, how in CONTROLS:
+                    with html.Tr():
+                        html.Td(what, classes="pr-3 font-weight-bold")
+                        html.Td(how)
+
+
 def _name_value_card(name: str, max_width: int, value_classes: str = "",
                      above: Callable[[], None] | None = None) -> None:
     """A card titled by state ``<name>_title`` listing ``<name>_rows`` ({name, value}), while it has a
-    title; ``above`` makes what goes between the title and the list."""
+    title, closed by its ✕ (the controller's ``<name>_close``); ``above`` makes what goes between the
+    title and the list."""
     with v3.VCard(v_if=f"{name}_title", classes=f"twin-{name}", max_width=max_width, style=SCROLL):
-        v3.VCardTitle(f"{{{{ {name}_title }}}}", classes="text-subtitle-1")
+        with v3.VCardTitle(classes="text-subtitle-1 d-flex align-start", style="gap: 4px;"):
+            html.Span(f"{{{{ {name}_title }}}}", classes="flex-1-1", style="overflow-wrap: anywhere;")
+            v3.VBtn(icon="mdi-close", size="x-small", variant="text", density="comfortable",
+                    click=f"trigger('{name}_close')", classes=f"twin-{name}-close flex-0-0", title="Close")
         if above is not None:
             above()
         with v3.VTable(density="compact"):
@@ -225,6 +255,7 @@ def _cards() -> None:
         # What an analysis highlights first (its colours are over the layers'), then the layers shown.
         for items, classes in (("analysis_legend", "twin-legend-analysis"), ("legend", "")):
             with html.Div(v_for=f"item in {items}", key="item.id", classes=f"d-flex align-center text-caption {classes}"):
-                html.Span(style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "
+                html.Span(v_if="!item.heading",
+                          style=("{ background: item.color, width: '12px', height: '12px', borderRadius: item.round ? "
                                  "'6px' : '2px', display: 'inline-block', marginRight: '6px', flex: 'none' }",))
-                html.Span("{{ item.title }}")
+                html.Span("{{ item.title }}", classes=("item.heading ? 'font-weight-medium mt-1' : ''",))

@@ -10,7 +10,7 @@ import pyvista as pv
 
 from twin.catalog import Layer
 from twin.store import database
-from viewer.tools import measure
+from viewer.tools import measure, readout
 from viewer.tools.measure import true_position
 from viewer.tools.picking import Pick, attributes, highlight, pick, point_at
 from viewer.scene.timeline import subset
@@ -23,9 +23,10 @@ MOST_BEACONS = 50  # a layer found by its name has each of its point symbols mar
 class Clicks:
     """A click in the view: inspect the feature under it, or measure, as the mode says."""
 
-    def __init__(self, state, ctrl, plotter, catalog, meshes, actors, origin, terrain) -> None:
+    def __init__(self, state, ctrl, plotter, catalog, meshes, actors, origin, terrain, crs_label: str = "") -> None:
         self.state, self.ctrl, self.plotter, self.catalog = state, ctrl, plotter, catalog
         self.meshes, self.actors, self.origin, self.terrain = meshes, actors, origin, terrain
+        self.crs_label = crs_label  # what the coordinates measured are in
         self.pressed: tuple[float, float] = (-99.0, -99.0)
         # Actors drawn over the scene: the picked feature's outline, and the current measurement's.
         self.marks: dict[str, list] = {"pick": [], "measure": []}
@@ -42,7 +43,26 @@ class Clicks:
         self.last_point: np.ndarray | None = None
         self.listeners: list[Callable[[str], None]] = []
         self.history: History | None = None  # the versions of the feature inspected
+        self.title = ""  # the inspected feature's card's title
         state.change("year")(self.year_changed)
+        ctrl.trigger("picked_close")(self.close_pick)
+        ctrl.trigger("measure_close")(self.close_measure)
+        # A feature outlined while its layer is hidden would float in the view, its card naming nothing seen.
+        if meshes:
+            state.change(*(f"show_{layer_id}" for layer_id in meshes))(self.layer_toggled)
+
+    def close_pick(self) -> None:
+        self.clear("pick")
+        self.ctrl.view_update()
+
+    def close_measure(self) -> None:
+        self.clear("measure")
+        self.state.measure_title = ""
+        self.ctrl.view_update()
+
+    def layer_toggled(self, **kwargs) -> None:
+        if self.selected is not None and not self.state[f"show_{self.selected[0]}"]:
+            self.close_pick()
 
     def press(self, event: dict) -> None:
         self.pressed = (event["position"]["x"], event["position"]["y"])
@@ -112,6 +132,7 @@ class Clicks:
         standing = self.history.standing(int(year))
         if standing is None:
             self._outline(layer_id, None)
+            self.state.picked_title = f"{self.title} (not standing in {int(year)})"
         elif standing != shown or not self.marks["pick"]:
             self._inspect(layer_id, standing)
         else:
@@ -122,8 +143,10 @@ class Clicks:
         """One version's attributes in the panel, outlined in the view."""
         with database.raw() as connection:
             values = attributes(connection, layer_id, feature_id)
-        self.state.picked_title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
-        self.state.picked_rows = [{"name": name, "value": str(value)} for name, value in values.items()]
+        self.title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
+        self.state.picked_title = self.title
+        self.state.picked_rows = [{"name": title, "value": value}
+                                  for title, value in readout.rows(self.catalog[layer_id], values)]
         self.selected = (layer_id, feature_id)
         self._outline(layer_id, feature_id)
 
@@ -186,12 +209,14 @@ class Clicks:
         self._mark("measure", pv.Sphere(radius=1.0, center=found.position), color="#e6194b")
         if len(self.points) == 1:
             self._measured(measure.Measurement("Distance: click the second point", 0.0,
-                                               [("From", measure.coordinates(point))]))
+                                               [("From", measure.coordinates(point)),
+                                                *self._crs_row()]))
             return
         a, b = (p - self.origin for p in self.points)
         scale = np.array([1.0, 1.0, self._exaggeration()])
         self._mark("measure", pv.Line(a * scale, b * scale), color="#e6194b", line_width=4)
-        self._measured(measure.distance(*self.points))
+        found = measure.distance(*self.points)
+        self._measured(measure.Measurement(found.title, found.value_m, found.rows + self._crs_row()))
 
     def _measurable(self, found: Pick | None, modes: tuple[str, ...], hint: str) -> Layer | None:
         """The picked feature's layer when it is drawn in one of ``modes``, else None and ``hint`` shown."""
@@ -233,6 +258,9 @@ class Clicks:
         if self.state.underground:
             actor.SetScale(1.0, 1.0, float(self.state.exaggeration))
         self.marks[group].append(actor)
+
+    def _crs_row(self) -> list[tuple[str, str]]:
+        return [("Coordinates in", self.crs_label)] if self.crs_label else []
 
     def _exaggeration(self) -> float:
         return float(self.state.exaggeration) if self.state.underground else 1.0

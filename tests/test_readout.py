@@ -1,0 +1,34 @@
+"""The picked card's readout (viewer.tools.readout): the catalog's titles and units, numbers rounded to
+what they mean, coded values in words, the feature's own columns under titles, the id last."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from support import ROOT
+
+from twin.catalog import load_catalog
+from viewer.tools.readout import rows, text
+
+pytestmark = pytest.mark.fast
+CATALOG = load_catalog(ROOT / "layers")
+
+
+def test_a_building_reads_under_titles_with_units() -> None:
+    values = {"id": "4e4b4bec-b3ae-b9d3-944d-e07d5c909797", "source": "ecocity", "source_id": "B00000-15",
+              "version": 1, "import_id": 7, "valid_from": date(2012, 1, 1), "height_m": 28.499999999999996,
+              "ground_z_m": 2.634681187201311, "floor_area_m2": 12345.678, "floors": 8, "build_year": 2012,
+              "use": "residential", "tags": {"k": "v"}}
+    shown = rows(CATALOG["buildings"], values)
+    assert shown == [("Source", "ecocity"), ("Source id", "B00000-15"), ("Since", "2012-01-01"), ("Version", "1"),
+                     ("Height", "28.5 m"), ("Ground height", "2.63 m"), ("Floor area", "12,345.68 m²"),
+                     ("Floors", "8"), ("Build year", "2012"), ("Use", "residential"),
+                     ("Feature id", "4e4b4bec-b3ae-b9d3-944d-e07d5c909797")]
+
+
+def test_values_read_as_words() -> None:
+    assert text("in_service", coded=True) == "in service" and text("a_b") == "a_b"  # free text stays as it is
+    assert (text(True), text(False)) == ("yes", "no")
+    assert (text(30.0, "m"), text(0.125, "m"), text(1_500_000)) == ("30 m", "0.12 m", "1,500,000")
+    assert text({"pressure": "0.4MPa"}) == '{"pressure": "0.4MPa"}'
