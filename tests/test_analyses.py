@@ -15,13 +15,13 @@ from pyproj import Transformer
 from support import ROOT, add_features, sql
 
 from twin.analyses.burst import burst_isolation
-from twin.analyses.clearance import pipe_clearance
+from twin.analyses.clearance import CLEARANCES, clearances, pipe_clearance
 from twin.analyses.coverage5g import coverage_5g
 from twin.analyses.hydrants import hydrant_coverage
 from twin.analyses.nearest import nearest_resources
 from twin.analyses.results import Finding, Result
 from twin.catalog import load_catalog
-from twin.errors import ParameterError
+from twin.errors import ParameterError, SourceError
 from twin.store.database import psycopg_of
 from twin.time import EXISTED, changes, figures, year_end
 
@@ -152,6 +152,23 @@ def test_nearest_resources_along_handmade_roads(blank_twin) -> None:
     later = found(nearest_resources(connection, x=X0 + 100, y=Y0 + 10, n=1, year=2031),
                   role="resource", layer="hospitals")
     assert list(later) == [hospital["H2"]] and later[hospital["H2"]].properties["network_m"] == 415.0
+
+
+def test_the_clearance_table_says_what_each_value_was_checked_against(tmp_path) -> None:
+    source, pairs = clearances()
+    assert source.startswith("GB 50289-2016")
+    for pair in pairs:
+        for value, checked in ((pair.horizontal_m, pair.horizontal_source), (pair.vertical_m, pair.vertical_source)):
+            if value is not None:  # a source of its own, or said to be unchecked or assumed
+                assert checked.startswith(("S1", "S2", "S3", "unchecked", "assumed")), pair
+        if "pneumatic_waste" in pair.utilities:
+            assert {pair.horizontal_source, pair.vertical_source} <= {"assumed", None}
+    text = CLEARANCES.read_text(encoding="utf-8")
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text.replace('vertical_source = "S3 (the older 附表二: 热力管线 / 给水管线 0.15)"\n', ""),
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match="water_supply/heat gives no vertical_source"):
+        clearances(bare)
 
 
 def test_pipe_clearance_on_handmade_pipes(blank_twin) -> None:

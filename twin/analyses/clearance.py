@@ -36,12 +36,16 @@ CLEARANCES = Path(__file__).with_name("gb50289.toml")
 
 @dataclass(frozen=True)
 class Clearance:
-    """The minimum wall-to-wall clearances between two utilities' pipes (None: the standard gives none)."""
+    """The minimum wall-to-wall clearances between two utilities' pipes (None: the standard gives none),
+    and what each was checked against (the table's header lists the sources; "unchecked: ..." or
+    "assumed" where none agrees)."""
 
     utilities: tuple[str, str]
     horizontal_m: float | None
     vertical_m: float | None
     basis: str
+    horizontal_source: str | None = None
+    vertical_source: str | None = None
 
 
 @cache
@@ -52,7 +56,8 @@ def clearances(path: Path = CLEARANCES) -> tuple[str, list[Clearance]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         utilities = list(data["utilities"])
         pairs = [Clearance(tuple(entry["utilities"]), entry.get("horizontal_m"), entry.get("vertical_m"),
-                           entry["basis"]) for entry in data["pair"]]
+                           entry["basis"], entry.get("horizontal_source"), entry.get("vertical_source"))
+                 for entry in data["pair"]]
         source = str(data["source"])
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise SourceError(f"{path}: not a clearance table ({exc})") from None
@@ -61,10 +66,14 @@ def clearances(path: Path = CLEARANCES) -> tuple[str, list[Clearance]]:
     if len(seen) != len(set(seen)) or set(seen) != expected:
         raise SourceError(f"{path}: needs each pair of {', '.join(utilities)} exactly once")
     for pair in pairs:
-        for value in (pair.horizontal_m, pair.vertical_m):
+        for kind, value, checked in (("horizontal", pair.horizontal_m, pair.horizontal_source),
+                                     ("vertical", pair.vertical_m, pair.vertical_source)):
             if value is not None and not (isinstance(value, (int, float)) and value >= 0):
                 raise SourceError(f"{path}: pair {'/'.join(pair.utilities)} has clearance {value!r}; "
                                   "give metres, 0 or more")
+            if value is not None and not (isinstance(checked, str) and checked.strip()):
+                raise SourceError(f"{path}: pair {'/'.join(pair.utilities)} gives no {kind}_source: name what "
+                                  "its value was checked against, or say unchecked")
     return source, pairs
 
 
@@ -99,7 +108,8 @@ def _compute(connection: psycopg.Connection, year: int, bbox: list[float] | None
         found += findings(rows, lambda id_a, name_a, id_b, name_b, crossing, wall, required, a=a, b=b, pair=pair: {
             "utility_a": a, "pipe_a": str(id_a), "name_a": name_a, "utility_b": b, "pipe_b": str(id_b),
             "name_b": name_b, "relation": "crossing" if crossing else "parallel", "wall_distance_m": wall,
-            "required_m": required, "shortfall_m": round(required - wall, 3), "basis": pair.basis})
+            "required_m": required, "shortfall_m": round(required - wall, 3), "basis": pair.basis,
+            "checked": pair.vertical_source if crossing else pair.horizontal_source})
     # Ties broken by the pipes, so that pages of the same request always cut the list at the same places.
     found.sort(key=lambda f: (-f.properties["shortfall_m"], f.properties["pipe_a"], f.properties["pipe_b"]))
     by_pair: dict[str, int] = {}
