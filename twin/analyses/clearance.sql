@@ -3,8 +3,10 @@
 -- elsewhere the horizontal one (NULL: none to check). The wall distance is the centre lines' 3D distance
 -- less both radii: half the diameter, or for a duct half its height where the pipes cross and half its
 -- width where they run side by side. ST_3DDWithin at %(reach)s (the larger clearance plus the largest radii
--- of both layers) finds the candidates through the GiST index.
+-- of both layers) finds the candidates through the GiST index. Each pipe's ends in plan (its boundary) tell
+-- which findings lie along the same two networks one after the other, for grouping them.
 SELECT a.id, a.name, b.id, b.name, c.crossing, round(w.wall::numeric, 3)::float AS wall_m, w.required,
+       ST_AsBinary(ST_Boundary(ST_Force2D(a.geom))), ST_AsBinary(ST_Boundary(ST_Force2D(b.geom))),
        ST_AsBinary(ST_3DLineInterpolatePoint(ST_3DShortestLine(a.geom, b.geom), 0.5))
 FROM (SELECT * FROM {a} WHERE {standing} AND status IS DISTINCT FROM 'planned' AND ({box} IS NULL OR geom && {box})) a
 JOIN (SELECT * FROM {b} WHERE {standing} AND status IS DISTINCT FROM 'planned' AND ({box} IS NULL OR geom && {box})) b

@@ -75,11 +75,14 @@ NEAREST = _doc(
 CLEARANCE = _doc(
     "Pipe clearance check (GB 50289-2016)",
     "Pairs of pipes of different utilities whose walls come closer in 3D than the minimum clearance for the "
-    "two (Table 4.1.9 beside each other, Table 4.1.14 where they cross; twin/analyses/gb50289.toml), at "
-    "the middle of the shortest line between them, worst shortfall first.",
-    _answer("pipe-clearance", {"pairs": 1}, {"type": "Point", "coordinates": [117.73, 39.13, 0.07]},
+    "two (Table 4.1.9 beside each other, Table 4.1.14 where they cross; twin/analyses/gb50289.toml, each "
+    "value with what it was checked against, `checked`), at the middle of the shortest line between them. "
+    "Pairs are grouped into places: a run of pairs along the same two networks, one after the other, is one "
+    "`group` (1 the worst) with `group_findings` pairs and its worst `group_shortfall_m`; the list comes "
+    "group by group, the worst first, each group's worst pair first.",
+    _answer("pipe-clearance", {"pairs": 1, "groups": 1}, {"type": "Point", "coordinates": [117.73, 39.13, 0.07]},
             utility_a="communications", utility_b="power", relation="crossing", wall_distance_m=0.02,
-            required_m=0.25, shortfall_m=0.23))
+            required_m=0.25, shortfall_m=0.23, group=1, group_findings=1, group_shortfall_m=0.23))
 BURST = _doc(
     "Burst isolation",
     f"For a burst water-supply pipe: the valves to close (met by a trace over the network from the pipe; "

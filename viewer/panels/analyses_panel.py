@@ -2,7 +2,7 @@
 what the viewer holds (the slider's year and year B, the point last clicked, the pipe last inspected, the
 current view), highlight its answer in 3D and list it.
 
-An analysis runs in a worker thread (pipe clearance over the whole city takes seconds) while the panel
+An analysis runs in a worker thread (pipe clearance over a whole city can take seconds) while the panel
 says it is computing and the view stays live; its answer is drawn back on the event loop, where VTK is.
 Bad input and a database that cannot answer come back as a message in the panel, never a traceback.
 A highlight is of the years it was asked for: when the slider (or year B) moves on, it is cleared.
@@ -103,7 +103,7 @@ class AnalysesPanel:
         self.ctrl.view_update()
 
     def year_changed(self, **kwargs) -> None:
-        """A highlight computed for another year is cleared, not run again: pipe clearance takes seconds,
+        """A highlight computed for another year is cleared, not run again: pipe clearance can take seconds,
         and a replay moves the year eight times a second, where re-running would queue analyses and
         rebuild the overlay on every frame. Clearing costs one look at two numbers while nothing is shown
         (so the replay is no slower) and dropping the overlay's actors once."""

@@ -15,8 +15,8 @@ HINTS = {
                 "apart (orange), in the slider's year.",
     "nearest": "Choose Point and click the view (or run on the last point clicked): the nearest police, fire "
                "and hospitals, and the roads there.",
-    "clearance": "Pipes of different utilities closer than GB 50289 allows (red), in the slider's year; the "
-                 "whole city takes a few seconds.",
+    "clearance": "Pipes of different utilities closer than GB 50289 allows (red), in the slider's year, "
+                 "listed place by place (a run along the same two networks is one place), the worst first.",
     "burst": "In underground mode, click a water supply pipe, then run: valves to close (green), pipes "
              "isolated (orange), buildings cut off (purple).",
     "coverage": "Management grids by their share of buildings within reach of a 5G station, in the slider's year.",

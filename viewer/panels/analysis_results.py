@@ -101,6 +101,8 @@ def nearest(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
 
 
 def clearance(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+    """Every pair too close drawn; the list one entry a place (the analysis's group: a run of pairs along
+    the same two networks), the worst first, at its worst pair."""
     found = answer.findings
     pipes: dict[str, list[str]] = {}
     for f in found:
@@ -109,15 +111,21 @@ def clearance(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
         pipes.setdefault(p["utility_b"], []).append(p["pipe_b"])
     overlay.features("too_close", pipes, RED)
     overlay.points("clearance_places", [f.geometry for f in found], ORANGE, size=10)
-    parameters = answer.parameters
+    parameters, summary = answer.parameters, answer.summary
     shown = Shown(f"Pipe clearance {parameters['year']}" + (" (around the view)" if parameters["box"] else ""),
-                  [("Pairs too close", f"{answer.summary['pairs']:,}"),
+                  [("Pairs too close", f"{summary['pairs']:,}"), ("Places", f"{summary['groups']:,}"),
                    *((" / ".join(catalog[u].title for u in pair.split("/")), f"{count:,}")
-                     for pair, count in answer.summary["by_utilities"].items())], underground=True)
-    return _listed(shown, found, lambda f, p: Item(
-        f"{catalog[p['utility_a']].title} / {catalog[p['utility_b']].title}",
-        f"{p['shortfall_m']:.2f} m short ({p['relation']}: {p['wall_distance_m']:.2f} of {p['required_m']:.2f} m)",
-        overlay.place(f.geometry)))
+                     for pair, count in summary["groups_by_utilities"].items())], underground=True)
+    # The findings come group by group, each group's worst first.
+    places = [f for i, f in enumerate(found) if i == 0 or f.properties["group"] != found[i - 1].properties["group"]]
+
+    def item(f: Finding, p: dict) -> Item:
+        more = f", {p['group_findings']} pairs along it" if p["group_findings"] > 1 else ""
+        return Item(f"{catalog[p['utility_a']].title} / {catalog[p['utility_b']].title}",
+                    f"{p['shortfall_m']:.2f} m short ({p['relation']}: {p['wall_distance_m']:.2f} of "
+                    f"{p['required_m']:.2f} m){more}", overlay.place(f.geometry))
+
+    return _listed(shown, places, item)
 
 
 def burst(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
