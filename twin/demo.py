@@ -22,13 +22,14 @@ def demo_folder() -> Path:
 
 
 def ensure_generated(folder: Path, scale: float = 1.0, seed: int = 0) -> dict:
-    """The manifest of the generated city, generating it when it is missing or was made otherwise."""
-    from twin.ecocity import MANIFEST, generate
+    """The manifest of the generated city, generating it when it is missing or was made otherwise (another
+    scale, seed, or generator)."""
+    from twin.ecocity import MANIFEST, generate, version
 
     manifest_path = folder / MANIFEST
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("scale") == scale and manifest.get("seed") == seed:
+        if (manifest.get("scale"), manifest.get("seed"), manifest.get("generator")) == (scale, seed, version()):
             click.echo(f"Eco-city files: {folder} (already generated)", err=True)
             return manifest
     click.echo(f"generating the synthetic Eco-city (scale {scale}, seed {seed}) into {folder}", err=True)
@@ -38,7 +39,8 @@ def ensure_generated(folder: Path, scale: float = 1.0, seed: int = 0) -> dict:
 
 
 def import_all(folder: Path, manifest: dict) -> tuple[int, float]:
-    """Import every file of the manifest that the twin does not hold yet; returns (files imported, seconds)."""
+    """Import every file of the manifest that the twin does not hold yet, or holds from an older file (the
+    generator made it again: importing the same source replaces it); returns (files imported, seconds)."""
     from importers.base import ImportOptions
     from importers.pipeline import run_import
     from twin.catalog import load_catalog
@@ -46,15 +48,18 @@ def import_all(folder: Path, manifest: dict) -> tuple[int, float]:
 
     catalog = load_catalog()
     with database.raw() as connection:
-        done = {(layer, source) for layer, source in connection.execute("SELECT layer, source FROM twin.imports")}
-        done |= {(layer, f"{source}@{year}") for layer, source, year in
-                 connection.execute("SELECT layer, source, year FROM twin.rasters")}
+        done = {(layer, source): at for layer, source, at in
+                connection.execute("SELECT layer, source, max(imported_at) FROM twin.imports GROUP BY layer, source")}
+        done |= {(layer, f"{source}@{year}"): at for layer, source, year, at in
+                 connection.execute("SELECT layer, source, year, max(imported_at) FROM twin.rasters "
+                                    "GROUP BY layer, source, year")}
     started, count = time.perf_counter(), 0
     for entry in manifest["imports"]:
         path = folder / entry["file"]
         source = entry.get("source") or path.name.split(".")[0]
         layer = catalog[entry["layer"]]
-        if (layer.id, f"{source}@{entry.get('year')}" if layer.is_raster else source) in done:
+        imported = done.get((layer.id, f"{source}@{entry.get('year')}" if layer.is_raster else source))
+        if imported is not None and imported.timestamp() >= path.stat().st_mtime:
             continue
         options = ImportOptions(layer=layer, source=source, year=entry.get("year"))
         click.echo(str(run_import(path, options)).splitlines()[0], err=True)

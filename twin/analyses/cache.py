@@ -50,6 +50,9 @@ def run(connection: psycopg.Connection, analysis: Analysis, **arguments: Any) ->
     found = _load(connection, key)
     if found is not None:
         return found
+    # PostGIS's functions cost so much that PostgreSQL compiles nearly every query of an analysis, half a
+    # second each, to save nothing (pipe clearance: 17 queries, 5-9 s with JIT, 0.3 s without).
+    connection.execute("SET LOCAL jit = off")
     result = analysis.compute(connection, **parameters)
     if _revision(connection, analysis.layers) == revision:
         _keep(connection, key, analysis, revision, result)

@@ -9,6 +9,7 @@ start-up area, CJJ 61 pipes, the smart-city inventory), and labelled synthetic w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -24,8 +25,18 @@ from twin.ecocity.plan import CRS, make_plan
 from twin.ecocity.rasters import dem, land_cover
 
 MANIFEST = "manifest.json"
+HERE = Path(__file__).resolve().parent
 POINT_LAYERS = ("smart_hydrants", "cameras", "smart_lamp_poles", "traffic_signals", "bus_stations",
                 "smart_elevators", "iot_sensors", "police_stations", "fire_brigades", "hospitals")
+
+
+def version() -> str:
+    """A hash of the generator's code: files made by other code are made again (the same seed gives the
+    same files only from the same code)."""
+    digest = hashlib.sha256()
+    for path in sorted(HERE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def generate(out: Path, scale: float = 1.0, seed: int = 0, progress: bool | None = None) -> dict:
@@ -75,6 +86,7 @@ def generate(out: Path, scale: float = 1.0, seed: int = 0, progress: bool | None
     steps.close()
     manifest = {
         "city": "Sino-Singapore Tianjin Eco-city (synthetic)", "crs": CRS, "scale": scale, "seed": seed,
+        "generator": version(),
         "counts": {"buildings": len(buildings), "roads": len(plan.roads), "pipes": len(pipes), "valves": len(valves),
                    "manholes": len(manholes), "utility_tunnels": len(tunnels),
                    **{layer: len(records) for layer, records in facilities.items()},
