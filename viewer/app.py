@@ -277,7 +277,7 @@ def _defaults(state) -> None:
     """What the page reads before the parts of a twin that has them set it: a twin without dates has no
     year slider, caption or comparison, and the page must not fail over their absence."""
     state.year_first = state.year_last = None
-    state.caption, state.caption_year, state.changes = [], None, []
+    state.caption, state.caption_year, state.changes, state.changes_title = [], None, [], ""
     state.compare, state.year_b, state.swipe_at = "off", None, 50
     state.underground, state.exaggeration = False, 1.0
 

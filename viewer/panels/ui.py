@@ -233,7 +233,7 @@ def _cards() -> None:
         # area under the count) rather than a table wider than its card.
         with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=400,
                       style=SCROLL):
-            v3.VCardTitle("Changes {{ year }} → {{ year_b }}", classes="text-subtitle-1 pa-1")
+            v3.VCardTitle("{{ changes_title }}", classes="text-subtitle-1 pa-1")
             with v3.VTable(density="compact"):
                 with html.Thead():
                     with html.Tr():

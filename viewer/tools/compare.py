@@ -1,7 +1,7 @@
 """Two years at once: a second render window shows every layer as it stood in year B through the same
 camera as the main view (year A), either beside it or under a swipe line over it; a change panel lists
-what appeared, disappeared and was altered (standing in both years, in another version in B) between A
-and B, computed in PostGIS (twin.time.changes)."""
+what appeared, disappeared and was altered (standing in both years, in another version in the later)
+from the earlier of the two years to the later, computed in PostGIS (twin.time.changes)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class SecondView:
             actor.SetPickable(False)  # features are picked and measured in the main view
         # One camera object for both windows: whatever moves one view moves the other.
         self.plotter.renderer.SetActiveCamera(main.renderer.GetActiveCamera())
+        # Year B the first year: with the slider on the last, the two years span the whole record.
         state.compare, state.year_b, state.swipe_at, state.changes = "off", first_year, 50, []
+        state.changes_title = ""
         self.timeline.show(first_year)
         show_land_cover(self.actors, ground, first_year)
         state.change("year_b")(self.year_changed)
@@ -43,13 +45,17 @@ class SecondView:
         self.ctrl.view_b_update()
 
     def compared(self, **kwargs) -> None:
-        """The change panel for A -> B, while comparing."""
+        """The change panel, while comparing: from the earlier of the two years to the later, whichever of
+        A and B that is, so that what was built in between appears (from 2020 back to 2008 every line
+        read "disappeared")."""
         if self.state.compare == "off":
-            self.state.changes = []
+            self.state.changes, self.state.changes_title = [], ""
             return
+        earlier, later = sorted((int(self.state.year), int(self.state.year_b)))
         with database.raw() as connection:
-            found = changes(connection, self.catalog, int(self.state.year), int(self.state.year_b))
+            found = changes(connection, self.catalog, earlier, later)
         self.state.changes = [_row(self.catalog, change) for change in found]
+        self.state.changes_title = f"Changes {earlier} → {later}"
         self.ctrl.view_b_update()
 
 
