@@ -206,8 +206,10 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
     def resized(**kwargs) -> None:
         async def measure_again() -> None:
             await asyncio.sleep(0.3)  # once the page has laid the views out in their new boxes
+            second.fit(state.compare)  # with the panes' new shape: no image of the old one at the new angle
             view.resize()
             view_b.resize()
+            both()
         asynchronous.create_task(measure_again())
 
     def both() -> None:
