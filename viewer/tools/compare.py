@@ -1,7 +1,8 @@
 """Two years at once: a second render window shows every layer as it stood in year B through the same
 camera as the main view (year A), either beside it or under a swipe line over it; a change panel lists
 what appeared, disappeared and was altered (standing in both years, in another version in the later)
-from the earlier of the two years to the later, computed in PostGIS (twin.time.changes)."""
+from the earlier of the two years to the later, computed in PostGIS (twin.time.changes). The page
+(viewer.panels.compare_ui) puts the earlier year on the left, whichever of A and B it is."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class SecondView:
         self.angle = self.camera.GetViewAngle()  # the whole view's, given back when the panes go
         # Year B the first year: with the slider on the last, the two years span the whole record.
         state.compare, state.year_b, state.swipe_at, state.changes = "off", first_year, 50, []
-        state.changes_title = ""
+        state.changes_title, state.changes_open = "", True
         self.timeline.show(first_year)
         show_land_cover(self.actors, ground, first_year)
         state.change("year_b")(self.year_changed)
