@@ -246,7 +246,7 @@ def test_changes_between_two_years_from_the_panel(served, demo_database: str) ->
     with viewer_page(url) as page:
         before = bare(page)
         choose(page, "Changes between two years")
-        assert page.inner_text(".twin-analysis-years-value") == f"{YEAR} and {FIRST}"
+        assert page.inner_text(".twin-analysis-years-value") == f"{FIRST} → {YEAR}"  # earlier first
         figures = run(page, f"Changes {FIRST} → {YEAR}")
         assert figures["Appeared (green)"] == f"{expected.summary['appeared']:,}"
         assert figures["Disappeared (red)"] == f"{expected.summary['disappeared']:,}"

@@ -87,7 +87,8 @@ def test_compare_shows_two_years_and_the_changes_equal_sql(served, demo_database
         choose(page, ".twin-compare", "side by side")
         page.wait_for_selector(".twin-changes", timeout=20_000)
         redrawn(page, lambda: set_year(page, ".twin-year-b", "Home"))  # B = 2008, A = 2020
-        page.wait_for_function("document.querySelector('.twin-changes').innerText.includes('2020 → 2008')",
+        # Forward in time whichever of the two is year B (test_viewer_compare.py: the views' order, labels).
+        page.wait_for_function("document.querySelector('.twin-changes').innerText.includes('2008 → 2020')",
                                timeout=20_000)
         settled(page, image(page))
         page.screenshot(path=str(ARTIFACTS / "viewer-compare.png"))
@@ -102,10 +103,11 @@ def test_compare_shows_two_years_and_the_changes_equal_sql(served, demo_database
     assert left.shape == right.shape  # side by side: two views of one size
     assert np.abs(left - right).mean() > 2.0, "the two years look the same"
     with psycopg.connect(demo_database) as conn:
-        gone = conn.execute(f"SELECT count(*) FROM layers.buildings WHERE {STOOD.format(y=2020)} AND NOT "
-                            f"({STOOD.format(y=2008)})").fetchone()[0]
+        built = conn.execute(f"SELECT count(*) FROM layers.buildings WHERE {STOOD.format(y=2020)} AND NOT "
+                             f"({STOOD.format(y=2008)})").fetchone()[0]
         km = conn.execute(f"SELECT sum(ST_Length(geom)) / 1000 FROM layers.water_supply WHERE {STOOD.format(y=2020)} "
                           f"AND NOT ({STOOD.format(y=2008)})").fetchone()[0]
-    # From 2020 back to 2008, what was built in between "disappears".
-    assert rows["Buildings"][0] == "+0" and rows["Buildings"][1].startswith(f"-{gone:,} ")
-    assert rows["Water supply pipes"][1] == f"-{count(demo_database, 'water_supply', 2020) - count(demo_database, 'water_supply', 2008):,} ({km:,.1f} km)"
+    # From 2008 on to 2020, what was built in between appears.
+    assert rows["Buildings"][1] == "-0" and rows["Buildings"][0].startswith(f"+{built:,} ")
+    pipes = count(demo_database, "water_supply", 2020) - count(demo_database, "water_supply", 2008)
+    assert rows["Water supply pipes"][0] == f"+{pipes:,} ({km:,.1f} km)"

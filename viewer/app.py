@@ -19,7 +19,7 @@ from twin.store import database
 from twin.store.city import read as read_city
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
-from viewer.panels import ui
+from viewer.panels import compare_ui, ui
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
 from viewer.panels.years import year_controls
@@ -174,8 +174,7 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
         return update
 
     events = ["LeftButtonPress", "LeftButtonRelease", "EndAnimation", "MouseWheel"]
-    with html.Div(classes="twin-view-a", style=("{ position: 'absolute', top: 0, bottom: 0, left: 0, "
-                                                "width: compare === 'side' ? '50%' : '100%' }",)):
+    with html.Div(classes="twin-view-a", style=(compare_ui.VIEW_A,)):
         view = vtk_widgets.VtkRemoteView(
             plotter.ren_win, interactive_ratio=1, still_ratio=1, interactor_events=("events_a", events),
             LeftButtonPress=(clicks.press, "[utils.vtk.event($event)]"),
@@ -187,27 +186,23 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
     if second is None:
         ctrl.view_update = view.update
         return
-    # Swipe: year B over the whole view, shown right of the line; the mouse reaches the view below.
     # Made only while comparing: a hidden view would still render the whole scene on every push.
-    with html.Div(v_if="compare !== 'off'", classes="twin-view-b",
-                  style=("compare === 'side' ? { position: 'absolute', top: 0, bottom: 0, left: '50%', width: '50%', "
-                         "borderLeft: '2px solid white' } : { position: 'absolute', inset: 0, pointerEvents: 'none', "
-                         "clipPath: 'inset(0 0 0 ' + swipe_at + '%)' }",)):
+    with html.Div(v_if="compare !== 'off'", classes="twin-view-b", style=(compare_ui.VIEW_B,)):
         view_b = vtk_widgets.VtkRemoteView(second.plotter.ren_win, interactive_ratio=1, still_ratio=1,
                                            interactor_events=("events_b", events),
                                            EndAnimation=others("b"), MouseWheel=others("b"),
                                            LeftButtonRelease=others("b"))
-    html.Div(v_show="compare === 'swipe'", classes="twin-swipe-line",
-             style=("{ position: 'absolute', top: 0, bottom: 0, width: '2px', background: 'white', "
-                    "left: swipe_at + '%', pointerEvents: 'none' }",))
+    compare_ui.overlay()
     ctrl.view_b_update = view_b.update
 
     @state.change("compare")
     def resized(**kwargs) -> None:
         async def measure_again() -> None:
             await asyncio.sleep(0.3)  # once the page has laid the views out in their new boxes
+            second.fit(state.compare)  # with the panes' new shape: no image of the old one at the new angle
             view.resize()
             view_b.resize()
+            both()
         asynchronous.create_task(measure_again())
 
     def both() -> None:
@@ -277,7 +272,7 @@ def _defaults(state) -> None:
     """What the page reads before the parts of a twin that has them set it: a twin without dates has no
     year slider, caption or comparison, and the page must not fail over their absence."""
     state.year_first = state.year_last = None
-    state.caption, state.caption_year, state.changes = [], None, []
+    state.caption, state.caption_year, state.changes, state.changes_title = [], None, [], ""
     state.compare, state.year_b, state.swipe_at = "off", None, 50
     state.underground, state.exaggeration = False, 1.0
 

@@ -66,7 +66,9 @@ def _years_to_compare() -> None:
                    tick_size=3, hide_details=True, density="compact", label="Year B", thumb_label=True,
                    classes="twin-analysis-year-b")
         with html.Div(classes="d-flex align-center"):
-            html.Span("{{ year }} and {{ year_b }}", classes="text-caption twin-analysis-years-value")
+            # Earlier first, as the change is computed and the compare view reads, whichever is year B.
+            html.Span("{{ Math.min(year, year_b) }} → {{ Math.max(year, year_b) }}",
+                      classes="text-caption twin-analysis-years-value")
             v3.VSpacer()
             v3.VBtn("Compare two years", click="compare = 'side'", size="small", variant="tonal",
                     prepend_icon="mdi-compare", classes="twin-analysis-compare")

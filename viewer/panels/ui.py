@@ -14,15 +14,17 @@ from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
 from twin.catalog import GROUPS, Catalog
-from viewer.panels import analyses_ui
+from viewer.panels import analyses_ui, compare_ui
 
 MODES = (("inspect", "Inspect", "mdi-cursor-default-click"), ("distance", "Distance", "mdi-ruler"),
          ("height", "Height", "mdi-office-building"), ("depth", "Depth", "mdi-arrow-collapse-down"),
          ("point", "Point", "mdi-map-marker"))  # a point for the analyses (nearest emergency resources)
 CARD = "position: absolute; max-height: 80%; overflow: auto;"
 # A column of cards at the top of the view (left or right); the view stays draggable between them.
-COLUMN = ("position: absolute; top: 12px; display: flex; flex-direction: column; gap: 8px; "
+COLUMN = ("position: absolute; display: flex; flex-direction: column; gap: 8px; "
           "max-height: 55%; pointer-events: none;")
+# Their top (px, a JS expression): under the band of the year labels while two years are compared.
+TOP = f"(compare === 'off' ? 12 : {compare_ui.BAND_PX})"
 SCROLL = "overflow: auto; pointer-events: auto; flex: 0 1 auto; min-height: 0;"
 # Of a picked feature's history (viewer.tools.versions): the version standing at the end of the slider's year
 # (twin.time's rule; ISO dates compare as strings).
@@ -214,8 +216,11 @@ def _history() -> None:
 def _cards() -> None:
     """Cards over the view's corners, stacked in two columns so they never cover one another: the year,
     what is measured and what an analysis found on the left, what is picked and what changed on the right."""
-    with html.Div(classes="twin-cards-left", style=COLUMN + "left: 12px; max-width: 45%;"):
-        with v3.VCard(v_if="caption.length", classes="twin-caption px-3 py-1",
+    with html.Div(classes="twin-cards-left",
+                  style=(f"'{COLUMN} left: 12px; max-width: 45%; top: ' + {TOP} + 'px'",)):
+        # Its figures are the slider's year's: while comparing, the year labels over the views name the years
+        # (side by side, this corner lies over the earlier year, often year B's).
+        with v3.VCard(v_if="caption.length && compare === 'off'", classes="twin-caption px-3 py-1",
                       style="opacity: 0.92;"):
             html.Div("{{ caption_year }}", classes="text-h5 font-weight-bold twin-caption-year")
             with html.Div(classes="d-flex flex-wrap text-caption", style="gap: 2px 12px;"):
@@ -227,14 +232,22 @@ def _cards() -> None:
     # The right column may run down to the year bars (year B's ends 120 px above the view's foot): a picked
     # feature's history and attributes and the change panel share it. The left one leaves the legend its corner.
     with html.Div(classes="twin-cards-right",
-                  style=COLUMN + "right: 12px; max-width: 400px; max-height: calc(100% - 140px);"):
+                  style=(f"'{COLUMN} right: 12px; max-width: 400px; top: ' + {TOP} + 'px; "
+                         f"max-height: calc(100% - 128px - ' + {TOP} + 'px)'",)):
         _name_value_card("picked", max_width=360, above=_history)
         # Four columns in the column's 400 px: narrow cell padding, and figures that wrap (their km or floor
         # area under the count) rather than a table wider than its card.
         with v3.VCard(v_if="compare !== 'off' && changes.length", classes="twin-changes pa-2", max_width=400,
                       style=SCROLL):
-            v3.VCardTitle("Changes {{ year }} → {{ year_b }}", classes="text-subtitle-1 pa-1")
-            with v3.VTable(density="compact"):
+            # Folded to its title, it leaves the later year's pane (side by side) or side (swipe) open.
+            with v3.VCardTitle(classes="text-subtitle-1 pa-1 d-flex align-center"):
+                html.Span("{{ changes_title }}")
+                v3.VSpacer()
+                v3.VBtn(icon=("changes_open ? 'mdi-chevron-up' : 'mdi-chevron-down'",), size="small",
+                        variant="text", density="comfortable", click="changes_open = !changes_open",
+                        title=("changes_open ? 'Fold the changes' : 'Show the changes'",),
+                        classes="twin-changes-fold")
+            with v3.VTable(v_show="changes_open", density="compact"):
                 with html.Thead():
                     with html.Tr():
                         for title in ("Layer", "Appeared", "Disappeared", "Altered"):

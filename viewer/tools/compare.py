@@ -1,9 +1,12 @@
 """Two years at once: a second render window shows every layer as it stood in year B through the same
 camera as the main view (year A), either beside it or under a swipe line over it; a change panel lists
-what appeared, disappeared and was altered (standing in both years, in another version in B) between A
-and B, computed in PostGIS (twin.time.changes)."""
+what appeared, disappeared and was altered (standing in both years, in another version in the later)
+from the earlier of the two years to the later, computed in PostGIS (twin.time.changes). The page
+(viewer.panels.compare_ui) puts the earlier year on the left, whichever of A and B it is."""
 
 from __future__ import annotations
+
+import math
 
 import pyvista as pv
 import vtk
@@ -29,8 +32,12 @@ class SecondView:
         for actor in self.actors.values():
             actor.SetPickable(False)  # features are picked and measured in the main view
         # One camera object for both windows: whatever moves one view moves the other.
-        self.plotter.renderer.SetActiveCamera(main.renderer.GetActiveCamera())
+        self.camera = main.renderer.GetActiveCamera()
+        self.plotter.renderer.SetActiveCamera(self.camera)
+        self.angle = self.camera.GetViewAngle()  # the whole view's, given back when the panes go
+        # Year B the first year: with the slider on the last, the two years span the whole record.
         state.compare, state.year_b, state.swipe_at, state.changes = "off", first_year, 50, []
+        state.changes_title, state.changes_open = "", True
         self.timeline.show(first_year)
         show_land_cover(self.actors, ground, first_year)
         state.change("year_b")(self.year_changed)
@@ -43,14 +50,33 @@ class SecondView:
         self.ctrl.view_b_update()
 
     def compared(self, **kwargs) -> None:
-        """The change panel for A -> B, while comparing."""
+        """The change panel, while comparing: from the earlier of the two years to the later, whichever of
+        A and B that is, so that what was built in between appears (from 2020 back to 2008 every line
+        read "disappeared")."""
         if self.state.compare == "off":
-            self.state.changes = []
+            self.state.changes, self.state.changes_title = [], ""
             return
+        earlier, later = sorted((int(self.state.year), int(self.state.year_b)))
         with database.raw() as connection:
-            found = changes(connection, self.catalog, int(self.state.year), int(self.state.year_b))
+            found = changes(connection, self.catalog, earlier, later)
         self.state.changes = [_row(self.catalog, change) for change in found]
+        self.state.changes_title = f"Changes {earlier} → {later}"
         self.ctrl.view_b_update()
+
+    def fit(self, compare: str) -> None:
+        """Side by side, each pane is half as wide as the view at its full height: at the same view angle
+        it would show half the city's width and cut the rest off. Widen the angle so that each pane shows
+        what the whole view showed from side to side; the camera stays where the user put it."""
+        self.camera.SetViewAngle(pane_angle(self.angle, PANE_SHARE) if compare == "side" else self.angle)
+
+
+PANE_SHARE = 0.5  # of the view's width, each pane's side by side
+
+
+def pane_angle(angle: float, share: float) -> float:
+    """The (vertical) view angle with which a pane ``share`` as wide as a view, as high, shows the width
+    that view showed at ``angle``."""
+    return math.degrees(2 * math.atan(math.tan(math.radians(angle) / 2) / share))
 
 
 def _row(catalog: Catalog, change: Change) -> dict[str, str]:
