@@ -191,6 +191,22 @@ def test_same_seed_same_files_and_another_seed_another_city(tmp_path: Path) -> N
     assert (first / "buildings.gpkg").read_bytes() != (other / "buildings.gpkg").read_bytes()
 
 
+def test_files_of_another_generator_are_made_again(tmp_path: Path) -> None:
+    """`twin demo` keeps the files it made, unless the generator's code changed since."""
+    from twin.demo import ensure_generated
+    from twin.ecocity import MANIFEST, version
+
+    made = ensure_generated(tmp_path, 0.1, 3)
+    assert made["generator"] == version()
+    stamp = (tmp_path / "roads.gpkg").stat().st_mtime_ns
+    kept = ensure_generated(tmp_path, 0.1, 3)
+    assert kept["imports"] == made["imports"] and (tmp_path / "roads.gpkg").stat().st_mtime_ns == stamp
+    older = {**made, "generator": "an older one"}
+    (tmp_path / MANIFEST).write_text(json.dumps(older), encoding="utf-8")
+    again = ensure_generated(tmp_path, 0.1, 3)
+    assert again["generator"] == version() and (tmp_path / "roads.gpkg").stat().st_mtime_ns > stamp
+
+
 @pytest.mark.fast
 def test_every_file_opens_with_a_standard_reader(files: Path) -> None:
     manifest = json.loads((files / "manifest.json").read_text(encoding="utf-8"))
