@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from trame.app import asynchronous
 
@@ -14,7 +16,30 @@ from twin.catalog import Catalog
 from twin.time import YearFigures
 from viewer.scene.timeline import Timeline
 
-FRAMES_PER_SECOND = 8
+FRAMES_PER_SECOND = 8  # the replay's frames at most; fewer where a frame takes longer to draw
+
+
+@dataclass
+class ReplayClock:
+    """Where the replay is in time, by the wall clock: ``speed`` years a second whatever a frame costs.
+    A frame that took long is not made up for by showing the moments it missed: the next frame shows
+    the moment it is now (frames are dropped, the replay does not fall behind)."""
+
+    first: float  # the moment the replay starts from: the year before the first, nothing built yet
+    last: float
+    loop: bool
+    t: float
+    at: float  # the wall-clock time t was shown at
+
+    def next(self, speed: float, now: float) -> float | None:
+        """The moment to show now, or None when the replay has ended (it does not loop)."""
+        self.t += speed * (now - self.at)
+        self.at = now
+        if self.t > self.last:
+            if not self.loop:
+                return None
+            self.t = self.first
+        return self.t
 
 
 def held(figures: dict[int, dict[str, YearFigures]]) -> set[str]:
@@ -70,19 +95,19 @@ def year_controls(state, ctrl, catalog: Catalog, timeline: Timeline, figures: di
             show(float(year))
 
     async def replay() -> None:
-        t = float(state.year) if state.year < last else first - 1.0
+        start = float(state.year) if state.year < last else first - 1.0
+        clock = ReplayClock(first - 1.0, float(last), bool(state.loop), start, time.monotonic())
         while state.playing:
-            t += float(state.speed) / FRAMES_PER_SECOND
-            if t > last:
-                if not state.loop:
-                    t = float(last)
-                    state.playing = False
-                else:
-                    t = first - 1.0
+            began = time.monotonic()
+            clock.loop = bool(state.loop)
+            t = clock.next(float(state.speed), began)
+            if t is None:
+                t = float(last)
+                state.playing = False
             with state:
                 show(t)
                 state.year = max(math.ceil(t), first)
-            await asyncio.sleep(1.0 / FRAMES_PER_SECOND)
+            await asyncio.sleep(max(1.0 / FRAMES_PER_SECOND - (time.monotonic() - began), 0.0))
         with state:
             show(float(state.year))
 
