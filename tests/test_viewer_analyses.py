@@ -248,8 +248,8 @@ def test_changes_between_two_years_from_the_panel(served, demo_database: str) ->
         choose(page, "Changes between two years")
         assert page.inner_text(".twin-analysis-years-value") == f"{FIRST} → {YEAR}"  # earlier first
         figures = run(page, f"Changes {FIRST} → {YEAR}")
-        assert figures["Appeared (green)"] == f"{expected.summary['appeared']:,}"
-        assert figures["Disappeared (red)"] == f"{expected.summary['disappeared']:,}"
+        assert figures["Appeared (blue)"] == f"{expected.summary['appeared']:,}"
+        assert figures["Disappeared (orange-red)"] == f"{expected.summary['disappeared']:,}"
         assert items(page) == [(layer["title"], f"{layer['appeared']:,} appeared, {layer['disappeared']:,} "
                                 "disappeared") for layer in (f.properties for f in expected.findings)]
         lit = changed(page, before, 0.01, picture=bare)

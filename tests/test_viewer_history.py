@@ -30,7 +30,7 @@ from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from twin.time import changed_ids
 from viewer.panels.analyses_panel import with_changed_ids
-from viewer.panels.analysis_results import AMBER, SHOW
+from viewer.panels.analysis_results import PURPLE, SHOW
 from viewer.panels.overlay import Overlay
 from viewer.scene.build import build
 from viewer.tools.versions import lines
@@ -133,10 +133,14 @@ def compared(url: str, a: int = 2015, b: int = 2020) -> tuple[int, int, int]:
             f"(WHERE a.id <> b.id) FROM {stood(a)} a FULL JOIN {stood(b)} b USING (source, source_id)").fetchone()
 
 
-def amber(view: np.ndarray) -> int:
-    """Pixels of the changes analysis's amber however lit (the pick's yellow outline is greener)."""
-    r, g, b = (view[..., i].astype(float) for i in range(3))
-    return int(((r > 60) & (b < 0.25 * r) & (g > 0.62 * r) & (g < 0.8 * r)).sum())
+def purple(view: np.ndarray) -> int:
+    """Pixels of the changes analysis's purple for altered (#cc79a7) however lit: of its hue (a magenta,
+    290-350 degrees), which the grey roofs, the tan ground, the blue sky and the pick's yellow are not."""
+    from PIL import Image
+
+    hsv = np.asarray(Image.fromarray(view.astype(np.uint8)).convert("HSV")).astype(float) / 255
+    hue, saturation, value = hsv[..., 0] * 360, hsv[..., 1], hsv[..., 2]
+    return int(((hue > 290) & (hue < 350) & (saturation > 0.2) & (value > 0.2)).sum())
 
 
 def drawn(page) -> list:
@@ -169,7 +173,7 @@ def pick_building(page, parts: list, source_id: str) -> None:
 def test_two_surveys_in_the_browser(surveyed: Surveyed) -> None:
     """The slider spans the surveys' years; each year draws what stood then; B2, picked, lists its two
     versions with the year's marked; compare counts what appeared, disappeared and was altered, and the
-    changes analysis draws the altered in amber."""
+    changes analysis draws the altered in purple."""
     with viewer_page(surveyed.viewer) as page:
         thumb = page.locator(".twin-year .v-slider-thumb")
         assert (thumb.get_attribute("aria-valuemin"), thumb.get_attribute("aria-valuemax")) == ("2015", "2020")
@@ -202,17 +206,17 @@ def test_two_surveys_in_the_browser(surveyed: Surveyed) -> None:
         plain = bare(page)
         analysis(page, "Changes between two years")  # of the same two years
         figures = run(page, "Changes 2015 → 2020")
-        before, lit = amber(plain), amber(changed(page, plain, 0.01, picture=bare))
+        before, lit = purple(plain), purple(changed(page, plain, 0.01, picture=bare))
         page.screenshot(path=str(ARTIFACTS / "history-analysis.png"))
         assert "Altered 2015 → 2020" in page.inner_text(".twin-legend-analysis >> nth=2")
         assert page.errors == [], f"the browser console reported errors: {page.errors}"
-    assert figures["Altered (amber)"] == "2" and figures["Appeared (green)"] == "2"
-    assert before < 50 < 500 < lit, f"amber pixels: {before} before the analysis, {lit} after"
+    assert figures["Altered (purple)"] == "2" and figures["Appeared (blue)"] == "2"
+    assert before < 50 < 250 < lit, f"purple pixels: {before} before the analysis, {lit} after"
     assert cells == ["Buildings", *(f"{sign}{count}" for sign, count in zip(("+", "-", ""), compared(surveyed.url)))]
     assert cells[1:] == ["+2", "-1", "2"]  # B5 and B6; B3; B2 and B4
 
 
-def test_the_changes_analysis_draws_altered_buildings_in_amber(surveyed: Surveyed) -> None:
+def test_the_changes_analysis_draws_altered_buildings_in_purple(surveyed: Surveyed) -> None:
     with database.raw(surveyed.url) as connection:
         meshes, _, origin = build(connection, CATALOG)
         terrain = Terrain.from_store(connection, CRS.from_user_input(twin_crs(connection)))
@@ -223,14 +227,14 @@ def test_the_changes_analysis_draws_altered_buildings_in_amber(surveyed: Surveye
                                                                        enumerate(mesh.ids)}
                                                             for layer_id, mesh in meshes.items()}, origin, terrain)
     shown = SHOW["changes"](answer, overlay, CATALOG)
-    assert dict(shown.rows)["Altered (amber)"] == "2"
+    assert dict(shown.rows)["Altered (purple)"] == "2"
     assert [item.detail for item in shown.items] == ["2 appeared, 1 disappeared, 2 altered"]
-    assert ("Altered 2015 → 2020", AMBER) in shown.legend
+    assert ("Altered 2015 → 2020", PURPLE) in shown.legend
     buildings = meshes["buildings"]
     for kind, expected in (("appeared", ["B5 v1", "B6 v1"]), ("disappeared", ["B3 v1"]), ("altered", ["B2 v2", "B4 v2"])):
         cells = overlay.drawn[kind].cell_data["row"]
         assert sorted({named[buildings.ids[row]] for row in cells}) == expected, kind
-    assert overlay.actors["altered"].GetProperty().GetColor() == pytest.approx(pv.Color(AMBER).float_rgb)
+    assert overlay.actors["altered"].GetProperty().GetColor() == pytest.approx(pv.Color(PURPLE).float_rgb)
 
 
 def test_the_replay_spans_the_surveys(surveyed: Surveyed, tmp_path: Path) -> None:

@@ -11,16 +11,18 @@ ANALYSES = (("hydrants", "Hydrant coverage"), ("nearest", "Nearest emergency res
             ("clearance", "Pipe clearance"), ("burst", "Burst isolation"), ("coverage", "5G coverage"),
             ("changes", "Changes between two years"))
 HINTS = {
-    "hydrants": "Buildings farther than 150 m from a hydrant (red) and roads with hydrants more than 120 m "
-                "apart (orange), in the slider's year.",
+    "hydrants": "Buildings farther than 150 m from a hydrant (orange-red) and roads with hydrants more than "
+                "120 m apart (sky blue), in the slider's year.",
     "nearest": "Choose Point and click the view (or run on the last point clicked): the nearest police, fire "
                "and hospitals, and the roads there.",
-    "clearance": "Pipes of different utilities closer than GB 50289 allows (red), in the slider's year, "
-                 "listed place by place (a run along the same two networks is one place), the worst first.",
+    "clearance": "Pipes of different utilities closer than GB 50289 allows (orange-red, the places yellow), in "
+                 "the slider's year, listed place by place (a run along the same two networks is one place), "
+                 "the worst first.",
     "burst": "In underground mode, click a water supply pipe, then run: valves to close (green), pipes "
-             "isolated (orange), buildings cut off (purple).",
-    "coverage": "Management grids by their share of buildings within reach of a 5G station, in the slider's year.",
-    "changes": "What appeared (green), disappeared (red) and was altered (amber: another version, as a later "
+             "isolated (yellow), buildings cut off (purple).",
+    "coverage": "Management grids by their share of buildings within reach of a 5G station, in the slider's year "
+                "(dark purple none, teal half, yellow all).",
+    "changes": "What appeared (blue), disappeared (orange-red) and was altered (purple: another version, as a later "
                "survey found it) between the slider's year and year B, whichever comes first; Compare shows "
                "the two years side by side.",
 }

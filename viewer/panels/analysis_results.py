@@ -15,14 +15,17 @@ from viewer.panels.overlay import Overlay
 
 MOST_ITEMS = 100  # entries the list shows; the figures count them all
 FRAME_M = 40.0  # a list entry is flown to framed this wide, unless it spans more
-# Distinct colours (Sasha Trubetskoy's set) for what the analyses find.
-RED, ORANGE, BLUE, CYAN, MAGENTA, GREEN, PURPLE, GREY = (
-    "#e6194b", "#f58231", "#4363d8", "#42d4f4", "#f032e6", "#3cb44b", "#911eb4", "#a9a9a9")
-# Altered beside appeared (green) and disappeared (red): the set's orange is too near its red on grey roofs.
-AMBER = "#ffbf00"
+# What the analyses find, in Okabe and Ito's colours, which red-green colour-blind eyes tell apart too
+# (a red beside a green, as highlights were, reads as one colour to one man in twelve). Each analysis
+# uses colours that differ for them, and the figures name the colour.
+BLUE, VERMILLION, SKY, YELLOW, GREEN, PURPLE, GREY = (
+    "#0072b2", "#d55e00", "#56b4e9", "#f0e442", "#009e73", "#cc79a7", "#333333")
 # Each kind of emergency resource in a colour of its own (the catalog's fire brigades and hospitals are
 # both red), named in the figures.
-RESOURCE_COLORS = {"police_stations": (BLUE, "blue"), "fire_brigades": (RED, "red"), "hospitals": (GREEN, "green")}
+RESOURCE_COLORS = {"police_stations": (BLUE, "blue"), "fire_brigades": (VERMILLION, "orange-red"),
+                   "hospitals": (GREEN, "green")}
+# Appeared, disappeared, altered: and the names the figures give them.
+CHANGE_COLORS = ((BLUE, "blue"), (VERMILLION, "orange-red"), (PURPLE, "purple"))
 
 
 @dataclass
@@ -65,8 +68,8 @@ def _of(features: list[Finding], key: str, *values: str) -> list[Finding]:
 def hydrants(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
     buildings = _of(answer.findings, "finding", "uncovered_building")
     gaps = _of(answer.findings, "finding", "hydrant_gap")
-    overlay.features("uncovered", {"buildings": [f.properties["id"] for f in buildings]}, RED)
-    overlay.lines("gaps", [f.geometry for f in gaps], ORANGE)
+    overlay.features("uncovered", {"buildings": [f.properties["id"] for f in buildings]}, VERMILLION)
+    overlay.lines("gaps", [f.geometry for f in gaps], SKY)
     summary = answer.summary
     shown = Shown(f"Hydrant coverage {answer.parameters['year']}", [
         ("Buildings beyond 150 m", f"{summary['uncovered_buildings']:,}"),
@@ -86,11 +89,11 @@ def hydrants(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
 def nearest(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
     features = answer.findings
     resources = _of(features, "role", "resource")
-    overlay.points("origin", [f.geometry for f in _of(features, "role", "origin")], MAGENTA, size=18,
+    overlay.points("origin", [f.geometry for f in _of(features, "role", "origin")], PURPLE, size=18,
                    above_m=2.0)
     for kind, (color, _) in RESOURCE_COLORS.items():
         overlay.points(kind, [f.geometry for f in _of(resources, "layer", kind)], color, size=18, above_m=6.0)
-    overlay.lines("routes", [f.geometry for f in _of(features, "role", "route")], CYAN)
+    overlay.lines("routes", [f.geometry for f in _of(features, "role", "route")], SKY)
     parameters, summary = answer.parameters, answer.summary
     shown = Shown("Nearest emergency resources", [
         ("Point", f"{parameters['x']:,.2f}, {parameters['y']:,.2f}"), ("Year", str(parameters["year"])),
@@ -109,8 +112,8 @@ def clearance(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
         p = f.properties
         pipes.setdefault(p["utility_a"], []).append(p["pipe_a"])
         pipes.setdefault(p["utility_b"], []).append(p["pipe_b"])
-    overlay.features("too_close", pipes, RED)
-    overlay.points("clearance_places", [f.geometry for f in found], ORANGE, size=10)
+    overlay.features("too_close", pipes, VERMILLION)
+    overlay.points("clearance_places", [f.geometry for f in found], YELLOW, size=10)
     parameters, summary = answer.parameters, answer.summary
     shown = Shown(f"Pipe clearance {parameters['year']}" + (" (around the view)" if parameters["box"] else ""),
                   [("Pairs too close", f"{summary['pairs']:,}"), ("Places", f"{summary['groups']:,}"),
@@ -134,8 +137,8 @@ def burst(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
     def ids(role: str) -> list[str]:
         return [f.properties["id"] for f in _of(features, "role", role)]
 
-    overlay.features("burst", {"water_supply": ids("burst")}, RED)
-    overlay.features("isolated", {"water_supply": ids("isolated")}, ORANGE)
+    overlay.features("burst", {"water_supply": ids("burst")}, VERMILLION)
+    overlay.features("isolated", {"water_supply": ids("isolated")}, YELLOW)
     overlay.features("cut_off", {"buildings": ids("cut_off")}, PURPLE)
     valves = _of(features, "role", "close", "closed")
     overlay.points("close", [f.geometry for f in _of(valves, "role", "close")], GREEN, size=16)
@@ -173,21 +176,22 @@ def coverage(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
 
 
 def changes(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
-    """What appeared (green), disappeared (red) and was altered (amber) between two years, from
+    """What appeared (blue), disappeared (orange-red) and was altered (purple) between two years, from
     twin.analyses.changes, each layer's finding carrying the ids of those features (``ids``: (appeared,
     disappeared, altered), see twin.time.changed_ids). Disappeared features are not drawn in the later
     year's scene, nor altered ones' later version in the earlier year's: the overlay takes their cells
     from the layer's full mesh, which holds every version."""
     layers = [f.properties for f in answer.findings]
     ids = {layer["layer"]: layer["ids"] for layer in layers}
-    kinds = (("appeared", "Appeared", GREEN), ("disappeared", "Disappeared", RED), ("altered", "Altered", AMBER))
+    kinds = tuple((kind, title, colour) for (kind, title), (colour, _) in
+                  zip((("appeared", "Appeared"), ("disappeared", "Disappeared"), ("altered", "Altered")), CHANGE_COLORS))
     for index, (kind, _, colour) in enumerate(kinds):
         overlay.features(kind, {layer_id: found[index] for layer_id, found in ids.items()}, colour)
     parameters = answer.parameters
     # Summed here from the layers: the analysis's summary (the service's answer too) counts the first two.
     total = {kind: sum(layer.get(kind, 0) for layer in layers) for kind, _, _ in kinds}
     shown = Shown(f"Changes {parameters['from']} → {parameters['to']}", [
-        *((f"{title} ({name})", f"{total[kind]:,}") for (kind, title, _), name in zip(kinds, ("green", "red", "amber"))),
+        *((f"{title} ({name})", f"{total[kind]:,}") for (kind, title, _), (_, name) in zip(kinds, CHANGE_COLORS)),
         ("Layers changed", f"{len(layers):,}")],
         legend=[(f"{title} {parameters['from']} → {parameters['to']}", colour) for _, title, colour in kinds])
     for layer in layers:

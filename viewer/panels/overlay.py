@@ -24,9 +24,10 @@ from viewer.tools import section
 
 LIFT_M = 1.5  # lines drawn on the ground float this high, above the roads' ribbons
 STEP_M = 5.0  # lines on the ground follow the DEM in steps this long
-# The share ramp (0 red, 0.5 yellow, 1 green: ColorBrewer's RdYlGn ends), and grey for no share at all.
-RAMP = ((0.0, (215, 25, 28)), (0.5, (255, 255, 191)), (1.0, (26, 150, 65)))
-NO_SHARE = (160, 160, 160)
+# The share ramp: viridis (0 dark purple, 0.5 teal, 1 yellow), which red-green colour-blind eyes read
+# as well as any and whose lightness rises with the share; grey for no share at all.
+RAMP = ((0.0, (68, 1, 84)), (0.5, (33, 145, 140)), (1.0, (253, 231, 37)))
+NO_SHARE = (220, 220, 220)
 
 
 def ramp(shares: np.ndarray) -> np.ndarray:
