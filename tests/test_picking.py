@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import pyvista as pv
@@ -117,27 +119,43 @@ def pipes_under_a_lamp_pole(connection) -> None:
     add_features(connection, "smart_lamp_poles", [({"type": "Point", "coordinates": list(POLE)}, {"id": "L"})])
 
 
-def underground_view(connection, exaggeration: float):
-    """The scene as the viewer draws it in underground mode at ``exaggeration``: (plotter, actors, meshes,
-    origin), the camera looking at the water pipe's middle."""
-    from viewer.app import SURFACE
-    from viewer.render import add_layers, place_camera
+def underground(connection, exaggeration: float, size: tuple[int, int] = (400, 400)) -> SimpleNamespace:
+    """The scene as the viewer draws it in underground mode at ``exaggeration`` (``viewer.app.open_ground``,
+    every layer shown): its plotter, actors, meshes, origin, catalog and terrain, and ``again(k)`` to move
+    the depth slider to ``k``."""
+    from trame.app import get_server
+
+    from viewer.app import SURFACE, open_ground
+    from viewer.render import add_layers
     from viewer.scene.timeline import Timeline
 
     catalog = load_catalog(ROOT / "layers")
     meshes, ground, origin = build(psycopg_of(connection), catalog)
-    plotter = pv.Plotter(off_screen=True, window_size=(400, 400))
+    plotter = pv.Plotter(off_screen=True, window_size=size)
     actors = add_layers(plotter, meshes, ground, Timeline(meshes))
     surface = {"terrain", *(layer_id for layer_id in meshes if catalog[layer_id].draw.mode in SURFACE)}
-    for layer_id, actor in actors.items():
-        if layer_id in surface:
-            actor.GetProperty().SetOpacity(0.12)
-            actor.SetPickable(False)
-        actor.SetScale(1.0, 1.0, exaggeration)
-    place_camera(plotter, tuple(np.array([X0, Y0, -1.5 * exaggeration]) - origin),
-                 tuple(np.array(CAMERA) - origin))
-    plotter.render()
-    return plotter, actors, meshes, origin
+    state = get_server("test-underground", client_type="vue3").state
+    for layer_id in ["terrain", *(layer.id for layer in catalog)]:
+        state[f"show_{layer_id}"], state[f"opacity_{layer_id}"] = True, 1.0
+    state.underground = True
+
+    def again(k: float) -> None:
+        open_ground(state, catalog, meshes, [actors], surface, True, k)
+
+    again(exaggeration)
+    return SimpleNamespace(plotter=plotter, actors=actors, meshes=meshes, origin=origin, catalog=catalog,
+                           terrain=ground.terrain, again=again)
+
+
+def underground_view(connection, exaggeration: float):
+    """The pipes and the lamp pole in underground mode at ``exaggeration``: (plotter, actors, meshes,
+    origin), the camera looking at the water pipe's middle."""
+    from viewer.render import place_camera
+
+    view = underground(connection, exaggeration)
+    place_camera(view.plotter, tuple(np.array([X0, Y0, -1.5 * exaggeration]) - view.origin),
+                 tuple(np.array(CAMERA) - view.origin))
+    return view.plotter, view.actors, view.meshes, view.origin
 
 
 def pixel(plotter: pv.Plotter, scene_point) -> tuple[float, float]:
@@ -158,13 +176,18 @@ def test_a_click_picks_the_pipe_drawn_under_it_not_a_lamp_pole_near_the_camera(b
     middle = np.array([X0, Y0, -1.5 * exaggeration]) - origin
     picked = pick(plotter, actors, meshes, *pixel(plotter, middle))
     assert picked is not None and picked.layer_id == "water_supply", picked
-    # where the tube is drawn: on the pipe's upper half, at its drawn depth
+    # where the tube is drawn: on the pipe's upper half, at its drawn depth; and truly 1.35-1.5 m deep
     assert np.linalg.norm(np.array(picked.position[:2]) - middle[:2]) < 1.0
     assert middle[2] - 0.1 < picked.position[2] < middle[2] + 0.15 * exaggeration + 0.1
+    assert -1.5 - 0.05 < picked.true_position[2] < -1.35 + 0.05
     heat = pick(plotter, actors, meshes, *pixel(plotter, middle + [0.0, 2.0, 0.5 * exaggeration]))
     assert heat is not None and heat.layer_id == "heat", heat
     # the translucent ground between them and the pole is no feature: nothing
     assert pick(plotter, actors, meshes, *pixel(plotter, middle + [0.0, -8.0, 0.0])) is None
-    if exaggeration == 1.0:  # and the pole where it is drawn
-        pole = np.array([*POLE, 4.5]) - origin
-        assert pick(plotter, actors, meshes, *pixel(plotter, pole)).layer_id == "smart_lamp_poles"
+    # and the pole where it is drawn, standing on the ground unstretched (0-9 m) at any exaggeration
+    from viewer.render import place_camera
+
+    pole = np.array([*POLE, 4.5]) - origin
+    place_camera(plotter, tuple(pole), tuple(np.array(CAMERA) - origin))
+    assert pick(plotter, actors, meshes, *pixel(plotter, pole)).layer_id == "smart_lamp_poles"
+    assert pick(plotter, actors, meshes, *pixel(plotter, pole + [0.0, 0.0, 5.0])) is None  # above its top

@@ -21,6 +21,7 @@ import pyvista as pv
 import vtk
 
 from twin.store import layer_table
+from viewer.scene.depth import true_z
 from viewer.scene.layer_mesh import LayerMesh
 from viewer.scene.timeline import subset
 
@@ -35,16 +36,19 @@ class Pick:
     layer_id: str
     feature_id: str
     row: int
-    position: tuple[float, float, float]  # scene coordinates
+    position: tuple[float, float, float]  # scene coordinates, where it is drawn
+    true_position: tuple[float, float, float]  # the same with underground mode's depth exaggeration undone
 
 
 @dataclass
 class Drawn:
-    """What the renderer drew at a pixel: the actor, the cell of its mapper's input, the scene position."""
+    """What the renderer drew at a pixel: the actor, the cell of its mapper's input, the scene position
+    (drawn, and true: the depth exaggeration undone)."""
 
     actor: vtk.vtkProp
     cell: int
     position: tuple[float, float, float]
+    true_position: tuple[float, float, float]
 
 
 def drawn_at(plotter: pv.Plotter, x: float, y: float, reach: int = REACH_PX) -> Drawn | None:
@@ -82,8 +86,11 @@ def drawn_at(plotter: pv.Plotter, x: float, y: float, reach: int = REACH_PX) -> 
             renderer.SetDisplayPoint(at_x, at_y, found.Get(vtk.vtkSelectionNode.ZBUFFER_VALUE()))
             renderer.DisplayToWorld()
             world = np.array(renderer.GetWorldPoint())
-            return Drawn(found.Get(vtk.vtkSelectionNode.PROP()), int(cells.GetTuple1(0)),
-                         tuple(float(v) for v in world[:3] / world[3]))
+            actor, cell = found.Get(vtk.vtkSelectionNode.PROP()), int(cells.GetTuple1(0))
+            x_at, y_at, z_at = (float(v) for v in world[:3] / world[3])
+            shown = actor.GetMapper().GetInput() if isinstance(actor, vtk.vtkActor) else None
+            true = true_z(pv.wrap(shown), cell, (x_at, y_at, z_at)) if shown is not None else z_at
+            return Drawn(actor, cell, (x_at, y_at, z_at), (x_at, y_at, true))
         return None
     finally:
         selector.ClearBuffers()
@@ -100,14 +107,15 @@ def pick(plotter: pv.Plotter, actors: dict[str, vtk.vtkActor], meshes: dict[str,
         return None
     # The actor may draw a subset of the layer's cells (the year filter): read the row off what it draws.
     row = int(pv.wrap(drawn.actor.GetMapper().GetInput()).cell_data["row"][drawn.cell])
-    return Pick(layer_id, meshes[layer_id].ids[row], row, drawn.position)
+    return Pick(layer_id, meshes[layer_id].ids[row], row, drawn.position, drawn.true_position)
 
 
 def point_at(plotter: pv.Plotter, x: float, y: float) -> tuple[float, float, float] | None:
-    """The scene position of whatever pickable is drawn at display position (x, y), the terrain included
-    (which :func:`pick` finds no feature in), or None where the view shows only sky."""
+    """The true scene position (the depth exaggeration undone) of whatever pickable is drawn at display
+    position (x, y), the terrain included (which :func:`pick` finds no feature in), or None where the
+    view shows only sky."""
     drawn = drawn_at(plotter, x, y)
-    return drawn.position if drawn is not None else None
+    return drawn.true_position if drawn is not None else None
 
 
 def attributes(connection: psycopg.Connection, layer_id: str, feature_id: str) -> dict[str, object]:
