@@ -216,18 +216,34 @@ def test_measured_distance_and_height_match_postgis(served, demo_database: str) 
     assert number(distance["Distance"]) == pytest.approx(expected, abs=0.011)
 
 
-def test_measured_pipe_depth_matches_postgis(served, demo_database: str) -> None:
+def exaggerate(page, most: bool) -> None:
+    """The depth slider at its end (x20) or its start (x1), and the view drawn with it."""
+    thumb = page.locator(".twin-exaggeration .v-slider-thumb")
+    if thumb.get_attribute("aria-valuenow") != ("20" if most else "1"):
+        def move() -> None:
+            thumb.focus()
+            page.keyboard.press("End" if most else "Home")
+
+        redrawn(page, move)
+
+
+@pytest.mark.parametrize("most", [False, True], ids=["x1", "x20"])
+def test_measured_pipe_depth_matches_postgis(served, demo_database: str, most: bool) -> None:
+    """At x1 and at x20 (issue 16: at x20 a click on one pipe picked another, or a lamp pole far off)
+    the pipe under the centre of the view is the one measured, its true depth."""
     url, _ = served
     with psycopg.connect(demo_database) as conn:
         pipe = conn.execute("SELECT source_id FROM layers.water_supply ORDER BY source_id LIMIT 1").fetchone()[0]
     with viewer_page(url) as page:
         switch(page, ".twin-underground", True)
+        exaggerate(page, most)
         page.click(".twin-mode-depth")
-        find(page, pipe)
+        find(page, pipe)  # framed where it is drawn, x20 as deep
         click_centre(page)
         depth = measured(page, "Depth below ground")
-        page.screenshot(path=str(ARTIFACTS / "viewer-depth.png"))
+        page.screenshot(path=str(ARTIFACTS / f"viewer-depth{'-x20' if most else ''}.png"))
         page.click(".twin-mode-inspect")
+        exaggerate(page, False)
         switch(page, ".twin-underground", False)
     # Whichever pipe lies under the centre of the view: its depth to the top is the one its survey gives.
     title, source_id = depth["Feature"].rsplit(" ", 1)

@@ -27,6 +27,7 @@ from viewer.render import (
     add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
 )
 from viewer.scene.build import build
+from viewer.scene.depth import exaggerate
 from viewer.scene.timeline import Timeline, subset
 from viewer.tools import section as viewer_section
 from viewer.tools import viewpoints
@@ -281,33 +282,41 @@ def _defaults(state) -> None:
     state.underground, state.exaggeration = False, 1.0
 
 
+def open_ground(state, catalog, meshes, actor_sets, surface: set[str], below: bool, exaggeration: float) -> None:
+    """Underground mode on (``below``) or off: what covers the ground (``surface``) translucent and left
+    out of picking, pipes and tunnels shown, and the depth of what lies under the ground drawn
+    ``exaggeration`` times as deep."""
+    show_visible(state, catalog, actor_sets)
+    for index, actors in enumerate(actor_sets):
+        for layer_id, actor in actors.items():
+            if layer_id in surface:
+                opacity = 0.12 if below else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
+                actor.GetProperty().SetOpacity(opacity)
+                actor.SetPickable(not below and index == 0)  # only the main view picks
+    # The meshes themselves, not the actors: a scale would stretch what stands on the ground too (issue 16).
+    # Both views draw copies that share their points.
+    for layer_mesh in meshes.values():
+        exaggerate(layer_mesh.mesh, float(exaggeration) if below else 1.0)
+
+
 def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay,
                              surface: set[str], underground: bool) -> None:
-    """Underground mode (ground and buildings nearly transparent and left out of picking, depth
-    stretched) and a vertical section plane that cuts the whole scene away on one side."""
+    """Underground mode (ground and buildings nearly transparent and left out of picking, the depth of
+    what lies under the ground stretched, viewer.scene.depth) and a vertical section plane that cuts the
+    whole scene away on one side."""
     state.underground, state.exaggeration = False, 1.0
     state.section, state.section_at = "off", 50
     bounds = plotter.bounds
     show_visible(state, catalog, actor_sets)
 
-    def apply(below: bool, exaggeration: float) -> None:
-        show_visible(state, catalog, actor_sets)
-        for index, actors in enumerate(actor_sets):
-            for layer_id, actor in actors.items():
-                if layer_id in surface:
-                    opacity = 0.12 if below else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
-                    actor.GetProperty().SetOpacity(opacity)
-                    actor.SetPickable(not below and index == 0)  # only the main view picks
-                actor.SetScale(1.0, 1.0, float(exaggeration) if below else 1.0)
-
     @state.change("underground", "exaggeration")
     def underground_changed(underground: bool, exaggeration: float, **kwargs) -> None:
-        apply(underground, exaggeration)
+        open_ground(state, catalog, meshes, actor_sets, surface, underground, exaggeration)
         ctrl.view_update()
 
     if underground:
         state.underground = True
-        apply(True, 1.0)
+        open_ground(state, catalog, meshes, actor_sets, surface, True, 1.0)
 
     @state.change("section", "section_at")
     def section_changed(section: str, section_at: float, **kwargs) -> None:

@@ -89,7 +89,13 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
                                             point_size=POINT_PX, render_points_as_spheres=True)
         shown = timeline.mesh(layer_id)
         if shown is not None:  # the year filter's copy, holding the chosen year's cells
-            actors[layer_id].GetMapper().SetInputData(shown)
+            # through a plain vtkPolyDataMapper: picking's hardware selector reports its cells' own ids,
+            # where through the vtkDataSetMapper that pyvista gives, those of the triangles made of them
+            # (a building's second wall read as its roof's neighbour's, tested)
+            mapper = vtk.vtkPolyDataMapper()
+            mapper.SetInputData(shown)
+            mapper.ScalarVisibilityOff()
+            actors[layer_id].SetMapper(mapper)
     return actors
 
 

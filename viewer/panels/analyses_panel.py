@@ -116,7 +116,8 @@ class AnalysesPanel:
         if not 0 <= key < len(self.items):
             return
         item = self.items[key]
-        focal, position = viewpoints.framing(tuple(np.r_[item.place - item.span / 2, item.place + item.span / 2]),
+        place = self.overlay.drawn_place(item.place)  # a valve under the ground: as deep as it is drawn now
+        focal, position = viewpoints.framing(tuple(np.r_[place - item.span / 2, place + item.span / 2]),
                                              self.overlay.origin, tilt_from=(-0.25, -0.45, 1.0))
         place_camera(self.plotter, focal, position)
         self.ctrl.view_update()

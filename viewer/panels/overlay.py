@@ -4,7 +4,9 @@ buildings, valves to close, ...), never an actor per feature.
 Results that are features of a layer are that layer's own cells, picked out of its merged mesh by row
 (so they sit exactly where the layer draws them, and keep their ``row`` cell data); what an analysis
 makes itself (a route, a stretch of road, the place two pipes come too close) is drawn from its geometry,
-in the twin's CRS as the scene is, less the scene's origin.
+in the twin's CRS as the scene is, less the scene's origin. Underground mode draws what lies under the
+ground deeper (viewer.scene.depth) and the highlights with it; what stands on the ground (a building cut
+off by a burst) keeps its height.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import vtk
 from twin.terrain import Terrain
 from viewer.scene.layer_mesh import LayerMesh, ragged
 from viewer.scene.build import ground_height
+from viewer.scene.depth import alike, drawn_z, exaggerable, exaggerate
 from viewer.scene.timeline import subset
 from viewer.tools import section
 
@@ -55,7 +58,7 @@ class Overlay:
         self.drawn: dict[str, pv.DataSet] = {}  # kind -> its merged mesh
         self.layers: dict[str, list[str]] = {}  # kind -> the layers its cell data "layer" indexes
         self.actors: dict[str, vtk.vtkActor] = {}  # kind -> its actor
-        self._scale = 1.0
+        self._scale = 1.0  # underground mode's depth exaggeration
         self._cut: vtk.vtkPlane | None = None  # the section plane, also given to what is drawn later
 
     def features(self, kind: str, wanted: dict[str, Sequence[str]], color: str = "#e6194b",
@@ -82,6 +85,7 @@ class Overlay:
             layers.append(layer_id)
         if not pieces:
             return None
+        alike(pieces)
         merged = pieces[0] if len(pieces) == 1 else pv.merge(pieces, merge_points=False)
         self.layers[kind] = layers
         style = {"scalars": "rgb", "rgb": True} if shares is not None else {"color": color}
@@ -119,6 +123,8 @@ class Overlay:
         xyz[on_ground, 2] = self.ground(xyz[on_ground, 0], xyz[on_ground, 1]) + above_m
         mesh = pv.PolyData(xyz - self.origin)
         mesh.point_data["item"] = np.arange(len(xyz), dtype=np.int32)
+        # a valve under the ground is drawn as deep as underground mode draws the pipe it stands on
+        exaggerable(mesh, mesh.points[:, 2], self.ground(xyz[:, 0], xyz[:, 1]) - self.origin[2])
         self._add(kind, mesh, color=color, point_size=size, render_points_as_spheres=True)
         return mesh
 
@@ -130,10 +136,16 @@ class Overlay:
         self.layers.clear()
 
     def rescale(self, exaggeration: float) -> None:
-        """Heights stretched as underground mode stretches the layers'."""
+        """Depths below the ground stretched as underground mode stretches the layers'."""
         self._scale = exaggeration
-        for actor in self.actors.values():
-            actor.SetScale(1.0, 1.0, exaggeration)
+        for mesh in self.drawn.values():
+            exaggerate(mesh, exaggeration)
+
+    def drawn_place(self, point: np.ndarray) -> np.ndarray:
+        """Where the scene draws a point of the twin's CRS now (deeper in underground mode if under the
+        ground), in the twin's CRS: where to fly to."""
+        ground = float(self.ground(np.array([point[0]]), np.array([point[1]]))[0])
+        return np.array([point[0], point[1], drawn_z(float(point[2]), ground, self._scale)])
 
     def extent(self, layer_id: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The box (low and high corners, the twin's CRS) of the cells of ``layer_id`` drawn, of any kind."""
@@ -168,8 +180,8 @@ class Overlay:
     def _add(self, kind: str, mesh: pv.DataSet, **style) -> vtk.vtkActor:
         if kind in self.actors:
             self.plotter.remove_actor(self.actors[kind], render=False)
+        exaggerate(mesh, self._scale)
         actor = self.plotter.add_mesh(mesh, pickable=False, reset_camera=False, render=False, **style)
-        actor.SetScale(1.0, 1.0, self._scale)
         section.clip([actor], self._cut)
         self.actors[kind] = actor
         self.drawn[kind] = mesh

@@ -20,6 +20,7 @@ from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from viewer.scene.areas import drape, ribbons
 from viewer.scene.buildings import buildings
+from viewer.scene.depth import exaggerable
 from viewer.scene.land_cover import land_cover
 from viewer.scene.layer_mesh import LayerMesh, faces, ragged, tag_cells
 from viewer.scene.orthophoto import orthophoto
@@ -98,7 +99,7 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
         heights = np.array([float(r[5] or 0) for r in rows])
         mesh, segment_of = boxes(coords, part_of, sizes[owner], heights[owner])
         tag_cells(mesh, owner[segment_of], born, gone)
-        return LayerMesh(layer, mesh, ids)
+        return LayerMesh(layer, _buried(mesh, terrain, origin), ids)
     counts = np.bincount(part_of, minlength=len(parts))
     mesh = pv.PolyData(coords, lines=ragged(np.cumsum(counts) - counts, counts))
     feature = owner[part_of]
@@ -106,8 +107,16 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
         mesh.point_data["radius"] = np.maximum(sizes[feature] / 2000.0, 0.05)
     tag_cells(mesh, owner, born, gone)
     if layer.draw.mode == "tube":
-        return LayerMesh(layer, _with_centre_lines(mesh.tube(scalars="radius", absolute=True, n_sides=8), mesh), ids)
+        tubes = _with_centre_lines(mesh.tube(scalars="radius", absolute=True, n_sides=8), mesh)
+        return LayerMesh(layer, _buried(tubes, terrain, origin), ids)
     return LayerMesh(layer, mesh, ids)
+
+
+def _buried(mesh: pv.PolyData, terrain: Terrain | None, origin: np.ndarray) -> pv.PolyData:
+    """A pipe's or tunnel's mesh, each point's depth below the DEM there stretched by underground mode."""
+    xyz = mesh.points
+    exaggerable(mesh, xyz[:, 2], ground_height(terrain, xyz[:, 0] + origin[0], xyz[:, 1] + origin[1]) - origin[2])
+    return mesh
 
 
 def _with_centre_lines(tubes: pv.PolyData, centre: pv.PolyData) -> pv.PolyData:
@@ -185,9 +194,11 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
         return None
     size = layer.draw.size or 3.0
     xyz = np.array([[r[1], r[2], r[3]] for r in rows])
+    ground = ground_height(terrain, xyz[:, 0], xyz[:, 1]) - origin[2]
     if not layer.z:
-        xyz[:, 2] = ground_height(terrain, xyz[:, 0], xyz[:, 1])
+        xyz[:, 2] = ground + origin[2]
     xyz = xyz - origin
+    own = xyz[:, 2].copy()  # the feature's point, under the symbol's centre
     xyz[:, 2] += size / 2 + layer.draw.offset
     cloud = pv.PolyData(xyz)
     cloud.point_data["row"] = np.arange(len(rows), dtype=np.int32)
@@ -200,6 +211,9 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
     mesh = pv.PolyData(np.vstack([glyphs.points, xyz]), faces=glyphs.faces,
                        verts=faces(n + np.arange(len(rows))[:, None]))
     tag_cells(mesh, np.r_[np.arange(len(rows)), glyph_rows], [r[4] for r in rows], [r[5] for r in rows])
+    if layer.z:  # a valve or manhole under the ground moves down whole as its depth is stretched
+        row_of_point = np.r_[np.rint(glyphs.point_data["row"]).astype(np.int64), np.arange(len(rows))]
+        exaggerable(mesh, own[row_of_point], ground[row_of_point])
     return LayerMesh(layer, mesh, [r[0] for r in rows])
 
 

@@ -77,6 +77,8 @@ class _Shown:
             self.mesh.SetPoints(points)
         else:
             self.mesh.SetPoints(full.GetPoints())
+        # the points' own data too (their true heights for the depth exaggeration, viewer.scene.depth)
+        self.mesh.GetPointData().ShallowCopy(full.GetPointData())
         self.parts: list[tuple[str, np.ndarray, np.ndarray, int]] = []
         for kind, cells in zip(_KINDS, (full.GetVerts(), full.GetLines(), full.GetPolys(), full.GetStrips())):
             count = cells.GetNumberOfCells()

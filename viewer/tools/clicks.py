@@ -11,7 +11,6 @@ import pyvista as pv
 from twin.catalog import Layer
 from twin.store import database
 from viewer.tools import measure, readout
-from viewer.tools.measure import true_position
 from viewer.tools.picking import Pick, attributes, highlight, pick, point_at
 from viewer.scene.timeline import subset
 from viewer.tools.versions import History, feature_history
@@ -30,7 +29,8 @@ class Clicks:
         self.pressed: tuple[float, float] = (-99.0, -99.0)
         # Actors drawn over the scene: the picked feature's outline, and the current measurement's.
         self.marks: dict[str, list] = {"pick": [], "measure": []}
-        self.points: list[np.ndarray] = []  # distance mode: the points picked so far
+        # distance mode: the points picked so far, each true (the twin's CRS) and as drawn (the scene)
+        self.points: list[tuple[np.ndarray, np.ndarray]] = []
         self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
                        for layer_id, layer_mesh in meshes.items()}
         state.picked_title, state.picked_rows, state.picked_versions = "", [], []
@@ -73,9 +73,9 @@ class Clicks:
             return  # a drag turned the view; only a click picks
         found = pick(self.plotter, self.actors, self.meshes, x, y)
         # The ground is no feature, but a point on it is what the analyses ask for.
-        position = found.position if found is not None else point_at(self.plotter, x, y)
+        position = found.true_position if found is not None else point_at(self.plotter, x, y)
         if position is not None:
-            self.last_point = true_position(position, self.origin, self._exaggeration())
+            self.last_point = np.asarray(position) + self.origin
         mode = self.state.mode
         if mode == "point":
             pass  # the point is all the analyses need; the listeners take it from here
@@ -204,18 +204,17 @@ class Clicks:
             return
         if len(self.points) == 2:
             self.clear("measure")
-        point = true_position(found.position, self.origin, self._exaggeration())
-        self.points.append(point)
+        point = np.asarray(found.true_position) + self.origin
+        self.points.append((point, np.asarray(found.position)))
         self._mark("measure", pv.Sphere(radius=1.0, center=found.position), color="#e6194b")
         if len(self.points) == 1:
             self._measured(measure.Measurement("Distance: click the second point", 0.0,
                                                [("From", measure.coordinates(point)),
                                                 *self._crs_row()]))
             return
-        a, b = (p - self.origin for p in self.points)
-        scale = np.array([1.0, 1.0, self._exaggeration()])
-        self._mark("measure", pv.Line(a * scale, b * scale), color="#e6194b", line_width=4)
-        found = measure.distance(*self.points)
+        (a, drawn_a), (b, drawn_b) = self.points
+        self._mark("measure", pv.Line(drawn_a, drawn_b), color="#e6194b", line_width=4)
+        found = measure.distance(a, b)
         self._measured(measure.Measurement(found.title, found.value_m, found.rows + self._crs_row()))
 
     def _measurable(self, found: Pick | None, modes: tuple[str, ...], hint: str) -> Layer | None:
@@ -238,7 +237,7 @@ class Clicks:
         layer = self._measurable(found, ("tube", "box"), "Depth: click a pipe (underground mode helps)")
         if layer is None:
             return
-        at = true_position(found.position, self.origin, self._exaggeration())
+        at = np.asarray(found.true_position) + self.origin
         with database.raw() as connection:
             result = measure.pipe_depth(connection, layer, found.feature_id, at, self.terrain)
         self._mark("measure", highlight(self.meshes[found.layer_id], found.row), style="wireframe", line_width=3)
@@ -254,13 +253,8 @@ class Clicks:
         self.state.measure_rows = [{"name": name, "value": value} for name, value in rows]
 
     def _mark(self, group: str, mesh: pv.DataSet, color: str = "#ffd400", **style) -> None:
-        actor = self.plotter.add_mesh(mesh, color=color, pickable=False, **style)
-        if self.state.underground:
-            actor.SetScale(1.0, 1.0, float(self.state.exaggeration))
-        self.marks[group].append(actor)
+        # Drawn where the scene draws it (an outline shares its layer's exaggerated points): never scaled.
+        self.marks[group].append(self.plotter.add_mesh(mesh, color=color, pickable=False, **style))
 
     def _crs_row(self) -> list[tuple[str, str]]:
         return [("Coordinates in", self.crs_label)] if self.crs_label else []
-
-    def _exaggeration(self) -> float:
-        return float(self.state.exaggeration) if self.state.underground else 1.0

@@ -1,8 +1,9 @@
 """Measuring in the 3D view (what CJJ/T 315 asks of a CIM viewer): the distance between two picked
 points, the height of a building, the depth of a pipe below ground.
 
-Picked positions come from the view, where underground mode may stretch heights; every function here
-takes positions already brought back to true metres in the twin's CRS (see :func:`true_position`).
+Picked positions come from the view, where underground mode may stretch depths; every function here
+takes positions already brought back to true metres in the twin's CRS (``Pick.true_position`` of
+:mod:`viewer.tools.picking`, plus the scene's origin).
 """
 
 from __future__ import annotations
@@ -25,12 +26,6 @@ class Measurement:
     title: str
     value_m: float  # the headline figure, in metres
     rows: list[tuple[str, str]]  # (what, how much) for the panel
-
-
-def true_position(picked: tuple[float, float, float], origin: np.ndarray, exaggeration: float) -> np.ndarray:
-    """A picked scene position in the twin's CRS, with the depth exaggeration undone."""
-    x, y, z = picked
-    return np.array([x, y, z / exaggeration]) + origin
 
 
 def metres(value: float) -> str:
