@@ -23,6 +23,7 @@ from viewer.panels import compare_ui, ui
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
 from viewer.panels.years import year_controls
+from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
     add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
 )
@@ -60,6 +61,7 @@ def create_app(server=None):
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
+    add_pipe_lines(plotter, meshes, actors)
     with database.connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
     state.empty = not meshes and ground is None
@@ -78,6 +80,7 @@ def create_app(server=None):
     second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0]) if span else None
     if second is not None:
         actor_sets.append(second.actors)
+        add_pipe_lines(second.plotter, meshes, second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
