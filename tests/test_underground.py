@@ -1,8 +1,13 @@
 """Underground mode as a pipeline manager reads it (issue 16): pipes a few pixels wide at any distance,
 drawn as their layer is (shown, coloured, filtered by year, stretched and cut with it), the tube of their
-real size when close; handmade pipes in the blank twin, drawn off-screen as the viewer draws them."""
+real size when close; what covers them faint enough to read them through; tunnels open to what runs
+inside. Handmade pipes in the blank twin drawn off-screen as the viewer draws them, and the viewer
+itself over the demo city, in this process."""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -16,6 +21,7 @@ from viewer.render import add_layers, make_plotter, place_camera
 from viewer.scene.build import build
 from viewer.scene.timeline import Timeline
 from viewer.tools import section
+from viewer.underground import open_tunnels
 
 pytestmark = pytest.mark.fast
 
@@ -95,3 +101,110 @@ def test_close_by_the_tube_of_its_real_size_wins(blank_twin) -> None:
     tube = np.abs(image[:, 640] - image[0, 640]).sum(axis=1) > 30  # not the sky
     assert tube.sum() >= 20, "no tube of its real size"
     assert flat.sum() < PIPE_PX, "the flat line was drawn over the tube"
+
+
+def test_what_runs_inside_a_tunnel_shows_through_its_walls(blank_twin) -> None:
+    """A water main inside a tunnel 5 m wide and 3.5 m high, seen from above and from the side."""
+    tunnel = [[X0, Y0, -2.0], [X0 + 400, Y0, -2.0]]  # the centre of the roof, 2 m down
+    add_features(blank_twin, "utility_tunnels", [({"type": "LineString", "coordinates": tunnel},
+                                                  {"id": "T1", "width_m": 5.0, "height_m": 3.5, "top_depth_m": 2.0})])
+    add_features(blank_twin, "water_supply", [
+        ({"type": "LineString", "coordinates": [[X0, Y0 + 1.0, -4.5], [X0 + 400, Y0 + 1.0, -4.5]]},
+         {"id": "W1", "diameter_mm": 400, "start_depth_m": 2.3, "end_depth_m": 2.3})])
+    meshes, origin = build(psycopg_of(blank_twin), CATALOG)[::2]
+    plotter, _, actors, _ = _view(meshes)
+    open_tunnels(CATALOG, [actors])
+    middle = np.array([X0 + 200, Y0, -3.5]) - origin
+    for tilt in (0.52, 1.4, 0.1):  # from the south 30 degrees up, from nearly overhead, from the side
+        place_camera(plotter, tuple(middle), tuple(middle + 60 * np.array([0.0, -np.cos(tilt), np.sin(tilt)])))
+        seen = _coloured(plotter, SKY_BLUE).sum() + _lit(plotter, SKY_BLUE).sum()
+        assert seen > 500, f"the pipe inside the tunnel is hidden from {tilt:.2f} rad up"
+
+
+def _lit(plotter: pv.Plotter, rgb: tuple[int, int, int]) -> np.ndarray:
+    """Pixels of that hue, lit or shaded (the tube's): a multiple of the colour, not greyed towards a wall."""
+    image = _image(plotter).astype(float)
+    colour = np.array(rgb, float)
+    scale = (image @ colour) / (colour @ colour)
+    return (np.linalg.norm(image - scale[..., None] * colour, axis=2) < 6) & (scale > 0.3)
+
+
+@pytest.fixture(scope="module")
+def viewer(demo_database: str) -> Iterator:
+    """The viewer over the demo city, made in this process: (its state, its render window)."""
+    from trame.app import get_server
+
+    from twin.settings import get_settings
+    from viewer.app import create_app
+
+    saved = os.environ.get("TWIN_DATABASE_URL")
+    os.environ["TWIN_DATABASE_URL"] = demo_database
+    get_settings.cache_clear()
+    try:
+        server = create_app(get_server("test-underground", client_type="vue3"))
+        server.controller.view_update = lambda *args, **kwargs: None  # no page to send images to
+        server.state.ready()
+        yield server.state, server.vtk_interactor.GetRenderWindow()
+    finally:
+        if saved is None:
+            os.environ.pop("TWIN_DATABASE_URL", None)
+        else:
+            os.environ["TWIN_DATABASE_URL"] = saved
+        get_settings.cache_clear()
+
+
+def _set(state, **values) -> None:
+    for key, value in values.items():
+        state[key] = value
+    state.flush()
+
+
+def _frame(window) -> np.ndarray:
+    from vtk.util.numpy_support import vtk_to_numpy
+    import vtk
+
+    window.Render()
+    grab = vtk.vtkWindowToImageFilter()
+    grab.SetInput(window)
+    grab.ReadFrontBufferOff()
+    grab.Update()
+    width, height, _ = grab.GetOutput().GetDimensions()
+    pixels = vtk_to_numpy(grab.GetOutput().GetPointData().GetScalars()).reshape(height, width, -1)[::-1, :, :3]
+    return pixels.astype(int)
+
+
+def _street(window, distance: float = 120.0) -> None:
+    """A crossing of the demo city seen from the south-west, 35 degrees up (its overview's focal point)."""
+    renderer = window.GetRenderers().GetFirstRenderer()
+    camera = renderer.GetActiveCamera()
+    focal = np.array(camera.GetFocalPoint())
+    focal[2] = -2.0
+    towards = np.array([-0.5, -0.8, 0.0]) / np.hypot(0.5, 0.8) * np.cos(0.6) + np.array([0, 0, np.sin(0.6)])
+    camera.SetFocalPoint(*focal)
+    camera.SetPosition(*(focal + distance * towards))
+    camera.SetViewUp(0, 0, 1)
+    renderer.ResetCameraClippingRange()
+
+
+def test_underground_the_pipes_read_through_what_covers_them(viewer) -> None:
+    """The pipes' pixels in underground mode against the same pipes with nothing over them: the ground,
+    roads, areas and buildings over them change them little (mean over the pipes' pixels and channels, 0-255:
+    19 when every surface layer was drawn at opacity 0.12 over the sky, 9 now)."""
+    state, window = viewer
+    surface = ["terrain", "buildings", "roads", "parks", "water_bodies", "management_grids"]
+    points = [layer.id for layer in CATALOG if layer.geometry == "point"]
+    pipes = [layer.id for layer in CATALOG if layer.draw.mode == "tube"]
+    _set(state, underground=True, **{f"show_{layer}": False for layer in points})
+    _street(window)
+    try:
+        covered = _frame(window)
+        _set(state, **{f"show_{layer}": False for layer in surface})
+        bare = _frame(window)
+        _set(state, **{f"show_{layer}": False for layer in pipes})
+        nothing = _frame(window)
+    finally:
+        _set(state, underground=False, **{f"show_{layer}": True for layer in surface + pipes + points})
+    drawn = np.abs(bare - nothing).sum(axis=2) > 60
+    assert drawn.sum() > 2000, "no pipes in the view"
+    haze = np.abs(covered - bare)[drawn].mean()
+    assert haze < 13, f"what covers the pipes changes their pixels by {haze:.0f} on average"

@@ -34,6 +34,7 @@ from viewer.tools import section as viewer_section
 from viewer.tools import viewpoints
 from viewer.tools.clicks import Clicks
 from viewer.tools.compare import SecondView
+from viewer.underground import Backdrop, open_tunnels, see_through
 
 PIPE_FRAME_M = 80.0
 # A point symbol is a few metres wide: framed with its street around it (and its beacon above the roofs),
@@ -86,7 +87,9 @@ def create_app(server=None):
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
     # A twin of pipes alone (an EPANET or SWMM model) shows them from the start, the ground open.
     pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
-    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface, pipes_only)
+    open_tunnels(catalog, actor_sets)
+    backdrop = Backdrop([plotter] + ([second.plotter] if second is not None else []))
+    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface, pipes_only, backdrop)
     AnalysesPanel(state, ctrl, catalog, plotter, overlay, clicks)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
@@ -293,8 +296,8 @@ def open_ground(state, catalog, meshes, actor_sets, surface: set[str], below: bo
     for index, actors in enumerate(actor_sets):
         for layer_id, actor in actors.items():
             if layer_id in surface:
-                opacity = 0.12 if below else float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
-                actor.GetProperty().SetOpacity(opacity)
+                own = float(state[f"opacity_{layer_id}"]) if layer_id in meshes else 1.0
+                actor.GetProperty().SetOpacity(see_through(catalog, layer_id, own) if below else own)
                 actor.SetPickable(not below and index == 0)  # only the main view picks
     # The meshes themselves, not the actors: a scale would stretch what stands on the ground too (issue 16).
     # Both views draw copies that share their points.
@@ -303,10 +306,10 @@ def open_ground(state, catalog, meshes, actor_sets, surface: set[str], below: bo
 
 
 def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay,
-                             surface: set[str], underground: bool) -> None:
+                             surface: set[str], underground: bool, backdrop: Backdrop) -> None:
     """Underground mode (ground and buildings nearly transparent and left out of picking, the depth of
-    what lies under the ground stretched, viewer.scene.depth) and a vertical section plane that cuts the
-    whole scene away on one side."""
+    what lies under the ground stretched, viewer.scene.depth, over a light backdrop: viewer.underground)
+    and a vertical section plane that cuts the whole scene away on one side."""
     state.underground, state.exaggeration = False, 1.0
     state.section, state.section_at = "off", 50
     bounds = plotter.bounds
@@ -315,11 +318,13 @@ def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: 
     @state.change("underground", "exaggeration")
     def underground_changed(underground: bool, exaggeration: float, **kwargs) -> None:
         open_ground(state, catalog, meshes, actor_sets, surface, underground, exaggeration)
+        backdrop.show(underground)
         ctrl.view_update()
 
     if underground:
         state.underground = True
         open_ground(state, catalog, meshes, actor_sets, surface, True, 1.0)
+        backdrop.show(True)
 
     @state.change("section", "section_at")
     def section_changed(section: str, section_at: float, **kwargs) -> None:
