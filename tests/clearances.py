@@ -28,9 +28,19 @@ def _closest(p1: np.ndarray, q1: np.ndarray, p2: np.ndarray, q2: np.ndarray) -> 
     return np.linalg.norm(p1 + d1 * s[:, None] - p2 - d2 * t[:, None], axis=1)
 
 
-def too_close(pipes: list[Pipe]) -> list[tuple[Pipe, Pipe, str, float]]:
+def too_close(pipes: list[Pipe], tunnels: dict[str, shapely.LineString] | None = None
+              ) -> list[tuple[Pipe, Pipe, str, float]]:
     """(pipe, pipe, "crossing" or "parallel", shortfall m) for every two pipes of different utilities
-    nearer than their clearance."""
+    nearer than their clearance; but not two that run in one tunnel (the same, or two of ``tunnels``, id
+    -> line, that meet), as the check leaves those to GB 50838."""
+    tunnels = tunnels or {}
+
+    def one_gallery(a: Pipe, b: Pipe) -> bool:
+        if a.tunnel is None or b.tunnel is None:
+            return False
+        return a.tunnel == b.tunnel or (a.tunnel in tunnels and b.tunnel in tunnels
+                                        and shapely.intersects(tunnels[a.tunnel], tunnels[b.tunnel]))
+
     table = {frozenset(pair.utilities): pair for pair in clearances()[1]}
     ends = np.array([[p.line.coords[0], p.line.coords[-1]] for p in pipes])
     depths = np.array([[p.start_depth, p.end_depth] for p in pipes])
@@ -51,6 +61,6 @@ def too_close(pipes: list[Pipe]) -> list[tuple[Pipe, Pipe, str, float]]:
     for i, j, crosses, wall in zip(left, right, crossing, distance - radii):
         pair = table.get(frozenset((utilities[i], utilities[j])))
         required = None if pair is None else (pair.vertical_m if crosses else pair.horizontal_m)
-        if required is not None and wall < required - TOLERANCE_M:
+        if required is not None and wall < required - TOLERANCE_M and not one_gallery(pipes[i], pipes[j]):
             found.append((pipes[i], pipes[j], "crossing" if crosses else "parallel", round(required - wall, 3)))
     return found

@@ -210,6 +210,33 @@ def test_pipe_clearance_on_handmade_pipes(blank_twin) -> None:
     assert result.parameters["source"].startswith("GB 50289-2016")
 
 
+def test_pipe_clearance_leaves_pipes_in_one_tunnel_to_gb50838(blank_twin) -> None:
+    """A water main and a heat pipe 0.3 m apart wall to wall (0.5 m needed buried): in the same tunnel, or
+    in two tunnels that meet, they are not checked; buried, or in two tunnels apart, they are."""
+    add_features(blank_twin, "utility_tunnels", [
+        (line(at(0, 0, -2.6), at(100, 0, -2.6)), {"id": "T1", "width_m": 5.0, "height_m": 3.5}),
+        (line(at(100, 0, -2.6), at(200, 0, -2.6)), {"id": "T2", "name": "管廊二", "width_m": 5.0, "height_m": 3.5}),
+        (line(at(500, 0, -2.6), at(600, 0, -2.6)), {"id": "T3", "width_m": 5.0, "height_m": 3.5})])
+
+    def pair(x0: float, tunnels: tuple[str | None, str | None]) -> None:
+        add_features(blank_twin, "water_supply", [
+            (line(at(x0, -0.3, -5.2), at(x0 + 90, -0.3, -5.2)), {"id": f"W{x0}", "diameter_mm": 400.0,
+                                                                  "tunnel": tunnels[0]})])
+        add_features(blank_twin, "heat", [
+            (line(at(x0 + 5, 0.3, -5.2), at(x0 + 95, 0.3, -5.2)), {"id": f"H{x0}", "diameter_mm": 200.0,
+                                                                   "tunnel": tunnels[1]})])
+
+    pair(0, ("T1", "T1"))  # one tunnel
+    pair(1000, (None, None))  # buried
+    pair(2000, ("T1", "管廊二"))  # T1 and T2 (by its name) meet end to end: one gallery
+    pair(3000, ("T1", "T3"))  # apart
+    pair(4000, ("T1", None))  # one in a tunnel, one buried beside it
+    findings = pipe_clearance(psycopg_of(blank_twin), 2020).findings
+    checked = sorted(round(shapely.get_coordinates(f.geometry)[0][0] - X0, -3) for f in findings)
+    assert checked == [1000, 3000, 4000]
+    assert all(f.properties["wall_distance_m"] == pytest.approx(0.3) for f in findings)
+
+
 def test_pipe_clearance_groups_a_run_along_the_same_two_networks(blank_twin) -> None:
     """Two water pipes end to end with two gas pipes end to end 0.6 m beside them (0.4 m wall to wall
     where 0.5 is needed) are one place on the list; a gas pipe nearer still, elsewhere, is another, and

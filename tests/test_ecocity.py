@@ -14,7 +14,7 @@ import pytest
 import rasterio
 import shapely
 from clearances import too_close
-from support import TEST_HOME, run_twin
+from support import TEST_HOME, run_twin, sql
 
 from importers.inp_sections import read_sections
 from twin.ecocity import generate
@@ -24,7 +24,7 @@ from twin.ecocity.drainage import Catchments
 from twin.ecocity.networks import DRAINAGE, UTILITIES, make_fittings, make_pipes, make_tunnels
 from twin.ecocity.plan import make_plan
 from twin.ecocity.planted import PLANTED, place
-from twin.ecocity.utilities import IN_TUNNEL, is_tunnel
+from twin.ecocity.utilities import IN_TUNNEL, IN_TUNNEL_LAYOUT, TUNNEL, is_tunnel, size_m, tunnel_id
 
 # CJJ 61 cover depths (ECOCITY.md): top of pipe for pressure pipes and ducts, invert for drainage.
 CJJ_DEPTHS = {"communications": (0.7, 1.0), "gas": (0.9, 1.5), "water_supply": (1.0, 1.8),
@@ -96,7 +96,7 @@ def test_depths_follow_cjj61_and_drainage_falls(city) -> None:
     plan, _, pipes, _ = city
     nodes = shapely.points([plan.node_xy(node) for road in plan.roads for node in (road.start, road.end)])
     for pipe in pipes:
-        if pipe.utility in CJJ_DEPTHS and not pipe.dip:
+        if pipe.utility in CJJ_DEPTHS and not pipe.dip and pipe.tunnel is None:  # in a tunnel: its own places
             low, high = CJJ_DEPTHS[pipe.utility]
             assert low <= pipe.start_depth <= high and low <= pipe.end_depth <= high, pipe.id
         if pipe.dip:
@@ -120,8 +120,34 @@ def test_utilities_follow_the_roads_that_would_carry_them(city) -> None:
     assert km["water_supply"] > km["power"] > km["heat"] > km["pneumatic_waste"] > 0
     assert km["heat"] < 0.7 * roads and km["reclaimed_water"] < 0.1 * roads and km["pneumatic_waste"] < 0.1 * roads
     tunnel_roads = {road.id for road in plan.roads if is_tunnel(road)}
-    assert tunnel_roads and not any(p.road in tunnel_roads for p in pipes if p.utility in IN_TUNNEL)
-    assert {p.utility for p in pipes if p.road in tunnel_roads} == {"gas", "rainwater", "sewage"}
+    assert tunnel_roads and all(p.tunnel is not None for p in pipes if p.road in tunnel_roads and p.utility in IN_TUNNEL)
+    assert {p.utility for p in pipes if p.road in tunnel_roads and p.tunnel is None} == {"gas", "rainwater", "sewage"}
+
+
+@pytest.mark.fast
+def test_the_tunnels_carry_their_mains_inside_them(city) -> None:
+    """Under each tunnel road its tunnel carries the water, reclaimed water, heat, power and communications
+    mains, named by the tunnel's id: each along the tunnel's axis from end to end, inside its walls and
+    slabs, in its compartment (heat never beside the power cables, GB 50838-2015 4.3); nothing else is in a
+    tunnel."""
+    plan, _, pipes, _ = city
+    tunnels = {tunnel: line for tunnel, line, _ in make_tunnels(plan)}
+    roads = {road.id: road for road in plan.roads}
+    inside = [p for p in pipes if p.tunnel is not None]
+    assert {p.tunnel for p in inside} == set(tunnels)
+    assert {(p.tunnel, p.utility) for p in inside} == {(t, u) for t in tunnels for u in IN_TUNNEL}
+    wall, slab = TUNNEL["width_m"] / 2 - 0.3, 0.3
+    for pipe in inside:
+        road = roads[pipe.road]
+        assert is_tunnel(road) and pipe.tunnel == tunnel_id(road)
+        axis = tunnels[pipe.tunnel]
+        assert pipe.line.hausdorff_distance(axis) == pytest.approx(abs(IN_TUNNEL_LAYOUT[pipe.utility][1])), pipe.id
+        width, height = size_m(pipe.utility, road.road_class)
+        assert abs(IN_TUNNEL_LAYOUT[pipe.utility][1]) + width / 2 <= wall, pipe.id
+        assert pipe.start_depth == pipe.end_depth >= TUNNEL["top_depth_m"] + slab, pipe.id
+        assert pipe.start_depth + height <= TUNNEL["top_depth_m"] + TUNNEL["height_m"] - slab, pipe.id
+    compartment = {u: place[0] for u, place in IN_TUNNEL_LAYOUT.items()}
+    assert compartment["heat"] != compartment["power"] and set(compartment.values()) <= set(range(1, TUNNEL["compartments"] + 1))
 
 
 @pytest.mark.fast
@@ -155,7 +181,8 @@ def test_each_network_is_connected(city) -> None:
         for pipe in (p for p in pipes if p.utility == utility):
             a, b = (tuple(np.round(pipe.line.coords[i], 2)) for i in (0, -1))
             parent[find(a)] = find(b)
-            if utility in IN_TUNNEL and any(shapely.intersects(pipe.line, tunnel) for tunnel in tunnels):
+            if pipe.tunnel is not None or (utility in IN_TUNNEL and any(shapely.intersects(pipe.line, tunnel)
+                                                                         for tunnel in tunnels)):
                 parent[find(a)] = find(("tunnel",))  # the tunnels meet each other at grid line 8's crossing
         ends = [node for node in list(parent) if node != ("tunnel",)]
         expected = len(catchments.all) if utility in DRAINAGE else 1
@@ -167,16 +194,30 @@ def test_pipes_keep_their_clearances_but_for_the_planted_faults(city) -> None:
     """GB 50289's clearances hold between every two networks, beside each other and where they cross,
     but at the faults planted on purpose: each of those, and nothing else, comes too close."""
     plan, _, pipes, _ = city
+    tunnels = {tunnel: line for tunnel, line, _ in make_tunnels(plan)}
     for year in (2020, 2008):
         standing = [p for p in pipes if p.install_year <= year]
         places = {(frozenset((a.utility, b.utility)), next(
             (i for i, f in enumerate(PLANTED) if {f.utility, f.other} == {a.utility, b.utility}
              and np.hypot(*np.subtract(place(f, plan), a.line.interpolate(0.5, normalized=True).coords[0])) < 120),
-            None)) for a, b, _, _ in too_close(standing)}
+            None)) for a, b, _, _ in too_close(standing, tunnels)}
         planted = {(frozenset((f.utility, f.other)), i) for i, f in enumerate(PLANTED)
                    if min(r.build_year for r in plan.roads if r.id == f.road) <= year}
         assert places == planted, year
         assert (year == 2008) == (len(planted) == 2)
+
+
+@pytest.mark.fast
+def test_the_demo_twin_knows_which_tunnel_each_main_runs_in(demo_database: str) -> None:
+    """Imported through twin import from the survey field 所在管廊: each tunnel main names a tunnel the
+    tunnels layer holds, and lies inside its footprint."""
+    for utility in IN_TUNNEL:
+        counts = sql(demo_database, f"SELECT count(*), count(p.tunnel), count(t.id), "
+                                    f"count(*) FILTER (WHERE ST_Within(ST_Force2D(p.geom), ST_Buffer(t.geom, t.width_m / 2))) "
+                                    f"FROM layers.{utility} p LEFT JOIN layers.utility_tunnels t ON t.source_id = p.tunnel "
+                                    f"WHERE p.tunnel IS NOT NULL")[0]
+        tunnels = sql(demo_database, "SELECT count(*) FROM layers.utility_tunnels")[0][0]
+        assert counts == (tunnels, tunnels, tunnels, tunnels), utility
 
 
 @pytest.mark.fast
@@ -263,7 +304,10 @@ def test_demo_builds_the_twin_and_meets_the_minima(database_url: str) -> None:
 
     with pg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM twin.rejects").fetchone() == (0,)
-        # Pipes lie below ground at their depth: water's top 1.58 m down, under ground of 1-4 m.
-        z = conn.execute("SELECT min(ST_ZMin(geom)), max(ST_ZMax(geom)) FROM layers.water_supply").fetchone()
-        assert -1.5 < z[0] and z[1] < 2.5
+        # Pipes lie below ground at their depth: water's top 1.55 m down, under ground of 1-4 m; in the
+        # tunnels 5 m down, on supports above the floor.
+        for tunnel, low, high in (("IS NULL", -1.5, 2.5), ("IS NOT NULL", -4.5, -0.5)):
+            z = conn.execute("SELECT min(ST_ZMin(geom)), max(ST_ZMax(geom)) FROM layers.water_supply "
+                             f"WHERE tunnel {tunnel}").fetchone()
+            assert low < z[0] and z[1] < high, tunnel
     assert (TEST_HOME / "ecocity" / "manifest.json").is_file()

@@ -42,6 +42,13 @@ def test_columns_are_chosen_by_map_then_name_then_alias() -> None:
     assert choose_columns(["diameter_m"], layer, {}, SOURCE)["diameter_mm"] == "diameter_m"
 
 
+def test_the_tunnel_a_pipe_runs_in_is_read_from_a_survey() -> None:
+    """A pipe survey's 所在管廊 (or an English export's tunnel_id) names the utility tunnel it runs in."""
+    for column in ("所在管廊", "TUNNEL_ID", "SZGL"):
+        assert choose_columns(["管线编号", column], CATALOG["heat"], {}, SOURCE)["tunnel"] == column
+    assert "tunnel" not in choose_columns(["编号", "所在管廊"], CATALOG["roads"], {}, SOURCE)  # roads run in none
+
+
 def test_a_map_naming_nothing_is_refused() -> None:
     layer = CATALOG["valves"]
     with pytest.raises(SourceError, match="--map a=nothing: layer 'valves' has no attribute 'nothing'"):

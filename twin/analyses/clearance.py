@@ -35,6 +35,7 @@ else:  # pragma: no cover
 TOLERANCE_M = 0.001  # a wall this much inside the clearance is survey rounding, not a shortfall
 ENDS = "_ends"  # a finding's pipes' ends while grouping: not kept in the result
 CLEARANCES = Path(__file__).with_name("gb50289.toml")
+TUNNELS = "utility_tunnels"  # the layer a pipe's ``tunnel`` names a feature of
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def _compute(connection: psycopg.Connection, year: int, bbox: list[float] | None
         largest = max(value for value in (pair.horizontal_m, pair.vertical_m, 0.0) if value is not None)
         if largest <= 0:
             continue
-        rows = connection.execute(template("clearance", a=table(a), b=table(b), box=area), {
+        rows = connection.execute(template("clearance", a=table(a), b=table(b), tunnels=table(TUNNELS), box=area), {
             "day": year_end(year), "reach": largest + radius[a] + radius[b],
             "horizontal": pair.horizontal_m, "vertical": pair.vertical_m,
             "tolerance": TOLERANCE_M}).fetchall()

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import shapely
 
 from twin.ecocity.junctions import Junctions, Piece
-from twin.ecocity.plan import Plan
+from twin.ecocity.plan import Plan, Road
 from twin.ecocity.planted import plant, shallow
-from twin.ecocity.utilities import DRAINAGE, PRESSURE, TUNNEL, UTILITIES, diameter_m, is_tunnel, line_of
+from twin.ecocity.utilities import (DRAINAGE, IN_TUNNEL_LAYOUT, PRESSURE, TUNNEL, UTILITIES, diameter_m, is_tunnel,
+                                    line_of, tunnel_id)
 
 __all__ = ["DRAINAGE", "PRESSURE", "TUNNEL", "UTILITIES", "Fitting", "Pipe", "diameter_m", "make_fittings",
            "make_pipes", "make_tunnels"]
@@ -35,6 +36,7 @@ class Pipe:
     road: str  # the id of the road it lies under
     dip: bool = False  # where it passes under a crossing road's pipes, or climbs back from there
     nodes: tuple[bool, bool] = (True, True)  # whether its start and end are network nodes
+    tunnel: str | None = None  # the id of the utility tunnel it runs in, if it does
 
 
 def make_pipes(plan: Plan) -> list[Pipe]:
@@ -49,6 +51,24 @@ def make_pipes(plan: Plan) -> list[Pipe]:
             sides = len({p.slot.offset for p in pieces if p.utility == utility}) > 1
             pipes += [_pipe(plan, piece, _name(road.id, utility, offset, sides, index, len(group)))
                       for index, piece in enumerate(sorted(group, key=lambda p: min(p.along)), start=1)]
+        if is_tunnel(road):
+            pipes += _in_tunnel(plan, road)
+    return pipes
+
+
+def _in_tunnel(plan: Plan, road: Road) -> list[Pipe]:
+    """The mains a tunnel road's tunnel carries, inside it: along its axis at their compartments' places
+    (IN_TUNNEL_LAYOUT), from node to node at one depth. Nothing inside dips: the crossing roads' pipes pass
+    over the tunnel's roof, and where two tunnels meet their mains meet inside."""
+    (x0, y0), (x1, y1) = plan.node_xy(road.start), plan.node_xy(road.end)
+    horizontal = line_of(road)[0] == "h"
+    pipes = []
+    for utility, (_, offset, top) in IN_TUNNEL_LAYOUT.items():
+        dx, dy = (0.0, offset) if horizontal else (offset, 0.0)
+        line = shapely.LineString([(x0 + dx, y0 + dy), (x1 + dx, y1 + dy)])
+        pipes.append(Pipe(f"{utility[:2].upper()}-{road.id[2:]}", utility, line,
+                          UTILITIES[utility]["size"][road.road_class], top, top, road.build_year, road.road_class,
+                          road.id, tunnel=tunnel_id(road)))
     return pipes
 
 
@@ -113,4 +133,4 @@ def make_fittings(pipes: list[Pipe]) -> tuple[list[Fitting], list[Fitting]]:
 def make_tunnels(plan: Plan) -> list[tuple[str, shapely.LineString, int]]:
     """Utility tunnels under the second north-south arterial and the first east-west arterial north of
     the start-up area (both on grid line 8): (id, roof centre line, year)."""
-    return [(f"T-{road.id[2:]}", road.line, road.build_year) for road in plan.roads if is_tunnel(road)]
+    return [(tunnel_id(road), road.line, road.build_year) for road in plan.roads if is_tunnel(road)]

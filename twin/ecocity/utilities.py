@@ -43,6 +43,16 @@ DRAINAGE = ("rainwater", "sewage")
 TUNNEL = {"width_m": 5.0, "height_m": 3.5, "top_depth_m": 2.6, "compartments": 3, "utilities": "给水,再生水,热力,电力,通信"}
 TUNNEL_LINE = 8
 IN_TUNNEL = ("water_supply", "reclaimed_water", "heat", "power", "communications")
+# Where each of them runs inside a tunnel (GB 50838-2015 4.3: heat pipes not in the power cables'
+# compartment): its compartment (1 the south or west one), its offset across from the tunnel's axis (m,
+# north or east positive) and its top's depth below ground (m). Inside the walls and slabs (0.3 m) and
+# partitions (0.2 m): compartment 1 from -2.2 to -0.9 m, 2 from -0.7 to 0.7 m, 3 from 0.9 to 2.2 m; depth
+# 2.9 to 5.8 m. Cables on two tiers of racks, pipes on supports 0.4 m above the floor.
+IN_TUNNEL_LAYOUT: dict[str, tuple[int, float, float]] = {
+    "communications": (1, -1.85, 3.40), "power": (1, -1.85, 4.20),
+    "water_supply": (2, -0.30, 5.00), "reclaimed_water": (2, 0.35, 5.20),
+    "heat": (3, 1.50, 4.80),
+}
 # GB 50838-2015 (城市综合管廊工程技术规范) 5.1.7 sets a utility tunnel's clearance to the pipes around it:
 # 1.0 m beside and 0.5 m across for open-cut tunnels. Not found by any source searched: an assumption here,
 # kept as the generator's own rule, not a value of the clearance check (tunnels are not in its table).
@@ -94,6 +104,11 @@ def vertical(a: str, b: str) -> float:
 def is_tunnel(road: Road) -> bool:
     """Whether a road has a utility tunnel under it: the arterials on grid line 8."""
     return road.road_class == "arterial" and line_of(road)[1] == TUNNEL_LINE
+
+
+def tunnel_id(road: Road) -> str:
+    """The id of the tunnel under a tunnel road (its survey number, 管廊编号)."""
+    return f"T-{road.id[2:]}"
 
 
 def line_of(road: Road) -> tuple[str, int]:

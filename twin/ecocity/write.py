@@ -92,7 +92,7 @@ def pipes_gpkg(path: Path, pipes: list[Pipe], utility: str) -> None:
                   "管径": pipe.size if isinstance(pipe.size, str) else f"DN{int(pipe.size)}",
                   "起点埋深": round(pipe.start_depth, 3), "终点埋深": round(pipe.end_depth, 3),
                   "建设年代": pipe.install_year, "权属单位": spec["owner"], "压力": spec["pressure"],
-                  "geometry": pipe.line}
+                  "所在管廊": pipe.tunnel, "geometry": pipe.line}
         if utility in DRAINAGE:
             ground = ground_height(np.array([x0, x1]), np.array([y0, y1]))
             record["起点管底高程"] = round(float(ground[0] - pipe.start_depth), 3)
