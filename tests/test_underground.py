@@ -21,6 +21,7 @@ from viewer.render import add_layers, make_plotter, place_camera
 from viewer.scene.build import build
 from viewer.scene.timeline import Timeline
 from viewer.tools import section
+from viewer.tools.depth_scale import DepthScale
 from viewer.underground import open_tunnels
 
 pytestmark = pytest.mark.fast
@@ -208,3 +209,59 @@ def test_underground_the_pipes_read_through_what_covers_them(viewer) -> None:
     assert drawn.sum() > 2000, "no pipes in the view"
     haze = np.abs(covered - bare)[drawn].mean()
     assert haze < 13, f"what covers the pipes changes their pixels by {haze:.0f} on average"
+
+
+def test_a_depth_scale_at_the_view_centre_and_the_depths_of_the_pipes_by_it(blank_twin) -> None:
+    """Underground, a ruler stands at the focal point, ticked in true metres below ground wherever the
+    exaggeration draws them, and the pipes near it are labelled with their utility and depth as their
+    surveys measure it (top, invert, a tunnel's roof); hidden layers, other years and what the section
+    plane cuts away are not."""
+    along = [[X0, Y0, 0.0], [X0 + 400, Y0, 0.0]]
+
+    def at(y: float, z: float) -> dict:
+        return {"type": "LineString", "coordinates": [[x, Y0 + y, z] for x, _, _ in along]}
+
+    add_features(blank_twin, "water_supply", [(at(0.0, -1.7), {"id": "W", "diameter_mm": 400, "valid_from": "2012-01-01"})])
+    add_features(blank_twin, "sewage", [(at(4.0, -2.7), {"id": "S", "diameter_mm": 600})])
+    add_features(blank_twin, "utility_tunnels", [(at(-8.0, -2.6), {"id": "T1", "width_m": 5.0, "height_m": 3.5})])
+    add_features(blank_twin, "power", [(at(-8.5, -3.275), {"id": "P", "diameter_mm": 150, "tunnel": "T1"})])
+    connection = psycopg_of(blank_twin)
+    meshes, _, origin = build(connection, CATALOG)
+    plotter, timeline, actors, _ = _view(meshes)
+    flags = {"below": True, "k": 1.0}
+    scale = DepthScale(connection, plotter, CATALOG, actors, origin, None, below=lambda: flags["below"],
+                       exaggeration=lambda: flags["k"], year=lambda: timeline.year)
+    middle = np.array([X0 + 200, Y0 - 2.0, 0.0]) - origin
+    place_camera(plotter, tuple(middle), tuple(middle + np.array([0.0, -25.0, 25.0])))
+    _image(plotter)
+    labels = {"Water supply pipes · top 1.50 m", "Sewage pipes · invert 3.00 m", "Utility tunnels T1 · roof 2.60 m",
+              "Power cables in T1 · top 3.20 m"}
+    assert labels <= set(scale.shown) and {"0 m", "1 m", "4 m"} <= set(scale.shown)
+    # from the ground down past the deepest thing by it (the tunnel's floor, 6.1 m down) by a metre or more
+    assert scale.ruler.bounds[5] == pytest.approx(0.0) and -9.0 <= scale.ruler.bounds[4] <= -7.1
+
+    for actor in actors.values():  # underground mode's exaggeration, x3: the same depths, drawn deeper
+        actor.SetScale(1.0, 1.0, 3.0)
+    _image(plotter)
+    assert labels <= set(scale.shown) and -27.0 <= scale.ruler.bounds[4] <= -21.3
+    ticks = {text.strip(): z for text, z in zip(_texts(scale.ticks), scale.ticks.points[:, 2])}
+    assert ticks["2 m"] == pytest.approx(-6.0)
+    for actor in actors.values():
+        actor.SetScale(1.0, 1.0, 1.0)
+
+    actors["sewage"].SetVisibility(False)
+    timeline.show(2011)  # before the water main was laid
+    _image(plotter)
+    assert not {"Sewage pipes · invert 3.00 m", "Water supply pipes · top 1.50 m"} & set(scale.shown)
+    timeline.show(2020)
+    section.clip(actors.values(), section.plane("x", 25, (0.0, 400.0, -20.0, 0.0, -6.0, 0.0)))  # x < 100 m kept
+    _image(plotter)
+    assert not labels & set(scale.shown)
+    flags["below"] = False
+    _image(plotter)
+    assert scale.shown == [] and not scale.ruler_actor.GetVisibility()
+
+
+def _texts(points: pv.PolyData) -> list[str]:
+    labels = points.GetPointData().GetAbstractArray("label")
+    return [labels.GetValue(i) for i in range(labels.GetNumberOfValues())]

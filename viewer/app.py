@@ -34,6 +34,7 @@ from viewer.tools import section as viewer_section
 from viewer.tools import viewpoints
 from viewer.tools.clicks import Clicks
 from viewer.tools.compare import SecondView
+from viewer.tools.depth_scale import DepthScale
 from viewer.underground import Backdrop, open_tunnels, see_through
 
 PIPE_FRAME_M = 80.0
@@ -85,6 +86,9 @@ def create_app(server=None):
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
+    with database.raw() as connection:  # underground, a ruler at the view's centre and the pipes' depths by it
+        DepthScale(connection, plotter, catalog, actors, origin, terrain, below=lambda: bool(state.underground),
+                   exaggeration=lambda: float(state.exaggeration), year=lambda: timeline.year)
     # A twin of pipes alone (an EPANET or SWMM model) shows them from the start, the ground open.
     pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
     open_tunnels(catalog, actor_sets)

@@ -52,7 +52,11 @@ class Timeline:
 
 def standing(mesh: pv.DataSet, year: int) -> np.ndarray:
     """Cells of features that stood at the end of ``year`` (valid_from/valid_to as years; 0: open)."""
-    born, gone = mesh.cell_data["valid_from"], mesh.cell_data["valid_to"]
+    return standing_years(mesh.cell_data["valid_from"], mesh.cell_data["valid_to"], year)
+
+
+def standing_years(born: np.ndarray, gone: np.ndarray, year: int) -> np.ndarray:
+    """Which of features with these first and last years (0: open) stood at the end of ``year``."""
     return ((born == 0) | (born <= year)) & ((gone == 0) | (gone > year))
 
 

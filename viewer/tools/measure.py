@@ -61,7 +61,7 @@ def pipe_depth(connection: psycopg.Connection, layer: Layer, feature_id: str, at
         "SELECT ST_Z(ST_LineInterpolatePoint(line, ST_LineLocatePoint(line, p))), size "
         "FROM (SELECT ST_GeometryN(geom, n) AS line, ST_SetSRID(ST_MakePoint(%s, %s), ST_SRID(geom)) AS p, "
         "{size} AS size FROM {table}, generate_series(1, ST_NumGeometries(geom)) n WHERE id = %s) parts "
-        "ORDER BY ST_Distance(line, p) LIMIT 1").format(size=_size_sql(layer), table=sql.Identifier(LAYER_SCHEMA, layer.id)),
+        "ORDER BY ST_Distance(line, p) LIMIT 1").format(size=size_sql(layer), table=sql.Identifier(LAYER_SCHEMA, layer.id)),
         (float(at[0]), float(at[1]), feature_id)).fetchone()
     if row is None or row[0] is None:
         return Measurement("Depth", float("nan"), [("Depth", "not known: the line has no heights")])
@@ -79,7 +79,7 @@ def pipe_depth(connection: psycopg.Connection, layer: Layer, feature_id: str, at
     return Measurement("Depth below ground", ground - top, rows)
 
 
-def _size_sql(layer: Layer) -> sql.Composable:
+def size_sql(layer: Layer) -> sql.Composable:
     """The pipe's outer size in metres: its diameter (mm), a duct's section height (mm), a box's height (m)."""
     draw = layer.draw
     if draw.mode == "box" and draw.section_height:
