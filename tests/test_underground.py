@@ -265,3 +265,55 @@ def test_a_depth_scale_at_the_view_centre_and_the_depths_of_the_pipes_by_it(blan
 def _texts(points: pv.PolyData) -> list[str]:
     labels = points.GetPointData().GetAbstractArray("label")
     return [labels.GetValue(i) for i in range(labels.GetNumberOfValues())]
+
+
+def test_the_section_plane_draws_its_cut_face_and_where_it_cuts(blank_twin) -> None:
+    """Cut across a water main and a tunnel with a power cable in it: the soil on the plane, the pipes'
+    and the tunnel's sections filled in their colours on it, the ground's profile along it in the marker
+    colour, and a label of its position; each section drawn as its layer is (shown, its year, stretched)."""
+    from viewer.tools.section import MARKER, SOIL_DEPTH_M, SectionFace
+
+    add_features(blank_twin, "water_supply", [
+        ({"type": "LineString", "coordinates": [[X0, Y0, -1.7], [X0 + 400, Y0, -1.7]]},
+         {"id": "W", "diameter_mm": 400, "valid_from": "2012-01-01"})])
+    add_features(blank_twin, "utility_tunnels", [
+        ({"type": "LineString", "coordinates": [[X0, Y0 - 8, -2.6], [X0 + 400, Y0 - 8, -2.6]]},
+         {"id": "T1", "width_m": 5.0, "height_m": 3.5})])
+    add_features(blank_twin, "power", [
+        ({"type": "LineString", "coordinates": [[X0, Y0 - 8.5, -3.3], [X0 + 400, Y0 - 8.5, -3.3]]},
+         {"id": "P", "diameter_mm": 150, "tunnel": "T1"})])
+    meshes, origin = build(psycopg_of(blank_twin), CATALOG)[::2]
+    plotter, timeline, actors, _ = _view(meshes)
+    bounds = (0.0, 400.0, -20.0, 20.0, -8.0, 0.0)
+    face = SectionFace(plotter, CATALOG, actors, origin, None, bounds, "EPSG:4548")
+    cut = section.plane("x", 50, bounds)  # at x = 200 m, keeping what lies west of it
+    section.clip(actors.values(), cut)
+    face.show(cut)
+    assert face.text == f"Section E {X0 + 200:,.1f} m (EPSG:4548)"
+    middle = np.array([200.0, -4.0, -2.0])
+    place_camera(plotter, tuple(middle), tuple(middle + np.array([25.0, -3.0, 3.0])))  # from the cut-away side
+
+    def seen() -> dict[str, int]:
+        return {"water": int(_coloured(plotter, SKY_BLUE).sum()), "power": int(_coloured(plotter, (224, 32, 32)).sum()),
+                "marker": int(_coloured(plotter, pv.Color(MARKER).int_rgb[:3]).sum())}
+
+    drawn = seen()
+    assert drawn["water"] > 200 and drawn["power"] > 20 and drawn["marker"] > 100, drawn
+    image = _image(plotter)
+    soil = np.all(np.abs(image - image[560, 640]) <= 2, axis=2)  # under the pipes: the face's soil
+    assert soil.sum() > 50_000 and abs(int(image[560, 640].sum()) - int(image[5, 5].sum())) > 30
+
+    actors["power"].SetVisibility(False)
+    timeline.show(2011)  # before the water main was laid
+    assert seen()["water"] == 0 and seen()["power"] == 0
+    actors["power"].SetVisibility(True)
+    timeline.show(2020)
+    for actor in actors.values():  # underground mode's exaggeration, x3
+        actor.SetScale(1.0, 1.0, 3.0)
+    _image(plotter)
+    assert face.soil_actor.GetBounds()[4] == pytest.approx(-3 * SOIL_DEPTH_M, abs=0.2)
+    assert all(cap.GetScale()[2] == 3.0 for cap in face.caps)
+    face.show(None)
+    _image(plotter)
+    assert not face.soil_actor.GetVisibility() and not face.label_actor.GetVisibility()
+    assert not any(cap.GetVisibility() for cap in face.caps)

@@ -93,7 +93,9 @@ def create_app(server=None):
     pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
     open_tunnels(catalog, actor_sets)
     backdrop = Backdrop([plotter] + ([second.plotter] if second is not None else []))
-    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface, pipes_only, backdrop)
+    face = viewer_section.SectionFace(plotter, catalog, actors, origin, terrain, plotter.bounds, city.crs_label)
+    _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface, pipes_only, backdrop,
+                             face)
     AnalysesPanel(state, ctrl, catalog, plotter, overlay, clicks)
 
     def go_to(viewpoint: str | None, **kwargs) -> None:
@@ -310,10 +312,11 @@ def open_ground(state, catalog, meshes, actor_sets, surface: set[str], below: bo
 
 
 def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay,
-                             surface: set[str], underground: bool, backdrop: Backdrop) -> None:
+                             surface: set[str], underground: bool, backdrop: Backdrop,
+                             face: viewer_section.SectionFace) -> None:
     """Underground mode (ground and buildings nearly transparent and left out of picking, the depth of
     what lies under the ground stretched, viewer.scene.depth, over a light backdrop: viewer.underground)
-    and a vertical section plane that cuts the whole scene away on one side."""
+    and a vertical section plane that cuts the whole scene away on one side, its cut face drawn on it."""
     state.underground, state.exaggeration = False, 1.0
     state.section, state.section_at = "off", 50
     bounds = plotter.bounds
@@ -335,6 +338,7 @@ def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: 
         cut = viewer_section.plane(section, section_at, bounds)
         viewer_section.clip((actor for actors in actor_sets for actor in actors.values()), cut)
         overlay.clip(cut)  # the analyses' highlight is cut as the scene it lies on
+        face.show(cut)  # the cut face and where it cuts
         ctrl.view_update()
 
 

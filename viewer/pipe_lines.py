@@ -59,8 +59,8 @@ def add_pipe_lines(plotter: pv.Plotter, meshes: dict[str, LayerMesh], actors: di
     return lines
 
 
-def follow(pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]]) -> None:
-    """Each line actor shown, coloured, scaled and cut as its layer's actor is now."""
+def follow(pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]], clip: bool = True) -> None:
+    """Each second actor of ``pairs`` shown, coloured, scaled and (with ``clip``) cut as the first is now."""
     for layer, line in pairs:
         line.SetVisibility(layer.GetVisibility())
         source, target = layer.GetProperty(), line.GetProperty()
@@ -69,6 +69,8 @@ def follow(pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]]) -> None:
         line.SetScale(layer.GetScale())
         line.SetPosition(layer.GetPosition())
         line.SetUserMatrix(layer.GetUserMatrix())
+        if not clip:
+            continue
         planes = layer.GetMapper().GetClippingPlanes()
         if planes is None:
             line.GetMapper().RemoveAllClippingPlanes()

@@ -26,6 +26,7 @@ from psycopg import sql
 from twin.catalog import Catalog, Layer
 from twin.store import LAYER_SCHEMA, layer_table
 from twin.terrain import Terrain
+from viewer.labels import label_actor, write
 from viewer.scene.build import ground_height
 from viewer.scene.layer_mesh import years
 from viewer.scene.timeline import standing_years
@@ -86,8 +87,8 @@ class DepthScale:
         dots = np.vstack([ticks, anchors])  # each tick, and a dot on each labelled pipe where its label is
         self.ruler.copy_from(pv.PolyData(np.vstack([foot, bottom, dots]), lines=[2, 0, 1],
                                          verts=np.column_stack([np.ones(len(dots), int), 2 + np.arange(len(dots))]).ravel()))
-        _place(self.ticks, ticks, [f"{d:g} m  " for d in depths])
-        _place(self.readout, anchors, [f"  {text}" for text, _ in kept])
+        write(self.ticks, ticks, [f"{d:g} m  " for d in depths])
+        write(self.readout, anchors, [f"  {text}" for text, _ in kept])
         self.shown = [text for text, _ in kept] + [f"{d:g} m" for d in depths]
 
     def _drawing(self) -> Callable[[float, float], float]:
@@ -228,34 +229,6 @@ def _ruler(plotter: pv.Plotter, mesh: pv.PolyData) -> vtk.vtkActor:
 
 
 def _labels(plotter: pv.Plotter, bold: bool, left_of: bool) -> tuple[pv.PolyData, vtk.vtkActor2D]:
-    """Text at points (ending or starting there), a fixed size, over the scene: the points' ``label``
-    strings."""
+    """Labels ending at their points (the ruler's, left of it) or starting there (the pipes')."""
     points = pv.PolyData()
-    mapper = vtk.vtkLabeledDataMapper()
-    mapper.SetInputData(points)
-    mapper.SetLabelModeToLabelFieldData()
-    mapper.SetFieldDataName("label")
-    text = mapper.GetLabelTextProperty()
-    text.SetFontSize(FONT_PX)
-    text.SetColor(pv.Color(INK).float_rgb)
-    text.SetBold(bold)
-    text.SetShadow(False)
-    text.SetJustificationToRight() if left_of else text.SetJustificationToLeft()
-    text.SetVerticalJustificationToCentered()
-    text.SetBackgroundColor(pv.Color(PAPER).float_rgb)
-    text.SetBackgroundOpacity(0.8)
-    actor = vtk.vtkActor2D()
-    actor.SetMapper(mapper)
-    actor.SetPickable(False)
-    plotter.renderer.AddViewProp(actor)
-    return points, actor
-
-
-def _place(points: pv.PolyData, at: np.ndarray, texts: list[str]) -> None:
-    fresh = pv.PolyData(at.reshape(-1, 3)) if len(texts) else pv.PolyData()
-    labels = vtk.vtkStringArray()
-    labels.SetName("label")
-    for text in texts:
-        labels.InsertNextValue(text)
-    fresh.GetPointData().AddArray(labels)
-    points.copy_from(fresh)
+    return points, label_actor(plotter, points, FONT_PX, INK, PAPER, bold=bold, align="right" if left_of else "left")

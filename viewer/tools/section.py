@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+import pyvista as pv
 import vtk
+
+from twin.catalog import Catalog
+from twin.terrain import Terrain
+from viewer.labels import label_actor, write
+from viewer.pipe_lines import follow
+from viewer.scene.build import ground_height
 
 
 def plane(section: str, at_percent: float, bounds: tuple[float, ...]) -> vtk.vtkPlane | None:
@@ -32,3 +40,135 @@ def clip(actors: Iterable[vtk.vtkActor], cut: vtk.vtkPlane | None) -> None:
         mapper.RemoveAllClippingPlanes()
         if cut is not None:
             mapper.AddClippingPlane(cut)
+
+
+class SectionFace:
+    """Where the plane cuts, drawn on it (issue 16: "no cut face and no marker of where it cuts"): the soil
+    between the ground and :data:`SOIL_DEPTH_M` below it, the sections of the pipes, ducts and tunnels it
+    cuts filled in their layers' colours, the outlines it cuts through buildings, the ground's profile
+    along it in a marker colour and a label of its position in the twin's CRS.
+
+    The sections are cut out of what each layer's actor draws (its year, VTK's cutter running again when
+    that changes) and follow their layer's actor (shown, colour, exaggeration); the soil, the profile and
+    the label are stretched as the layers are (viewer.app scales heights about 0 m)."""
+
+    def __init__(self, plotter: pv.Plotter, catalog: Catalog, actors: dict[str, vtk.vtkActor], origin: np.ndarray,
+                 terrain: Terrain | None, bounds: tuple[float, ...], crs_label: str = "") -> None:
+        self.plotter, self.actors, self.origin, self.terrain, self.bounds = plotter, actors, origin, terrain, bounds
+        self.crs_label = crs_label
+        self.cutters: list[vtk.vtkCutter] = []
+        pairs = []
+        for layer_id, actor in actors.items():
+            mode = catalog[layer_id].draw.mode if layer_id in catalog else None
+            if mode not in ("tube", "box", "extrude", "solid"):
+                continue
+            cutter = vtk.vtkCutter()
+            cutter.SetInputData(actor.GetMapper().GetInput())
+            cutter.SetCutFunction(vtk.vtkPlane())
+            self.cutters.append(cutter)
+            output = cutter
+            if mode in ("tube", "box"):  # closed rings round each pipe and tunnel: filled
+                output = vtk.vtkContourTriangulator()
+                output.SetInputConnection(cutter.GetOutputPort())
+            pairs.append((actor, _flat(plotter, output.GetOutputPort(), width=2)))
+        self.caps = [cap for _, cap in pairs]
+        self.soil, self.profile = pv.PolyData(), pv.PolyData()
+        self.soil_actor = _flat(plotter, self.soil, colour=SOIL, opacity=SOIL_OPACITY)
+        self.profile_actor = _flat(plotter, self.profile, colour=MARKER, width=4)
+        self.label = pv.PolyData()
+        self.label_actor = label_actor(plotter, self.label, 14, "#ffffff", MARKER, 0.9, bold=True, align="centre")
+        self.scaled = [self.soil_actor, self.profile_actor]
+        self.like = next(iter(actors.values()), None)  # whose scale (the exaggeration) they take
+        self.cut: vtk.vtkPlane | None = None
+        self.text = ""
+        plotter.renderer.AddObserver("StartEvent", lambda *args: self._follow(pairs))
+        self.show(None)
+
+    def show(self, cut: vtk.vtkPlane | None) -> None:
+        """Draw the face of ``cut`` (:func:`plane`), or nothing."""
+        self.cut = cut
+        for actor in self.caps + self.scaled + [self.label_actor]:
+            actor.SetVisibility(cut is not None)
+        if cut is None:
+            self.text = ""
+            return
+        for cutter in self.cutters:
+            cutter.SetCutFunction(cut)
+        origin, normal = np.array(cut.GetOrigin()), np.array(cut.GetNormal())
+        axis = int(np.argmax(np.abs(normal)))
+        other = 1 - axis
+        low, high = self.bounds[2 * other], self.bounds[2 * other + 1]
+        along = np.linspace(low, high, max(2, int((high - low) / PROFILE_STEP_M) + 1))
+        xy = np.zeros((len(along), 2))
+        xy[:, axis] = origin[axis] + BEHIND_M * normal[axis]  # just behind the sections: they show over it
+        xy[:, other] = along
+        ground = ground_height(self.terrain, xy[:, 0] + self.origin[0], xy[:, 1] + self.origin[1]) - self.origin[2]
+        top = np.column_stack([xy, ground + LIFT_M])
+        bottom = np.column_stack([xy, ground - SOIL_DEPTH_M])
+        n = len(along)
+        quads = np.column_stack([np.full(n - 1, 4), np.arange(n - 1), np.arange(1, n), n + np.arange(1, n),
+                                 n + np.arange(n - 1)]).ravel()
+        self.soil.copy_from(pv.PolyData(np.vstack([top, bottom]), faces=quads))
+        self.profile.copy_from(pv.PolyData(top + np.array([0.0, 0.0, LIFT_M]), lines=np.r_[n, np.arange(n)]))
+        where = self.origin[axis] + origin[axis]
+        self.text = f"Section {'E' if axis == 0 else 'N'} {where:,.1f} m" + (f" ({self.crs_label})" if self.crs_label else "")
+
+    def _follow(self, pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]]) -> None:
+        """Before each render: the sections as their layers, the rest stretched as they are, the label
+        where the profile passes nearest the view's centre."""
+        follow(pairs, clip=False)
+        scale = self.like.GetScale() if self.like is not None else (1.0, 1.0, 1.0)
+        for actor in self.scaled:
+            actor.SetScale(scale)
+        if self.cut is None or self.profile.n_points == 0:
+            for cap in self.caps:  # shown as their layers are, but only while something is cut
+                cap.SetVisibility(False)
+            return
+        renderer = self.plotter.renderer
+        points = self.profile.points * np.array(scale)
+        other = 1 - int(np.argmax(np.abs(self.cut.GetNormal()[:2])))  # the profile runs along this axis
+        focal = np.array(renderer.GetActiveCamera().GetFocalPoint())
+        here = points[int(np.argmin(np.abs(points[:, other] - focal[other])))]
+        step = np.zeros(3)
+        step[other] = 1.0
+        per_m = _display(renderer, here + step)[0] - _display(renderer, here)[0]
+        # along the profile, left of the view's centre by a label's width: clear of the depth scale's ruler
+        along = focal[other] - LABEL_AWAY_PX / per_m if abs(per_m) > 1e-6 else focal[other]
+        at = points[int(np.argmin(np.abs(points[:, other] - along)))]
+        write(self.label, at, [self.text])
+
+
+SOIL, SOIL_OPACITY = "#c9b28f", 0.55  # the cut face: sand, seen through a little
+MARKER = "#e4572e"  # the line along the ground where it cuts
+SOIL_DEPTH_M = 8.0  # below the ground: past the tunnels' floors (6.1 m in the Eco-city)
+LIFT_M = 0.05  # the face's top and the profile over the ground, so that the ground does not hide them
+PROFILE_STEP_M = 10.0  # the ground sampled along the cut this often (the DEM's cells are 10 m)
+LABEL_AWAY_PX = 220.0
+BEHIND_M = 0.05  # the soil lies this far on the kept side of the plane, behind the sections cut on it
+
+
+def _flat(plotter: pv.Plotter, source: pv.PolyData | vtk.vtkAlgorithmOutput, colour: str | None = None, opacity: float = 1.0, width: int = 1) -> vtk.vtkActor:
+    """An unlit, unpickable actor drawing ``source`` (a mesh or a pipeline's output port)."""
+    mapper = vtk.vtkPolyDataMapper()
+    if isinstance(source, vtk.vtkAlgorithmOutput):
+        mapper.SetInputConnection(source)
+    else:
+        mapper.SetInputData(source)
+    mapper.ScalarVisibilityOff()
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.LightingOff()
+    prop.SetLineWidth(width)
+    prop.SetOpacity(opacity)
+    if colour is not None:
+        prop.SetColor(pv.Color(colour).float_rgb)
+    actor.SetPickable(False)
+    plotter.renderer.AddActor(actor)
+    return actor
+
+
+def _display(renderer: vtk.vtkRenderer, point: np.ndarray) -> np.ndarray:
+    renderer.SetWorldPoint(*point[:3], 1.0)
+    renderer.WorldToDisplay()
+    return np.array(renderer.GetDisplayPoint()[:2])
