@@ -19,6 +19,7 @@ from twin.store.database import psycopg_of
 from viewer.pipe_lines import PIPE_PX, add_pipe_lines
 from viewer.render import add_layers, make_plotter, place_camera
 from viewer.scene.build import build
+from viewer.scene.depth import exaggerate
 from viewer.scene.timeline import Timeline
 from viewer.tools import section
 from viewer.tools.depth_scale import DepthScale
@@ -31,8 +32,19 @@ X0, Y0 = 506_000.0, 4_330_000.0
 SKY_BLUE = (135, 206, 235)  # the water supply layer's colour (CJJ 61)
 
 
-def _pipes(blank_twin) -> tuple[dict, np.ndarray]:
-    """A DN150 water main 1.5 m deep running 2 km west-east, laid in 2012."""
+def _level_ground(blank_twin) -> None:
+    """The ground at 0 m: a twin without a DEM lies level at its buildings' ground (at the top of its pipes
+    without buildings), so a small shed far to the north-east, out of every view here, says where."""
+    add_features(blank_twin, "buildings", [
+        ({"type": "Polygon", "coordinates": [[[X0 + 9000, Y0 + 3000], [X0 + 9001, Y0 + 3000], [X0 + 9001, Y0 + 3001],
+                                              [X0 + 9000, Y0 + 3001], [X0 + 9000, Y0 + 3000]]]},
+         {"id": "shed", "height_m": 1.0, "ground_z_m": 0.0})])
+
+
+def _pipes(blank_twin, level: bool = False) -> tuple[dict, np.ndarray]:
+    """A DN150 water main 1.5 m deep running 2 km west-east, laid in 2012 (``level``: under ground at 0 m)."""
+    if level:
+        _level_ground(blank_twin)
     add_features(blank_twin, "water_supply", [
         ({"type": "LineString", "coordinates": [[X0, Y0, -1.5], [X0 + 2000, Y0, -1.5]]},
          {"id": "W1", "diameter_mm": 150, "start_depth_m": 1.5, "end_depth_m": 1.5, "valid_from": "2012-05-01"})])
@@ -64,7 +76,7 @@ def _coloured(plotter: pv.Plotter, rgb: tuple[int, int, int]) -> np.ndarray:
 
 
 def test_pipes_are_a_few_pixels_wide_at_any_distance_and_follow_their_layer(blank_twin) -> None:
-    meshes, origin = _pipes(blank_twin)
+    meshes, origin = _pipes(blank_twin, level=True)
     plotter, timeline, actors, lines = _view(meshes)
     middle = np.array([X0 + 1000, Y0, -1.5]) - origin
     for distance in (300.0, 1500.0, 5000.0):  # the tube: 0.7, 0.15 and 0.04 px across
@@ -87,7 +99,7 @@ def test_pipes_are_a_few_pixels_wide_at_any_distance_and_follow_their_layer(blan
     kept = _coloured(plotter, SKY_BLUE)
     assert kept[:, :630].any() and not kept[:, 650:].any(), "the section plane did not cut the line"
     section.clip(actors.values(), None)
-    actors["water_supply"].SetScale(1.0, 1.0, 5.0)  # underground mode's exaggeration
+    exaggerate(meshes["water_supply"].mesh, 5.0)  # underground mode's exaggeration: the pipe 5 times as deep
     plotter.ren_win.Render()
     assert lines["water_supply"].GetBounds()[4] == pytest.approx(5 * middle[2], abs=0.01)
     assert not lines["water_supply"].GetPickable()
@@ -221,6 +233,7 @@ def test_a_depth_scale_at_the_view_centre_and_the_depths_of_the_pipes_by_it(blan
     def at(y: float, z: float) -> dict:
         return {"type": "LineString", "coordinates": [[x, Y0 + y, z] for x, _, _ in along]}
 
+    _level_ground(blank_twin)
     add_features(blank_twin, "water_supply", [(at(0.0, -1.7), {"id": "W", "diameter_mm": 400, "valid_from": "2012-01-01"})])
     add_features(blank_twin, "sewage", [(at(4.0, -2.7), {"id": "S", "diameter_mm": 600})])
     add_features(blank_twin, "utility_tunnels", [(at(-8.0, -2.6), {"id": "T1", "width_m": 5.0, "height_m": 3.5})])
@@ -240,14 +253,16 @@ def test_a_depth_scale_at_the_view_centre_and_the_depths_of_the_pipes_by_it(blan
     # from the ground down past the deepest thing by it (the tunnel's floor, 6.1 m down) by a metre or more
     assert scale.ruler.bounds[5] == pytest.approx(0.0) and -9.0 <= scale.ruler.bounds[4] <= -7.1
 
-    for actor in actors.values():  # underground mode's exaggeration, x3: the same depths, drawn deeper
-        actor.SetScale(1.0, 1.0, 3.0)
+    for layer_mesh in meshes.values():  # underground mode's exaggeration, x3: the same depths, drawn deeper
+        exaggerate(layer_mesh.mesh, 3.0)
+    flags["k"] = 3.0
     _image(plotter)
     assert labels <= set(scale.shown) and -27.0 <= scale.ruler.bounds[4] <= -21.3
     ticks = {text.strip(): z for text, z in zip(_texts(scale.ticks), scale.ticks.points[:, 2])}
     assert ticks["2 m"] == pytest.approx(-6.0)
-    for actor in actors.values():
-        actor.SetScale(1.0, 1.0, 1.0)
+    for layer_mesh in meshes.values():
+        exaggerate(layer_mesh.mesh, 1.0)
+    flags["k"] = 1.0
 
     actors["sewage"].SetVisibility(False)
     timeline.show(2011)  # before the water main was laid
@@ -273,6 +288,7 @@ def test_the_section_plane_draws_its_cut_face_and_where_it_cuts(blank_twin) -> N
     colour, and a label of its position; each section drawn as its layer is (shown, its year, stretched)."""
     from viewer.tools.section import MARKER, SOIL_DEPTH_M, SectionFace
 
+    _level_ground(blank_twin)
     add_features(blank_twin, "water_supply", [
         ({"type": "LineString", "coordinates": [[X0, Y0, -1.7], [X0 + 400, Y0, -1.7]]},
          {"id": "W", "diameter_mm": 400, "valid_from": "2012-01-01"})])
@@ -285,7 +301,8 @@ def test_the_section_plane_draws_its_cut_face_and_where_it_cuts(blank_twin) -> N
     meshes, origin = build(psycopg_of(blank_twin), CATALOG)[::2]
     plotter, timeline, actors, _ = _view(meshes)
     bounds = (0.0, 400.0, -20.0, 20.0, -8.0, 0.0)
-    face = SectionFace(plotter, CATALOG, actors, origin, None, bounds, "EPSG:4548")
+    k = {"now": 1.0}
+    face = SectionFace(plotter, CATALOG, actors, origin, None, bounds, "EPSG:4548", lambda: k["now"])
     cut = section.plane("x", 50, bounds)  # at x = 200 m, keeping what lies west of it
     section.clip(actors.values(), cut)
     face.show(cut)
@@ -308,12 +325,14 @@ def test_the_section_plane_draws_its_cut_face_and_where_it_cuts(blank_twin) -> N
     assert seen()["water"] == 0 and seen()["power"] == 0
     actors["power"].SetVisibility(True)
     timeline.show(2020)
-    for actor in actors.values():  # underground mode's exaggeration, x3
-        actor.SetScale(1.0, 1.0, 3.0)
+    for layer_mesh in meshes.values():  # underground mode's exaggeration, x3
+        exaggerate(layer_mesh.mesh, 3.0)
+    k["now"] = 3.0
     _image(plotter)
     assert face.soil_actor.GetBounds()[4] == pytest.approx(-3 * SOIL_DEPTH_M, abs=0.2)
-    assert all(cap.GetScale()[2] == 3.0 for cap in face.caps)
+    water = face.caps["water_supply"].GetBounds()  # the main's section, 1.7 m down, drawn 5.1 m down
+    assert (water[4] + water[5]) / 2 == pytest.approx(-3 * 1.7, abs=0.05) and water[5] - water[4] > 1.1
     face.show(None)
     _image(plotter)
     assert not face.soil_actor.GetVisibility() and not face.label_actor.GetVisibility()
-    assert not any(cap.GetVisibility() for cap in face.caps)
+    assert not any(cap.GetVisibility() for cap in face.caps.values())

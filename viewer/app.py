@@ -93,7 +93,8 @@ def create_app(server=None):
     pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
     open_tunnels(catalog, actor_sets)
     backdrop = Backdrop([plotter] + ([second.plotter] if second is not None else []))
-    face = viewer_section.SectionFace(plotter, catalog, actors, origin, terrain, plotter.bounds, city.crs_label)
+    face = viewer_section.SectionFace(plotter, catalog, actors, origin, terrain, plotter.bounds, city.crs_label,
+                                      lambda: float(state.exaggeration) if state.underground else 1.0)
     _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter, overlay, surface, pipes_only, backdrop,
                              face)
     AnalysesPanel(state, ctrl, catalog, plotter, overlay, clicks)

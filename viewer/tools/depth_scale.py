@@ -28,6 +28,7 @@ from twin.store import LAYER_SCHEMA, layer_table
 from twin.terrain import Terrain
 from viewer.labels import label_actor, write
 from viewer.scene.build import ground_height
+from viewer.scene.depth import drawn_z
 from viewer.scene.layer_mesh import years
 from viewer.scene.timeline import standing_years
 from viewer.tools.measure import size_sql
@@ -92,14 +93,10 @@ class DepthScale:
         self.shown = [text for text, _ in kept] + [f"{d:g} m" for d in depths]
 
     def _drawing(self) -> Callable[[float, float], float]:
-        """Where the view draws a true height ``z`` over ground at ``ground`` (scene coordinates): with the
-        buried layers' actors scaled in z (viewer.app: heights scaled about 0 m), as they are; else with
-        depths below the ground stretched by the exaggeration, the points of the meshes moved."""
-        scale = self.actors[self.segments["layers"][0]].GetScale()[2]
-        if abs(scale - 1.0) > 1e-9:
-            return lambda z, ground: z * scale
+        """Where the view draws a true height ``z`` over ground at ``ground`` (scene coordinates): depths
+        below the ground stretched by the exaggeration, as the buried layers' meshes are (viewer.scene.depth)."""
         k = float(self.exaggeration())
-        return lambda z, ground: z + (k - 1.0) * min(z - ground, 0.0)
+        return lambda z, ground: drawn_z(z, ground, k)
 
     def _ground(self, x: float, y: float) -> float:
         """The ground's height at a scene position (the DEM's; 0 m without one), in scene coordinates."""

@@ -3,7 +3,7 @@ actor's mapper (the layers' in both views and the analyses' highlights alike).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pyvista as pv
@@ -49,14 +49,18 @@ class SectionFace:
     along it in a marker colour and a label of its position in the twin's CRS.
 
     The sections are cut out of what each layer's actor draws (its year, VTK's cutter running again when
-    that changes) and follow their layer's actor (shown, colour, exaggeration); the soil, the profile and
-    the label are stretched as the layers are (viewer.app scales heights about 0 m)."""
+    that changes, and as the exaggeration draws them deeper: viewer.scene.depth moves the meshes' points)
+    and follow their layer's actor (shown, colour); the soil reaches as deep as the exaggeration draws
+    :data:`SOIL_DEPTH_M` below the ground."""
 
     def __init__(self, plotter: pv.Plotter, catalog: Catalog, actors: dict[str, vtk.vtkActor], origin: np.ndarray,
-                 terrain: Terrain | None, bounds: tuple[float, ...], crs_label: str = "") -> None:
+                 terrain: Terrain | None, bounds: tuple[float, ...], crs_label: str = "",
+                 exaggeration: Callable[[], float] = lambda: 1.0) -> None:
         self.plotter, self.actors, self.origin, self.terrain, self.bounds = plotter, actors, origin, terrain, bounds
-        self.crs_label = crs_label
+        self.crs_label, self.exaggeration = crs_label, exaggeration
+        self.k = 1.0  # the exaggeration the soil was drawn for
         self.cutters: list[vtk.vtkCutter] = []
+        self.caps: dict[str, vtk.vtkActor] = {}  # layer id -> the sections it cuts out of that layer
         pairs = []
         for layer_id, actor in actors.items():
             mode = catalog[layer_id].draw.mode if layer_id in catalog else None
@@ -71,14 +75,13 @@ class SectionFace:
                 output = vtk.vtkContourTriangulator()
                 output.SetInputConnection(cutter.GetOutputPort())
             pairs.append((actor, _flat(plotter, output.GetOutputPort(), width=2)))
-        self.caps = [cap for _, cap in pairs]
+            self.caps[layer_id] = pairs[-1][1]
         self.soil, self.profile = pv.PolyData(), pv.PolyData()
         self.soil_actor = _flat(plotter, self.soil, colour=SOIL, opacity=SOIL_OPACITY)
         self.profile_actor = _flat(plotter, self.profile, colour=MARKER, width=4)
         self.label = pv.PolyData()
         self.label_actor = label_actor(plotter, self.label, 14, "#ffffff", MARKER, 0.9, bold=True, align="centre")
-        self.scaled = [self.soil_actor, self.profile_actor]
-        self.like = next(iter(actors.values()), None)  # whose scale (the exaggeration) they take
+        self.drawn = [self.soil_actor, self.profile_actor]
         self.cut: vtk.vtkPlane | None = None
         self.text = ""
         plotter.renderer.AddObserver("StartEvent", lambda *args: self._follow(pairs))
@@ -87,7 +90,7 @@ class SectionFace:
     def show(self, cut: vtk.vtkPlane | None) -> None:
         """Draw the face of ``cut`` (:func:`plane`), or nothing."""
         self.cut = cut
-        for actor in self.caps + self.scaled + [self.label_actor]:
+        for actor in [*self.caps.values(), *self.drawn, self.label_actor]:
             actor.SetVisibility(cut is not None)
         if cut is None:
             self.text = ""
@@ -103,8 +106,9 @@ class SectionFace:
         xy[:, axis] = origin[axis] + BEHIND_M * normal[axis]  # just behind the sections: they show over it
         xy[:, other] = along
         ground = ground_height(self.terrain, xy[:, 0] + self.origin[0], xy[:, 1] + self.origin[1]) - self.origin[2]
+        self.k = float(self.exaggeration())
         top = np.column_stack([xy, ground + LIFT_M])
-        bottom = np.column_stack([xy, ground - SOIL_DEPTH_M])
+        bottom = np.column_stack([xy, ground - self.k * SOIL_DEPTH_M])  # as viewer.scene.depth draws depths
         n = len(along)
         quads = np.column_stack([np.full(n - 1, 4), np.arange(n - 1), np.arange(1, n), n + np.arange(1, n),
                                  n + np.arange(n - 1)]).ravel()
@@ -117,15 +121,14 @@ class SectionFace:
         """Before each render: the sections as their layers, the rest stretched as they are, the label
         where the profile passes nearest the view's centre."""
         follow(pairs, clip=False)
-        scale = self.like.GetScale() if self.like is not None else (1.0, 1.0, 1.0)
-        for actor in self.scaled:
-            actor.SetScale(scale)
+        if self.cut is not None and float(self.exaggeration()) != self.k:
+            self.show(self.cut)  # the soil as deep as the depths are drawn now
         if self.cut is None or self.profile.n_points == 0:
-            for cap in self.caps:  # shown as their layers are, but only while something is cut
+            for cap in self.caps.values():  # shown as their layers are, but only while something is cut
                 cap.SetVisibility(False)
             return
         renderer = self.plotter.renderer
-        points = self.profile.points * np.array(scale)
+        points = self.profile.points
         other = 1 - int(np.argmax(np.abs(self.cut.GetNormal()[:2])))  # the profile runs along this axis
         focal = np.array(renderer.GetActiveCamera().GetFocalPoint())
         here = points[int(np.argmin(np.abs(points[:, other] - focal[other])))]
