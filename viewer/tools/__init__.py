@@ -8,4 +8,7 @@ are laid out in :mod:`viewer.panels.ui`). They work on the meshes of :mod:`viewe
 - :mod:`.section`: the section plane that cuts the scene away east or north of it
 - :mod:`.viewpoints`: named viewpoints worked out from the data, and the search that frames a feature
 - :mod:`.compare`: two years at once: a second view of year B beside or under a swipe, and what changed
+- :mod:`.depth_scale`: underground, a ruler of true depths at the view's centre and labels of utility and depth
+- :mod:`.labels`: text drawn at points of the scene (the ruler's, the section's)
+- :mod:`.readout`: a feature's values as the picked card shows them
 """

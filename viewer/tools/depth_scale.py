@@ -26,7 +26,7 @@ from psycopg import sql
 from twin.catalog import Catalog, Layer
 from twin.store import LAYER_SCHEMA, layer_table
 from twin.terrain import Terrain
-from viewer.labels import label_actor, write
+from viewer.tools.labels import label_actor, write
 from viewer.scene.build import ground_height
 from viewer.scene.depth import drawn_z
 from viewer.scene.layer_mesh import years

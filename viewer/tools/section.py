@@ -11,7 +11,7 @@ import vtk
 
 from twin.catalog import Catalog
 from twin.terrain import Terrain
-from viewer.labels import label_actor, write
+from viewer.tools.labels import label_actor, write
 from viewer.pipe_lines import follow
 from viewer.scene.build import ground_height
 
