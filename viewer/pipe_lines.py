@@ -22,8 +22,9 @@ import vtk
 from viewer.scene.layer_mesh import LayerMesh
 
 PIPE_PX = 3
-# Depth-buffer steps (of 2^24) the line is drawn nearer than it lies. Measured on the demo city at 1280x800:
-# 2000 puts the line over a DN150-DN800 tube from about 100-300 m away, and the tube over its line nearer.
+# Depth-buffer steps (of 2^24) the line is drawn nearer than it lies: enough for the line to cover a
+# DN150-DN800 tube seen from a few hundred metres, little enough for the tube to cover its line close by
+# (tests/test_underground.py checks both).
 LINE_OFFSET_UNITS = 500.0
 
 
