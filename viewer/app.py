@@ -23,6 +23,7 @@ from viewer.panels import compare_ui, ui
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
 from viewer.panels.years import year_controls
+from viewer.moving import MovingDetail
 from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
     add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
@@ -64,6 +65,7 @@ def create_app(server=None):
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
     add_pipe_lines(plotter, meshes, actors)
+    moving = MovingDetail(interactor, meshes, actors)
     with database.connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
     state.empty = not meshes and ground is None
@@ -83,6 +85,7 @@ def create_app(server=None):
     if second is not None:
         actor_sets.append(second.actors)
         add_pipe_lines(second.plotter, meshes, second.actors)
+        MovingDetail(second.interactor, meshes, second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
@@ -174,17 +177,22 @@ def create_app(server=None):
         clicks.show(hit.layer_id, hit.feature_id)
 
     state.trame__title = f"{city.title} · twin"
-    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to,
-              city.crs_label)
+    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks, moving),
+              fly_to, city.crs_label)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
     answer_session_manager(server)
     return server
 
 
-def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: Clicks) -> None:
+def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: Clicks, moving: MovingDetail
+           ) -> None:
     """The main view (year A) and, while comparing, the year-B view beside it or under the swipe line.
     Both share one camera: when one stops moving, the other is drawn again."""
+    def released(event: dict) -> None:
+        moving.settle()  # a click picks what the full scene draws, whichever message comes first
+        clicks.release(event)
+
     def others(which: str):
         def update(*args) -> None:
             if state.compare != "off":
@@ -196,7 +204,7 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
         view = vtk_widgets.VtkRemoteView(
             plotter.ren_win, **MOVING, interactor_events=("events_a", events),
             LeftButtonPress=(clicks.press, "[utils.vtk.event($event)]"),
-            LeftButtonRelease=(clicks.release, "[utils.vtk.event($event)]"),
+            LeftButtonRelease=(released, "[utils.vtk.event($event)]"),
             EndAnimation=others("a"), MouseWheel=others("a"),
         )
     ctrl.view_a_update = view.update
