@@ -3,6 +3,8 @@ triangles in software rendering); once it stops, the full scene, and a click pic
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 from support import ROOT, add_features
@@ -40,6 +42,7 @@ def test_point_symbols_and_tubes_give_way_to_points_and_lines_while_the_camera_t
     timeline = Timeline(meshes)
     actors = add_layers(plotter, meshes, None, timeline)
     moving = MovingDetail(interactor, meshes, actors)
+    gc.collect()  # what it observes is held by VTK alone: a cycle through it would be freed here (a crash)
     assert set(moving.layers) == {"hospitals", "water_supply"}
     centre = np.array([X0 + 40.0, Y0 + 15.0, 0.0]) - origin
     plotter.camera.focal_point = tuple(centre)
@@ -95,3 +98,25 @@ def test_a_section_cuts_the_light_scene_as_it_cuts_the_full_one(blank_twin) -> N
     moving.lighten()
     assert actors["hospitals"].GetMapper().GetClippingPlanes().IsItemPresent(plane)
     moving.settle()
+
+
+def test_a_turn_of_the_wheel_stays_light_until_the_browser_says_it_ended(blank_twin) -> None:
+    """trame's web application brackets a turn of the mouse wheel, inside which the camera style starts
+    and ends at every step: light from the application's start to its end."""
+    import vtk
+
+    add_features(blank_twin, "hospitals", [({"type": "Point", "coordinates": [X0, Y0]}, {"id": "H"})])
+    meshes, _, _ = build(psycopg_of(blank_twin), load_catalog(ROOT / "layers"))
+    plotter, interactor = make_plotter()
+    actors = add_layers(plotter, meshes, None, Timeline(meshes))
+    full = actors["hospitals"].GetMapper()
+    moving = MovingDetail(interactor, meshes, actors)
+    application = vtk.vtkObject()  # what trame-vtk's vtkWebApplication does here: it sends the two events
+    moving.watch(application)
+    application.InvokeEvent("StartInteractionEvent")
+    for _ in range(3):
+        interactor.SetEventInformation(100, 100)
+        interactor.MouseWheelForwardEvent()  # the style starts and ends a dolly
+        assert moving.moving and actors["hospitals"].GetMapper() is not full
+    application.InvokeEvent("EndInteractionEvent")
+    assert not moving.moving and actors["hospitals"].GetMapper() is full

@@ -27,6 +27,7 @@ from viewer.moving import MovingDetail
 from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
     add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
+    web_application,
 )
 from viewer.scene.build import build
 from viewer.scene.depth import exaggerate
@@ -66,6 +67,7 @@ def create_app(server=None):
     actors = add_layers(plotter, meshes, ground, timeline)
     add_pipe_lines(plotter, meshes, actors)
     moving = MovingDetail(interactor, meshes, actors)
+    ctrl.on_server_ready.add(lambda **kwargs: moving.watch(web_application(server)))
     with database.connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
     state.empty = not meshes and ground is None
@@ -85,7 +87,8 @@ def create_app(server=None):
     if second is not None:
         actor_sets.append(second.actors)
         add_pipe_lines(second.plotter, meshes, second.actors)
-        MovingDetail(second.interactor, meshes, second.actors)
+        moving_b = MovingDetail(second.interactor, meshes, second.actors)
+        ctrl.on_server_ready.add(lambda **kwargs: moving_b.watch(web_application(server)))
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)

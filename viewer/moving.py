@@ -15,6 +15,8 @@ section (the same clipping planes) hold while moving. Picking happens once the m
 
 from __future__ import annotations
 
+from functools import partial
+
 import vtk
 
 from viewer.scene.layer_mesh import LayerMesh
@@ -43,11 +45,29 @@ class MovingDetail:
                 only.AddCellType(kind)
             self._light[layer_id] = (actor, full, vtk.vtkPolyDataMapper(), only)
         self.moving = False
+        self._active: set[int] = set()  # which watched objects say the camera is moving
         style = interactor.GetInteractorStyle()
         # vtkInteractorStyleSwitch does not pass on its current style's events: listen to that style.
-        camera_style = style.GetCurrentStyle() if isinstance(style, vtk.vtkInteractorStyleSwitch) else style
-        camera_style.AddObserver("StartInteractionEvent", lambda *args: self.lighten())
-        camera_style.AddObserver("EndInteractionEvent", lambda *args: self.settle())
+        self.watch(style.GetCurrentStyle() if isinstance(style, vtk.vtkInteractorStyleSwitch) else style)
+
+    def watch(self, subject: vtk.vtkObject) -> None:
+        """Lighter while ``subject`` is between its start and end of interaction: the camera style (a drag)
+        or trame's web application (which also brackets a turn of the mouse wheel, where the style
+        starts and ends at each step)."""
+        # Not a closure over ``subject``: that cycle through VTK's observer is one Python's collector
+        # frees while VTK still calls it (a crash, VTK 9.7, tests/test_moving.py).
+        subject.AddObserver("StartInteractionEvent", partial(self._started, id(subject)))
+        subject.AddObserver("EndInteractionEvent", partial(self._ended, id(subject)))
+
+    def _started(self, subject: int, *args) -> None:
+        self._active.add(subject)
+        if not self.moving:
+            self.lighten()
+
+    def _ended(self, subject: int, *args) -> None:
+        self._active.discard(subject)
+        if not self._active:
+            self.settle()
 
     @property
     def layers(self) -> list[str]:
@@ -62,7 +82,8 @@ class MovingDetail:
         self.moving = True
 
     def settle(self) -> None:
-        """The full mappers back (a no-op when the camera is still)."""
+        """The full mappers back (a no-op when the camera is still), whatever is still said to move."""
         for actor, full, _, _ in self._light.values():
             actor.SetMapper(full)
+        self._active.clear()
         self.moving = False
