@@ -31,6 +31,7 @@ class Clicks:
         self.marks: dict[str, list] = {"pick": [], "measure": []}
         # distance mode: the points picked so far, each true (the twin's CRS) and as drawn (the scene)
         self.points: list[tuple[np.ndarray, np.ndarray]] = []
+        self._roofs: _RoofGrid | None = None  # made at the first beacon
         self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
                        for layer_id, layer_mesh in meshes.items()}
         state.picked_title, state.picked_rows, state.picked_versions = "", [], []
@@ -189,15 +190,11 @@ class Clicks:
         self._mark("pick", pv.merge(tops))
 
     def _roofs_around(self, point: np.ndarray) -> float:
-        """The highest point drawn within :data:`BEACON_M` of ``point`` in plan (the point's own height at
-        least): the roofs that could hide it."""
-        highest = float(point[2])
-        for layer_mesh in self.meshes.values():
-            xyz = layer_mesh.mesh.points
-            near = (np.abs(xyz[:, 0] - point[0]) < BEACON_M) & (np.abs(xyz[:, 1] - point[1]) < BEACON_M)
-            if near.any():
-                highest = max(highest, float(xyz[near, 2].max()))
-        return highest
+        """The highest point drawn within :data:`BEACON_M` of ``point`` in plan (within twice that at the
+        most; the point's own height at least): the roofs that could hide it."""
+        if self._roofs is None:
+            self._roofs = _RoofGrid(self.meshes.values())
+        return max(float(point[2]), self._roofs.around(point))
 
     def distance(self, found: Pick | None) -> None:
         if found is None:
@@ -258,3 +255,21 @@ class Clicks:
 
     def _crs_row(self) -> list[tuple[str, str]]:
         return [("Coordinates in", self.crs_label)] if self.crs_label else []
+
+
+class _RoofGrid:
+    """The highest point drawn in each square of :data:`BEACON_M` of the scene, made once: a layer's
+    50 beacons looked through every mesh's million points each (issue 16)."""
+
+    def __init__(self, meshes) -> None:
+        xyz = np.vstack([layer_mesh.mesh.points for layer_mesh in meshes])
+        self.low = xyz[:, :2].min(axis=0)
+        cells = np.floor((xyz[:, :2] - self.low) / BEACON_M).astype(np.int64)
+        self.top = np.full(cells.max(axis=0) + 1, -np.inf)
+        np.maximum.at(self.top, (cells[:, 0], cells[:, 1]), xyz[:, 2])
+
+    def around(self, point: np.ndarray) -> float:
+        """The highest point in the square of ``point`` and the eight around it (-inf off the scene)."""
+        i, j = np.floor((np.asarray(point[:2]) - self.low) / BEACON_M).astype(np.int64)
+        block = self.top[max(i - 1, 0):max(i + 2, 0), max(j - 1, 0):max(j + 2, 0)]
+        return float(block.max()) if block.size else -np.inf
