@@ -10,15 +10,15 @@ Two screenshots a view, each with its baseline in tests/baselines/:
 - ``<view>-page.png``, the same with the 3D view's images hidden: only the page's parts (toolbar, drawer,
   cards, menus, year labels), which Chromium alone draws.
 
-The bounds (tests/visual.py): no 8x8 block may differ by more than ΔE 4 (CIELAB) on average, and no
-more than 0.3 % of the pixels by more than ΔE 12. Blocks of 8 px, because a pick's outline is 1 px wide:
-in a block of 8 it moves the mean by ΔE 7 or more (measured on the picked view with only the outline
-taken away: ΔE 31 in its worst block), in one of 32 by under 2. On one machine the same stack draws the
-same pixels run after run (measured: ΔE 0.08 in the worst block of 78 comparisons, no pixel over ΔE
-12; README, "Visual tests"), so the bounds are far above the noise and still well under a clipped list (ΔE 69), a missing
-card (ΔE 69) or a lost outline. What moves on its own is stilled first: CSS transitions, animations, the
-caret and the busy sign (hidden), and the mouse rests on the footer, away from anything with a hover
-look.
+The bounds (tests/visual.py): no 8x8 block may differ by more than ΔE 4 (CIELAB) on average, and no more
+than 0.3 % of the pixels by more than ΔE 12. Blocks of 8 px, because a pick's outline is 1 px wide: in a
+block of 8 it moves the mean by ΔE 7 or more (measured on the picked view with only the outline taken
+away: ΔE 31 in its worst block), in one of 32 by under 2. On one machine the same stack draws the same
+pixels run after run (measured: ΔE 0.08 in the worst block of 78 comparisons, no pixel over ΔE 12;
+README, "Visual tests"), so the bounds are far above the noise and still well under a clipped list (ΔE
+69), a missing card (ΔE 69) or a lost outline. What moves on its own is stilled first: CSS transitions,
+animations, the caret and the busy sign (hidden), and the mouse rests on the footer, away from anything
+with a hover look.
 
 A baseline is a PNG of 256 colours (a quarter of a true-colour one's size: the 3D view's JPEG noise is
 most of what it holds); the screenshot is drawn in the baseline's palette before comparing, so the same
@@ -183,14 +183,15 @@ def check(name: str, actual: np.ndarray) -> None:
                                 ("diff", visual.diff_image(actual, difference))):
             visual.save(OUT / f"{name}.{suffix}.png", picture)
         pytest.fail(f"{name} differs from its baseline: {difference.summary()}. Look at "
-                    f"test-artifacts/visual/{name}.diff.png (red: what differs; magenta: the worst block) beside "
-                    f"{name}.actual.png and {name}.expected.png. A breakage: mend it; a change meant: re-record "
-                    f"with {UPDATE_COMMAND}, review the new PNGs and commit them", pytrace=False)
+                    f"test-artifacts/visual/{name}.diff.png (red: what differs; magenta: the worst block) "
+                    f"beside {name}.actual.png and {name}.expected.png. A breakage: mend it; a change meant: "
+                    f"re-record with {UPDATE_COMMAND}, review the new PNGs and commit them", pytrace=False)
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("view", VIEWS)
-def test_view_matches_its_baseline(view: str, served, demo_database: str, chromium, stack: dict[str, str]) -> None:
+def test_view_matches_its_baseline(view: str, served, demo_database: str, chromium,
+                                   stack: dict[str, str]) -> None:
     recorded = visual.recorded_stack()
     other_page = visual.differs(recorded, stack, visual.PAGE_KEYS)
     if recorded and other_page and not UPDATE:

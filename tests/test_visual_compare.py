@@ -13,7 +13,8 @@ import visual
 
 pytestmark = pytest.mark.fast
 
-GROUND, ROOF, OUTLINE = (201, 178, 143), (200, 196, 180), (255, 212, 0)  # sand, a pale roof, the pick's yellow
+# Sand, a pale roof, the pick's yellow.
+GROUND, ROOF, OUTLINE = (201, 178, 143), (200, 196, 180), (255, 212, 0)
 
 
 def scene() -> np.ndarray:
@@ -66,8 +67,8 @@ def test_a_missing_card_fails() -> None:
 def test_a_search_list_clipped_to_a_sliver_fails() -> None:
     """The search baseline is the overview with the hits' menu open: the menu (where the two differ)
     cut to its first 8 px, as issue 16 found it inside the toolbar."""
-    overview, search = (visual.load(visual.BASELINES / f"{name}.png") for name in ("overview-page", "search-page"))
-    overview, search = (np.asarray(picture.convert("RGB")) for picture in (overview, search))
+    overview, search = (np.asarray(visual.load(visual.BASELINES / f"{name}.png").convert("RGB"))
+                        for name in ("overview-page", "search-page"))
     rows, columns = np.nonzero(np.abs(search.astype(int) - overview).sum(axis=2) > 30)
     top, bottom, left, right = rows.min(), rows.max() + 1, columns.min(), columns.max() + 1
     assert bottom - top > 100, "the search baseline shows no menu of hits"
@@ -102,4 +103,5 @@ def test_a_stack_that_differs_is_named_both_ways() -> None:
                 "opengl_version": "Mesa 22.3.6"}
     current = {**recorded, "opengl_version": "Mesa 24.0.1"}
     assert visual.differs(recorded, current, visual.PAGE_KEYS) == ""
-    assert visual.differs(recorded, current, visual.VIEW_KEYS) == "opengl_version 'Mesa 22.3.6' -> 'Mesa 24.0.1'"
+    named = visual.differs(recorded, current, visual.VIEW_KEYS)
+    assert named == "opengl_version 'Mesa 22.3.6' -> 'Mesa 24.0.1'"

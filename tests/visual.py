@@ -39,7 +39,8 @@ def lab(rgb: np.ndarray) -> np.ndarray:
     linear = np.where(linear <= 0.04045, linear / 12.92, ((linear + 0.055) / 1.055) ** 2.4)
     xyz = linear @ RGB_TO_XYZ.T / WHITE
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+    x, y, z = f[..., 0], f[..., 1], f[..., 2]
+    return np.stack([116 * y - 16, 500 * (x - y), 200 * (y - z)], axis=-1)
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,10 @@ class Difference:
 
     def summary(self) -> str:
         x, y = self.worst_at
-        return (f"worst {BLOCK}x{BLOCK} block at x={x}..{x + BLOCK - 1}, y={y}..{y + BLOCK - 1} px differs by "
-                f"ΔE {self.worst_block:.2f} on average (bound {BLOCK_DELTA_E}); {100 * self.changed_share:.3f} % of "
-                f"pixels differ by more than ΔE {PIXEL_DELTA_E} (bound {100 * CHANGED_SHARE:.1f} %)")
+        return (f"worst {BLOCK}x{BLOCK} block at x={x}..{x + BLOCK - 1}, y={y}..{y + BLOCK - 1} px differs "
+                f"by ΔE {self.worst_block:.2f} on average (bound {BLOCK_DELTA_E}); "
+                f"{100 * self.changed_share:.3f} % of pixels differ by more than ΔE {PIXEL_DELTA_E} "
+                f"(bound {100 * CHANGED_SHARE:.1f} %)")
 
 
 def compare(actual: np.ndarray, expected: np.ndarray) -> Difference:
@@ -132,7 +134,8 @@ def rendering_stack(browser_version: str, viewport: tuple[int, int]) -> dict[str
     window.AddRenderer(vtk.vtkRenderer())
     window.SetSize(8, 8)
     window.Render()
-    capabilities = dict(line.split(":", 1) for line in window.ReportCapabilities().splitlines() if ":" in line)
+    report = window.ReportCapabilities().splitlines()
+    capabilities = dict(line.split(":", 1) for line in report if ":" in line)
     window.Finalize()
     return {"chromium": browser_version, "viewport": f"{viewport[0]}x{viewport[1]}",
             "vtk": vtk.vtkVersion.GetVTKVersion(),
