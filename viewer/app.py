@@ -43,6 +43,9 @@ PIPE_FRAME_M = 80.0
 # A point symbol is a few metres wide: framed with its street around it (and its beacon above the roofs),
 # where closer the view would be roofs and ground that do not say where it is.
 POINT_FRAME_M = 160.0
+# A feature found is framed with its neighbours around it (a building filled the view, the street and
+# the block that say where it stands out of sight): the view spans this many times its size.
+FEATURE_AROUND = 2.5
 # While the camera moves the view is drawn at half its width and height, a quarter of the pixels, which
 # software rendering fills in about half the time (113 ms against 221 ms here), and sent as a rougher JPEG;
 # the full picture follows the mouse's release.
@@ -174,7 +177,8 @@ def create_app(server=None):
         geometry = catalog[hit.layer_id].geometry
         focal, position = viewpoints.framing(tuple(np.r_[low, high]), origin, tilt_from=(-0.25, -0.45, 1.0),
                                              least=POINT_FRAME_M if geometry == "point" else 60.0,
-                                             most=PIPE_FRAME_M if geometry == "line" else float("inf"))
+                                             most=PIPE_FRAME_M if geometry == "line" else float("inf"),
+                                             around=FEATURE_AROUND)
         place_camera(plotter, focal, position)
         state.search_text = ""  # closes the results; the panel names what was found
         clicks.show(hit.layer_id, hit.feature_id)

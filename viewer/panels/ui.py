@@ -19,6 +19,12 @@ from viewer.panels import analyses_ui, compare_ui
 MODES = (("inspect", "Inspect", "mdi-cursor-default-click"), ("distance", "Distance", "mdi-ruler"),
          ("height", "Height", "mdi-office-building"), ("depth", "Depth", "mdi-arrow-collapse-down"),
          ("point", "Point", "mdi-map-marker"))  # a point for the analyses (nearest emergency resources)
+LABELLED_MODES_PX = 1500  # the page's width from which the modes' names fit in the toolbar beside the icons
+# On a narrow page the year bar takes the view's whole width (beside the legend, its slider shrank to
+# nothing at 1024 px) and the legend stands above it; on a wide one they sit side by side.
+NARROW = "($vuetify.display.width < 1300)"
+YEARS_LEFT = f"({NARROW} ? '12px' : '290px')"
+LEGEND_BOTTOM = f"(!{NARROW} || !year_first ? '12px' : (compare === 'off' ? '70px' : '128px'))"
 CARD = "position: absolute; max-height: 80%; overflow: auto;"
 # A column of cards at the top of the view (left or right); the view stays draggable between them.
 COLUMN = ("position: absolute; display: flex; flex-direction: column; gap: 8px; "
@@ -45,7 +51,7 @@ def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_vi
         page.title.set_text(title)
         _footer(page.footer, f"{title} · {crs_label}" if crs_label else title)
         # The city's name before the tools: they give way (the search box narrows) before it is cut short.
-        page.title.style = "flex: 0 0 auto; max-width: 45%;"
+        page.title.style = "flex: 0 4 auto; min-width: 120px; max-width: 30%;"
         with page.toolbar:
             _toolbar(on_found)
         with page.drawer:
@@ -64,10 +70,10 @@ def _toolbar(on_found: Callable[[str], None]) -> None:
     v3.VSpacer()
     v3.VSelect(v_model=("viewpoint", None), items=("viewpoints", []), item_title="title", item_value="key",
                label="Go to", density="compact", hide_details=True, variant="outlined", classes="twin-viewpoints mx-2",
-               style="max-width: 280px; min-width: 140px; flex: 1 1 220px;")
+               style="max-width: 280px; min-width: 110px; flex: 1 1 220px;")
     # The hits open in a menu below the box (drawn over the page, not inside the toolbar, which clips what
     # overflows it); the keys work as in any combobox: arrows choose a hit, Enter goes to it, Escape closes.
-    with html.Div(style="position: relative; max-width: 300px; min-width: 160px; flex: 1 1 300px;", classes="mx-2"):
+    with html.Div(style="position: relative; max-width: 300px; min-width: 140px; flex: 1 1 300px;", classes="mx-2"):
         v3.VTextField(v_model=("search_text", ""), label="Find a feature or layer", density="compact",
                       hide_details=True, variant="outlined", clearable=True, prepend_inner_icon="mdi-magnify",
                       classes="twin-search", autocomplete="off",
@@ -88,7 +94,11 @@ def _toolbar(on_found: Callable[[str], None]) -> None:
     with v3.VBtnToggle(v_model=("mode", "inspect"), mandatory=True, density="compact", variant="outlined",
                        divided=True, classes="twin-modes mx-2"):
         for value, label, icon in MODES:
-            v3.VBtn(label, value=value, prepend_icon=icon, size="small", classes=f"twin-mode-{value}")
+            # Their names beside the icons only where the toolbar has room for them: at 1280 px "Point"
+            # fell off the page's edge. The name stays the button's tooltip.
+            with v3.VBtn(value=value, prepend_icon=icon, size="small", classes=f"twin-mode-{value}", title=label,
+                         aria_label=label, min_width=0):
+                html.Span(label, v_if=f"$vuetify.display.width >= {LABELLED_MODES_PX}")
 
 
 def _tools() -> None:
@@ -137,14 +147,14 @@ def _swatch(layer_id: str, empty: bool) -> None:
 def _years() -> None:
     """The year slider with play, speed and loop along the bottom of the view; the year's figures on top."""
     with v3.VCard(v_if="year_first", classes="twin-years d-flex align-center px-3 py-1",
-                  style="position: absolute; bottom: 12px; left: 290px; right: 12px; opacity: 0.94;"):
+                  style=(f"{{ position: 'absolute', bottom: '12px', left: {YEARS_LEFT}, right: '12px', opacity: 0.94 }}",)):
         v3.VBtn(icon=("playing ? 'mdi-pause' : 'mdi-play'",), click="playing = !playing", size="small",
                 variant="text", classes="twin-play")
         v3.VSlider(v_model=("year", 2020), min=("year_first",), max=("year_last",), step=1, show_ticks="always",
                    tick_size=3, hide_details=True, density="compact", classes="twin-year mx-2")
         v3.VSelect(v_model=("speed", 1.0), items=("[{title: '½ year/s', value: 0.5}, {title: '1 year/s', value: 1}, "
                                                   "{title: '2 years/s', value: 2}, {title: '4 years/s', value: 4}]",),
-                   density="compact", hide_details=True, variant="plain", classes="twin-speed",
+                   density="compact", hide_details=True, variant="plain", classes="twin-speed ml-3",
                    style="max-width: 110px;")
         v3.VCheckbox(v_model=("loop", True), label="Loop", density="compact", hide_details=True,
                      classes="twin-loop flex-grow-0")
@@ -152,7 +162,7 @@ def _years() -> None:
                    items=("[{title: 'One year', value: 'off'}, {title: 'Compare side by side', value: 'side'}, "
                           "{title: 'Swipe', value: 'swipe'}]",), classes="twin-compare ml-2", style="max-width: 200px;")
     with v3.VCard(v_if="year_first && compare !== 'off'", classes="twin-years-b d-flex align-center px-3 py-1",
-                  style="position: absolute; bottom: 70px; left: 290px; right: 12px; opacity: 0.94;"):
+                  style=(f"{{ position: 'absolute', bottom: '70px', left: {YEARS_LEFT}, right: '12px', opacity: 0.94 }}",)):
         html.Span("Year B", classes="text-caption mr-2")
         v3.VSlider(v_model=("year_b", 2008), min=("year_first",), max=("year_last",), step=1, show_ticks="always",
                    tick_size=3, hide_details=True, density="compact", thumb_label=True, classes="twin-year-b mx-2")
@@ -263,7 +273,7 @@ def _cards() -> None:
         v3.VCardText("Import the city's files, then open this page again: twin import FILE (an OSM extract, "
                      "CityJSON, CityGML, GeoPackage, Shapefile, EPANET, SWMM...). See the README's \"Your own city\".")
     with v3.VCard(v_if="legend.length || analysis_legend.length", classes="twin-legend pa-2", max_width=260,
-                  style=CARD + "bottom: 12px; left: 12px; max-height: 35%; opacity: 0.92;"):
+                  style=(f"'{CARD} left: 12px; max-height: 35%; opacity: 0.92; bottom: ' + {LEGEND_BOTTOM}",)):
         html.Div("Legend", classes="text-caption font-weight-bold")
         # What an analysis highlights first (its colours are over the layers'), then the layers shown.
         for items, classes in (("analysis_legend", "twin-legend-analysis"), ("legend", "")):

@@ -42,12 +42,14 @@ class Found:
 
 def framing(bounds: tuple[float, float, float, float, float, float], origin: np.ndarray,
             tilt_from: tuple[float, float, float] = (-0.6, -1.0, 0.9), least: float = 60.0,
-            most: float = float("inf")) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+            most: float = float("inf"), around: float = 1.0
+            ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """(focal point, camera position) that frame a box of the twin's CRS, looking from ``tilt_from``
-    (south-west and above by default), framing at least ``least`` and at most ``most`` metres."""
+    (south-west and above by default), framing ``around`` times its size (1: the box fills the view),
+    at least ``least`` and at most ``most`` metres."""
     low, high = np.array(bounds[:3], float), np.array(bounds[3:], float)
     centre = (low + high) / 2 - origin
-    size = min(max(float(np.linalg.norm(high - low)), least), most)
+    size = min(max(float(np.linalg.norm(high - low)) * around, least), most)
     direction = np.array(tilt_from, float)
     direction /= np.linalg.norm(direction)
     # 30 degrees of view angle: the box's diagonal fills the view at about twice its size away.
