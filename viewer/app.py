@@ -136,7 +136,7 @@ def create_app(server=None):
         layers_found.clear()
         results = []
         if search_text and len(search_text.strip()) >= 2 and meshes:
-            for layer in viewpoints.layers_named(catalog, search_text):
+            for layer in viewpoints.layers_named(catalog, search_text, state.lang):
                 if layer.id in meshes:
                     layers_found[f"layer/{layer.id}"] = layer.id
                     results.append({"key": f"layer/{layer.id}", "label": layer.title_in(state.lang),

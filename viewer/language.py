@@ -19,6 +19,9 @@ def setup_language(state, ctrl, catalog: Catalog) -> None:
     state.lang = fixed or i18n.DEFAULT
 
     def words(lang: str, **kwargs) -> None:
+        if lang not in i18n.LANGUAGES:  # the page may set state as it likes
+            state.lang = i18n.DEFAULT
+            return
         state.t = i18n.section("viewer", lang)
         state.titles = {layer.id: layer.title_in(lang) for layer in catalog}
         state.groups = i18n.section("groups", lang)

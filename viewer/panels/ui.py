@@ -37,8 +37,6 @@ SHOWN = ("line.version && year_first && (!line.start || line.start <= year + '-1
 
 # What the footer's "?" says: how the view is worked, which no one can guess (messages help_<what>[_how]).
 CONTROLS = ("turn", "move", "zoom", "inspect", "find", "close")
-# The footer's language switch: each language in its own words.
-LANGUAGE_NAMES = {"en": "English", "zh-CN": "中文"}
 
 
 def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_view: Callable[[], None],
@@ -178,9 +176,11 @@ def _footer(footer, about: str) -> None:
         client.ClientTriggers(mounted="trigger('browser_languages', [window.navigator.languages])")
         client.ClientStateChange(value="lang", change="$vuetify.locale.current = lang", trigger_on_create=True)
         with v3.VBtnToggle(v_model=("lang",), mandatory=True, density="compact", variant="text", divided=True,
-                           classes="twin-language mr-2", title=said("language")):
-            for language, name in LANGUAGE_NAMES.items():
-                v3.VBtn(name, value=language, size="x-small", classes=f"twin-language-{language}")
+                           classes="twin-language mr-2", title=said("language"),
+                           style="height: 20px;"):  # no taller than the footer's line: the view keeps its size
+            for language in i18n.LANGUAGES:  # each in its own words
+                v3.VBtn(i18n.text("viewer.this_language", language), value=language, size="x-small",
+                        classes=f"twin-language-{language}")
         with v3.VTooltip(location="top"):
             with v3.Template(v_slot_activator=("{ props }",)):
                 v3.VIcon("mdi-help-circle", size=16, classes="mr-2 twin-help", v_bind=("props",))

@@ -124,18 +124,15 @@ def _in_every_language(key: str, **params: object) -> dict[str, str]:
     return {language: i18n.text(key, language, **params) for language in i18n.LANGUAGES}
 
 
-def layers_named(catalog: Catalog, text: str) -> list[Layer]:
-    """The vector layers whose title, id or group (in any language) contains ``text`` (case aside):
-    "hospital" or "医院" finds the Hospitals, "emergency" the emergency resources."""
+def layers_named(catalog: Catalog, text: str, language: str = i18n.DEFAULT) -> list[Layer]:
+    """The vector layers whose title, id or group (in the page's ``language``) contains ``text`` (case
+    aside): "hospital" finds the Hospitals, "emergency" the emergency resources; "医院" in Chinese."""
     needle = text.strip().casefold()
     if not needle:
         return []
     return [layer for layer in catalog.vector_layers
-            if any(needle in name.casefold() for name in (layer.id.replace("_", " "), *_titles(layer)))]
-
-
-def _titles(layer: Layer) -> list[str]:
-    return [title for language in i18n.LANGUAGES for title in (layer.title_in(language), layer.group_title(language))]
+            if any(needle in name.casefold()
+                   for name in (layer.title_in(language), layer.id.replace("_", " "), layer.group_title(language)))]
 
 
 def search(connection: psycopg.Connection, catalog: Catalog, text: str) -> list[Found]:
