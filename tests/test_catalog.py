@@ -124,6 +124,7 @@ BROKEN = {
     "bad_attribute_type": ('[attributes]\ndepth = { type = "float" }\n', "field 'attributes.depth.type'"),
     "attribute_shadows_column": ('[attributes]\ngeom = { type = "text" }\n', "field 'attributes'"),
     "unknown_template": ('extends = "nothing"\n', "field 'extends'"),
+    "untitled_translation_is_fine_but_text": ('[zh-CN]\ndescription = 5\n', "field 'zh-CN.description'"),
     "unknown_language": ('[zh-TW]\ntitle = "無人機"\n', "field 'zh-TW'"),
     "translation_without_title_text": ('[zh-CN]\ntitle = 3\n', "field 'zh-CN.title'"),
     "translation_names_missing_attribute": ('[zh-CN]\ntitle = "T"\n[zh-CN.attributes]\ndn = "管径"\n',

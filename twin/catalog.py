@@ -2,10 +2,10 @@
 
 A layer is data. Its file says what the layer is (id, title, group, geometry kind, attributes, whether it
 changes over time) and how it is drawn in 3D, in English, and its words in each other language of
-:mod:`twin.i18n` in a table named by the language (``[zh-CN]``: title, description, the attributes' titles,
-the coded values' and the classes' words; what it leaves out reads in English); the store makes its table from that, the viewer its panel
-entry and mesh, the service its collection. A malformed file raises :class:`CatalogError` naming the
-file and the field.
+:mod:`twin.i18n` in a table named by the language (``[zh-CN]``: title, description, the attributes'
+titles, the coded values' and the classes' words; what it leaves out reads in English); the store makes
+its table from that, the viewer its panel entry and mesh, the service its collection. A malformed file
+raises :class:`CatalogError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class Draw(_Strict):
 
 class Layer(_Strict):
     id: str
-    title: str | None = None  # a template's table has none; tests/test_catalog.py asks every layer's
+    title: str
     group: Literal["base", "buildings", "underground", "smart", "emergency"]
     description: str = ""
     geometry: GeometryKind
@@ -166,7 +166,8 @@ class Layer(_Strict):
         """``[zh-CN]`` tables into ``translations`` (a key that is no language stays, to be refused)."""
         if isinstance(data, dict):
             data = dict(data)
-            found = {language: data.pop(language) for language in i18n.LANGUAGES[1:] if language in data}
+            found = {language: data.pop(language) for language in i18n.LANGUAGES
+                     if language != i18n.DEFAULT and language in data}
             if found:
                 data["translations"] = found
         return data
