@@ -35,6 +35,11 @@ def test_a_chinese_browser_reads_the_viewer_in_chinese(served) -> None:
         page.wait_for_selector(".v-overlay .v-list-item:has-text('城市全景')", timeout=10_000)
         assert page.locator(".v-overlay .v-list-item:has-text('起步区')").count() == 1
         page.keyboard.press("Escape")
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
+        page.wait_for_selector(".twin-analysis-hint", timeout=10_000)
+        assert "消防栓" in page.inner_text(".twin-analysis-hint") and "运行" in page.inner_text(".twin-analysis-run")
+        page.screenshot(path=str(ARTIFACTS / "viewer-zh-CN-analyses.png"))
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
         # Vuetify's own strings: the search box's clear button, once it has text.
         page.fill(".twin-search input", "zz")
         assert page.get_attribute(".twin-search .v-field__clearable [aria-label]", "aria-label") == "清除查找要素或图层"
