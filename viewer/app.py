@@ -14,11 +14,13 @@ from trame.app import asynchronous, get_server
 from trame.widgets import html
 from trame.widgets import vtk as vtk_widgets
 
+from twin import i18n
 from twin.catalog import load_catalog
 from twin.store import database
 from twin.store.city import read as read_city
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
+from viewer.language import setup_language
 from viewer.panels import compare_ui, ui
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
@@ -65,6 +67,7 @@ def create_app(server=None):
     terrain = ground.terrain if ground is not None else None
     surface = {"terrain", *(layer.id for layer in catalog.vector_layers if layer.draw.mode in SURFACE)}
     _defaults(state)
+    setup_language(state, ctrl, catalog)
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
@@ -119,7 +122,11 @@ def create_app(server=None):
         place_camera(plotter, view.focal_point, view.position)
         ctrl.view_update()
 
-    state.viewpoints = [{"key": view.key, "title": view.title} for view in views.values()]
+    @state.change("lang")
+    def name_viewpoints(lang: str, **kwargs) -> None:
+        state.viewpoints = [{"key": view.key, "title": view.titles[lang]} for view in views.values()]
+
+    name_viewpoints(state.lang)
     state.change("viewpoint")(go_to)
 
     found: dict[str, viewpoints.Found] = {}
@@ -132,15 +139,17 @@ def create_app(server=None):
         layers_found.clear()
         results = []
         if search_text and len(search_text.strip()) >= 2 and meshes:
-            for layer in viewpoints.layers_named(catalog, search_text):
+            for layer in viewpoints.layers_named(catalog, search_text, state.lang):
                 if layer.id in meshes:
                     layers_found[f"layer/{layer.id}"] = layer.id
-                    results.append({"key": f"layer/{layer.id}", "label": layer.title, "icon": "mdi-layers-outline",
-                                    "layer": f"Layer: {counts.get(layer.id, 0):,} features"})
+                    results.append({"key": f"layer/{layer.id}", "label": layer.title_in(state.lang),
+                                    "icon": "mdi-layers-outline", "layer": i18n.text(
+                                        "viewer.search_layer", state.lang, count=f"{counts.get(layer.id, 0):,}")})
             with database.raw() as connection:
                 hits = viewpoints.search(connection, catalog, search_text)
             found.update({f"{hit.layer_id}/{hit.feature_id}": hit for hit in hits})
-            results += [{"key": key, "label": hit.label, "layer": hit.layer_title, "icon": "mdi-map-marker-outline"}
+            results += [{"key": key, "label": hit.label, "layer": catalog[hit.layer_id].title_in(state.lang),
+                         "icon": "mdi-map-marker-outline"}
                         for key, hit in found.items()]
         state.search_results, state.search_index, state.search_open = results, 0, bool(results)
 
@@ -257,19 +266,21 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
         """What the view draws now: pipes and tunnels only with the ground open (they are not drawn under
         it), and the land cover's classes where the ground wears it."""
         ground_open = state.underground or not state["show_terrain"]
+        language = state.lang
         rows = []
         for layer in catalog:
             if not state[f"show_{layer.id}"]:
                 continue
             if layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
-                rows.append({"id": layer.id, "title": layer.title, "color": state[f"color_{layer.id}"],
+                rows.append({"id": layer.id, "title": layer.title_in(language), "color": state[f"color_{layer.id}"],
                              "round": layer.draw.mode == "glyph"})
             elif layer.is_raster and layer.draw.texture == "classes" and counts.get(layer.id):
                 # under the layer's title: its "Roads" are a class of the ground, not the Roads layer
-                rows.append({"id": layer.id, "title": layer.title, "heading": True})
-                rows += [{"id": f"{layer.id}-{entry.value}", "title": entry.label, "color": entry.color, "round": False}
-                         for entry in layer.style.classes]
-                rows.append({"id": f"{layer.id}-end", "title": "Layers", "heading": True})
+                rows.append({"id": layer.id, "title": layer.title_in(language), "heading": True})
+                rows += [{"id": f"{layer.id}-{entry.value}", "title": layer.class_label(entry, language),
+                          "color": entry.color, "round": False} for entry in layer.style.classes]
+                rows.append({"id": f"{layer.id}-end", "title": i18n.text("viewer.legend_layers", language),
+                             "heading": True})
         state.legend = rows
 
     def restyle(layer_id: str):
@@ -286,7 +297,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
 
     for layer in catalog:
         state.change(f"show_{layer.id}", f"color_{layer.id}", f"opacity_{layer.id}")(restyle(layer.id))
-    state.change("underground")(legend)
+    state.change("underground", "lang")(legend)
     legend()
 
 

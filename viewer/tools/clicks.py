@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pyvista as pv
 
+from twin import i18n
 from twin.catalog import Layer
 from twin.store import database
 from viewer.tools import measure, readout
@@ -46,6 +47,7 @@ class Clicks:
         self.history: History | None = None  # the versions of the feature inspected
         self.title = ""  # the inspected feature's card's title
         state.change("year")(self.year_changed)
+        state.change("lang")(self.language_changed)
         ctrl.trigger("picked_close")(self.close_pick)
         ctrl.trigger("measure_close")(self.close_measure)
         # A feature outlined while its layer is hidden would float in the view, its card naming nothing seen.
@@ -133,21 +135,29 @@ class Clicks:
         standing = self.history.standing(int(year))
         if standing is None:
             self._outline(layer_id, None)
-            self.state.picked_title = f"{self.title} (not standing in {int(year)})"
+            self.state.picked_title = i18n.text("viewer.picked_not_standing", self.state.lang, title=self.title,
+                                                year=int(year))
         elif standing != shown or not self.marks["pick"]:
             self._inspect(layer_id, standing)
         else:
             return
         self.ctrl.view_update()
 
+    def language_changed(self, **kwargs) -> None:
+        """The inspected feature's card, read again in the page's new language."""
+        if self.selected is not None and self.state.picked_title:
+            self._inspect(*self.selected)
+            self.ctrl.view_update()
+
     def _inspect(self, layer_id: str, feature_id: str) -> None:
         """One version's attributes in the panel, outlined in the view."""
         with database.raw() as connection:
             values = attributes(connection, layer_id, feature_id)
-        self.title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
+        layer, language = self.catalog[layer_id], self.state.lang
+        self.title = f"{layer.title_in(language)}: {values.get('name') or values.get('source_id')}"
         self.state.picked_title = self.title
         self.state.picked_rows = [{"name": title, "value": value}
-                                  for title, value in readout.rows(self.catalog[layer_id], values)]
+                                  for title, value in readout.rows(layer, values, language)]
         self.selected = (layer_id, feature_id)
         self._outline(layer_id, feature_id)
 
