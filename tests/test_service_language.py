@@ -38,6 +38,10 @@ def test_collections_stay_english_without_a_language(service) -> None:
     ("/collections/buildings/items?limit=many", "limit: “many”不是要素数量", "limit: 'many' is not a number"),
     ("/collections/buildings/items/not-a-uuid", "集合“buildings”中没有要素“not-a-uuid”",
      "no feature 'not-a-uuid' in collection 'buildings'"),
+    ("/collections/buildings/tiles/WebMercatorQuad/99/0/0", "z: 99 不是 WebMercatorQuad 的缩放级别",
+     "z: 99 is not a zoom level of WebMercatorQuad"),
+    ("/collections/buildings/items?crs=EPSG:4548", "crs: 不提供“EPSG:4548”：要素仅以 CRS84",
+     "crs: 'EPSG:4548' is not offered: items come in CRS84 only"),
 ])
 def test_problems_are_told_in_the_language_asked(service, path: str, chinese: str, english: str) -> None:
     told = service.get(path, headers=CHINESE)

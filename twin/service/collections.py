@@ -22,7 +22,7 @@ from tipg.errors import InvalidPropertyName
 from tipg.settings import DatabaseSettings
 
 from twin.catalog import Catalog
-from twin.service.params import bad, is_uuid, span
+from twin.service.params import is_uuid, span
 from twin.service.problems import Problem
 from twin.time import EXISTED
 
@@ -90,7 +90,7 @@ class TwinCollection(PgCollection):
         try:
             return super()._sort_expressions(sortby)
         except InvalidPropertyName as exc:
-            raise bad("sortby", f"{exc} Properties: {', '.join(self.columns())}") from None
+            raise Problem(400, "no_sort_property", "sortby", problem=str(exc), known=", ".join(self.columns())) from None
 
     def _check_value(self, name: str, value: str) -> None:
         """A property filter's value must be of the column's type (else PostgreSQL fails the query)."""

@@ -30,8 +30,8 @@ _YEAR = re.compile(r"^\d{4}$")
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # How a client may name CRS84 (OGC API Features Part 2 gives the URI; the CURIE and https are common).
 _CRS84_NAMES = frozenset({CRS84, CRS84.replace("http:", "https:"), "OGC:CRS84", "[OGC:CRS84]"})
-# OGC API Features Part 2's parameters, and what each says in CRS84 only.
-CRS_PARAMETERS = {"crs": "items come", "bbox-crs": "bbox is read", "filter-crs": "filter geometries are read"}
+# OGC API Features Part 2's parameters, each with the message saying what it has in CRS84 only.
+CRS_PARAMETERS = {"crs": "crs_items", "bbox-crs": "crs_bbox", "filter-crs": "crs_filter"}
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,10 @@ def check_crs(params: Mapping[str, str]) -> None:
     """OGC API Features Part 2's CRS parameters, each naming CRS84, the one CRS offered (TiPg writes and
     reads WGS84 longitude/latitude only): another is refused rather than ignored, which would hand back
     coordinates in another CRS than the one asked for."""
-    for parameter, what in CRS_PARAMETERS.items():
+    for parameter, message in CRS_PARAMETERS.items():
         value = params.get(parameter)
         if value is not None and value.strip() not in _CRS84_NAMES:
-            raise bad(parameter, f"'{value}' is not offered: {what} in CRS84 only ({CRS84}, WGS84 "
-                                 "longitude/latitude); reproject on your side (ogr2ogr -t_srs, QGIS)")
+            raise Problem(400, message, parameter, value=value, crs84=CRS84)
 
 
 def check_filter(query: str, filter_lang: str | None) -> None:

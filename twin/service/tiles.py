@@ -12,7 +12,7 @@ from __future__ import annotations
 from morecantile import TileMatrixSet
 from morecantile import tms as default_tms  # the sets TiPg's tile routes offer (its factories' default)
 
-from twin.service.problems import bad
+from twin.service.problems import Problem
 
 
 def _whole(text: str) -> int | None:
@@ -34,9 +34,9 @@ def check_tile(path: dict[str, str]) -> None:
         return
     tms: TileMatrixSet = default_tms.get(name)
     if not tms.minzoom <= z <= tms.maxzoom:
-        raise bad("z", f"{z} is not a zoom level of {name}; give {tms.minzoom} to {tms.maxzoom}")
+        raise Problem(400, "tile_zoom", "z", z=z, name=name, low=tms.minzoom, high=tms.maxzoom)
     matrix = tms.matrix(z)
     if not 0 <= x < matrix.matrixWidth:
-        raise bad("x", f"{x} is not a column of {name} at zoom {z}; give 0 to {matrix.matrixWidth - 1}")
+        raise Problem(400, "tile_column", "x", x=x, name=name, z=z, high=matrix.matrixWidth - 1)
     if not 0 <= y < matrix.matrixHeight:
-        raise bad("y", f"{y} is not a row of {name} at zoom {z}; give 0 to {matrix.matrixHeight - 1}")
+        raise Problem(400, "tile_row", "y", y=y, name=name, z=z, high=matrix.matrixHeight - 1)

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from psycopg import sql
 from tipg.collections import Collection
@@ -25,7 +25,7 @@ from twin.catalog import Layer, load_catalog
 from twin.history import version_on, versions
 from twin.service.collections import collection_params
 from twin.service.database import GeoJSONResponse, ReadingRoute, connector
-from twin.service.params import bad, check_crs, instant, is_uuid
+from twin.service.params import check_crs, instant, is_uuid
 from twin.service.problems import Problem
 from twin.store import HISTORY_SCHEMA, LAYER_SCHEMA
 
@@ -45,10 +45,9 @@ def moment(text: str) -> datetime:
             return datetime.combine(date.fromisoformat(given), time.max, UTC)
         value = datetime.fromisoformat(given)
     except ValueError:
-        raise bad("recorded", f"'{text}' is not an RFC 3339 date-time (2020-07-01T12:00:00Z) or a date "
-                              "(2020-07-01)") from None
+        raise Problem(400, "not_a_moment", "recorded", value=text) from None
     if value.tzinfo is None:
-        raise bad("recorded", f"'{text}' has no time zone offset; RFC 3339 needs one (Z, +08:00)")
+        raise Problem(400, "no_time_zone", "recorded", value=text)
     return value
 
 
@@ -126,11 +125,10 @@ def versions_router(database_url: str, statement_timeout: str) -> APIRouter:
 
     def read(layer: Layer, feature_id: str, then: datetime | None) -> tuple[list[dict], set[UUID]]:
         """The versions (WGS84), and which of their ids the layer table holds now; a 404 for none."""
-        named = f"feature '{feature_id}' in collection '{layer.id}'"
         with connect() as connection:
             rows = versions(connection, layer, feature_id, then, srid=WGS84)
             if not rows and then is not None and versions(connection, layer, feature_id):
-                raise HTTPException(404, f"the twin did not hold {named} yet at {then.isoformat()}")
+                raise Problem(404, "not_held_yet", feature=feature_id, collection=layer.id, then=then.isoformat())
             table = sql.Identifier(LAYER_SCHEMA, layer.id)
             if not rows:
                 # A feature an import deleted (a plain re-import without it) is still in the history.
@@ -138,9 +136,8 @@ def versions_router(database_url: str, statement_timeout: str) -> APIRouter:
                 deleted = connection.execute(sql.SQL("SELECT max(superseded_by) FROM {} WHERE id = %s")
                                              .format(history), (feature_id,)).fetchone()[0]
                 if deleted is not None:
-                    raise HTTPException(404, f"no {named} now: import {deleted} deleted it (`recorded` "
-                                             "before that import shows it as the twin held it)")
-                raise HTTPException(404, f"no {named}")
+                    raise Problem(404, "deleted_by_import", feature=feature_id, collection=layer.id, imported=deleted)
+                raise Problem(404, "no_feature", value=feature_id, collection=layer.id)
             held = connection.execute(sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(table),
                                       ([row["id"] for row in rows],)).fetchall()
         return rows, {row[0] for row in held}
@@ -172,9 +169,8 @@ def versions_router(database_url: str, statement_timeout: str) -> APIRouter:
         if day is not None:
             standing = version_on(rows, day)
             if standing is None:
-                raise HTTPException(404, f"no version of feature '{featureId}' in collection "
-                                         f"'{collection.id}' stood on {day}; its versions stood "
-                                         f"{_periods(rows)}")
+                raise Problem(404, "no_version_then", feature=featureId, collection=collection.id, day=day,
+                              periods=_periods(rows))
             return GeoJSONResponse(_feature(standing, [self_link, *links(standing)]))
         return GeoJSONResponse({"type": "FeatureCollection", "id": collection.id,
                                 "title": collection.title or collection.id,
