@@ -19,7 +19,9 @@ from twin.store import database
 from twin.store.city import read as read_city
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
+from viewer.look import Dots, YearTitle
 from viewer.panels import compare_ui, ui
+from viewer.panels.colour_by import chosen, colour_controls, legend_rows
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
 from viewer.panels.years import year_controls
@@ -74,14 +76,22 @@ def create_app(server=None):
     place_camera(plotter, views["overview"].focal_point, views["overview"].position)
 
     actor_sets = [actors]
+    Dots(plotter.renderer, meshes, timeline)
+    big_year = YearTitle(plotter)  # while the replay plays
+
+    def on_year(year: int) -> None:
+        show_land_cover(actors, ground, year)
+        # the moments before the first year show the empty start of it, as the caption says
+        big_year.show(min(max(year, state.year_first), state.year_last) if state.playing else None)
+
     with database.raw() as connection:
         span = year_range(connection, catalog) if meshes else None
         if span is not None:
-            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span,
-                          on_year=lambda year: show_land_cover(actors, ground, year))
+            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span, on_year=on_year)
     second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0]) if span else None
     if second is not None:
         actor_sets.append(second.actors)
+        Dots(second.plotter.renderer, meshes, second.timeline)
         add_pipe_lines(second.plotter, meshes, second.actors)
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
@@ -242,11 +252,14 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
         """What the view draws now: pipes and tunnels only with the ground open (they are not drawn under
         it), and the land cover's classes where the ground wears it."""
         ground_open = state.underground or not state["show_terrain"]
-        rows = []
+        rows, coloured = [], []  # a chosen colouring's classes head the legend
         for layer in catalog:
             if not state[f"show_{layer.id}"]:
                 continue
-            if layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
+            colouring = chosen(state, meshes[layer.id]) if layer.id in meshes else None
+            if colouring is not None:
+                coloured += legend_rows(layer, colouring)
+            elif layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
                 rows.append({"id": layer.id, "title": layer.title, "color": state[f"color_{layer.id}"],
                              "round": layer.draw.mode == "glyph"})
             elif layer.is_raster and layer.draw.texture == "classes" and counts.get(layer.id):
@@ -255,7 +268,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
                 rows += [{"id": f"{layer.id}-{entry.value}", "title": entry.label, "color": entry.color, "round": False}
                          for entry in layer.style.classes]
                 rows.append({"id": f"{layer.id}-end", "title": "Layers", "heading": True})
-        state.legend = rows
+        state.legend = coloured + rows
 
     def restyle(layer_id: str):
         def changed(**kwargs) -> None:
@@ -272,6 +285,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
     for layer in catalog:
         state.change(f"show_{layer.id}", f"color_{layer.id}", f"opacity_{layer.id}")(restyle(layer.id))
     state.change("underground")(legend)
+    colour_controls(state, ctrl, meshes, actor_sets, legend)
     legend()
 
 

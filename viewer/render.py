@@ -8,6 +8,8 @@ from functools import partial
 import pyvista as pv
 import vtk
 
+from viewer.look import dress, finish
+from viewer.scene.colouring import paint
 from viewer.scene.layer_mesh import LayerMesh
 from viewer.scene.timeline import Timeline
 
@@ -27,7 +29,7 @@ def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
     interactor.SetRenderWindow(plotter.ren_win)
     interactor.GetInteractorStyle().SetCurrentStyleToTrackballCamera()
     interactor.EnableRenderOff()  # trame renders on demand; the interactor's own renders pile up otherwise
-    plotter.set_background("#dfe8ef", top="#9fb8cc")
+    dress(plotter)
     # Plain alpha blending for what is translucent (grids, underground mode): order-independent
     # translucency's extra full-window passes cost a fifth of a software-rendered frame (measured).
     plotter.renderer.SetUseOIT(False)
@@ -82,6 +84,7 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
         land_cover = ground.texture()  # the latest year's; a colour would tint it, so only without one
         actors["terrain"] = plotter.add_mesh(ground, color=None if land_cover else GROUND_COLOR, texture=land_cover,
                                              smooth_shading=False)
+        finish(actors["terrain"], None)
     for layer_id, layer_mesh in meshes.items():
         style = layer_mesh.layer.style
         actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
@@ -94,8 +97,9 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
             # (a building's second wall read as its roof's neighbour's, tested)
             mapper = vtk.vtkPolyDataMapper()
             mapper.SetInputData(shown)
-            mapper.ScalarVisibilityOff()
             actors[layer_id].SetMapper(mapper)
+        paint(actors[layer_id], None)  # plain until a colouring is chosen
+        finish(actors[layer_id], layer_mesh.layer)
     return actors
 
 

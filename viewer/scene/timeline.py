@@ -39,6 +39,14 @@ class Timeline:
         shown = self.shown.get(layer_id)
         return shown.mesh if shown else None
 
+    def dots(self, layer_id: str, drawn: bool) -> None:
+        """A point layer's dots (its vertex cells, drawn a few pixels wide at any distance) drawn or left out,
+        in whatever year is shown."""
+        shown = self.shown.get(layer_id)
+        if shown is not None and shown.dots != drawn:
+            shown.dots = drawn
+            shown.keep(shown.cells)
+
     def show(self, t: float) -> None:
         """Keep what stood at ``t``: a whole year shows the features standing at its end; between years,
         buildings completed in the coming year stand part-built."""
@@ -91,9 +99,16 @@ class _Shown:
             sizes = np.diff(vtk_to_numpy(cells.GetOffsetsArray()))
             flat = np.asarray(getattr(full, kind))  # the legacy layout: each cell's point count, then its ids
             self.parts.append((kind, flat, np.repeat(np.arange(count), sizes + 1), count))
-        self.keep(np.ones(full.n_cells, bool))
+        self.verts = full.GetVerts().GetNumberOfCells()  # vtkPolyData's first cells
+        self.dots = True
+        self.cells = np.ones(full.n_cells, bool)
+        self.keep(self.cells)
 
     def keep(self, cells: np.ndarray) -> None:
+        self.cells = cells
+        if not self.dots:
+            cells = cells.copy()
+            cells[:self.verts] = False
         start = 0
         for kind, flat, cell_of_entry, count in self.parts:
             mine = cells[start:start + count]
