@@ -27,7 +27,7 @@ from viewer.panels.overlay import Overlay
 from viewer.panels.years import year_controls
 from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
-    add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
+    BURIED, add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
 )
 from viewer.scene.build import build
 from viewer.scene.depth import exaggerate
@@ -47,7 +47,6 @@ POINT_FRAME_M = 160.0
 # software rendering fills in about half the time (113 ms against 221 ms here), and sent as a rougher JPEG;
 # the full picture follows the mouse's release.
 MOVING = {"interactive_ratio": 0.5, "interactive_quality": 50, "still_ratio": 1}
-BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels
 # Draw modes of what covers the ground or stands on it, made translucent and unpickable in underground mode.
 SURFACE = ("extrude", "solid", "drape")
 

@@ -14,6 +14,7 @@ from viewer.scene.layer_mesh import LayerMesh
 from viewer.scene.timeline import Timeline
 
 GROUND_COLOR = "#cfc6a8"
+BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels
 POINT_PX = 4  # how wide a point layer's features are drawn at least, however far away (7 cluttered the Eco-city)
 # trame-vtk hands the JPEG encoding of a new image to a worker thread and, finding it not yet done,
 # looks again only after 0.5 s: every click (a layer toggle, a year) waited half a second for its image

@@ -22,7 +22,7 @@ from twin.store import database
 from twin.time import figures, year_range
 from viewer.look import Dots, YearTitle, dress
 from viewer.panels.years import caption, held
-from viewer.render import add_layers, place_camera, show_land_cover
+from viewer.render import BURIED, add_layers, place_camera, show_land_cover
 from viewer.scene.build import build
 from viewer.scene.colouring import paint
 from viewer.scene.timeline import Timeline
@@ -71,6 +71,10 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
         raise TwinError(f"--fps {fps}: give 1 to 60 frames per second")
     started = time.perf_counter()
     catalog = load_catalog()
+    offered = sorted({colouring.attribute for layer in catalog for colouring in layer.style.colour_by})
+    if colour_by is not None and colour_by not in offered:
+        raise TwinError(f"--colour-by {colour_by}: no layer is coloured by it; the layer files offer: "
+                        f"{', '.join(offered) or 'none'} (or plain)")
     with database.raw() as connection:
         span = year_range(connection, catalog)
         if span is None:
@@ -86,6 +90,12 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
         timeline = Timeline(meshes)
         actors = add_layers(plotter, meshes, ground, timeline)
         _colour(meshes, actors, colour_by)
+        # Above ground, as the viewer shows it, unless the twin holds nothing else: drawn, what lies under
+        # the ground showed through it from afar (pipes as lines along every road at the overview).
+        buried = [layer_id for layer_id, made in meshes.items() if made.layer.draw.mode in BURIED]
+        if len(buried) < len(meshes):
+            for layer_id in buried:
+                actors[layer_id].SetVisibility(False)
         Dots(plotter.renderer, meshes, timeline)
         overview = viewpoints.named(connection, catalog, origin, plotter.bounds)[0]
     place_camera(plotter, overview.focal_point, overview.position)
@@ -118,14 +128,8 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
 
 
 def _colour(meshes: dict, actors: dict, colour_by: str | None) -> None:
-    """Each layer that has a colouring by ``colour_by`` painted in it; an attribute none has is refused."""
-    if colour_by is None:
-        return
-    found = [(layer_id, colouring) for layer_id, made in meshes.items() for colouring in made.colourings
-             if colouring.key == colour_by]
-    if not found:
-        known = sorted({c.key for made in meshes.values() for c in made.colourings})
-        raise TwinError(f"--colour-by {colour_by}: no layer is coloured by it; the layer files offer: "
-                        f"{', '.join(known) or 'none'}")
-    for layer_id, colouring in found:
-        paint(actors[layer_id], colouring)
+    """Each layer that has a colouring by ``colour_by`` painted in it."""
+    for layer_id, made in meshes.items():
+        for colouring in made.colourings:
+            if colouring.key == colour_by:
+                paint(actors[layer_id], colouring)
