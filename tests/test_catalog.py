@@ -104,6 +104,12 @@ BROKEN = {
     "bad_attribute_type": ('[attributes]\ndepth = { type = "float" }\n', "field 'attributes.depth.type'"),
     "attribute_shadows_column": ('[attributes]\ngeom = { type = "text" }\n', "field 'attributes'"),
     "unknown_template": ('extends = "nothing"\n', "field 'extends'"),
+    "colouring_names_missing_attribute": (
+        '[style]\ncolour_by = [{ attribute = "usage", title = "By use", ramp = ["#000000", "#ffffff"], '
+        'missing = { label = "None", color = "#cccccc" } }]\n', "field 'style.colour_by.0.attribute'"),
+    "colouring_without_classes_or_ramp": (
+        '[style]\ncolour_by = [{ attribute = "usage", title = "By use", missing = { label = "None", '
+        'color = "#cccccc" } }]\n', "needs either classes or a ramp"),
 }
 VALID = 'id = "{id}"\ntitle = "T"\ngroup = "smart"\ngeometry = "point"\n[draw]\nmode = "glyph"\nsymbol = "cube"\n'
 
