@@ -1,6 +1,6 @@
 """How the scene looks, the same in the viewer and in ``twin replay``'s video: a sky, a sun with a fill
 light and some ambient light, how each layer's surfaces take the light, the year written large while
-the city grows, and point symbols' dots left out where they would carpet the view.
+the city grows, and point symbols' dots thinned where they would carpet the view.
 
 Soft light from a light kit, not screen-space effects: in software rendering (Mesa llvmpipe) eye-dome
 lighting took a frame of the Eco-city from 228 to 639 ms and darkened the whole picture, ambient
@@ -26,16 +26,18 @@ SKY = ("#e4edf4", "#7ea6d2")  # at the horizon (the picture's foot) and overhead
 # light at the camera keeps the walls turned from the sun readable; the ambient share lifts the shadows.
 SUN_AZIMUTH, SUN_ELEVATION, SUN = 135.0, 50.0, 0.75  # degrees from the north, degrees, intensity
 FILL = 0.35
-AMBIENT, DIFFUSE = 0.25, 0.8
+AMBIENT, DIFFUSE = 0.3, 0.7
 SPECULAR_POWER = 25.0
 # The year while the city grows, this share of the picture's height; white over a dark shadow reads on
 # the sky and on the city alike.
 YEAR_HEIGHT = 0.13
 YEAR_PLACE = (0.975, 0.955)  # its upper right corner, a share of the picture's width and height
-# A point layer's dots are drawn while its features stand at least this far apart on screen, typically:
-# at the overview the Eco-city's 4,593 cameras (47 m apart) would be a carpet of dots 7 px apart over the
-# buildings; its four hospitals (1.5 km) stay marked at any distance.
-DOTS_APART_PX = 12.0
+# A point layer's dots are thinned to stand about this far apart on screen: at the overview the Eco-city's
+# 4,593 cameras (47 m apart) were a carpet of dots 7 px apart over the buildings, with its hydrants,
+# lamp poles and sensors; its four hospitals (1.5 km apart) keep every dot at any distance. Never fewer
+# than a share of FEWEST_DOTS: a twin of manholes alone still shows them from afar.
+DOTS_APART_PX = 20.0
+FEWEST_DOTS = 1 / 64
 SAMPLE = 2_000  # features whose nearest neighbours give a layer's spacing
 
 
@@ -95,8 +97,9 @@ class YearTitle:
 
 
 class Dots:
-    """Leaves out point layers' dots while their features would stand closer than DOTS_APART_PX on
-    screen, judged at every render from how many metres a pixel spans at the camera's focal point."""
+    """Thins point layers' dots while their features would stand closer than DOTS_APART_PX on screen,
+    judged at every render from how many metres a pixel spans at the camera's focal point; in halvings
+    of the share kept, so that a zoom redraws the dots only now and then."""
 
     def __init__(self, renderer: vtk.vtkRenderer, meshes: dict[str, LayerMesh], timeline: Timeline) -> None:
         self.timeline = timeline
@@ -112,7 +115,8 @@ class Dots:
         else:
             metres = 2 * camera.GetDistance() * math.tan(math.radians(camera.GetViewAngle()) / 2) / height
         for layer_id, apart in self.spacing.items():
-            self.timeline.dots(layer_id, apart >= DOTS_APART_PX * metres)
+            wanted = min(1.0, (apart / metres / DOTS_APART_PX) ** 2)  # kept dots stand 1/sqrt(share) as far apart
+            self.timeline.dots(layer_id, 2.0 ** -math.ceil(-math.log2(max(wanted, FEWEST_DOTS))))
 
 
 def spacing(layer_mesh: LayerMesh) -> float:
