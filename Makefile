@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARTIFACTS := test-artifacts
 
-.PHONY: demo test test-fast setup system-demo system-test stop clean
+.PHONY: demo test test-fast baselines setup system-demo system-test stop clean
 
 demo: system-demo $(INSTALLED)
 	$(BIN)/twin demo
@@ -23,6 +23,10 @@ test-fast: system-demo $(INSTALLED)
 	@mkdir -p $(ARTIFACTS) && rm -f $(ARTIFACTS)/junit-fast.xml
 	$(BIN)/python -m pytest -m fast --junitxml=$(ARTIFACTS)/junit-fast.xml $(PYTEST_ARGS)
 	$(BIN)/python scripts/check_tests_ran.py $(ARTIFACTS)/junit-fast.xml
+
+# Re-records the visual tests' baselines and their stack record (tests/baselines/): review, then commit.
+baselines:
+	TWIN_UPDATE_BASELINES=1 $(MAKE) test PYTEST_ARGS=tests/test_visual.py
 
 setup: system-test $(INSTALLED)
 

@@ -40,11 +40,11 @@ def browser() -> Iterator:
         chromium.close()
 
 
-def open_viewer(chromium, url: str, size: tuple[int, int] = (1400, 900)):
+def open_viewer(chromium, url: str, size: tuple[int, int] = (1400, 900), locale: str | None = None):
     """A page of ``size`` (width, height) on the viewer, once its layer panel is up and the first image at
-    the page's size is in. ``page.errors`` collects what the browser console reports as errors, and
-    uncaught exceptions."""
-    page = chromium.new_page(viewport={"width": size[0], "height": size[1]})
+    the page's size is in, in a browser set to ``locale`` (navigator.languages; default Chromium's, en-US).
+    ``page.errors`` collects what the browser console reports as errors, and uncaught exceptions."""
+    page = chromium.new_page(viewport={"width": size[0], "height": size[1]}, locale=locale)
     page.errors = []
     page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: page.errors.append(str(error)))
@@ -65,10 +65,10 @@ def open_viewer(chromium, url: str, size: tuple[int, int] = (1400, 900)):
 
 
 @contextmanager
-def viewer_page(url: str, size: tuple[int, int] = (1400, 900)) -> Iterator:
+def viewer_page(url: str, size: tuple[int, int] = (1400, 900), locale: str | None = None) -> Iterator:
     """A headless Chromium page on the viewer (see :func:`open_viewer`)."""
     with browser() as chromium:
-        yield open_viewer(chromium, url, size)
+        yield open_viewer(chromium, url, size, locale)
 
 
 def changed(page, before: np.ndarray, threshold: float, seconds: float = 30,

@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = Path(os.environ.get("TWIN_TEST_HOME", ROOT / ".twin" / "test")).resolve()
 # The real-data samples sit beside the project (../shared/data/real); TWIN_REAL_DATA points elsewhere.
 REAL_DATA = Path(os.environ.get("TWIN_REAL_DATA", ROOT.parent / "shared" / "data" / "real")).resolve()
+# TWIN_UPDATE_BASELINES=1 re-records tests/baselines (tests/test_visual.py). Read here, on import: the
+# session's start clears every TWIN_ variable (conftest.pytest_configure).
+UPDATE_BASELINES = os.environ.get("TWIN_UPDATE_BASELINES") == "1"
 
 
 def twin_env(**overrides: str | None) -> dict[str, str]:

@@ -91,7 +91,27 @@ def test_adding_a_layer_is_adding_a_file(tmp_path: Path) -> None:
     )
     catalog = load_catalog(tmp_path)
     assert len(catalog) == len(load_catalog(LAYERS)) + 1
-    assert catalog["drone_routes"].group_title == "Smart facilities"
+    assert catalog["drone_routes"].group_title() == "Smart facilities"
+    # Without its Chinese it reads in English, and says what it lacks.
+    assert catalog["drone_routes"].title_in("zh-CN") == "Drone patrol routes"
+    assert catalog["drone_routes"].untranslated("zh-CN") == ["zh-CN"]
+
+
+def test_every_layer_has_its_words_in_chinese() -> None:
+    """A Chinese planner reads every title, description, attribute, coded value and class in Chinese."""
+    untranslated = {layer.id: missing for layer in load_catalog(LAYERS) if (missing := layer.untranslated("zh-CN"))}
+    assert not untranslated, f"layer files lacking their [zh-CN] words: {untranslated}"
+
+
+def test_layers_read_in_the_language_asked() -> None:
+    catalog = load_catalog(LAYERS)
+    water, land = catalog["water_supply"], catalog["land_cover"]
+    assert (water.title_in("en"), water.title_in("zh-CN")) == ("Water supply pipes", "给水管道")
+    assert water.attribute_title("status", "zh-CN") == "状态"  # from the pipe template's [zh-CN]
+    assert (water.value_words("status", "in_service", "en"), water.value_words("status", "in_service", "zh-CN")) \
+        == ("in service", "在用")
+    assert [land.class_label(entry, "zh-CN") for entry in land.style.classes][:2] == ["盐碱滩涂", "污水库"]
+    assert catalog["buildings"].group_title("zh-CN") == "建筑"
 
 
 BROKEN = {
@@ -104,6 +124,11 @@ BROKEN = {
     "bad_attribute_type": ('[attributes]\ndepth = { type = "float" }\n', "field 'attributes.depth.type'"),
     "attribute_shadows_column": ('[attributes]\ngeom = { type = "text" }\n', "field 'attributes'"),
     "unknown_template": ('extends = "nothing"\n', "field 'extends'"),
+    "untitled_translation_is_fine_but_text": ('[zh-CN]\ndescription = 5\n', "field 'zh-CN.description'"),
+    "unknown_language": ('[zh-TW]\ntitle = "無人機"\n', "field 'zh-TW'"),
+    "translation_without_title_text": ('[zh-CN]\ntitle = 3\n', "field 'zh-CN.title'"),
+    "translation_names_missing_attribute": ('[zh-CN]\ntitle = "T"\n[zh-CN.attributes]\ndn = "管径"\n',
+                                            "field 'zh-CN.attributes'"),
     "colouring_names_missing_attribute": (
         '[style]\ncolour_by = [{ attribute = "usage", title = "By use", ramp = ["#000000", "#ffffff"], '
         'missing = { label = "None", color = "#cccccc" } }]\n', "field 'style.colour_by.0.attribute'"),

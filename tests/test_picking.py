@@ -95,6 +95,10 @@ def test_search_puts_exact_ids_first_and_finds_layers_by_name(blank_twin) -> Non
     assert [layer.id for layer in viewpoints.layers_named(catalog, "hospital")] == ["hospitals"]
     assert "hospitals" in [layer.id for layer in viewpoints.layers_named(catalog, "Emergency")]
     assert viewpoints.layers_named(catalog, " ") == []
+    # by its words in the page's language: Chinese ones on a Chinese page only
+    assert [layer.id for layer in viewpoints.layers_named(catalog, "医院", "zh-CN")] == ["hospitals"]
+    assert "hospitals" in [layer.id for layer in viewpoints.layers_named(catalog, "应急", "zh-CN")]
+    assert viewpoints.layers_named(catalog, "医院") == []
 
 
 X0, Y0 = 506_000.0, 4_330_000.0  # the pipes' middle

@@ -28,7 +28,17 @@ def test_a_building_reads_under_titles_with_units() -> None:
 
 
 def test_values_read_as_words() -> None:
-    assert text("in_service", coded=True) == "in service" and text("a_b") == "a_b"  # free text stays as it is
+    assert rows(CATALOG["water_supply"], {"status": "in_service"}) == [("Status", "in service")]
+    assert text("a_b") == "a_b"  # free text stays as it is
     assert (text(True), text(False)) == ("yes", "no")
     assert (text(30.0, "m"), text(0.125, "m"), text(1_500_000)) == ("30 m", "0.12 m", "1,500,000")
     assert text({"pressure": "0.4MPa"}) == '{"pressure": "0.4MPa"}'
+
+
+def test_a_building_reads_in_chinese() -> None:
+    values = {"source_id": "B00000-15", "valid_from": date(2012, 1, 1), "height_m": 28.5, "use": "residential",
+              "floors": 8, "owner_note": "x", "id": "4e4b4bec-b3ae-b9d3-944d-e07d5c909797"}
+    assert rows(CATALOG["buildings"], values, "zh-CN") == [
+        ("来源编号", "B00000-15"), ("起始日期", "2012-01-01"), ("高度", "28.5 m"), ("用途", "住宅"), ("层数", "8"),
+        ("Owner note", "x"), ("要素编号", "4e4b4bec-b3ae-b9d3-944d-e07d5c909797")]
+    assert rows(CATALOG["bus_stations"], {"driverless": True}, "zh-CN") == [("无人驾驶公交", "是")]

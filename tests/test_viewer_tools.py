@@ -312,3 +312,31 @@ def test_underground_mode_reveals_pipes_the_ground_hides(served, demo_database: 
         return int(sum((np.abs(picture - colour).sum(axis=2) < 90).sum() for colour in colours))
 
     assert pipe_pixels(below) > 10 * max(pipe_pixels(above), 1) and pipe_pixels(below) > 50
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1366, 768)])
+def test_every_tool_in_the_toolbar_is_on_the_page(served, size: tuple[int, int]) -> None:
+    """At a laptop's width, each mode button, the search box and "Go to" lie inside the page, none over
+    another (at 1280 px "Point" had fallen off the toolbar's end, and "Depth" was cut in half); the year
+    slider keeps its length."""
+    url, _ = served
+    with viewer_page(url, size) as page:
+        boxes = {name: page.locator(selector).bounding_box() for name, selector in
+                 [("viewpoints", ".twin-viewpoints"), ("search", ".twin-search"),
+                  *((f"mode {mode}", f".twin-mode-{mode}") for mode in
+                    ("inspect", "distance", "height", "depth", "point"))]}
+        page.screenshot(path=str(ARTIFACTS / f"toolbar-{size[0]}.png"))
+        for name, box in boxes.items():
+            assert box is not None, f"{name} is not on the page"
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size[0] + 0.5, f"{name} runs off the page: {box}"
+            assert box["width"] >= 24, f"{name} is squeezed to {box['width']:.0f} px"
+        ordered = sorted(boxes.items(), key=lambda item: item[1]["x"])
+        for (a, box_a), (b, box_b) in zip(ordered, ordered[1:]):
+            assert box_a["x"] + box_a["width"] <= box_b["x"] + 0.5, f"{a} overlaps {b}"
+        assert page.get_attribute(".twin-mode-point", "title") == "Point"
+        # Along the bottom: a year slider long enough to aim at a year, the legend not over the bar.
+        slider, bar, legend = (page.locator(selector).bounding_box()
+                               for selector in (".twin-year", ".twin-years", ".twin-legend"))
+        assert slider["width"] >= 200, f"the year slider is {slider['width']:.0f} px long"
+        apart = (legend["y"] + legend["height"] <= bar["y"] + 0.5 or legend["x"] + legend["width"] <= bar["x"] + 0.5)
+        assert apart, f"the legend {legend} lies over the year bar {bar}"

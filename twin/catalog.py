@@ -1,9 +1,11 @@
 """The layer catalog: one TOML file per layer in ``layers/``, read into :class:`Layer` objects.
 
 A layer is data. Its file says what the layer is (id, title, group, geometry kind, attributes, whether it
-changes over time) and how it is drawn in 3D; the store makes its table from that, the viewer its panel
-entry and mesh, the service its collection. A malformed file raises :class:`CatalogError` naming the
-file and the field.
+changes over time) and how it is drawn in 3D, in English, and its words in each other language of
+:mod:`twin.i18n` in a table named by the language (``[zh-CN]``: title, description, the attributes'
+titles, the coded values' and the classes' words; what it leaves out reads in English); the store makes
+its table from that, the viewer its panel entry and mesh, the service its collection. A malformed file
+raises :class:`CatalogError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from twin import i18n
 from twin.errors import CatalogError
 
 if sys.version_info >= (3, 11):
@@ -24,14 +27,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-# Panel order and titles of the groups a layer may belong to.
-GROUPS: dict[str, str] = {
-    "base": "Base map",
-    "buildings": "Buildings",
-    "underground": "Underground utilities",
-    "smart": "Smart facilities",
-    "emergency": "Emergency resources",
-}
+# The groups a layer may belong to, in panel order (their titles: the messages' ``groups``).
+GROUPS = ("base", "buildings", "underground", "smart", "emergency")
 
 # Columns every vector layer has; attribute names may not shadow them.
 FEATURE_COLUMNS = ("id", "source", "source_id", "version", "import_id", "name", "valid_from", "valid_to", "geom")
@@ -120,6 +117,16 @@ class Style(_Strict):
     colour_by: list[ColourBy] = []
 
 
+class Translation(_Strict):
+    """A layer's words in one language besides English: what a layer file's ``[zh-CN]`` table holds."""
+
+    title: str | None = None  # a template's table has none; tests/test_catalog.py asks every layer's
+    description: str = ""
+    attributes: dict[str, str] = Field(default={}, description="attribute name -> its title")
+    values: dict[str, dict[str, str]] = Field(default={}, description="coded attribute -> {value: its words}")
+    classes: dict[str, str] = Field(default={}, description="a style class's value, as text -> its label")
+
+
 class Draw(_Strict):
     """How the layer becomes 3D; the attribute-valued fields name columns of the layer."""
 
@@ -181,6 +188,20 @@ class Layer(_Strict):
     draw: Draw
     style: Style
     attributes: dict[str, Attribute] = {}
+    translations: dict[str, Translation] = Field(default={}, description="language -> the layer's words in it; "
+                                                 "a file writes each as a table named by its language")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_tables(cls, data: object) -> object:
+        """``[zh-CN]`` tables into ``translations`` (a key that is no language stays, to be refused)."""
+        if isinstance(data, dict):
+            data = dict(data)
+            found = {language: data.pop(language) for language in i18n.LANGUAGES
+                     if language != i18n.DEFAULT and language in data}
+            if found:
+                data["translations"] = found
+        return data
 
     @field_validator("id")
     @classmethod
@@ -214,13 +235,61 @@ class Layer(_Strict):
             raise _FieldProblem("draw.texture", "only a raster layer dresses the ground; remove it")
         return self
 
+    @model_validator(mode="after")
+    def _translations_name_what_exists(self) -> Layer:
+        classes = {str(entry.value) for entry in self.style.classes}
+        for language, words in self.translations.items():
+            for name in {*words.attributes, *words.values} - set(self.attributes):
+                raise _FieldProblem(f"{language}.attributes", f"names attribute '{name}', which the layer does "
+                                                              "not declare")
+            for name, labels in words.values.items():
+                for value in set(labels) - set(self.attributes[name].values or ()):
+                    raise _FieldProblem(f"{language}.values.{name}", f"'{value}' is not one of the attribute's values")
+            for value in set(words.classes) - classes:
+                raise _FieldProblem(f"{language}.classes", f"'{value}' is not the value of a style class")
+        return self
+
     @property
     def is_raster(self) -> bool:
         return self.geometry == "raster"
 
-    @property
-    def group_title(self) -> str:
-        return GROUPS[self.group]
+    def group_title(self, language: str = i18n.DEFAULT) -> str:
+        return i18n.text(f"groups.{self.group}", language)
+
+    def title_in(self, language: str) -> str:
+        words = self.translations.get(language)
+        return (words.title if words else None) or self.title
+
+    def description_in(self, language: str) -> str:
+        words = self.translations.get(language)
+        return words.description if words and words.description else self.description
+
+    def attribute_title(self, name: str, language: str) -> str | None:
+        words = self.translations.get(language)
+        return (words.attributes.get(name) if words else None) or self.attributes[name].title
+
+    def value_words(self, name: str, value: str, language: str) -> str:
+        """A coded attribute's value as a person reads it: ``in_service``, "in service", "在用"."""
+        words = self.translations.get(language)
+        return (words.values.get(name, {}).get(value) if words else None) or value.replace("_", " ")
+
+    def class_label(self, entry: StyleClass, language: str) -> str:
+        words = self.translations.get(language)
+        return (words.classes.get(str(entry.value)) if words else None) or entry.label
+
+    def untranslated(self, language: str) -> list[str]:
+        """What the layer's file leaves in English in ``language``: the fields of its table it lacks."""
+        words = self.translations.get(language)
+        if words is None:
+            return [language]
+        missing = ["title"] if not words.title else []
+        missing += ["description"] if self.description and not words.description else []
+        missing += [f"attributes.{name}" for name, attribute in self.attributes.items()
+                    if attribute.title and name not in words.attributes]
+        missing += [f"values.{name}.{value}" for name, attribute in self.attributes.items()
+                    for value in attribute.values or () if value not in words.values.get(name, {})]
+        return missing + [f"classes.{entry.value}" for entry in self.style.classes
+                          if str(entry.value) not in words.classes]
 
 
 class Catalog:
@@ -274,7 +343,9 @@ def load_layer(path: Path) -> Layer:
     except ValidationError as exc:
         error = exc.errors()[0]
         problem = error.get("ctx", {}).get("error")
-        field = problem.field if isinstance(problem, _FieldProblem) else ".".join(map(str, error["loc"]))
+        # A language's table is read into `translations`; the file calls it by the language alone.
+        loc = error["loc"][1:] if error["loc"][:1] == ("translations",) else error["loc"]
+        field = problem.field if isinstance(problem, _FieldProblem) else ".".join(map(str, loc))
         message = error["msg"].removeprefix("Value error, ")
         raise CatalogError(f"{path}: field '{field}': {message}") from None
     if layer.id != path.stem:

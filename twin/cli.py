@@ -147,7 +147,7 @@ def layers(as_json: bool) -> None:
     for row in rows:
         if row["group"] != group:
             group = row["group"]
-            click.echo(f"\n{catalog[row['id']].group_title}")
+            click.echo(f"\n{catalog[row['id']].group_title()}")
         count = "-" if row["count"] is None else f"{row['count']:,}"
         click.echo(f"  {row['id']:<20} {row['title']:<28} {row['geometry']:<8} {row['draw']:<8} {count:>10}")
 

@@ -10,12 +10,14 @@
 | TWIN_CRS | (unset) | the twin's CRS where `twin init --crs` did not give one, fixed when the database is first migrated; unset: the first import chooses it |
 | TWIN_LAYERS_DIR | `<project>/layers` | the layer catalog |
 | TWIN_VIEWER_SESSIONS | 8 | browsers `twin serve` shows the 3D city to at once (a viewer process each, about 0.6-0.9 GB) |
+| TWIN_LANGUAGE | (unset) | the language of the viewer and the API, `en` or `zh-CN`; unset: each browser's (navigator.languages, Accept-Language), English where it asks for neither |
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,8 +54,9 @@ class Settings(BaseSettings):
     crs: str | None = None
     layers_dir: Path = _default_layers_dir()
     viewer_sessions: int = Field(default=8, ge=1)
+    language: Literal["en", "zh-CN"] | None = None  # twin.i18n.LANGUAGES
 
-    @field_validator("database_url", "service_database_url", "crs")
+    @field_validator("database_url", "service_database_url", "crs", "language", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

@@ -14,20 +14,24 @@ from trame.app import asynchronous, get_server
 from trame.widgets import html
 from trame.widgets import vtk as vtk_widgets
 
+from twin import i18n
 from twin.catalog import load_catalog
 from twin.store import database
 from twin.store.city import read as read_city
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
+from viewer.language import setup_language
 from viewer.look import Dots, YearTitle
 from viewer.panels import compare_ui, ui
 from viewer.panels.colour_by import chosen, colour_controls, legend_rows
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
 from viewer.panels.years import year_controls
+from viewer.moving import MovingDetail
 from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
     BURIED, add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
+    web_application,
 )
 from viewer.scene.build import build
 from viewer.scene.depth import exaggerate
@@ -43,6 +47,9 @@ PIPE_FRAME_M = 80.0
 # A point symbol is a few metres wide: framed with its street around it (and its beacon above the roofs),
 # where closer the view would be roofs and ground that do not say where it is.
 POINT_FRAME_M = 160.0
+# A feature found is framed with its neighbours around it (a building filled the view, the street and
+# the block that say where it stands out of sight): the view spans this many times its size.
+FEATURE_AROUND = 2.5
 # While the camera moves the view is drawn at half its width and height, a quarter of the pixels, which
 # software rendering fills in about half the time (113 ms against 221 ms here), and sent as a rougher JPEG;
 # the full picture follows the mouse's release.
@@ -61,10 +68,13 @@ def create_app(server=None):
     terrain = ground.terrain if ground is not None else None
     surface = {"terrain", *(layer.id for layer in catalog.vector_layers if layer.draw.mode in SURFACE)}
     _defaults(state)
+    setup_language(state, ctrl, catalog)
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
     add_pipe_lines(plotter, meshes, actors)
+    moving = MovingDetail(interactor, meshes, actors)
+    ctrl.on_server_ready.add(lambda **kwargs: moving.watch(web_application(server)))
     with database.connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
     state.empty = not meshes and ground is None
@@ -92,6 +102,8 @@ def create_app(server=None):
         actor_sets.append(second.actors)
         Dots(second.plotter.renderer, meshes, second.timeline)
         add_pipe_lines(second.plotter, meshes, second.actors)
+        moving_b = MovingDetail(second.interactor, meshes, second.actors)
+        ctrl.on_server_ready.add(lambda **kwargs: moving_b.watch(web_application(server)))
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
@@ -119,7 +131,11 @@ def create_app(server=None):
         place_camera(plotter, view.focal_point, view.position)
         ctrl.view_update()
 
-    state.viewpoints = [{"key": view.key, "title": view.title} for view in views.values()]
+    @state.change("lang")
+    def name_viewpoints(lang: str, **kwargs) -> None:
+        state.viewpoints = [{"key": view.key, "title": view.titles[lang]} for view in views.values()]
+
+    name_viewpoints(state.lang)
     state.change("viewpoint")(go_to)
 
     found: dict[str, viewpoints.Found] = {}
@@ -132,15 +148,17 @@ def create_app(server=None):
         layers_found.clear()
         results = []
         if search_text and len(search_text.strip()) >= 2 and meshes:
-            for layer in viewpoints.layers_named(catalog, search_text):
+            for layer in viewpoints.layers_named(catalog, search_text, state.lang):
                 if layer.id in meshes:
                     layers_found[f"layer/{layer.id}"] = layer.id
-                    results.append({"key": f"layer/{layer.id}", "label": layer.title, "icon": "mdi-layers-outline",
-                                    "layer": f"Layer: {counts.get(layer.id, 0):,} features"})
+                    results.append({"key": f"layer/{layer.id}", "label": layer.title_in(state.lang),
+                                    "icon": "mdi-layers-outline", "layer": i18n.text(
+                                        "viewer.search_layer", state.lang, count=f"{counts.get(layer.id, 0):,}")})
             with database.raw() as connection:
                 hits = viewpoints.search(connection, catalog, search_text)
             found.update({f"{hit.layer_id}/{hit.feature_id}": hit for hit in hits})
-            results += [{"key": key, "label": hit.label, "layer": hit.layer_title, "icon": "mdi-map-marker-outline"}
+            results += [{"key": key, "label": hit.label, "layer": catalog[hit.layer_id].title_in(state.lang),
+                         "icon": "mdi-map-marker-outline"}
                         for key, hit in found.items()]
         state.search_results, state.search_index, state.search_open = results, 0, bool(results)
 
@@ -177,23 +195,29 @@ def create_app(server=None):
         geometry = catalog[hit.layer_id].geometry
         focal, position = viewpoints.framing(tuple(np.r_[low, high]), origin, tilt_from=(-0.25, -0.45, 1.0),
                                              least=POINT_FRAME_M if geometry == "point" else 60.0,
-                                             most=PIPE_FRAME_M if geometry == "line" else float("inf"))
+                                             most=PIPE_FRAME_M if geometry == "line" else float("inf"),
+                                             around=FEATURE_AROUND)
         place_camera(plotter, focal, position)
         state.search_text = ""  # closes the results; the panel names what was found
         clicks.show(hit.layer_id, hit.feature_id)
 
     state.trame__title = f"{city.title} · twin"
-    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks), fly_to,
-              city.crs_label)
+    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks, moving),
+              fly_to, city.crs_label)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
     answer_session_manager(server)
     return server
 
 
-def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: Clicks) -> None:
+def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: Clicks, moving: MovingDetail
+           ) -> None:
     """The main view (year A) and, while comparing, the year-B view beside it or under the swipe line.
     Both share one camera: when one stops moving, the other is drawn again."""
+    def released(event: dict) -> None:
+        moving.settle()  # a click picks what the full scene draws, whichever message comes first
+        clicks.release(event)
+
     def others(which: str):
         def update(*args) -> None:
             if state.compare != "off":
@@ -205,7 +229,7 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
         view = vtk_widgets.VtkRemoteView(
             plotter.ren_win, **MOVING, interactor_events=("events_a", events),
             LeftButtonPress=(clicks.press, "[utils.vtk.event($event)]"),
-            LeftButtonRelease=(clicks.release, "[utils.vtk.event($event)]"),
+            LeftButtonRelease=(released, "[utils.vtk.event($event)]"),
             EndAnimation=others("a"), MouseWheel=others("a"),
         )
     ctrl.view_a_update = view.update
@@ -251,22 +275,24 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
         """What the view draws now: pipes and tunnels only with the ground open (they are not drawn under
         it), and the land cover's classes where the ground wears it."""
         ground_open = state.underground or not state["show_terrain"]
+        language = state.lang
         rows, coloured = [], []  # a chosen colouring's classes head the legend
         for layer in catalog:
             if not state[f"show_{layer.id}"]:
                 continue
             colouring = chosen(state, meshes[layer.id]) if layer.id in meshes else None
             if colouring is not None:
-                coloured += legend_rows(layer, colouring)
+                coloured += legend_rows(layer.id, layer.title_in(language), colouring)
             elif layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
-                rows.append({"id": layer.id, "title": layer.title, "color": state[f"color_{layer.id}"],
+                rows.append({"id": layer.id, "title": layer.title_in(language), "color": state[f"color_{layer.id}"],
                              "round": layer.draw.mode == "glyph"})
             elif layer.is_raster and layer.draw.texture == "classes" and counts.get(layer.id):
                 # under the layer's title: its "Roads" are a class of the ground, not the Roads layer
-                rows.append({"id": layer.id, "title": layer.title, "heading": True})
-                rows += [{"id": f"{layer.id}-{entry.value}", "title": entry.label, "color": entry.color, "round": False}
-                         for entry in layer.style.classes]
-                rows.append({"id": f"{layer.id}-end", "title": "Layers", "heading": True})
+                rows.append({"id": layer.id, "title": layer.title_in(language), "heading": True})
+                rows += [{"id": f"{layer.id}-{entry.value}", "title": layer.class_label(entry, language),
+                          "color": entry.color, "round": False} for entry in layer.style.classes]
+                rows.append({"id": f"{layer.id}-end", "title": i18n.text("viewer.legend_layers", language),
+                             "heading": True})
         state.legend = coloured + rows
 
     def restyle(layer_id: str):
@@ -283,7 +309,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
 
     for layer in catalog:
         state.change(f"show_{layer.id}", f"color_{layer.id}", f"opacity_{layer.id}")(restyle(layer.id))
-    state.change("underground")(legend)
+    state.change("underground", "lang")(legend)
     colour_controls(state, ctrl, meshes, actor_sets, legend)
     legend()
 

@@ -66,6 +66,15 @@ def send_images_promptly(server) -> None:
     server.controller.on_server_ready.add(configure)
 
 
+def web_application(server) -> vtk.vtkObject | None:
+    """trame-vtk's vtkWebApplication (which says when the browser starts and ends moving a view), once the
+    server's protocols exist; None before."""
+    from trame_vtk.modules.vtk.protocols.web_protocol import vtkWebProtocol
+
+    protocols = server.protocol.getLinkProtocols() if server.protocol is not None else []
+    return next((protocol.app for protocol in protocols if isinstance(protocol, vtkWebProtocol)), None)
+
+
 def _look_again(protocol, view_id: str, looks: int = 0) -> None:
     """trame-vtk's own second look waits twice as long as its timer, and so never comes when the image is
     still being encoded at the first: with a short timer the image would never be sent. Look again at

@@ -65,7 +65,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(versions_router(url, STATEMENT_TIMEOUT))
     app.include_router(analyses_router(url, STATEMENT_TIMEOUT))
     add_error_handlers(app)
-    app.add_middleware(CatalogTitles)
+    app.add_middleware(CatalogTitles, catalog=catalog)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -14,15 +14,16 @@ from typing import Annotated, Any
 
 import asyncpg
 from cql2 import Expr
-from fastapi import FastAPI, HTTPException, Path, Request
+from fastapi import FastAPI, Path, Request
 from tipg.collections import Catalog as TiPgCatalog
 from tipg.collections import (Collection, Feature, PgCollection, _quote_ident, features_settings,
                                pg_get_collection_index)
-from tipg.errors import InvalidPropertyName, NotFound
+from tipg.errors import InvalidPropertyName
 from tipg.settings import DatabaseSettings
 
 from twin.catalog import Catalog
 from twin.service.params import bad, is_uuid, span
+from twin.service.problems import Problem
 from twin.time import EXISTED
 
 # CQL2's operators and functions (OGC 21-065) as cql2-json names them; anything else in a filter would
@@ -50,7 +51,7 @@ class TwinCollection(PgCollection):
         the features that existed on some day of it (:data:`twin.time.EXISTED`)."""
         for value in ids or ():  # an item's path: ids= was checked in params.check_query
             if not is_uuid(value):
-                raise NotFound(f"no feature '{value}' in collection '{self.id}' (feature ids are UUIDs)")
+                raise Problem(404, "no_feature", value=value, collection=self.id)
         for name, value in properties or ():
             self._check_value(name, value)
         if cql is not None:
@@ -103,7 +104,7 @@ class TwinCollection(PgCollection):
                                                              and value.lower() not in ("true", "false")):
                 raise ValueError
         except ValueError:
-            raise bad(name, f"'{value}' is not a {kind} (the type of property '{name}')") from None
+            raise Problem(400, "not_a_type", name, value=value, kind=kind, name=name) from None
 
     def _check_filter(self, node: Any) -> None:
         """Every property a CQL2 filter names is a queryable, every operator one of CQL2's."""
@@ -113,9 +114,9 @@ class TwinCollection(PgCollection):
         elif isinstance(node, dict):
             if "property" in node and self.get_column(node["property"]) is None:
                 known = ", ".join(sorted(self.queryables))
-                raise bad("filter", f"'{self.id}' has no property '{node['property']}'; queryables: {known}")
+                raise Problem(400, "no_property", "filter", collection=self.id, property=node["property"], known=known)
             if "op" in node and node["op"] not in CQL2_OPERATORS:
-                raise bad("filter", f"'{node['op']}' is not a CQL2 operator or function")
+                raise Problem(400, "not_cql2", "filter", op=node["op"])
             for value in node.values():
                 self._check_filter(value)
 
@@ -149,6 +150,5 @@ def collection_params(
     """The collection a path names; an unknown one is a 404 that lists the known ones."""
     collections = request.app.state.collection_catalog["collections"]
     if collectionId not in collections:
-        raise HTTPException(status_code=404, detail=f"no collection '{collectionId}'; collections: "
-                                                    f"{', '.join(collections)}")
+        raise Problem(404, "no_collection", id=collectionId, known=", ".join(collections))
     return collections[collectionId]

@@ -21,7 +21,7 @@ from fastapi import Request
 
 from twin.analyses.params import bbox
 from twin.errors import ParameterError
-from twin.service.problems import bad
+from twin.service.problems import Problem, bad
 from twin.service.tiles import check_tile
 from twin.service.tipg_env import PAGE_DEFAULT, PAGE_MAX
 from twin.time import year_end
@@ -77,8 +77,7 @@ def _day(text: str, end: bool) -> date:
             return year_end(int(text))
         return datetime.fromisoformat(text).date() if "T" in text.upper() else date.fromisoformat(text)
     except ValueError:
-        raise bad("datetime", f"'{text}' is not a year (2015), a date (2015-06-01) or an RFC 3339 "
-                              "date-time") from None
+        raise Problem(400, "not_a_time", "datetime", value=text) from None
 
 
 def span(datetime_: str) -> Span:
@@ -88,11 +87,10 @@ def span(datetime_: str) -> Span:
         day = _day(ends[0], end=False)
         return Span(day, day)
     if len(ends) > 2 or all(part in ("..", "") for part in ends):
-        raise bad("datetime", f"'{datetime_}' is not an instant or an interval start/end with at least one "
-                              "end given")
+        raise Problem(400, "not_an_interval", "datetime", value=datetime_)
     days = Span(_day(ends[0], end=False), _day(ends[1], end=True))
     if days.start > days.end:
-        raise bad("datetime", f"the interval '{datetime_}' starts after it ends")
+        raise Problem(400, "interval_backwards", "datetime", value=datetime_)
     return days
 
 
@@ -100,8 +98,7 @@ def instant(datetime_: str) -> date:
     """A year, a day or a date-time (``datetime`` where one moment is asked for: the day it names), as
     :func:`span` reads either end of an interval."""
     if "/" in datetime_ or datetime_ == "..":
-        raise bad("datetime", f"'{datetime_}' is an interval; give one year (2015), date (2015-06-01) or "
-                              "RFC 3339 date-time")
+        raise Problem(400, "not_an_instant", "datetime", value=datetime_)
     return _day(datetime_, end=False)
 
 
@@ -118,7 +115,7 @@ def check_ids(ids: str) -> None:
     """Feature ids, each a UUID."""
     for value in ids.split(","):
         if not is_uuid(value.strip()):
-            raise bad("ids", f"'{value}' is not a feature id (feature ids are UUIDs)")
+            raise Problem(400, "not_feature_id", "ids", value=value)
 
 
 def check_crs(params: Mapping[str, str]) -> None:
@@ -139,7 +136,8 @@ def check_filter(query: str, filter_lang: str | None) -> None:
     except Exception as exc:  # noqa: BLE001  (cql2 raises plain Exceptions, a caret diagram as message)
         lines = [line.strip(" =|") for line in str(exc).splitlines() if line.strip(" =|^")] or [str(exc)]
         where = lines[0].removeprefix("-->").strip()
-        raise bad("filter", f"not valid {filter_lang or 'CQL2'} at {where}: {lines[-1]}") from None
+        raise Problem(400, "not_valid_filter", "filter", filter_lang=filter_lang or "CQL2", where=where,
+                      problem=lines[-1]) from None
 
 
 def check_query(request: Request) -> None:
@@ -148,7 +146,7 @@ def check_query(request: Request) -> None:
         check_tile(request.path_params)
     params = request.query_params
     if (limit := params.get("limit")) is not None and not limit.isdigit():  # a tile's limit has no check
-        raise bad("limit", f"'{limit}' is not a number of features (0 or more)")
+        raise Problem(400, "not_a_number", "limit", value=limit)
     check_crs(params)
     if bbox := params.get("bbox"):
         check_bbox(bbox)

@@ -1,5 +1,6 @@
 """How the service answers what goes wrong: a bad request is a 400 (an unknown collection or feature a
-404) whose ``detail`` is one line naming the parameter; only a fault of the service is a 500."""
+404) whose ``detail`` is one line naming the parameter; only a fault of the service is a 500. A
+:class:`Problem` is told in the language the request asks for (:func:`language`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,35 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from tipg import errors
 
+from twin import i18n
+
+
+class Problem(HTTPException):
+    """What the client got wrong, as message ``key`` of the messages' ``api`` section with its ``params``,
+    after ``parameter: `` where one parameter is at fault; its ``detail`` is the English."""
+
+    def __init__(self, status: int, key: str, parameter: str | None = None, **params: object) -> None:
+        self.key, self.parameter, self.params = key, parameter, params
+        super().__init__(status_code=status, detail=self.told(i18n.DEFAULT))
+
+    def told(self, language: str) -> str:
+        message = i18n.text(f"api.{self.key}", language, **self.params)
+        return f"{self.parameter}: {message}" if self.parameter else message
+
+
 def bad(parameter: str, message: str) -> HTTPException:
-    """The 400 for one parameter: ``parameter: what is wrong``."""
+    """The 400 for one parameter: ``parameter: what is wrong`` (in English: a message without a key)."""
     return HTTPException(status_code=400, detail=f"{parameter}: {message}")
+
+
+def language(request: Request) -> str:
+    """The language the request asks for (TWIN_LANGUAGE where set, else its Accept-Language)."""
+    return i18n.language_for(i18n.accepted(request.headers.get("accept-language")))
+
+
+def language_headers(told_in: str) -> dict[str, str]:
+    # Vary: a cache must not hand one client's language to another.
+    return {"content-language": told_in, "vary": "Accept-Language"}
 
 
 # TiPg's errors that come from what the client asked (TiPg answers most of them 422): status, and the
@@ -30,6 +57,7 @@ _CLIENT_ERRORS: dict[type[Exception], tuple[int, str | None]] = {
 
 def add_error_handlers(app: FastAPI) -> None:
     errors.add_exception_handlers(app, errors.DEFAULT_STATUS_CODES)  # TiPg's: logged, 500 for the rest
+    app.add_exception_handler(Problem, _told)
     for error, (status, parameter) in _CLIENT_ERRORS.items():
         app.add_exception_handler(error, _answer(status, parameter))
     app.add_exception_handler(RequestValidationError, _invalid_parameters)
@@ -39,6 +67,11 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(pg.SyntaxOrAccessError, _answer(400, "filter"))
     app.add_exception_handler(pg.InsufficientPrivilegeError, errors.exception_handler_factory(500))
     app.add_exception_handler(pg.QueryCanceledError, _answer(503, "the query took too long; narrow it"))
+
+
+def _told(request: Request, exc: Problem) -> JSONResponse:
+    told_in = language(request)
+    return JSONResponse({"detail": exc.told(told_in)}, status_code=exc.status_code, headers=language_headers(told_in))
 
 
 def _answer(status: int, prefix: str | None = None):

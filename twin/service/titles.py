@@ -1,24 +1,33 @@
-"""The catalog's titles in the collection list.
+"""The catalog's titles and descriptions in the collections, in the language the request asks for.
 
 TiPg 1.6 titles each collection of ``/collections`` with its id (its ``/collections/{id}`` and items use
 the title): clients that list layers (QGIS, OWSLib, GDAL) would show ``buildings`` where the catalog says
-"Buildings". This ASGI middleware sets the titles in that one JSON answer and passes everything else by.
+"Buildings". This ASGI middleware sets the titles and descriptions of ``/collections`` and
+``/collections/{id}`` in the language of the request (:func:`twin.service.problems.language`; English
+without one) and passes everything else by.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from twin.catalog import Catalog
+from twin.service.problems import language, language_headers
+
+_COLLECTIONS = re.compile(r"^/collections(?:/[^/]+)?/?$")  # the list, or one collection
 
 
 class CatalogTitles:
-    def __init__(self, app: ASGIApp, path: str = "/collections") -> None:
+    def __init__(self, app: ASGIApp, catalog: Catalog) -> None:
         self.app = app
-        self.path = path
+        self.catalog = catalog
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
+        if scope["type"] != "http" or not _COLLECTIONS.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         start: Message = {}
@@ -38,20 +47,22 @@ class CatalogTitles:
             json_answer = any(name.lower() == b"content-type" and value.startswith(b"application/json")
                               for name, value in start["headers"])
             if start["status"] == 200 and json_answer:
-                body[:] = self._titled(scope, bytes(body))
-                kept = [(name, value) for name, value in start["headers"]
-                        if name.lower() != b"content-length"]
-                start["headers"] = [*kept, (b"content-length", b"%d" % len(body))]
+                told_in = language(Request(scope))
+                body[:] = self._titled(bytes(body), told_in)
+                added = {b"content-length": b"%d" % len(body),
+                         **{name.encode(): value.encode() for name, value in language_headers(told_in).items()}}
+                kept = [(name, value) for name, value in start["headers"] if name.lower() not in added]
+                start["headers"] = [*kept, *added.items()]
             await send(start)
             await send({"type": "http.response.body", "body": bytes(body)})
 
         await self.app(scope, receive, rewrite)
 
-    @staticmethod
-    def _titled(scope: Scope, body: bytes) -> bytes:
-        collections = scope["app"].state.collection_catalog["collections"]
+    def _titled(self, body: bytes, told_in: str) -> bytes:
         data = json.loads(body)
-        for entry in data.get("collections", []):
-            if entry.get("id") in collections:
-                entry["title"] = collections[entry["id"]].title
+        for entry in data.get("collections", [data]):  # the list, or one collection
+            if entry.get("id") in self.catalog:
+                layer = self.catalog[entry["id"]]
+                entry["title"] = layer.title_in(told_in)
+                entry["description"] = layer.description_in(told_in) or entry["title"]
         return json.dumps(data, ensure_ascii=False).encode()

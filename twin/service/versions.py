@@ -26,6 +26,7 @@ from twin.history import version_on, versions
 from twin.service.collections import collection_params
 from twin.service.database import GeoJSONResponse, ReadingRoute, connector
 from twin.service.params import bad, check_crs, instant, is_uuid
+from twin.service.problems import Problem
 from twin.store import HISTORY_SCHEMA, LAYER_SCHEMA
 
 PATH = "/collections/{collectionId}/items/{featureId}/versions"
@@ -151,7 +152,7 @@ def versions_router(database_url: str, statement_timeout: str) -> APIRouter:
                          recorded: Annotated[str | None, RECORDED] = None) -> GeoJSONResponse:
         check_crs(request.query_params)
         if not is_uuid(featureId):
-            raise bad("featureId", f"'{featureId}' is not a feature id (feature ids are UUIDs)")
+            raise Problem(400, "not_feature_id", "featureId", value=featureId)
         day = instant(datetime_) if datetime_ else None  # an empty parameter is no parameter, as for items
         then = moment(recorded) if recorded else None
         rows, held = read(catalog[collection.id], featureId, then)

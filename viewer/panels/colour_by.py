@@ -47,8 +47,8 @@ def colour_controls(state, ctrl, meshes: dict[str, LayerMesh], actor_sets: Itera
             state.change(f"colour_by_{layer_id}")(repaint(layer_mesh))
 
 
-def legend_rows(layer: Layer, colouring: Colouring) -> list[dict]:
-    """The colouring's classes under a heading naming the layer and the colouring."""
-    return [{"id": f"{layer.id}-by", "title": f"{layer.title} · {colouring.title}", "heading": True}] + [
-        {"id": f"{layer.id}-by-{index}", "title": label, "color": colour, "round": False}
+def legend_rows(layer_id: str, title: str, colouring: Colouring) -> list[dict]:
+    """The colouring's classes under a heading naming the layer (``title``) and the colouring."""
+    return [{"id": f"{layer_id}-by", "title": f"{title} · {colouring.title}", "heading": True}] + [
+        {"id": f"{layer_id}-by-{index}", "title": label, "color": colour, "round": False}
         for index, (label, colour) in enumerate(colouring.legend)]

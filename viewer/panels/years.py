@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from trame.app import asynchronous
 
+from twin import i18n
 from twin.catalog import Catalog
 from twin.time import YearFigures
 from viewer.scene.timeline import Timeline
@@ -50,25 +51,28 @@ def held(figures: dict[int, dict[str, YearFigures]]) -> set[str]:
                      for layer_id, figure in by_layer.items() if figure.floor_area_m2}
 
 
-def caption(catalog: Catalog, figures: dict[str, YearFigures], layers: set[str]) -> list[dict[str, str]]:
+def caption(catalog: Catalog, figures: dict[str, YearFigures], layers: set[str],
+            language: str = i18n.DEFAULT) -> list[dict[str, str]]:
     """The year's figures as the caption shows them, for ``layers`` (see :func:`held`): what stands (count
     and floor area of each extruded layer), km of each underground line layer, and the count of each
-    layer whose catalog file asks."""
+    layer whose catalog file asks; in ``language``."""
     items: list[dict[str, str]] = []
     for layer in catalog.vector_layers:
         figure = figures.get(layer.id)
         if figure is None or layer.id not in layers:
             continue
         if layer.draw.mode == "extrude":
-            items.append({"key": layer.id, "label": layer.title, "value": f"{figure.count:,}"})
+            items.append({"key": layer.id, "label": layer.title_in(language), "value": f"{figure.count:,}"})
             if figure.floor_area_m2 is not None and f"{layer.id}_floor_area" in layers:
-                items.append({"key": f"{layer.id}_floor_area", "label": "Floor area",
+                items.append({"key": f"{layer.id}_floor_area", "label": i18n.text("viewer.floor_area", language),
                               "value": f"{figure.floor_area_m2 / 1e6:,.2f} km²"})
         elif layer.group == "underground" and layer.geometry == "line":
             km = figure.length_km or 0.0
-            items.append({"key": layer.id, "label": layer.title.replace(" pipes", ""), "value": f"{km:,.1f} km"})
+            # "Water supply 306.1 km": the English title less its " pipes" (a Chinese one has no such word)
+            items.append({"key": layer.id, "label": layer.title_in(language).replace(" pipes", ""),
+                          "value": f"{km:,.1f} km"})
         elif layer.caption:
-            items.append({"key": layer.id, "label": layer.title, "value": f"{figure.count:,}"})
+            items.append({"key": layer.id, "label": layer.title_in(language), "value": f"{figure.count:,}"})
     return items
 
 
@@ -78,16 +82,20 @@ def year_controls(state, ctrl, catalog: Catalog, timeline: Timeline, figures: di
     state.year_first, state.year_last, state.year = first, last, last
     state.playing, state.speed, state.loop = False, 1.0, True
     layers = held(figures)
-    state.caption, state.caption_year = caption(catalog, figures[last], layers), last
+    state.caption, state.caption_year = caption(catalog, figures[last], layers, state.lang), last
 
     def show(t: float) -> None:
         year = math.ceil(t)
         timeline.show(t)
         shown = min(max(year, first), last)
-        state.caption, state.caption_year = caption(catalog, figures[shown], layers), shown
+        state.caption, state.caption_year = caption(catalog, figures[shown], layers, state.lang), shown
         if on_year is not None:
             on_year(year)
         ctrl.view_update()
+
+    @state.change("lang")
+    def language_changed(lang: str, **kwargs) -> None:
+        state.caption = caption(catalog, figures[state.caption_year], layers, lang)
 
     @state.change("year")
     def year_changed(year: int, **kwargs) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pyvista as pv
 
+from twin import i18n
 from twin.catalog import Layer
 from twin.store import database
 from viewer.tools import measure, readout
@@ -31,6 +32,7 @@ class Clicks:
         self.marks: dict[str, list] = {"pick": [], "measure": []}
         # distance mode: the points picked so far, each true (the twin's CRS) and as drawn (the scene)
         self.points: list[tuple[np.ndarray, np.ndarray]] = []
+        self._roofs: _RoofGrid | None = None  # made at the first beacon
         self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
                        for layer_id, layer_mesh in meshes.items()}
         state.picked_title, state.picked_rows, state.picked_versions = "", [], []
@@ -45,6 +47,7 @@ class Clicks:
         self.history: History | None = None  # the versions of the feature inspected
         self.title = ""  # the inspected feature's card's title
         state.change("year")(self.year_changed)
+        state.change("lang")(self.language_changed)
         ctrl.trigger("picked_close")(self.close_pick)
         ctrl.trigger("measure_close")(self.close_measure)
         # A feature outlined while its layer is hidden would float in the view, its card naming nothing seen.
@@ -132,21 +135,29 @@ class Clicks:
         standing = self.history.standing(int(year))
         if standing is None:
             self._outline(layer_id, None)
-            self.state.picked_title = f"{self.title} (not standing in {int(year)})"
+            self.state.picked_title = i18n.text("viewer.picked_not_standing", self.state.lang, title=self.title,
+                                                year=int(year))
         elif standing != shown or not self.marks["pick"]:
             self._inspect(layer_id, standing)
         else:
             return
         self.ctrl.view_update()
 
+    def language_changed(self, **kwargs) -> None:
+        """The inspected feature's card, read again in the page's new language."""
+        if self.selected is not None and self.state.picked_title:
+            self._inspect(*self.selected)
+            self.ctrl.view_update()
+
     def _inspect(self, layer_id: str, feature_id: str) -> None:
         """One version's attributes in the panel, outlined in the view."""
         with database.raw() as connection:
             values = attributes(connection, layer_id, feature_id)
-        self.title = f"{self.catalog[layer_id].title}: {values.get('name') or values.get('source_id')}"
+        layer, language = self.catalog[layer_id], self.state.lang
+        self.title = f"{layer.title_in(language)}: {values.get('name') or values.get('source_id')}"
         self.state.picked_title = self.title
         self.state.picked_rows = [{"name": title, "value": value}
-                                  for title, value in readout.rows(self.catalog[layer_id], values)]
+                                  for title, value in readout.rows(layer, values, language)]
         self.selected = (layer_id, feature_id)
         self._outline(layer_id, feature_id)
 
@@ -189,15 +200,11 @@ class Clicks:
         self._mark("pick", pv.merge(tops))
 
     def _roofs_around(self, point: np.ndarray) -> float:
-        """The highest point drawn within :data:`BEACON_M` of ``point`` in plan (the point's own height at
-        least): the roofs that could hide it."""
-        highest = float(point[2])
-        for layer_mesh in self.meshes.values():
-            xyz = layer_mesh.mesh.points
-            near = (np.abs(xyz[:, 0] - point[0]) < BEACON_M) & (np.abs(xyz[:, 1] - point[1]) < BEACON_M)
-            if near.any():
-                highest = max(highest, float(xyz[near, 2].max()))
-        return highest
+        """The highest point drawn within :data:`BEACON_M` of ``point`` in plan (within twice that at the
+        most; the point's own height at least): the roofs that could hide it."""
+        if self._roofs is None:
+            self._roofs = _RoofGrid(self.meshes.values())
+        return max(float(point[2]), self._roofs.around(point))
 
     def distance(self, found: Pick | None) -> None:
         if found is None:
@@ -258,3 +265,21 @@ class Clicks:
 
     def _crs_row(self) -> list[tuple[str, str]]:
         return [("Coordinates in", self.crs_label)] if self.crs_label else []
+
+
+class _RoofGrid:
+    """The highest point drawn in each square of :data:`BEACON_M` of the scene, made once: a layer's
+    50 beacons looked through every mesh's million points each (issue 16)."""
+
+    def __init__(self, meshes) -> None:
+        xyz = np.vstack([layer_mesh.mesh.points for layer_mesh in meshes])
+        self.low = xyz[:, :2].min(axis=0)
+        cells = np.floor((xyz[:, :2] - self.low) / BEACON_M).astype(np.int64)
+        self.top = np.full(cells.max(axis=0) + 1, -np.inf)
+        np.maximum.at(self.top, (cells[:, 0], cells[:, 1]), xyz[:, 2])
+
+    def around(self, point: np.ndarray) -> float:
+        """The highest point in the square of ``point`` and the eight around it (-inf off the scene)."""
+        i, j = np.floor((np.asarray(point[:2]) - self.low) / BEACON_M).astype(np.int64)
+        block = self.top[max(i - 1, 0):max(i + 2, 0), max(j - 1, 0):max(j + 2, 0)]
+        return float(block.max()) if block.size else -np.inf

@@ -12,6 +12,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from twin import i18n
 from twin.catalog import Catalog, Layer
 from twin.store import LAYER_SCHEMA
 
@@ -23,7 +24,7 @@ SEARCH_LIMIT = 12
 @dataclass(frozen=True)
 class Viewpoint:
     key: str
-    title: str
+    titles: dict[str, str]  # language -> what the "Go to" menu calls it
     focal_point: tuple[float, float, float]
     position: tuple[float, float, float]
     underground: bool = False  # the view looks at what lies below ground
@@ -34,7 +35,6 @@ class Found:
     """A search hit."""
 
     layer_id: str
-    layer_title: str
     feature_id: str
     label: str
     bounds: tuple[float, float, float, float, float, float]  # xmin, ymin, zmin, xmax, ymax, zmax, in the CRS
@@ -42,12 +42,14 @@ class Found:
 
 def framing(bounds: tuple[float, float, float, float, float, float], origin: np.ndarray,
             tilt_from: tuple[float, float, float] = (-0.6, -1.0, 0.9), least: float = 60.0,
-            most: float = float("inf")) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+            most: float = float("inf"), around: float = 1.0
+            ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """(focal point, camera position) that frame a box of the twin's CRS, looking from ``tilt_from``
-    (south-west and above by default), framing at least ``least`` and at most ``most`` metres."""
+    (south-west and above by default), framing ``around`` times its size (1: the box fills the view),
+    at least ``least`` and at most ``most`` metres."""
     low, high = np.array(bounds[:3], float), np.array(bounds[3:], float)
     centre = (low + high) / 2 - origin
-    size = min(max(float(np.linalg.norm(high - low)), least), most)
+    size = min(max(float(np.linalg.norm(high - low)) * around, least), most)
     direction = np.array(tilt_from, float)
     direction /= np.linalg.norm(direction)
     # 30 degrees of view angle: the box's diagonal fills the view at about twice its size away.
@@ -64,14 +66,15 @@ def named(connection: psycopg.Connection, layers: list[Layer], origin: np.ndarra
     overview = (xmin, ymin, zmin, xmax, ymax, zmax)
     focal, position = framing(tuple(np.r_[overview[:3] + origin, overview[3:] + origin].tolist()), origin,
                               tilt_from=(-0.5, -1.0, 1.1))
-    views = [Viewpoint("overview", "City overview", focal, position)]
+    views = [Viewpoint("overview", _in_every_language("viewer.view_overview"), focal, position)]
     for layer in layers:
         if layer.draw.mode == "extrude" and layer.time_varying:
             start = _start_up_area(connection, layer)
             if start is not None:
                 bounds, first, last = start
                 focal, position = framing(bounds, origin)
-                views.append(Viewpoint("start-up", f"Start-up area (built {first}-{last})", focal, position))
+                views.append(Viewpoint("start-up", _in_every_language("viewer.view_start_up", first=first, last=last),
+                                       focal, position))
                 break
     boxes = [layer for layer in layers if layer.draw.mode == "box"]
     if boxes:
@@ -113,18 +116,25 @@ def _tunnel(connection: psycopg.Connection, layer: Layer, origin: np.ndarray) ->
     side = np.array([-along[1], along[0], 0.0])
     focal = (a + b) / 2
     position = focal - along * 40.0 + side * 25.0 + np.array([0.0, 0.0, 18.0])
-    return Viewpoint("tunnel", f"{layer.title.rstrip('s')} {name}", tuple(focal.tolist()), tuple(position.tolist()),
+    # "Utility tunnel T3": the English title in the singular (a Chinese one has no plural)
+    titles = {language: f"{layer.title_in(language).rstrip('s')} {name}" for language in i18n.LANGUAGES}
+    return Viewpoint("tunnel", titles, tuple(focal.tolist()), tuple(position.tolist()),
                      underground=True)
 
 
-def layers_named(catalog: Catalog, text: str) -> list[Layer]:
-    """The vector layers whose title, id or group contains ``text`` (case aside): "hospital" finds the
-    Hospitals, "emergency" the emergency resources."""
+def _in_every_language(key: str, **params: object) -> dict[str, str]:
+    return {language: i18n.text(key, language, **params) for language in i18n.LANGUAGES}
+
+
+def layers_named(catalog: Catalog, text: str, language: str = i18n.DEFAULT) -> list[Layer]:
+    """The vector layers whose title, id or group (in the page's ``language``) contains ``text`` (case
+    aside): "hospital" finds the Hospitals, "emergency" the emergency resources; "医院" in Chinese."""
     needle = text.strip().casefold()
     if not needle:
         return []
     return [layer for layer in catalog.vector_layers
-            if any(needle in name.casefold() for name in (layer.title, layer.id.replace("_", " "), layer.group_title))]
+            if any(needle in name.casefold()
+                   for name in (layer.title_in(language), layer.id.replace("_", " "), layer.group_title(language)))]
 
 
 def search(connection: psycopg.Connection, catalog: Catalog, text: str) -> list[Found]:
@@ -145,5 +155,4 @@ def search(connection: psycopg.Connection, catalog: Catalog, text: str) -> list[
     query = sql.SQL("SELECT * FROM ({}) hits ORDER BY exact DESC, length(label), label LIMIT %(limit)s").format(
         sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(part) for part in parts))
     rows = connection.execute(query, {"text": text, "pattern": pattern, "limit": SEARCH_LIMIT}).fetchall()
-    titles = {layer.id: layer.title for layer in catalog}
-    return [Found(r[0], titles[r[0]], r[1], r[2], tuple(float(v or 0.0) for v in r[4:10])) for r in rows]
+    return [Found(r[0], r[1], r[2], tuple(float(v or 0.0) for v in r[4:10])) for r in rows]

@@ -1,0 +1,46 @@
+"""The API in the language the client asks for: the collections' titles and descriptions and the problems'
+details in Chinese for ``Accept-Language: zh-CN``, in English without it (the service in-process, over the
+demo Eco-city in PostGIS)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.fast
+
+CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+
+
+def test_collections_are_titled_in_chinese_when_asked(service) -> None:
+    response = service.get("/collections", headers=CHINESE)
+    assert response.headers["content-language"] == "zh-CN" and "accept-language" in response.headers["vary"].lower()
+    listed = {entry["id"]: entry for entry in response.json()["collections"]}
+    assert listed["water_supply"]["title"] == "给水管道"
+    assert listed["utility_tunnels"]["title"] == "综合管廊"
+    assert listed["base_stations_5g"]["title"] == "5G基站"
+    assert "CJJ 61" in listed["gas"]["description"] and "燃气" in listed["gas"]["description"]
+    one = service.get("/collections/buildings", headers=CHINESE).json()
+    assert (one["title"], one["description"].startswith("建筑")) == ("建筑", True)
+
+
+def test_collections_stay_english_without_a_language(service) -> None:
+    listed = {entry["id"]: entry for entry in service.get("/collections").json()["collections"]}
+    assert listed["water_supply"]["title"] == "Water supply pipes"
+    assert service.get("/collections/buildings").json()["title"] == "Buildings"
+    # A language twin does not speak is English too.
+    assert service.get("/collections/buildings", headers={"Accept-Language": "fr-FR"}).json()["title"] == "Buildings"
+
+
+@pytest.mark.parametrize(("path", "chinese", "english"), [
+    ("/collections/nope/items", "没有集合“nope”；现有集合：", "no collection 'nope'; collections: "),
+    ("/collections/buildings/items?datetime=2020/2010", "datetime: 时间区间“2020/2010”的起点晚于终点",
+     "datetime: the interval '2020/2010' starts after it ends"),
+    ("/collections/buildings/items?limit=many", "limit: “many”不是要素数量", "limit: 'many' is not a number"),
+    ("/collections/buildings/items/not-a-uuid", "集合“buildings”中没有要素“not-a-uuid”",
+     "no feature 'not-a-uuid' in collection 'buildings'"),
+])
+def test_problems_are_told_in_the_language_asked(service, path: str, chinese: str, english: str) -> None:
+    told = service.get(path, headers=CHINESE)
+    assert told.status_code in (400, 404) and told.headers["content-language"] == "zh-CN"
+    assert told.json()["detail"].startswith(chinese), told.json()
+    assert service.get(path).json()["detail"].startswith(english)

@@ -1,0 +1,74 @@
+"""The viewer in Chinese for a browser set to zh-CN (Playwright's locale: navigator.languages), English for
+one that is not, and the footer's switch between them: the toolbar, the layer panel, the legend, a picked
+feature's card and Vuetify's own strings. Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+from browser import ARTIFACTS, click_a_feature, features_mask, viewer_page
+from support import ROOT
+
+from twin.catalog import load_catalog
+
+CATALOG = load_catalog(ROOT / "layers")
+
+
+def _card(page) -> dict[str, str]:
+    return dict(line.split("\t", 1) for line in page.inner_text(".twin-picked tbody").splitlines() if "\t" in line)
+
+
+def test_a_chinese_browser_reads_the_viewer_in_chinese(served) -> None:
+    url, _ = served
+    with viewer_page(url, size=(1600, 1000), locale="zh-CN") as page:
+        page.wait_for_function("document.querySelector('.twin-modes').innerText.includes('查询')", timeout=20_000)
+        assert [page.inner_text(f".twin-mode-{mode}").strip() for mode in ("inspect", "distance", "depth")] \
+            == ["查询", "测距", "埋深"]
+        assert "前往" in page.inner_text(".twin-viewpoints") and "查找要素或图层" in page.inner_text(".twin-search")
+        assert page.inner_text(".twin-layer-water_supply").strip().startswith("给水管道 (")
+        panel = page.inner_text(".twin-layers")
+        for words in ("基础底图", "地下管线", "应急资源", "综合管廊", "5G基站", "消防栓", "燃气管道", "热力管道"):
+            assert words in panel, words
+        assert "Water supply pipes" not in panel
+        assert "图例" in page.inner_text(".twin-legend") and "建筑" in page.inner_text(".twin-legend")
+        assert "建筑面积" in page.inner_text(".twin-caption") and "给水管道" in page.inner_text(".twin-caption")
+        assert page.inner_text(".twin-analyses-panel").strip() == "分析"
+        page.click(".twin-viewpoints")
+        page.wait_for_selector(".v-overlay .v-list-item:has-text('城市全景')", timeout=10_000)
+        assert page.locator(".v-overlay .v-list-item:has-text('起步区')").count() == 1
+        page.keyboard.press("Escape")
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
+        page.wait_for_selector(".twin-analysis-hint", timeout=10_000)
+        assert "消防栓" in page.inner_text(".twin-analysis-hint") and "运行" in page.inner_text(".twin-analysis-run")
+        page.screenshot(path=str(ARTIFACTS / "viewer-zh-CN-analyses.png"))
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
+        # Vuetify's own strings: the search box's clear button, once it has text.
+        page.fill(".twin-search input", "zz")
+        assert page.get_attribute(".twin-search .v-field__clearable [aria-label]", "aria-label") == "清除查找要素或图层"
+        page.fill(".twin-search input", "")
+        page.screenshot(path=str(ARTIFACTS / "viewer-zh-CN.png"))
+        for layer in CATALOG.vector_layers:  # the point symbols hidden, a click hits a building (test_viewer)
+            if layer.draw.mode == "glyph" and page.locator(f".twin-layer-{layer.id} input").is_checked():
+                page.click(f".twin-layer-{layer.id} input")
+                page.wait_for_function(f"!document.querySelector('.twin-legend').innerText"
+                                       f".includes({layer.title_in('zh-CN')!r})", timeout=20_000)
+        assert click_a_feature(page, features_mask(page, ["buildings"])[2]), "no click on the buildings picked one"
+        assert page.inner_text(".twin-picked").startswith("建筑:")
+        card = _card(page)
+        assert {"来源编号", "高度", "层数", "要素编号"} <= set(card), card
+        assert card["用途"] in {"住宅", "别墅", "办公", "商业", "学校", "医院", "公共建筑", "工业", "其他"}
+        page.screenshot(path=str(ARTIFACTS / "viewer-zh-CN-picked.png"))
+        # The footer's switch re-words the page, the card included.
+        page.click(".twin-language-en")
+        page.wait_for_function("document.querySelector('.twin-picked').innerText.startsWith('Buildings:')",
+                               timeout=20_000)
+        assert "Feature id" in _card(page) and page.text_content(".twin-mode-inspect").strip() == "Inspect"
+        assert not [error for error in page.errors if "locale" in error.lower()], page.errors
+
+
+def test_an_english_browser_reads_it_in_english(served) -> None:
+    url, _ = served
+    with viewer_page(url, locale="en-US") as page:  # at 1400 px the modes are icons, named by their tooltips
+        assert page.get_attribute(".twin-mode-inspect", "title") == "Inspect"
+        assert page.inner_text(".twin-layer-water_supply").strip().startswith("Water supply pipes (")
+        page.fill(".twin-search input", "zz")
+        assert page.get_attribute(".twin-search .v-field__clearable [aria-label]", "aria-label") \
+            == "Clear Find a feature or layer"
