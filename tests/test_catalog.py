@@ -129,6 +129,12 @@ BROKEN = {
     "translation_without_title_text": ('[zh-CN]\ntitle = 3\n', "field 'zh-CN.title'"),
     "translation_names_missing_attribute": ('[zh-CN]\ntitle = "T"\n[zh-CN.attributes]\ndn = "管径"\n',
                                             "field 'zh-CN.attributes'"),
+    "colouring_names_missing_attribute": (
+        '[style]\ncolour_by = [{ attribute = "usage", title = "By use", ramp = ["#000000", "#ffffff"], '
+        'missing = { label = "None", color = "#cccccc" } }]\n', "field 'style.colour_by.0.attribute'"),
+    "colouring_without_classes_or_ramp": (
+        '[style]\ncolour_by = [{ attribute = "usage", title = "By use", missing = { label = "None", '
+        'color = "#cccccc" } }]\n', "needs either classes or a ramp"),
 }
 VALID = 'id = "{id}"\ntitle = "T"\ngroup = "smart"\ngeometry = "point"\n[draw]\nmode = "glyph"\nsymbol = "cube"\n'
 

@@ -1,6 +1,7 @@
 """The analyses' highlights stay apart for red-green colour-blind eyes: each analysis's colours, seen as
 protanopes and deuteranopes see them (Machado, Oliveira and Fernandes 2009, full severity), differ by a
-CIELAB distance a person tells at a glance. The red and green the changes once used came to 8.9."""
+CIELAB distance a person tells at a glance. The red and green the changes once used came to 8.9. So do the
+land cover's classes and the buildings' colourings (by use, by build year) in the layer files."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import itertools
 
 import numpy as np
 import pytest
+from support import ROOT
 
+from twin.catalog import load_catalog
 from viewer.panels.analysis_results import (
     BLUE, CHANGE_COLORS, GREEN, GREY, PURPLE, RESOURCE_COLORS, SKY, VERMILLION, YELLOW)
 from viewer.panels.overlay import NO_SHARE, RAMP
@@ -64,3 +67,29 @@ def test_the_share_ramp_runs_light_and_differs_from_no_share() -> None:
     lightness = [lab(matrix @ linear(colour))[0] for matrix in SEEN.values() for colour in ends]
     assert lightness[0] < lightness[1] < lightness[2] and lightness[3] < lightness[4] < lightness[5]
     assert closest((*ends, NO_SHARE))[0] >= APART
+
+
+# The layer files' own palettes: the land cover's classes, and each colouring of the buildings (its
+# classes, the "other" class and the one for features without a value).
+LAYERS = load_catalog(ROOT / "layers")
+
+
+def test_land_cover_classes_stay_apart() -> None:
+    classes = LAYERS["land_cover"].style.classes
+    assert {c.label for c in classes} >= {"Saline-alkali flats", "Wastewater pond", "Water", "Green space", "Roads",
+                                          "Built-up"}
+    distance, pair = closest(tuple(c.color for c in classes))
+    assert distance >= APART, f"land cover: {pair} only {distance:.1f} apart"
+
+
+@pytest.mark.parametrize("attribute", ["use", "build_year"])
+def test_building_colourings_stay_apart(attribute: str) -> None:
+    colouring = next(c for c in LAYERS["buildings"].style.colour_by if c.attribute == attribute)
+    colours = [c.color for c in colouring.classes] + colouring.ramp + [colouring.missing.color]
+    colours += [colouring.other.color] if colouring.other else []
+    distance, pair = closest(tuple(dict.fromkeys(colours)))  # classes may share a colour
+    assert distance >= APART, f"buildings by {attribute}: {pair} only {distance:.1f} apart"
+    if colouring.ramp:  # older to newer, lighter to every eye
+        for matrix in (np.eye(3), *SEEN.values()):
+            lightness = [lab(matrix @ linear(colour))[0] for colour in colouring.ramp]
+            assert lightness == sorted(lightness)

@@ -76,6 +76,37 @@ def _ids(twin, layer: str) -> dict[str, str]:
 
 
 @pytest.mark.fast
+def test_buildings_are_coloured_by_use_and_by_build_year_as_recorded(blank_twin) -> None:
+    """Each building's cells in its class's colour: a use no class names is another use, a building with
+    no use or year recorded is said to have none; build years in ranges from the oldest to the newest."""
+    recorded = {"flats": ("residential", 1990), "villa": ("villa", 1990), "shop": ("commercial", 2001),
+                "church": ("church", 1750), "unknown": (None, None)}
+    ids = add_features(blank_twin, "buildings", [
+        ({"type": "Polygon", "coordinates": [_square(X0 + 50 * i, Y0, 20)]},
+         {"id": key, "height_m": 10.0, "use": use, "build_year": year})
+        for i, (key, (use, year)) in enumerate(recorded.items())])
+    made = build(psycopg_of(blank_twin), CATALOG)[0]["buildings"]
+    by_use, by_year = made.colourings
+    style = CATALOG["buildings"].style.colour_by
+    housing, shops = style[0].classes[0].color, style[0].classes[2].color
+    assert by_use.legend == [("Housing", housing), ("Shops and commerce", shops), ("Other use", style[0].other.color),
+                             ("No use recorded", style[0].missing.color)]
+
+    def colour(colouring, key: str) -> str:
+        drawn = np.unique(_cells_of(made, ids[key]).cell_data[colouring.array], axis=0)
+        assert len(drawn) == 1, key  # every face of a building alike
+        return "#" + bytes(drawn[0].tolist()).hex()
+
+    assert [colour(by_use, key) for key in recorded] == [housing, housing, shops, style[0].other.color,
+                                                         style[0].missing.color]
+    ramp = style[1].ramp
+    assert colour(by_year, "church") == ramp[0] and colour(by_year, "shop") == ramp[-1]
+    assert colour(by_year, "unknown") == style[1].missing.color
+    labels = [label for label, _ in by_year.legend]
+    assert labels[0].startswith("1750") and labels[-2].endswith("2001") and labels[-1] == "No build year recorded"
+
+
+@pytest.mark.fast
 def test_buildings_have_the_cells_their_footprints_give(blank_twin) -> None:
     """A wall per footprint edge (courtyards too) and a roof: one polygon, or triangles around a hole."""
     ell = [[X0, Y0], [X0 + 30, Y0], [X0 + 30, Y0 + 10], [X0 + 10, Y0 + 10], [X0 + 10, Y0 + 30], [X0, Y0 + 30], [X0, Y0]]

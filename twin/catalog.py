@@ -80,10 +80,41 @@ class StyleClass(_Strict):
     color: Colour
 
 
+class Swatch(_Strict):
+    label: str
+    color: Colour
+
+
+class ValueClass(Swatch):
+    values: list[str] = Field(min_length=1, description="the attribute's values this class gathers")
+
+
+class ColourBy(_Strict):
+    """A colouring of the features by one of their attributes, offered by the viewer beside the plain colour:
+    coded values by ``classes``, numbers (years) by a ``ramp`` over equal shares of the features."""
+
+    attribute: str
+    title: str
+    classes: list[ValueClass] = []
+    ramp: list[Colour] = Field(default=[], description="from the lowest values to the highest")
+    other: Swatch | None = Field(default=None, description="classes: a value no class names")
+    missing: Swatch = Field(description="features without a value (a real city's data often has none)")
+
+    @model_validator(mode="after")
+    def _classes_or_ramp(self) -> ColourBy:
+        if bool(self.classes) == bool(self.ramp):
+            raise ValueError(f"colouring by '{self.attribute}' needs either classes or a ramp of at least two colours")
+        if self.ramp and len(self.ramp) < 2:
+            raise ValueError(f"colouring by '{self.attribute}': a ramp needs at least two colours")
+        return self
+
+
 class Style(_Strict):
     color: Colour
     opacity: float = Field(default=1.0, ge=0.0, le=1.0)
+    specular: float = Field(default=0.0, ge=0.0, le=1.0, description="how much the surface shines (water)")
     classes: list[StyleClass] = []
+    colour_by: list[ColourBy] = []
 
 
 class Translation(_Strict):
@@ -196,6 +227,10 @@ class Layer(_Strict):
                 raise _FieldProblem(f"draw.{field}", f"names attribute '{name}', which the layer does not declare")
         if self.geometry == "raster" and self.attributes:
             raise _FieldProblem("attributes", "a raster layer has no attribute table; remove [attributes]")
+        for index, colouring in enumerate(self.style.colour_by):
+            if colouring.attribute not in self.attributes:
+                raise _FieldProblem(f"style.colour_by.{index}.attribute",
+                                    f"names attribute '{colouring.attribute}', which the layer does not declare")
         if self.draw.texture and self.geometry != "raster":
             raise _FieldProblem("draw.texture", "only a raster layer dresses the ground; remove it")
         return self

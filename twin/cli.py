@@ -281,11 +281,14 @@ def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int, no_serv
 @click.option("--to", "last", type=int, help="last year (default: the data's last)")
 @click.option("--fps", type=int, default=12, show_default=True, help="frames per second; one second a year")
 @click.option("--size", default="1280x720", show_default=True, help="WIDTHxHEIGHT in pixels")
-def replay(out: Path, first: int | None, last: int | None, fps: int, size: str) -> None:
+@click.option("--colour-by", default="use", show_default=True,
+              help="colour the buildings by this attribute (a colouring of their layer file: use, build_year), "
+                   "or 'plain'")
+def replay(out: Path, first: int | None, last: int | None, fps: int, size: str, colour_by: str) -> None:
     """Render the city's growth, year by year, into a video."""
     from viewer.replay import export, parse_size
 
-    made = export(out, first, last, fps, parse_size(size))
+    made = export(out, first, last, fps, parse_size(size), colour_by=None if colour_by == "plain" else colour_by)
     click.echo(f"{made.path}: {made.frames} frames of {made.size[0]}x{made.size[1]} in {made.seconds:.0f} s "
                f"({made.frames / made.seconds:.1f} frames/s)", err=True)
 

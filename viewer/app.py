@@ -21,14 +21,16 @@ from twin.store.city import read as read_city
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
 from viewer.language import setup_language
+from viewer.look import Dots, YearTitle
 from viewer.panels import compare_ui, ui
+from viewer.panels.colour_by import chosen, colour_controls, legend_rows
 from viewer.panels.analyses_panel import AnalysesPanel
 from viewer.panels.overlay import Overlay
 from viewer.panels.years import year_controls
 from viewer.moving import MovingDetail
 from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
-    add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
+    BURIED, add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
     web_application,
 )
 from viewer.scene.build import build
@@ -52,7 +54,6 @@ FEATURE_AROUND = 2.5
 # software rendering fills in about half the time (113 ms against 221 ms here), and sent as a rougher JPEG;
 # the full picture follows the mouse's release.
 MOVING = {"interactive_ratio": 0.5, "interactive_quality": 50, "still_ratio": 1}
-BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels
 # Draw modes of what covers the ground or stands on it, made translucent and unpickable in underground mode.
 SURFACE = ("extrude", "solid", "drape")
 
@@ -84,14 +85,22 @@ def create_app(server=None):
     place_camera(plotter, views["overview"].focal_point, views["overview"].position)
 
     actor_sets = [actors]
+    Dots(plotter.renderer, meshes, timeline)
+    big_year = YearTitle(plotter)  # while the replay plays
+
+    def on_year(year: int) -> None:
+        show_land_cover(actors, ground, year)
+        # the moments before the first year show the empty start of it, as the caption says
+        big_year.show(min(max(year, state.year_first), state.year_last) if state.playing else None)
+
     with database.raw() as connection:
         span = year_range(connection, catalog) if meshes else None
         if span is not None:
-            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span,
-                          on_year=lambda year: show_land_cover(actors, ground, year))
+            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span, on_year=on_year)
     second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0]) if span else None
     if second is not None:
         actor_sets.append(second.actors)
+        Dots(second.plotter.renderer, meshes, second.timeline)
         add_pipe_lines(second.plotter, meshes, second.actors)
         moving_b = MovingDetail(second.interactor, meshes, second.actors)
         ctrl.on_server_ready.add(lambda **kwargs: moving_b.watch(web_application(server)))
@@ -267,11 +276,14 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
         it), and the land cover's classes where the ground wears it."""
         ground_open = state.underground or not state["show_terrain"]
         language = state.lang
-        rows = []
+        rows, coloured = [], []  # a chosen colouring's classes head the legend
         for layer in catalog:
             if not state[f"show_{layer.id}"]:
                 continue
-            if layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
+            colouring = chosen(state, meshes[layer.id]) if layer.id in meshes else None
+            if colouring is not None:
+                coloured += legend_rows(layer.id, layer.title_in(language), colouring)
+            elif layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
                 rows.append({"id": layer.id, "title": layer.title_in(language), "color": state[f"color_{layer.id}"],
                              "round": layer.draw.mode == "glyph"})
             elif layer.is_raster and layer.draw.texture == "classes" and counts.get(layer.id):
@@ -281,7 +293,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
                           "color": entry.color, "round": False} for entry in layer.style.classes]
                 rows.append({"id": f"{layer.id}-end", "title": i18n.text("viewer.legend_layers", language),
                              "heading": True})
-        state.legend = rows
+        state.legend = coloured + rows
 
     def restyle(layer_id: str):
         def changed(**kwargs) -> None:
@@ -298,6 +310,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
     for layer in catalog:
         state.change(f"show_{layer.id}", f"color_{layer.id}", f"opacity_{layer.id}")(restyle(layer.id))
     state.change("underground", "lang")(legend)
+    colour_controls(state, ctrl, meshes, actor_sets, legend)
     legend()
 
 

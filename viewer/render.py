@@ -8,10 +8,13 @@ from functools import partial
 import pyvista as pv
 import vtk
 
+from viewer.look import dress, finish
+from viewer.scene.colouring import paint
 from viewer.scene.layer_mesh import LayerMesh
 from viewer.scene.timeline import Timeline
 
 GROUND_COLOR = "#cfc6a8"
+BURIED = ("tube", "box")  # draw modes of what lies under the ground: pipes, ducts, tunnels
 POINT_PX = 4  # how wide a point layer's features are drawn at least, however far away (7 cluttered the Eco-city)
 # trame-vtk hands the JPEG encoding of a new image to a worker thread and, finding it not yet done,
 # looks again only after 0.5 s: every click (a layer toggle, a year) waited half a second for its image
@@ -27,7 +30,7 @@ def make_plotter() -> tuple[pv.Plotter, vtk.vtkRenderWindowInteractor]:
     interactor.SetRenderWindow(plotter.ren_win)
     interactor.GetInteractorStyle().SetCurrentStyleToTrackballCamera()
     interactor.EnableRenderOff()  # trame renders on demand; the interactor's own renders pile up otherwise
-    plotter.set_background("#dfe8ef", top="#9fb8cc")
+    dress(plotter)
     # Plain alpha blending for what is translucent (grids, underground mode): order-independent
     # translucency's extra full-window passes cost a fifth of a software-rendered frame (measured).
     plotter.renderer.SetUseOIT(False)
@@ -91,6 +94,7 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
         land_cover = ground.texture()  # the latest year's; a colour would tint it, so only without one
         actors["terrain"] = plotter.add_mesh(ground, color=None if land_cover else GROUND_COLOR, texture=land_cover,
                                              smooth_shading=False)
+        finish(actors["terrain"], None)
     for layer_id, layer_mesh in meshes.items():
         style = layer_mesh.layer.style
         actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
@@ -103,8 +107,9 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
             # (a building's second wall read as its roof's neighbour's, tested)
             mapper = vtk.vtkPolyDataMapper()
             mapper.SetInputData(shown)
-            mapper.ScalarVisibilityOff()
             actors[layer_id].SetMapper(mapper)
+        paint(actors[layer_id], None)  # plain until a colouring is chosen
+        finish(actors[layer_id], layer_mesh.layer)
     return actors
 
 

@@ -1,6 +1,7 @@
 """``twin replay``: the city's growth rendered off-screen into a video for visitors' screens, the same
-scene and year rule as the viewer: one second a year at ``fps`` frames, buildings rising through the
-year before they are completed, the year and its figures written on each frame.
+scene, look (viewer.look) and year rule as the viewer: one second a year at ``fps`` frames, buildings
+rising through the year before they are completed, the year large and its figures written on each
+frame, the buildings coloured plainly or by one of their colourings (by use, by build year).
 
 MP4 goes through the ffmpeg that imageio-ffmpeg ships (H.264, so any player plays it); GIF through Pillow.
 """
@@ -19,9 +20,11 @@ from twin.catalog import load_catalog
 from twin.errors import TwinError
 from twin.store import database
 from twin.time import figures, year_range
+from viewer.look import Dots, YearTitle, dress
 from viewer.panels.years import caption, held
-from viewer.render import add_layers, place_camera, show_land_cover
+from viewer.render import BURIED, add_layers, place_camera, show_land_cover
 from viewer.scene.build import build
+from viewer.scene.colouring import paint
 from viewer.scene.timeline import Timeline
 from viewer.tools import viewpoints
 
@@ -54,7 +57,8 @@ def moments(first: int, last: int, fps: int) -> np.ndarray:
 
 
 def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple[int, int],
-           show_progress: bool | None = None) -> Replay:
+           show_progress: bool | None = None, colour_by: str | None = None) -> Replay:
+    """``colour_by``: the attribute of a colouring in the layer files (``use``) to colour by; None: plain."""
     import time
 
     import imageio.v2 as imageio
@@ -67,6 +71,10 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
         raise TwinError(f"--fps {fps}: give 1 to 60 frames per second")
     started = time.perf_counter()
     catalog = load_catalog()
+    offered = sorted({colouring.attribute for layer in catalog for colouring in layer.style.colour_by})
+    if colour_by is not None and colour_by not in offered:
+        raise TwinError(f"--colour-by {colour_by}: no layer is coloured by it; the layer files offer: "
+                        f"{', '.join(offered) or 'none'} (or plain)")
     with database.raw() as connection:
         span = year_range(connection, catalog)
         if span is None:
@@ -78,12 +86,20 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
         by_year = figures(connection, catalog, first, last)
         layers = held(by_year)
         plotter = pv.Plotter(off_screen=True, window_size=size)
-        plotter.set_background("#dfe8ef", top="#9fb8cc")
+        dress(plotter)
         timeline = Timeline(meshes)
         actors = add_layers(plotter, meshes, ground, timeline)
+        _colour(meshes, actors, colour_by)
+        # Above ground, as the viewer shows it, unless the twin holds nothing else: drawn, what lies under
+        # the ground showed through it from afar (pipes as lines along every road at the overview).
+        buried = [layer_id for layer_id, made in meshes.items() if made.layer.draw.mode in BURIED]
+        if len(buried) < len(meshes):
+            for layer_id in buried:
+                actors[layer_id].SetVisibility(False)
+        Dots(plotter.renderer, meshes, timeline)
         overview = viewpoints.named(connection, catalog, origin, plotter.bounds)[0]
     place_camera(plotter, overview.focal_point, overview.position)
-    title = plotter.add_text("", position="upper_left", font_size=28, color="#1b2a38")
+    title = YearTitle(plotter)
     line = plotter.add_text("", position="lower_left", font_size=11, color="#1b2a38")
     steps = moments(first, last, fps)
     if out.suffix.lower() == ".gif":
@@ -100,7 +116,7 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
                 year = min(max(math.ceil(t), first), last)
                 show_land_cover(actors, ground, year)
                 items = [f"{item['label']} {item['value']}" for item in caption(catalog, by_year[year], layers)]
-                title.SetText(2, str(year))  # 2: the upper-left corner, 0: the lower-left
+                title.show(year)
                 line.SetText(0, "   ".join(items[:6]) + "\n" + "   ".join(items[6:]))
                 plotter.camera.Azimuth(12.0 / fps)  # a slow turn, so the growth is seen from all sides
                 plotter.render()
@@ -109,3 +125,11 @@ def export(out: Path, first: int | None, last: int | None, fps: int, size: tuple
     finally:
         plotter.close()
     return Replay(out, len(steps), size, time.perf_counter() - started)
+
+
+def _colour(meshes: dict, actors: dict, colour_by: str | None) -> None:
+    """Each layer that has a colouring by ``colour_by`` painted in it."""
+    for layer_id, made in meshes.items():
+        for colouring in made.colourings:
+            if colouring.key == colour_by:
+                paint(actors[layer_id], colouring)

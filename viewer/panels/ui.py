@@ -17,7 +17,7 @@ from trame.widgets import vuetify3 as v3
 from twin import i18n
 from twin.catalog import GROUPS, Catalog
 from viewer.language import said, shown
-from viewer.panels import analyses_ui, compare_ui
+from viewer.panels import analyses_ui, colour_by, compare_ui
 
 MODES = (("inspect", "mdi-cursor-default-click"), ("distance", "mdi-ruler"), ("height", "mdi-office-building"),
          ("depth", "mdi-arrow-collapse-down"),
@@ -129,6 +129,11 @@ def _layer_panel(catalog: Catalog, counts: dict[str, int]) -> None:
                     v3.VCheckbox(v_model=(f"show_{layer.id}", True), label=(f"titles.{layer.id} + ' ({count:,})'",),
                                  color=layer.style.color, density="compact", hide_details=True, disabled=empty)
                     _swatch(layer.id, empty)
+                if layer.style.colour_by and not empty:
+                    # Its classes show in the legend; the swatch's colour is the plain one's.
+                    v3.VSelect(v_model=(f"colour_by_{layer.id}", colour_by.PLAIN), items=(colour_by.items(layer),),
+                               label="Colour", density="compact", hide_details=True, variant="outlined",
+                               classes=f"twin-colour-by twin-colour-by-{layer.id} ml-9 mr-2 mb-2")
 
 
 def _swatch(layer_id: str, empty: bool) -> None:

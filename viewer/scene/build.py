@@ -20,6 +20,7 @@ from twin.store.meta import twin_crs
 from twin.terrain import Terrain
 from viewer.scene.areas import drape, ribbons
 from viewer.scene.buildings import buildings
+from viewer.scene.colouring import colourings
 from viewer.scene.depth import exaggerable
 from viewer.scene.land_cover import land_cover
 from viewer.scene.layer_mesh import LayerMesh, faces, ragged, tag_cells
@@ -245,5 +246,6 @@ def build(connection: psycopg.Connection, catalog: Catalog) -> tuple[dict[str, L
         else:
             made = areas(connection, layer, origin, terrain, ground.cell)
         if made is not None:
+            made.colourings = colourings(connection, made)
             meshes[layer.id] = made
     return meshes, ground, origin

@@ -4,11 +4,15 @@ and that feature's years, so picking and the year filter work on any layer the s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyvista as pv
 
 from twin.catalog import Layer
+
+if TYPE_CHECKING:
+    from viewer.scene.colouring import Colouring
 
 
 @dataclass
@@ -16,6 +20,7 @@ class LayerMesh:
     layer: Layer
     mesh: pv.PolyData | pv.StructuredGrid
     ids: list[str] = field(default_factory=list)  # feature id per row index (cell data "row")
+    colourings: list[Colouring] = field(default_factory=list)  # by the layer file's style.colour_by
 
 
 def years(values: list) -> np.ndarray:

@@ -39,6 +39,14 @@ class Timeline:
         shown = self.shown.get(layer_id)
         return shown.mesh if shown else None
 
+    def dots(self, layer_id: str, share: float) -> None:
+        """A point layer's dots (its vertex cells, drawn a few pixels wide at any distance) thinned to
+        ``share`` of them (1: all), in whatever year is shown; always the same ones at the same share."""
+        shown = self.shown.get(layer_id)
+        if shown is not None and shown.dots != share:
+            shown.dots = share
+            shown.keep(shown.cells)
+
     def show(self, t: float) -> None:
         """Keep what stood at ``t``: a whole year shows the features standing at its end; between years,
         buildings completed in the coming year stand part-built."""
@@ -91,9 +99,18 @@ class _Shown:
             sizes = np.diff(vtk_to_numpy(cells.GetOffsetsArray()))
             flat = np.asarray(getattr(full, kind))  # the legacy layout: each cell's point count, then its ids
             self.parts.append((kind, flat, np.repeat(np.arange(count), sizes + 1), count))
-        self.keep(np.ones(full.n_cells, bool))
+        self.verts = full.GetVerts().GetNumberOfCells()  # vtkPolyData's first cells
+        self.dots = 1.0
+        # Thinned, the dots kept are those first in a shuffled order: spread evenly, without a pattern.
+        self.rank = np.random.default_rng(0).permutation(self.verts)
+        self.cells = np.ones(full.n_cells, bool)
+        self.keep(self.cells)
 
     def keep(self, cells: np.ndarray) -> None:
+        self.cells = cells
+        if self.dots < 1.0:
+            cells = cells.copy()
+            cells[:self.verts] &= self.rank < self.dots * self.verts
         start = 0
         for kind, flat, cell_of_entry, count in self.parts:
             mine = cells[start:start + count]
