@@ -28,6 +28,7 @@ LABELLED_MODES_PX = 1500  # the page's width from which the modes' names fit in 
 NARROW = "($vuetify.display.width < 1300)"
 YEARS_LEFT = f"({NARROW} ? '12px' : '290px')"
 LEGEND_BOTTOM = f"(!{NARROW} || !year_first ? '12px' : (compare === 'off' ? '70px' : '128px'))"
+PALE = 0.72  # the luminance (0-1) above which a layer's colour is too pale for its checkbox's tick
 CARD = "position: absolute; max-height: 80%; overflow: auto;"
 # A column of cards at the top of the view (left or right); the view stays draggable between them.
 COLUMN = ("position: absolute; display: flex; flex-direction: column; gap: 8px; "
@@ -127,13 +128,21 @@ def _layer_panel(catalog: Catalog, counts: dict[str, int]) -> None:
                 with html.Div(classes=f"d-flex align-center pr-2 twin-layer twin-layer-{layer.id}"
                                       + (" text-disabled" if empty else "")):
                     v3.VCheckbox(v_model=(f"show_{layer.id}", True), label=(f"titles.{layer.id} + ' ({count:,})'",),
-                                 color=layer.style.color, density="compact", hide_details=True, disabled=empty)
+                                 color=_tick_colour(layer.style.color), density="compact", hide_details=True,
+                                 disabled=empty)
                     _swatch(layer.id, empty)
                 if layer.style.colour_by and not empty:
                     # Its classes show in the legend; the swatch's colour is the plain one's.
                     v3.VSelect(v_model=(f"colour_by_{layer.id}", colour_by.PLAIN), items=(colour_by.items(layer),),
                                label="Colour", density="compact", hide_details=True, variant="outlined",
                                classes=f"twin-colour-by twin-colour-by-{layer.id} ml-9 mr-2 mb-2")
+
+
+def _tick_colour(colour: str) -> str:
+    """The layer's colour for its checkbox, where a tick in it can be seen: a pale one (the management
+    grids' veil, the buildings' white) made a ticked box look empty."""
+    red, green, blue = (int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return colour if 0.2126 * red + 0.7152 * green + 0.0722 * blue < PALE else "#5f6b73"
 
 
 def _swatch(layer_id: str, empty: bool) -> None:
