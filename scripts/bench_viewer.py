@@ -271,8 +271,8 @@ def pick_ms(page, images: list[float]) -> float:
         count = len(images)
         clicked = time.perf_counter()
         page.mouse.click(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy)
-        try:
-            page.wait_for_selector(".twin-picked", timeout=5_000)
+        try:  # looked for at every frame: wait_for_selector looks again only every 0.5 s after a while
+            page.wait_for_function("document.querySelector('.twin-picked')", polling="raf", timeout=5_000)
         except Exception:  # Playwright's TimeoutError: nothing there to pick; the next place
             continue
         card = time.perf_counter()

@@ -91,7 +91,7 @@ class Clicks:
         elif found is None:
             self.clear("pick")
         else:
-            self.show(found.layer_id, found.feature_id)
+            self.show(found.layer_id, found.feature_id, render=False)  # a frame is a tenth of a second
         for listener in self.listeners:
             listener(mode)
         self.ctrl.view_update()
@@ -116,15 +116,16 @@ class Clicks:
             self.points.clear()
             self.state.measure_rows = []
 
-    def show(self, layer_id: str, feature_id: str) -> None:
+    def show(self, layer_id: str, feature_id: str, render: bool = True) -> None:
         """The feature's attributes and versions from PostGIS in the side panel, the feature outlined in
-        the view."""
+        the view (drawn now, unless ``render`` is False: the caller draws it)."""
         self.clear("pick")
         with database.raw() as connection:
             self.history = feature_history(connection, self.catalog[layer_id], feature_id)
         self.state.picked_versions = self.history.listed()
         self._inspect(layer_id, feature_id)
-        self.ctrl.view_update()
+        if render:
+            self.ctrl.view_update()
 
     def year_changed(self, year: int, **kwargs) -> None:
         """The slider draws another version of the feature inspected, or none: the panel and the outline
