@@ -192,14 +192,15 @@ def densest_pixels(mask: np.ndarray, count: int = 8, apart: int = 12) -> list[tu
     return chosen
 
 
-def click_a_feature(page, mask: np.ndarray) -> bool:
-    """Click the view where ``mask`` says features are drawn until one is picked (its card shows)."""
+def click_a_feature(page, mask: np.ndarray, shows: str = ".twin-picked") -> bool:
+    """Click the view where ``mask`` says features are drawn until one is picked (its card, or what
+    ``shows`` names, shows)."""
     box = page.locator(".twin-view").bounding_box()
     for x, y in densest_pixels(mask):
         print(f"clicking the view at {x}, {y}")  # shown with the test's output when it fails
         page.mouse.click(box["x"] + x, box["y"] + y)
         try:
-            page.wait_for_selector(".twin-picked", timeout=5_000)
+            page.wait_for_selector(shows, timeout=5_000)
             return True
         except Exception:  # Playwright's TimeoutError: nothing picked there, try the next place
             continue

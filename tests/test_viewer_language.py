@@ -12,8 +12,8 @@ from twin.catalog import load_catalog
 CATALOG = load_catalog(ROOT / "layers")
 
 
-def _card(page) -> dict[str, str]:
-    return dict(line.split("\t", 1) for line in page.inner_text(".twin-picked tbody").splitlines() if "\t" in line)
+def _card(page, card: str = ".twin-picked") -> dict[str, str]:
+    return dict(line.split("\t", 1) for line in page.inner_text(f"{card} tbody").splitlines() if "\t" in line)
 
 
 def test_a_chinese_browser_reads_the_viewer_in_chinese(served) -> None:
@@ -50,6 +50,16 @@ def test_a_chinese_browser_reads_the_viewer_in_chinese(served) -> None:
                 page.click(f".twin-layer-{layer.id} input")
                 page.wait_for_function(f"!document.querySelector('.twin-legend').innerText"
                                        f".includes({layer.title_in('zh-CN')!r})", timeout=20_000)
+        # The measuring tools say what to click, and measure, in Chinese.
+        page.click(".twin-mode-height")
+        page.wait_for_function("document.querySelector('.twin-measure') && "
+                               "document.querySelector('.twin-measure').innerText.startsWith('测高：请点击一栋建筑')",
+                               timeout=20_000)
+        assert click_a_feature(page, features_mask(page, ["buildings"])[2], shows=".twin-measure tbody"), \
+            "no click on the buildings measured one"
+        measured = _card(page, ".twin-measure")
+        assert page.inner_text(".twin-measure").startswith("建筑高度") and {"要素", "高度", "屋顶（高程）"} <= set(measured)
+        page.click(".twin-mode-inspect")
         assert click_a_feature(page, features_mask(page, ["buildings"])[2]), "no click on the buildings picked one"
         assert page.inner_text(".twin-picked").startswith("建筑:")
         card = _card(page)

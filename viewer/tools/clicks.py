@@ -16,6 +16,7 @@ from viewer.tools.picking import Pick, attributes, highlight, pick, point_at
 from viewer.scene.timeline import subset
 from viewer.tools.versions import History, feature_history
 
+HINTED = ("distance", "height", "depth", "point")  # the modes whose card says first what to click
 BEACON_M = 30.0  # a picked point symbol's beacon rises this far above the roofs this close to it
 MOST_BEACONS = 50  # a layer found by its name has each of its point symbols marked, if it has no more
 
@@ -33,6 +34,8 @@ class Clicks:
         # distance mode: the points picked so far, each true (the twin's CRS) and as drawn (the scene)
         self.points: list[tuple[np.ndarray, np.ndarray]] = []
         self._roofs: _RoofGrid | None = None  # made at the first beacon
+        # The last measurement and the feature measured (layer, source id), worded again in a new language.
+        self._last_measured: tuple[measure.Measurement, tuple[str, str] | None] | None = None
         self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
                        for layer_id, layer_mesh in meshes.items()}
         state.picked_title, state.picked_rows, state.picked_versions = "", [], []
@@ -99,10 +102,8 @@ class Clicks:
     def mode_changed(self, mode: str, **kwargs) -> None:
         self.clear("pick")
         self.clear("measure")
-        self.state.measure_title = {"distance": "Distance: click two points", "height": "Height: click a building",
-                                    "depth": "Depth: click a pipe (underground mode helps)",
-                                    "point": "Point: click where to look for the nearest emergency resources",
-                                    }.get(mode, "")
+        self._last_measured = None
+        self.state.measure_title = i18n.text(f"measure.hint_{mode}", self.state.lang) if mode in HINTED else ""
         self.ctrl.view_update()
 
     def clear(self, group: str) -> None:
@@ -114,6 +115,7 @@ class Clicks:
             self.state.picked_title, self.state.picked_rows, self.state.picked_versions = "", [], []
         else:
             self.points.clear()
+            self._last_measured = None
             self.state.measure_rows = []
 
     def show(self, layer_id: str, feature_id: str, render: bool = True) -> None:
@@ -145,7 +147,11 @@ class Clicks:
         self.ctrl.view_update()
 
     def language_changed(self, **kwargs) -> None:
-        """The inspected feature's card, read again in the page's new language."""
+        """The inspected feature's card and the measurement's, read again in the page's new language."""
+        if self._last_measured is not None:
+            self._word_measured()
+        elif self.state.measure_title and self.state.mode in HINTED:
+            self.state.measure_title = i18n.text(f"measure.hint_{self.state.mode}", self.state.lang)
         if self.selected is not None and self.state.picked_title:
             self._inspect(*self.selected)
             self.ctrl.view_update()
@@ -216,9 +222,8 @@ class Clicks:
         self.points.append((point, np.asarray(found.position)))
         self._mark("measure", pv.Sphere(radius=1.0, center=found.position), color="#e6194b")
         if len(self.points) == 1:
-            self._measured(measure.Measurement("Distance: click the second point", 0.0,
-                                               [("From", measure.coordinates(point)),
-                                                *self._crs_row()]))
+            self._measured(measure.Measurement("second_point", 0.0,
+                                               [("from", measure.coordinates(point)), *self._crs_row()]))
             return
         (a, drawn_a), (b, drawn_b) = self.points
         self._mark("measure", pv.Line(drawn_a, drawn_b), color="#e6194b", line_width=4)
@@ -230,19 +235,20 @@ class Clicks:
         self.clear("measure")
         layer = self.catalog[found.layer_id] if found else None
         if found is None or layer is None or layer.draw.mode not in modes:
-            self.state.measure_title = hint
+            self._last_measured = None
+            self.state.measure_title = i18n.text(f"measure.{hint}", self.state.lang)
             return None
         return layer
 
     def height(self, found: Pick | None) -> None:
-        if self._measurable(found, ("extrude", "solid"), "Height: click a building") is None:
+        if self._measurable(found, ("extrude", "solid"), "hint_height") is None:
             return
         layer_mesh = self.meshes[found.layer_id]
         self._mark("measure", highlight(layer_mesh, found.row), style="wireframe", line_width=3)
         self._measured(measure.building_height(layer_mesh, found.row, self.origin), found)
 
     def depth(self, found: Pick | None) -> None:
-        layer = self._measurable(found, ("tube", "box"), "Depth: click a pipe (underground mode helps)")
+        layer = self._measurable(found, ("tube", "box"), "hint_depth")
         if layer is None:
             return
         at = np.asarray(found.true_position) + self.origin
@@ -252,12 +258,25 @@ class Clicks:
         self._measured(result, found)
 
     def _measured(self, result: measure.Measurement, found: Pick | None = None) -> None:
-        rows = result.rows
+        feature = None
         if found is not None:  # which feature was measured, by its id in its source
             with database.raw() as connection:
                 source_id = attributes(connection, found.layer_id, found.feature_id).get("source_id")
-            rows = [("Feature", f"{self.catalog[found.layer_id].title} {source_id}"), *rows]
-        self.state.measure_title = result.title
+            feature = (found.layer_id, source_id)
+        self._last_measured = (result, feature)
+        self._word_measured()
+
+    def _word_measured(self) -> None:
+        """The last measurement's card in the page's language."""
+        if self._last_measured is None:
+            return
+        (result, feature), language = self._last_measured, self.state.lang
+        words = i18n.section("measure", language)
+        rows = [(words[name], words.get(value[1:-1], value) if value.startswith("{") else value)
+                for name, value in result.rows]
+        if feature is not None:
+            rows = [(words["feature"], f"{self.catalog[feature[0]].title_in(language)} {feature[1]}"), *rows]
+        self.state.measure_title = words[result.title]
         self.state.measure_rows = [{"name": name, "value": value} for name, value in rows]
 
     def _mark(self, group: str, mesh: pv.DataSet, color: str = "#ffd400", **style) -> None:
@@ -265,7 +284,7 @@ class Clicks:
         self.marks[group].append(self.plotter.add_mesh(mesh, color=color, pickable=False, **style))
 
     def _crs_row(self) -> list[tuple[str, str]]:
-        return [("Coordinates in", self.crs_label)] if self.crs_label else []
+        return [("coordinates_in", self.crs_label)] if self.crs_label else []
 
 
 class _RoofGrid:

@@ -23,6 +23,9 @@ from viewer.scene.timeline import subset
 
 @dataclass(frozen=True)
 class Measurement:
+    """Its title and the names of its rows are keys of the messages' ``measure`` section (worded in the
+    page's language by the panel); a value "{key}" is that section's words too."""
+
     title: str
     value_m: float  # the headline figure, in metres
     rows: list[tuple[str, str]]  # (what, how much) for the panel
@@ -37,9 +40,9 @@ def distance(a: np.ndarray, b: np.ndarray) -> Measurement:
     horizontal = float(np.hypot(*(b[:2] - a[:2])))
     vertical = float(b[2] - a[2])
     straight = float(np.linalg.norm(b - a))
-    return Measurement("Distance", straight, [
-        ("Distance", metres(straight)), ("Horizontal", metres(horizontal)), ("Height difference", metres(vertical)),
-        ("From", coordinates(a)), ("To", coordinates(b)),
+    return Measurement("distance", straight, [
+        ("distance", metres(straight)), ("horizontal", metres(horizontal)), ("height_difference", metres(vertical)),
+        ("from", coordinates(a)), ("to", coordinates(b)),
     ])
 
 
@@ -48,8 +51,8 @@ def building_height(layer_mesh: LayerMesh, row: int, origin: np.ndarray) -> Meas
     cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row, own_points=True)
     ground, roof = float(cells.bounds[4]) + origin[2], float(cells.bounds[5]) + origin[2]
     height = roof - ground
-    return Measurement("Building height", height, [
-        ("Height", metres(height)), ("Roof top (elevation)", metres(roof)), ("Ground (elevation)", metres(ground)),
+    return Measurement("building_height", height, [
+        ("height", metres(height)), ("roof_top", metres(roof)), ("ground", metres(ground)),
     ])
 
 
@@ -64,19 +67,19 @@ def pipe_depth(connection: psycopg.Connection, layer: Layer, feature_id: str, at
         "ORDER BY ST_Distance(line, p) LIMIT 1").format(size=size_sql(layer), table=sql.Identifier(LAYER_SCHEMA, layer.id)),
         (float(at[0]), float(at[1]), feature_id)).fetchone()
     if row is None or row[0] is None:
-        return Measurement("Depth", float("nan"), [("Depth", "not known: the line has no heights")])
+        return Measurement("depth", float("nan"), [("depth", "{depth_unknown}")])
     line_z, size_m = float(row[0]), float(row[1] or 0.0)
     ground = float(terrain.height(np.array([at[0]]), np.array([at[1]]))[0]) if terrain is not None else 0.0
     ground = 0.0 if np.isnan(ground) else ground
     # A tube's line is its axis; a tunnel's (box) line is the centre of its roof.
     top = line_z if layer.draw.mode == "box" else line_z + size_m / 2
     centre, bottom = top - size_m / 2, top - size_m
-    rows = [("Depth to top", metres(ground - top)), ("Depth to centre", metres(ground - centre)),
-            ("Depth to bottom", metres(ground - bottom)), ("Ground (elevation)", metres(ground)),
-            ("Size", metres(size_m))]
+    rows = [("depth_top", metres(ground - top)), ("depth_centre", metres(ground - centre)),
+            ("depth_bottom", metres(ground - bottom)), ("ground", metres(ground)),
+            ("size", metres(size_m))]
     if terrain is None:
-        rows.append(("Note", "no terrain imported: ground taken as 0 m"))
-    return Measurement("Depth below ground", ground - top, rows)
+        rows.append(("note", "{no_terrain}"))
+    return Measurement("depth_below_ground", ground - top, rows)
 
 
 def size_sql(layer: Layer) -> sql.Composable:
