@@ -61,3 +61,21 @@ def test_buildings_rise_through_the_year_before_completion(demo_database: str) -
     assert height_of_2015(early) == pytest.approx(full_height)
     rising.show(2015)
     assert height_of_2015(rising) == pytest.approx(full_height)
+
+
+def test_a_year_before_every_feature_shows_nothing_and_keeps_playing() -> None:
+    """The replay's empty start (the year before the first): no cell stands, and a colouring's RGB cell
+    array has no rows; pyvista refuses such an array, which ended the replay's task (it stalled in the
+    browser, looping back to the first year)."""
+    import pyvista as pv
+
+    from viewer.scene.timeline import subset
+
+    mesh = pv.PolyData(np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]]), faces=[3, 0, 1, 2, 3, 1, 3, 2])
+    mesh.cell_data["valid_from"] = np.array([2010, 2012], np.int32)
+    mesh.cell_data["valid_to"] = np.zeros(2, np.int32)
+    mesh.cell_data["colour_by_use"] = np.array([[230, 159, 0], [86, 180, 233]], np.uint8)
+    empty = subset(mesh, np.zeros(2, bool))
+    assert empty.n_cells == 0
+    again = subset(mesh, np.array([False, True]))
+    assert again.n_cells == 1 and again.cell_data["colour_by_use"].tolist() == [[86, 180, 233]]

@@ -23,7 +23,7 @@ from viewer.scene.buildings import buildings
 from viewer.scene.colouring import colourings
 from viewer.scene.depth import exaggerable
 from viewer.scene.land_cover import land_cover
-from viewer.scene.layer_mesh import LayerMesh, faces, ragged, tag_cells
+from viewer.scene.layer_mesh import SCENE_ORDER, LayerMesh, faces, ragged, tag_cells
 from viewer.scene.orthophoto import orthophoto
 from viewer.scene.terrain_mesh import Ground, surface
 
@@ -80,8 +80,8 @@ def lines(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
     size = layer.draw.diameter or layer.draw.width
     sizes = [size, layer.draw.section_size] if layer.draw.diameter and layer.draw.section_size else [size]
     rows = connection.execute(sql.SQL(
-        "SELECT id::text, ST_AsBinary(ST_Force3D(geom)), {size}, valid_from, valid_to, {height} FROM {table}"
-    ).format(size=_first_of(sizes), height=_first_of([layer.draw.section_height]),
+        "SELECT id::text, ST_AsBinary(ST_Force3D(geom)), {size}, valid_from, valid_to, {height} FROM {table} "
+        + SCENE_ORDER).format(size=_first_of(sizes), height=_first_of([layer.draw.section_height]),
              table=layer_table(layer.id))).fetchall()
     if not rows:
         return None
@@ -167,7 +167,7 @@ def areas(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terr
           cell: float) -> LayerMesh | None:
     """Polygons (water, parks, grids) lying on the ground at their layer's offset."""
     rows = connection.execute(sql.SQL("SELECT id::text, ST_AsBinary(ST_Force2D(geom)), valid_from, valid_to "
-                                      "FROM {}").format(layer_table(layer.id))).fetchall()
+                                      "FROM {} " + SCENE_ORDER).format(layer_table(layer.id))).fetchall()
     draped = drape(shapely.from_wkb([r[1] for r in rows]), terrain, origin, layer.draw.offset, cell) if rows else None
     if draped is None:
         return None
@@ -190,7 +190,7 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
     """A glyph standing on each point: at its own height where the layer has heights, else on the ground."""
     rows = connection.execute(sql.SQL(
         "SELECT id::text, ST_X(geom), ST_Y(geom), coalesce(ST_Z(ST_Force3D(geom)), 0), valid_from, valid_to "
-        "FROM {}").format(layer_table(layer.id))).fetchall()
+        "FROM {} " + SCENE_ORDER).format(layer_table(layer.id))).fetchall()
     if not rows:
         return None
     size = layer.draw.size or 3.0

@@ -13,7 +13,7 @@ from twin.catalog import Layer
 from twin.store import LAYER_SCHEMA
 from twin.terrain import Terrain
 from viewer.scene.areas import polygon_parts
-from viewer.scene.layer_mesh import LayerMesh, faces, ragged, tag_cells
+from viewer.scene.layer_mesh import SCENE_ORDER, LayerMesh, faces, ragged, tag_cells
 
 DEFAULT_HEIGHT = 10.0  # metres, for a building with neither height nor floors
 
@@ -28,7 +28,7 @@ def buildings(connection: psycopg.Connection, layer: Layer, origin: np.ndarray,
 
     rows = connection.execute(sql.SQL(
         "SELECT id::text, ST_AsBinary(ST_Force2D(geom)), coalesce({height}, {floors} * %s, %s), {base}, "
-        "valid_from, valid_to, {solid} FROM {table}").format(
+        "valid_from, valid_to, {solid} FROM {table} " + SCENE_ORDER).format(
         height=column(draw.height), floors=column(draw.floors), base=column(draw.base),
         solid=column(draw.solid, "ST_AsBinary({})"), table=sql.Identifier(LAYER_SCHEMA, layer.id)),
         (draw.storey_height, DEFAULT_HEIGHT)).fetchall()

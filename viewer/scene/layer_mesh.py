@@ -14,6 +14,11 @@ from twin.catalog import Layer
 if TYPE_CHECKING:
     from viewer.scene.colouring import Colouring
 
+# Each layer's rows in one order whatever the table's physical order: the same data draws the same picture
+# (which of a layer's dots are thinned from afar, which of two coincident faces wins), as a fresh import
+# of the same files does (tests/test_visual.py compares pictures across fresh twins).
+SCENE_ORDER = "ORDER BY source, source_id, valid_from NULLS FIRST, id"
+
 
 @dataclass
 class LayerMesh:

@@ -117,7 +117,11 @@ class _Shown:
             setattr(self.mesh, kind, flat[mine[cell_of_entry]])
             start += count
         for name in self.full.cell_data.keys():
-            self.mesh.cell_data[name] = self.full.cell_data[name][cells]
+            values = self.full.cell_data[name][cells]
+            if len(values) or values.ndim == 1:
+                self.mesh.cell_data[name] = values
+            elif name in self.mesh.cell_data:  # pyvista refuses an empty array of vectors (a colouring's
+                self.mesh.cell_data.remove(name)  # RGB) where no cell stands: the replay's empty start
         self.mesh.Modified()
 
 
