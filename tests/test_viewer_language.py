@@ -82,3 +82,38 @@ def test_an_english_browser_reads_it_in_english(served) -> None:
         page.fill(".twin-search input", "zz")
         assert page.get_attribute(".twin-search .v-field__clearable [aria-label]", "aria-label") \
             == "Clear Find a feature or layer"
+
+
+def test_comparing_two_years_in_chinese(served) -> None:
+    """Compare mode's year labels and change panel, and the change analysis, read in Chinese."""
+    url, _ = served
+    with viewer_page(url, size=(1600, 1000), locale="zh-CN") as page:
+        page.wait_for_function("document.querySelector('.twin-modes').innerText.includes('查询')", timeout=20_000)
+        page.click(".twin-compare")
+        page.click(".v-overlay .v-list-item:has-text('左右对比')")
+        page.wait_for_selector(".twin-changes", timeout=20_000)
+        assert page.inner_text(".twin-changes .v-card-title") == "2008 → 2020 年变化"
+        assert page.inner_text(".twin-year-label-earlier").replace("\n", " ") == "2008 年份 B"
+        assert page.inner_text(".twin-year-label-later").replace("\n", " ") == "2020 时间轴"
+        rows = {line.split("\t")[0]: line.split("\t")[1:] for line in page.inner_text(".twin-changes tbody").splitlines()}
+        assert rows["建筑"][0].startswith("+") and "建筑面积" in rows["建筑"][0], rows
+        assert "公里" in rows["给水管道"][0], rows
+        page.screenshot(path=str(ARTIFACTS / "viewer-zh-CN-compare.png"))
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
+        page.wait_for_selector(".twin-analysis-choice", state="visible")
+        page.click(".twin-analysis-choice")
+        page.click(".v-overlay .v-list-item:has-text('两个年份之间的变化')")
+        page.click(".twin-analysis-run")
+        page.wait_for_function("document.querySelector('.twin-analysis') && document.querySelector('.twin-analysis')"
+                               ".innerText.startsWith('2008 → 2020 年变化')", timeout=60_000)
+        figures = _card(page, ".twin-analysis")
+        assert {"新增（蓝色）", "消失（橙红色）", "变更（紫色）", "有变化的图层"} <= set(figures), figures
+        assert "新增 " in page.inner_text(".twin-analysis-found"), page.inner_text(".twin-analysis-found")
+        assert "新增 2008 → 2020" in page.inner_text(".twin-legend")
+        # The switch re-words what the server wrote: the panel and the analysis.
+        page.click(".twin-language-en")
+        page.wait_for_function("document.querySelector('.twin-changes .v-card-title').innerText"
+                               " === 'Changes 2008 → 2020'", timeout=20_000)
+        page.wait_for_function("document.querySelector('.twin-analysis').innerText.startsWith('Changes 2008')",
+                               timeout=20_000)
+        assert "Appeared (blue)" in _card(page, ".twin-analysis")

@@ -48,6 +48,7 @@ class AnalysesPanel:
         self.plotter, self.overlay, self.clicks = plotter, overlay, clicks
         self.items: list[Item] = []
         self.asked: Years = {}  # the years of the highlight shown
+        self.answered: tuple[str, Result] | None = None  # the analysis shown and its answer, for a new language
         state.analysis, state.analysis_n, state.analysis_in_view = "hydrants", 3, False
         state.analysis_busy, state.analysis_message, state.analysis_ramp_css = False, "", css_ramp()
         self._shown(None)
@@ -56,6 +57,7 @@ class AnalysesPanel:
         clicks.listeners.append(self.clicked)
         state.change("underground", "exaggeration")(self.rescale)
         state.change("year", "year_b")(self.year_changed)
+        state.change("lang")(self.language_changed)
 
     def run(self) -> None:
         """Start the chosen analysis, unless one is running."""
@@ -87,18 +89,23 @@ class AnalysesPanel:
 
     def show(self, key: str, answer: Result, asked: Years) -> None:
         """The answer (for the years ``asked``) highlighted (the last one's highlight gone) and listed."""
-        self.overlay.clear()
-        shown = SHOW[key](answer, self.overlay, self.catalog)
-        self._shown(shown)
+        shown = self._draw(key, answer)
         self.asked = asked
         if shown.underground and not self.state.underground:
             self.state.underground = True  # pipes are drawn only with the ground open
         self.ctrl.view_update()
 
+    def _draw(self, key: str, answer: Result) -> Shown:
+        self.overlay.clear()
+        shown = SHOW[key](answer, self.overlay, self.catalog, self.state.lang)
+        self._shown(shown)
+        self.answered = key, answer
+        return shown
+
     def clear(self, message: str = "") -> None:
         self.overlay.clear()
         self._shown(None)
-        self.asked = {}
+        self.asked, self.answered = {}, None
         self.state.analysis_message = message
         self.ctrl.view_update()
 
@@ -110,6 +117,12 @@ class AnalysesPanel:
         moved = self._moved(self.asked)
         if moved:
             self.clear(f"{self.state.analysis_title} cleared: {moved}; run again")
+
+    def language_changed(self, **kwargs) -> None:
+        """The answer shown, worded in the page's new language (drawn again: its words come with its highlight)."""
+        if self.answered is not None:
+            self._draw(*self.answered)
+            self.ctrl.view_update()
 
     def go(self, key: int) -> None:
         """Fly to a list entry."""

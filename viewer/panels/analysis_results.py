@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twin import i18n
 from twin.analyses.results import Finding, Result
 from twin.catalog import Catalog
 from viewer.panels.overlay import Overlay
@@ -24,8 +25,8 @@ BLUE, VERMILLION, SKY, YELLOW, GREEN, PURPLE, GREY = (
 # both red), named in the figures.
 RESOURCE_COLORS = {"police_stations": (BLUE, "blue"), "fire_brigades": (VERMILLION, "orange-red"),
                    "hospitals": (GREEN, "green")}
-# Appeared, disappeared, altered: and the names the figures give them.
-CHANGE_COLORS = ((BLUE, "blue"), (VERMILLION, "orange-red"), (PURPLE, "purple"))
+# Appeared, disappeared, altered: and the names the figures give them (keys of the messages' analysis section).
+CHANGE_COLORS = ((BLUE, "blue"), (VERMILLION, "orange_red"), (PURPLE, "purple"))
 
 
 @dataclass
@@ -65,7 +66,7 @@ def _of(features: list[Finding], key: str, *values: str) -> list[Finding]:
     return [f for f in features if f.properties.get(key) in values]
 
 
-def hydrants(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+def hydrants(answer: Result, overlay: Overlay, catalog: Catalog, language: str = i18n.DEFAULT) -> Shown:
     buildings = _of(answer.findings, "finding", "uncovered_building")
     gaps = _of(answer.findings, "finding", "hydrant_gap")
     overlay.features("uncovered", {"buildings": [f.properties["id"] for f in buildings]}, VERMILLION)
@@ -86,7 +87,7 @@ def hydrants(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
     return _listed(shown, buildings + gaps, item)
 
 
-def nearest(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+def nearest(answer: Result, overlay: Overlay, catalog: Catalog, language: str = i18n.DEFAULT) -> Shown:
     features = answer.findings
     resources = _of(features, "role", "resource")
     overlay.points("origin", [f.geometry for f in _of(features, "role", "origin")], PURPLE, size=18,
@@ -103,7 +104,7 @@ def nearest(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
         f"{_metres(p['network_m'])} by road", overlay.place(f.geometry)))
 
 
-def clearance(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+def clearance(answer: Result, overlay: Overlay, catalog: Catalog, language: str = i18n.DEFAULT) -> Shown:
     """Every pair too close drawn; the list one entry a place (the analysis's group: a run of pairs along
     the same two networks), the worst first, at its worst pair."""
     found = answer.findings
@@ -131,7 +132,7 @@ def clearance(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
     return _listed(shown, places, item)
 
 
-def burst(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+def burst(answer: Result, overlay: Overlay, catalog: Catalog, language: str = i18n.DEFAULT) -> Shown:
     features = answer.findings
 
     def ids(role: str) -> list[str]:
@@ -156,7 +157,7 @@ def burst(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
         + (f", DN {p['diameter_mm']:.0f}" if p["diameter_mm"] else ""), overlay.place(f.geometry)))
 
 
-def coverage(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+def coverage(answer: Result, overlay: Overlay, catalog: Catalog, language: str = i18n.DEFAULT) -> Shown:
     grids = answer.findings
     overlay.features("coverage", {"management_grids": [f.properties["id"] for f in grids]},
                      shares={f.properties["id"]: f.properties["building_share"] for f in grids})
@@ -175,7 +176,7 @@ def coverage(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
         overlay.place(f.geometry)))
 
 
-def changes(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
+def changes(answer: Result, overlay: Overlay, catalog: Catalog, language: str = i18n.DEFAULT) -> Shown:
     """What appeared (blue), disappeared (orange-red) and was altered (purple) between two years, from
     twin.analyses.changes, each layer's finding carrying the ids of those features (``ids``: (appeared,
     disappeared, altered), see twin.time.changed_ids). Disappeared features are not drawn in the later
@@ -183,28 +184,32 @@ def changes(answer: Result, overlay: Overlay, catalog: Catalog) -> Shown:
     from the layer's full mesh, which holds every version."""
     layers = [f.properties for f in answer.findings]
     ids = {layer["layer"]: layer["ids"] for layer in layers}
-    kinds = tuple((kind, title, colour) for (kind, title), (colour, _) in
-                  zip((("appeared", "Appeared"), ("disappeared", "Disappeared"), ("altered", "Altered")), CHANGE_COLORS))
-    for index, (kind, _, colour) in enumerate(kinds):
+    viewer, words = i18n.section("viewer", language), i18n.section("analysis", language)
+    kinds = tuple((kind, viewer[f"changes_{kind}"], colour, words[name]) for kind, (colour, name) in
+                  zip(("appeared", "disappeared", "altered"), CHANGE_COLORS))
+    for index, (kind, _, colour, _) in enumerate(kinds):
         overlay.features(kind, {layer_id: found[index] for layer_id, found in ids.items()}, colour)
-    parameters = answer.parameters
+    years = f"{answer.parameters['from']} → {answer.parameters['to']}"
     # Summed here from the layers: the analysis's summary (the service's answer too) counts the first two.
-    total = {kind: sum(layer.get(kind, 0) for layer in layers) for kind, _, _ in kinds}
-    shown = Shown(f"Changes {parameters['from']} → {parameters['to']}", [
-        *((f"{title} ({name})", f"{total[kind]:,}") for (kind, title, _), (_, name) in zip(kinds, CHANGE_COLORS)),
-        ("Layers changed", f"{len(layers):,}")],
-        legend=[(f"{title} {parameters['from']} → {parameters['to']}", colour) for _, title, colour in kinds])
+    total = {kind: sum(layer.get(kind, 0) for layer in layers) for kind, *_ in kinds}
+    shown = Shown(i18n.text("viewer.changes_title", language, earlier=answer.parameters["from"],
+                            later=answer.parameters["to"]), [
+        *(((words["coloured"].format(what=title, colour=name)), f"{total[kind]:,}") for kind, title, _, name in kinds),
+        (words["layers_changed"], f"{len(layers):,}")],
+        legend=[(f"{title} {years}", colour) for _, title, colour, _ in kinds])
     for layer in layers:
         box = overlay.extent(layer["layer"])
         if box is not None:  # a layer the scene does not draw has nothing to fly to
             low, high = box
-            altered = f", {layer['altered']:,} altered" if layer.get("altered") else ""
-            shown.items.append(Item(layer["title"], f"{layer['appeared']:,} appeared, "
-                                    f"{layer['disappeared']:,} disappeared{altered}", (low + high) / 2, high - low))
+            detail = words["changes_detail"].format(appeared=f"{layer['appeared']:,}",
+                                                    disappeared=f"{layer['disappeared']:,}")
+            if layer.get("altered"):
+                detail += words["changes_altered"].format(altered=f"{layer['altered']:,}")
+            shown.items.append(Item(catalog[layer["layer"]].title_in(language), detail, (low + high) / 2, high - low))
     return shown
 
 
-SHOW: dict[str, Callable[[Result, Overlay, Catalog], Shown]] = {
+SHOW: dict[str, Callable[[Result, Overlay, Catalog, str], Shown]] = {
     "hydrants": hydrants, "nearest": nearest, "clearance": clearance, "burst": burst, "coverage": coverage,
     "changes": changes}
 
