@@ -66,11 +66,23 @@ def test_a_chinese_browser_reads_the_viewer_in_chinese(served) -> None:
         assert {"来源编号", "高度", "层数", "要素编号"} <= set(card), card
         assert card["用途"] in {"住宅", "别墅", "办公", "商业", "学校", "医院", "公共建筑", "工业", "其他"}
         page.screenshot(path=str(ARTIFACTS / "viewer-zh-CN-picked.png"))
+        # The buildings' colouring by use: its control, its choices and its legend.
+        assert "着色" in page.inner_text(".twin-colour-by-buildings") and "单色" in page.inner_text(".twin-colour-by-buildings")
+        page.click(".twin-colour-by-buildings")
+        page.click(".v-overlay .v-list-item:has-text('按用途')")
+        page.wait_for_function("document.querySelector('.twin-legend').innerText.includes('建筑 · 按用途')",
+                               timeout=20_000)
+        legend = page.inner_text(".twin-legend")
+        assert "居住" in legend and "办公" in legend and "Housing" not in legend, legend
+        page.screenshot(path=str(ARTIFACTS / "viewer-zh-CN-by-use.png"))
         # The footer's switch re-words the page, the card included.
         page.click(".twin-language-en")
         page.wait_for_function("document.querySelector('.twin-picked').innerText.startsWith('Buildings:')",
                                timeout=20_000)
         assert "Feature id" in _card(page) and page.text_content(".twin-mode-inspect").strip() == "Inspect"
+        page.wait_for_function("document.querySelector('.twin-legend').innerText.includes('Buildings · By use')",
+                               timeout=20_000)
+        assert "Housing" in page.inner_text(".twin-legend") and "Plain" not in page.inner_text(".twin-legend")
         assert not [error for error in page.errors if "locale" in error.lower()], page.errors
 
 
