@@ -96,11 +96,31 @@ def test_an_english_browser_reads_it_in_english(served) -> None:
             == "Clear Find a feature or layer"
 
 
-def test_comparing_two_years_in_chinese(served) -> None:
-    """Compare mode's year labels and change panel, and the change analysis, read in Chinese."""
+def test_analyses_and_comparing_two_years_in_chinese(served) -> None:
+    """The analyses' results and messages, compare mode's year labels and change panel, and the change
+    analysis, read in Chinese."""
     url, _ = served
     with viewer_page(url, size=(1600, 1000), locale="zh-CN") as page:
         page.wait_for_function("document.querySelector('.twin-modes').innerText.includes('查询')", timeout=20_000)
+        # An analysis's figures and list, and the panel's own message, in Chinese.
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
+        page.wait_for_selector(".twin-analysis-run", state="visible")
+        page.click(".twin-analysis-run")  # hydrant coverage, the panel's first
+        page.wait_for_function("document.querySelector('.twin-analysis') && document.querySelector('.twin-analysis')"
+                               ".innerText.startsWith('2020 年消防栓覆盖')", timeout=60_000)
+        figures = _card(page, ".twin-analysis")
+        assert {"距消防栓超过 150 m 的建筑", "消防栓间距过大的路段", "间距超限路段长度"} <= set(figures), figures
+        if figures["距消防栓超过 150 m 的建筑"] != "0" or figures["消防栓间距过大的路段"] != "0":
+            entry = page.locator(".twin-analysis-item").first
+            entry.wait_for(timeout=20_000)
+            assert "距最近消防栓" in entry.text_content() or "路段无消防栓" in entry.text_content(), figures
+        page.click(".twin-analysis-clear")
+        page.click(".twin-analysis-choice")
+        page.click(".v-overlay .v-list-item:has-text('最近应急资源')")
+        page.click(".twin-analysis-run")
+        page.wait_for_selector(".twin-analysis-message", timeout=20_000)
+        assert page.inner_text(".twin-analysis-message").startswith("查询点：尚未选取")
+        page.click(".twin-analyses-panel .v-expansion-panel-title")
         page.click(".twin-compare")
         page.click(".v-overlay .v-list-item:has-text('左右对比')")
         page.wait_for_selector(".twin-changes", timeout=20_000)
