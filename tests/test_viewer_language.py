@@ -127,6 +127,7 @@ def test_analyses_and_comparing_two_years_in_chinese(served) -> None:
         assert page.inner_text(".twin-changes .v-card-title") == "2008 → 2020 年变化"
         assert page.inner_text(".twin-year-label-earlier").replace("\n", " ") == "2008 年份 B"
         assert page.inner_text(".twin-year-label-later").replace("\n", " ") == "2020 时间轴"
+        assert page.get_attribute(".twin-swipe-handle", "aria-label") == "卷帘分割线：拖动，或使用方向键"
         rows = {line.split("\t")[0]: line.split("\t")[1:] for line in page.inner_text(".twin-changes tbody").splitlines()}
         assert rows["建筑"][0].startswith("+") and "建筑面积" in rows["建筑"][0], rows
         assert "公里" in rows["给水管道"][0], rows

@@ -71,7 +71,7 @@ def _line() -> None:
     """The white line between the two years; in swipe, a strip 24 px wide around it, with a knob beside
     the labels, drags it (and, focused, the arrow keys, Home and End move it)."""
     with html.Div(classes="twin-swipe-handle", role="slider",
-                  aria_label="Swipe line: drag, or arrow keys", aria_valuemin="0", aria_valuemax="100",
+                  aria_label=said("swipe_line"), aria_valuemin="0", aria_valuemax="100",
                   aria_valuenow=("swipe_at",), tabindex=("compare === 'swipe' ? 0 : -1",),
                   style=("{ position: 'absolute', top: 0, bottom: 0, width: '24px', left: 'calc(' + "
                          f"{LINE_AT} + '% - 12px)', pointerEvents: compare === 'swipe' ? 'auto' : 'none', "
