@@ -112,6 +112,21 @@ def test_layers_read_in_the_language_asked() -> None:
         == ("in service", "在用")
     assert [land.class_label(entry, "zh-CN") for entry in land.style.classes][:2] == ["盐碱滩涂", "污水库"]
     assert catalog["buildings"].group_title("zh-CN") == "建筑"
+    by_use, by_year = catalog["buildings"].colour_by_in("zh-CN")
+    assert (by_use.title, by_use.classes[0].label, by_use.other.label, by_use.missing.label) \
+        == ("按用途", "居住", "其他用途", "无用途记录")
+    assert by_use.classes[0].values == ["residential", "villa"] and by_year.ramp == catalog["buildings"].style.colour_by[1].ramp
+    assert [c.title for c in catalog["buildings"].colour_by_in("en")] == ["By use", "By build year"]
+
+
+def test_every_colouring_label_has_its_chinese() -> None:
+    """Each colouring's title and labels (the buildings' by use and by build year) are worded in Chinese,
+    every class its own label, none left in English."""
+    for layer in load_catalog(LAYERS):
+        for english, chinese in zip(layer.style.colour_by, layer.colour_by_in("zh-CN")):
+            labels = [c.label for c in (*chinese.classes, chinese.other, chinese.missing) if c is not None]
+            assert chinese.title != english.title and not any(label.isascii() for label in labels), (layer.id, labels)
+            assert len(chinese.classes) == len(english.classes)
 
 
 BROKEN = {
@@ -132,6 +147,8 @@ BROKEN = {
     "colouring_names_missing_attribute": (
         '[style]\ncolour_by = [{ attribute = "usage", title = "By use", ramp = ["#000000", "#ffffff"], '
         'missing = { label = "None", color = "#cccccc" } }]\n', "field 'style.colour_by.0.attribute'"),
+    "colour_words_name_no_colouring": ('[zh-CN]\ntitle = "T"\n[zh-CN.colour_by.usage]\ntitle = "按用途"\n'
+                                       'missing = "无"\n', "field 'zh-CN.colour_by.usage'"),
     "colouring_without_classes_or_ramp": (
         '[style]\ncolour_by = [{ attribute = "usage", title = "By use", missing = { label = "None", '
         'color = "#cccccc" } }]\n', "needs either classes or a ramp"),

@@ -89,8 +89,11 @@ def test_buildings_are_coloured_by_use_and_by_build_year_as_recorded(blank_twin)
     by_use, by_year = made.colourings
     style = CATALOG["buildings"].style.colour_by
     housing, shops = style[0].classes[0].color, style[0].classes[2].color
-    assert by_use.legend == [("Housing", housing), ("Shops and commerce", shops), ("Other use", style[0].other.color),
-                             ("No use recorded", style[0].missing.color)]
+    assert by_use.legends["en"] == [("Housing", housing), ("Shops and commerce", shops),
+                                    ("Other use", style[0].other.color), ("No use recorded", style[0].missing.color)]
+    assert by_use.legends["zh-CN"] == [("居住", housing), ("商业", shops), ("其他用途", style[0].other.color),
+                                       ("无用途记录", style[0].missing.color)]
+    assert (by_use.titles["zh-CN"], by_year.titles["zh-CN"]) == ("按用途", "按建成年份")
 
     def colour(colouring, key: str) -> str:
         drawn = np.unique(_cells_of(made, ids[key]).cell_data[colouring.array], axis=0)
@@ -102,8 +105,9 @@ def test_buildings_are_coloured_by_use_and_by_build_year_as_recorded(blank_twin)
     ramp = style[1].ramp
     assert colour(by_year, "church") == ramp[0] and colour(by_year, "shop") == ramp[-1]
     assert colour(by_year, "unknown") == style[1].missing.color
-    labels = [label for label, _ in by_year.legend]
+    labels = [label for label, _ in by_year.legends["en"]]
     assert labels[0].startswith("1750") and labels[-2].endswith("2001") and labels[-1] == "No build year recorded"
+    assert [label for label, _ in by_year.legends["zh-CN"]] == labels[:-1] + ["无建成年份记录"]
 
 
 @pytest.mark.fast

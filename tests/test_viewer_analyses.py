@@ -18,6 +18,7 @@ from pyproj import CRS
 from test_viewer_time import set_year
 from test_viewer_tools import click_centre, find, panel, switch
 
+from twin import i18n
 from twin.analyses.burst import burst_isolation
 from twin.analyses.cache import forget
 from twin.analyses.changes import change_between
@@ -177,7 +178,7 @@ def test_nearest_resources_at_a_picked_point(served, demo_database: str) -> None
         assert detail.startswith(catalog[p["layer"]].title)
         assert straight == pytest.approx(p["straight_m"], abs=1.0)
     for kind, (_, colour) in RESOURCE_COLORS.items():
-        assert figures[f"{catalog[kind].title} ({colour})"] == str(answer.summary[kind])
+        assert figures[f"{catalog[kind].title} ({i18n.text(f'analysis.{colour}')})"] == str(answer.summary[kind])
 
 
 def test_burst_isolation_of_the_picked_pipe(served, demo_database: str) -> None:

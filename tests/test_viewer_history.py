@@ -94,6 +94,19 @@ def test_built_demolished_and_back() -> None:
         "until 2020-06-30 · diameter 200 mm", "2020-06-30 – 2022-01-01 · diameter 300 mm", "removed 2022-01-01"]
 
 
+
+def test_the_history_in_chinese() -> None:
+    """The same lines in the page's other language: periods, what changed (the attributes' Chinese titles),
+    how the feature came and went."""
+    day = date(2022, 1, 1)
+    rows = [version(1, JUNE_2020, day, square(X, Y)), version(2, day, None, square(X + 3, Y + 4), height_m=25.0)]
+    assert [line.text for line in lines(rows, BUILDINGS, JUNE_2015, "zh-CN")] == [
+        "2020-06-30 建成", "2020-06-30 至 2022-01-01 · 高度为 20 m", "2022-01-01 起 · 高度为 25 m · 平移 5 m"]
+    line = {"type": "LineString", "coordinates": [[X, Y], [X + 50, Y]]}
+    pipes = [version(1, None, JUNE_2020, line, diameter_mm=None), version(2, JUNE_2020, day, line, diameter_mm=300.0)]
+    assert [line.text for line in lines(pipes, CATALOG["water_supply"], JUNE_2015, "zh-CN")] == [
+        "至 2020-06-30 · 管径不详", "2020-06-30 至 2022-01-01 · 管径为 300 mm", "2022-01-01 移除"]
+
 @dataclass
 class Surveyed:
     url: str  # the twin's database
@@ -190,6 +203,13 @@ def test_two_surveys_in_the_browser(surveyed: Surveyed) -> None:
         assert history(page) == [("2015-06-30 – 2020-06-30 · height 20 m", False),
                                  ("since 2020-06-30 · height 30 m", True)]
         page.screenshot(path=str(ARTIFACTS / "history-picked-2020.png"))
+        page.click(".twin-language-zh-CN")  # the footer's switch words the history again
+        page.wait_for_function("document.querySelector('.twin-versions').innerText.includes('2020-06-30 起')",
+                               timeout=20_000)
+        assert history(page) == [("2015-06-30 至 2020-06-30 · 高度为 20 m", False), ("2020-06-30 起 · 高度为 30 m", True)]
+        page.click(".twin-language-en")
+        page.wait_for_function("document.querySelector('.twin-versions').innerText.includes('since 2020-06-30')",
+                               timeout=20_000)
         set_year(page, ".twin-year", "Home")  # the panel and the outline follow the version drawn
         page.wait_for_function("document.querySelector('.twin-caption-year').innerText === '2015'", timeout=20_000)
         assert [marked for _, marked in history(page)] == [True, False]
@@ -230,6 +250,9 @@ def test_the_changes_analysis_draws_altered_buildings_in_purple(surveyed: Survey
     assert dict(shown.rows)["Altered (purple)"] == "2"
     assert [item.detail for item in shown.items] == ["2 appeared, 1 disappeared, 2 altered"]
     assert ("Altered 2015 → 2020", PURPLE) in shown.legend
+    chinese = SHOW["changes"](answer, overlay, CATALOG, "zh-CN")
+    assert chinese.title == "2015 → 2020 年变化" and dict(chinese.rows)["变更（紫色）"] == "2"
+    assert [item.detail for item in chinese.items] == ["新增 2，消失 1，变更 2"]
     buildings = meshes["buildings"]
     for kind, expected in (("appeared", ["B5 v1", "B6 v1"]), ("disappeared", ["B3 v1"]), ("altered", ["B2 v2", "B4 v2"])):
         cells = overlay.drawn[kind].cell_data["row"]

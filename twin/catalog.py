@@ -3,9 +3,9 @@
 A layer is data. Its file says what the layer is (id, title, group, geometry kind, attributes, whether it
 changes over time) and how it is drawn in 3D, in English, and its words in each other language of
 :mod:`twin.i18n` in a table named by the language (``[zh-CN]``: title, description, the attributes'
-titles, the coded values' and the classes' words; what it leaves out reads in English); the store makes
-its table from that, the viewer its panel entry and mesh, the service its collection. A malformed file
-raises :class:`CatalogError` naming the file and the field.
+titles, the coded values', the classes' and the colourings' words (:mod:`twin.colour_words`); what it
+leaves out reads in English); the store makes its table from that, the viewer its panel entry and mesh,
+the service its collection. A malformed file raises :class:`CatalogError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from twin import i18n
+from twin.colour_words import ColourByWords
 from twin.errors import CatalogError
 
 if sys.version_info >= (3, 11):
@@ -125,6 +126,7 @@ class Translation(_Strict):
     attributes: dict[str, str] = Field(default={}, description="attribute name -> its title")
     values: dict[str, dict[str, str]] = Field(default={}, description="coded attribute -> {value: its words}")
     classes: dict[str, str] = Field(default={}, description="a style class's value, as text -> its label")
+    colour_by: dict[str, ColourByWords] = Field(default={}, description="a colouring's attribute -> its words")
 
 
 class Draw(_Strict):
@@ -247,6 +249,10 @@ class Layer(_Strict):
                     raise _FieldProblem(f"{language}.values.{name}", f"'{value}' is not one of the attribute's values")
             for value in set(words.classes) - classes:
                 raise _FieldProblem(f"{language}.classes", f"'{value}' is not the value of a style class")
+            for attribute, said in words.colour_by.items():
+                problem = said.problem(next((c for c in self.style.colour_by if c.attribute == attribute), None))
+                if problem is not None:
+                    raise _FieldProblem(f"{language}.colour_by.{attribute}{problem[0]}", problem[1])
         return self
 
     @property
@@ -277,6 +283,11 @@ class Layer(_Strict):
         words = self.translations.get(language)
         return (words.classes.get(str(entry.value)) if words else None) or entry.label
 
+    def colour_by_in(self, language: str) -> list[ColourBy]:
+        """The layer's colourings with their title and labels in ``language`` (English where it has none)."""
+        words = self.translations[language].colour_by if language in self.translations else {}
+        return [words[c.attribute].worded(c) if c.attribute in words else c for c in self.style.colour_by]
+
     def untranslated(self, language: str) -> list[str]:
         """What the layer's file leaves in English in ``language``: the fields of its table it lacks."""
         words = self.translations.get(language)
@@ -288,6 +299,9 @@ class Layer(_Strict):
                     if attribute.title and name not in words.attributes]
         missing += [f"values.{name}.{value}" for name, attribute in self.attributes.items()
                     for value in attribute.values or () if value not in words.values.get(name, {})]
+        for colouring in self.style.colour_by:
+            said = words.colour_by.get(colouring.attribute)
+            missing += [f"colour_by.{colouring.attribute}{part}" for part in (said.lacks(colouring) if said else [""])]
         return missing + [f"classes.{entry.value}" for entry in self.style.classes
                           if str(entry.value) not in words.classes]
 

@@ -282,7 +282,7 @@ def _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface: s
                 continue
             colouring = chosen(state, meshes[layer.id]) if layer.id in meshes else None
             if colouring is not None:
-                coloured += legend_rows(layer.id, layer.title_in(language), colouring)
+                coloured += legend_rows(layer.id, layer.title_in(language), colouring, language)
             elif layer.id in meshes and (ground_open or layer.draw.mode not in BURIED):
                 rows.append({"id": layer.id, "title": layer.title_in(language), "color": state[f"color_{layer.id}"],
                              "round": layer.draw.mode == "glyph"})

@@ -2,7 +2,8 @@
 where the person picks it in the footer (which wins over both).
 
 The page reads its words from state, so that a switch re-words it without building it again: ``t`` (the
-viewer's messages), ``titles`` (layer id -> title), ``groups`` (group -> title); Vuetify's own strings
+viewer's messages), ``titles`` (layer id -> title), ``groups`` (group -> title), ``colourings`` (layer id
+-> attribute -> the title of its colouring by it); Vuetify's own strings
 follow ``lang`` (viewer.panels.ui). What the server writes (the picked card, the legend, the search's
 hits) reads ``state.lang`` and is written again when it changes.
 """
@@ -25,6 +26,8 @@ def setup_language(state, ctrl, catalog: Catalog) -> None:
         state.t = i18n.section("viewer", lang)
         state.titles = {layer.id: layer.title_in(lang) for layer in catalog}
         state.groups = i18n.section("groups", lang)
+        state.colourings = {layer.id: {c.attribute: c.title for c in layer.colour_by_in(lang)}
+                            for layer in catalog if layer.style.colour_by}
 
     state.change("lang")(words)
     words(state.lang)

@@ -19,6 +19,7 @@ import psycopg
 import pyvista as pv
 from trame.app import asynchronous
 
+from twin import i18n
 from twin.analyses.burst import burst_isolation
 from twin.analyses.changes import change_between
 from twin.analyses.clearance import pipe_clearance
@@ -48,6 +49,7 @@ class AnalysesPanel:
         self.plotter, self.overlay, self.clicks = plotter, overlay, clicks
         self.items: list[Item] = []
         self.asked: Years = {}  # the years of the highlight shown
+        self.answered: tuple[str, Result] | None = None  # the analysis shown and its answer, for a new language
         state.analysis, state.analysis_n, state.analysis_in_view = "hydrants", 3, False
         state.analysis_busy, state.analysis_message, state.analysis_ramp_css = False, "", css_ramp()
         self._shown(None)
@@ -56,6 +58,7 @@ class AnalysesPanel:
         clicks.listeners.append(self.clicked)
         state.change("underground", "exaggeration")(self.rescale)
         state.change("year", "year_b")(self.year_changed)
+        state.change("lang")(self.language_changed)
 
     def run(self) -> None:
         """Start the chosen analysis, unless one is running."""
@@ -75,30 +78,35 @@ class AnalysesPanel:
             answer = await asyncio.to_thread(_ask, question)
         except (TwinError, psycopg.Error) as exc:
             with self.state:
-                self.state.analysis_busy, self.state.analysis_message = False, _message(exc)
+                self.state.analysis_busy, self.state.analysis_message = False, _message(exc, self.state.lang)
             return
         with self.state:
             self.state.analysis_busy = False
             moved = self._moved(asked)
             if moved:  # an answer for a year no longer shown would be drawn over the wrong city
-                self.state.analysis_message = f"not shown: {moved} while it was computing; run again"
+                self.state.analysis_message = self._said("not_shown", moved=moved)
                 return
             self.show(key, answer, asked)
 
     def show(self, key: str, answer: Result, asked: Years) -> None:
         """The answer (for the years ``asked``) highlighted (the last one's highlight gone) and listed."""
-        self.overlay.clear()
-        shown = SHOW[key](answer, self.overlay, self.catalog)
-        self._shown(shown)
+        shown = self._draw(key, answer)
         self.asked = asked
         if shown.underground and not self.state.underground:
             self.state.underground = True  # pipes are drawn only with the ground open
         self.ctrl.view_update()
 
+    def _draw(self, key: str, answer: Result) -> Shown:
+        self.overlay.clear()
+        shown = SHOW[key](answer, self.overlay, self.catalog, self.state.lang)
+        self._shown(shown)
+        self.answered = key, answer
+        return shown
+
     def clear(self, message: str = "") -> None:
         self.overlay.clear()
         self._shown(None)
-        self.asked = {}
+        self.asked, self.answered = {}, None
         self.state.analysis_message = message
         self.ctrl.view_update()
 
@@ -109,7 +117,13 @@ class AnalysesPanel:
         (so the replay is no slower) and dropping the overlay's actors once."""
         moved = self._moved(self.asked)
         if moved:
-            self.clear(f"{self.state.analysis_title} cleared: {moved}; run again")
+            self.clear(self._said("cleared", title=self.state.analysis_title, moved=moved))
+
+    def language_changed(self, **kwargs) -> None:
+        """The answer shown, worded in the page's new language (drawn again: its words come with its highlight)."""
+        if self.answered is not None:
+            self._draw(*self.answered)
+            self.ctrl.view_update()
 
     def go(self, key: int) -> None:
         """Fly to a list entry."""
@@ -144,23 +158,22 @@ class AnalysesPanel:
         if key == "nearest":
             point, n = self.clicks.last_point, int(self.state.analysis_n)
             if point is None:
-                raise ParameterError("point: none yet; choose Point in the toolbar and click the view")
+                raise ParameterError(self._said("point_none"))
             return lambda connection: nearest_resources(connection, x=float(point[0]), y=float(point[1]), n=n,
                                                         year=year)
         if key == "changes":
             if year is None:
-                raise ParameterError("years: the twin's layers have no years to compare")
+                raise ParameterError(self._said("no_years"))
             earlier, later = sorted((year, int(self.state.year_b)))
             if earlier == later:
-                raise ParameterError(f"year B: {year} is the slider's year too; choose another year B")
+                raise ParameterError(self._said("same_year", year=year))
             return lambda connection: with_changed_ids(change_between(connection, self.catalog, earlier, later),
                                                 changed_ids(connection, self.catalog, earlier, later))
         if key == "burst":
             selected = self.clicks.selected
             if selected is None or selected[0] != "water_supply":
-                picked = "nothing is" if selected is None else f"a feature of {self.catalog[selected[0]].title} is"
-                raise ParameterError(f"pipe: {picked} picked; turn underground mode on and click a water "
-                                     "supply pipe, then run")
+                raise ParameterError(self._said("pipe_none") if selected is None else self._said(
+                    "pipe_other", layer=self.catalog[selected[0]].title_in(self.state.lang)))
             return lambda connection: burst_isolation(connection, selected[1], year)
         raise ParameterError(f"analysis: '{key}' is not one the panel runs")
 
@@ -176,8 +189,12 @@ class AnalysesPanel:
         for name, year in asked.items():
             now = int(self.state[name])
             if now != year:
-                return f"{'the year' if name == 'year' else 'year B'} changed to {now}"
+                return self._said("year_moved" if name == "year" else "year_b_moved", year=now)
         return ""
+
+    def _said(self, key: str, **params: object) -> str:
+        """The panel's message ``key`` (the messages' analysis section) in the page's language."""
+        return i18n.text(f"analysis.{key}", self.state.lang, **params)
 
     def _view_box(self) -> tuple[float, float, float, float]:
         """The ground the view looks at, roughly: a box (the twin's CRS) around its focal point as wide as
@@ -211,8 +228,9 @@ def _ask(question: Question) -> Result:
         return question(connection)
 
 
-def _message(exc: Exception) -> str:
+def _message(exc: Exception, language: str) -> str:
+    """What went wrong: twin's own errors as they say it (in English), the database's reason in its words."""
     if isinstance(exc, TwinError):
         return str(exc)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"the twin's database cannot answer: {reason}"
+    return i18n.text("analysis.no_database", language, reason=reason)

@@ -9,16 +9,18 @@ from collections.abc import Callable, Iterable
 import vtk
 
 from twin.catalog import Layer
+from viewer.language import said
 from viewer.scene.colouring import Colouring, paint
 from viewer.scene.layer_mesh import LayerMesh
 
 PLAIN = ""  # the state's value for the layer's own colour
 
 
-def items(layer: Layer) -> list[dict[str, str]]:
-    """The choices the layer panel offers for ``layer``."""
-    return [{"title": "Plain", "value": PLAIN}] + [{"title": c.title, "value": c.attribute}
-                                                   for c in layer.style.colour_by]
+def items(layer: Layer) -> str:
+    """The choices the layer panel offers for ``layer``, in the page's language (state ``colourings``: layer
+    -> attribute -> its colouring's title, see viewer.language)."""
+    return "[" + ", ".join([f"{{title: {said('colour_plain')[0]}, value: '{PLAIN}'}}"] + [
+        f"{{title: colourings.{layer.id}.{c.attribute}, value: '{c.attribute}'}}" for c in layer.style.colour_by]) + "]"
 
 
 def chosen(state, layer_mesh: LayerMesh) -> Colouring | None:
@@ -47,8 +49,8 @@ def colour_controls(state, ctrl, meshes: dict[str, LayerMesh], actor_sets: Itera
             state.change(f"colour_by_{layer_id}")(repaint(layer_mesh))
 
 
-def legend_rows(layer_id: str, title: str, colouring: Colouring) -> list[dict]:
-    """The colouring's classes under a heading naming the layer (``title``) and the colouring."""
-    return [{"id": f"{layer_id}-by", "title": f"{title} · {colouring.title}", "heading": True}] + [
+def legend_rows(layer_id: str, title: str, colouring: Colouring, language: str) -> list[dict]:
+    """The colouring's classes in ``language`` under a heading naming the layer (``title``) and the colouring."""
+    return [{"id": f"{layer_id}-by", "title": f"{title} · {colouring.titles[language]}", "heading": True}] + [
         {"id": f"{layer_id}-by-{index}", "title": label, "color": colour, "round": False}
-        for index, (label, colour) in enumerate(colouring.legend)]
+        for index, (label, colour) in enumerate(colouring.legends[language])]

@@ -12,6 +12,10 @@ from __future__ import annotations
 from trame.widgets import html
 from trame.widgets import vuetify3 as v3
 
+from viewer.language import said
+
+# What each year label calls its year: year B's slider's, or the main slider's.
+YEAR_B, SLIDER = said("label_year_b")[0], said("label_slider")[0]
 # While comparing, the year labels take a band across the top of the view; the cards start under it.
 BAND_PX = 72
 B_EARLIER = "year > year_b"  # year B's view on the left (the same year twice: A on the left)
@@ -44,10 +48,10 @@ def overlay() -> None:
     """The year labels and the line between the two views, over both, while comparing."""
     with html.Div(v_if="compare !== 'off'", classes="twin-compare-overlay",
                   style="position: absolute; inset: 0; overflow: hidden; pointer-events: none;"):
-        _label("earlier", year=f"{B_EARLIER} ? year_b : year", name=f"{B_EARLIER} ? 'year B' : 'slider'",
+        _label("earlier", year=f"{B_EARLIER} ? year_b : year", name=f"{B_EARLIER} ? {YEAR_B} : {SLIDER}",
                side="{ left: '25%', transform: 'translateX(-50%)' }",
                swipe="{ right: 'calc(' + (100 - swipe_at) + '% + 26px)' }")
-        _label("later", year=f"{B_EARLIER} ? year : year_b", name=f"{B_EARLIER} ? 'slider' : 'year B'",
+        _label("later", year=f"{B_EARLIER} ? year : year_b", name=f"{B_EARLIER} ? {SLIDER} : {YEAR_B}",
                side="{ left: '75%', transform: 'translateX(-50%)' }",
                swipe="{ left: 'calc(' + swipe_at + '% + 26px)' }")
         _line()
@@ -67,7 +71,7 @@ def _line() -> None:
     """The white line between the two years; in swipe, a strip 24 px wide around it, with a knob beside
     the labels, drags it (and, focused, the arrow keys, Home and End move it)."""
     with html.Div(classes="twin-swipe-handle", role="slider",
-                  aria_label="Swipe line: drag, or arrow keys", aria_valuemin="0", aria_valuemax="100",
+                  aria_label=said("swipe_line"), aria_valuemin="0", aria_valuemax="100",
                   aria_valuenow=("swipe_at",), tabindex=("compare === 'swipe' ? 0 : -1",),
                   style=("{ position: 'absolute', top: 0, bottom: 0, width: '24px', left: 'calc(' + "
                          f"{LINE_AT} + '% - 12px)', pointerEvents: compare === 'swipe' ? 'auto' : 'none', "

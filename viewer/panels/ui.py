@@ -134,7 +134,7 @@ def _layer_panel(catalog: Catalog, counts: dict[str, int]) -> None:
                 if layer.style.colour_by and not empty:
                     # Its classes show in the legend; the swatch's colour is the plain one's.
                     v3.VSelect(v_model=(f"colour_by_{layer.id}", colour_by.PLAIN), items=(colour_by.items(layer),),
-                               label="Colour", density="compact", hide_details=True, variant="outlined",
+                               label=said("colour"), density="compact", hide_details=True, variant="outlined",
                                classes=f"twin-colour-by twin-colour-by-{layer.id} ml-9 mr-2 mb-2")
 
 

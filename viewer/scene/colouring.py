@@ -8,6 +8,7 @@ and named as such: real data often records no use or year."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,32 +16,41 @@ import psycopg
 from psycopg import sql
 import vtk
 
+from twin import i18n
 from twin.catalog import ColourBy
 from twin.store import layer_table
 from viewer.scene.layer_mesh import LayerMesh
 
 
+Swatches = Callable[[ColourBy], list[tuple[str, str]]]  # a colouring's (label, colour)s, in its words
+
+
 @dataclass(frozen=True)
 class Colouring:
     key: str  # the attribute it colours by
-    title: str
+    titles: dict[str, str]  # language -> its title
     array: str  # the cell data holding each cell's colour (RGB, 0-255)
-    legend: list[tuple[str, str]]  # (label, '#rrggbb') of the classes some feature falls in
+    legends: dict[str, list[tuple[str, str]]]  # language -> (label, '#rrggbb') of the classes some feature falls in
 
 
 def colourings(connection: psycopg.Connection, layer_mesh: LayerMesh) -> list[Colouring]:
     """The layer's colourings, each cell's colour written into its mesh."""
     layer = layer_mesh.layer
+    worded = {language: layer.colour_by_in(language) for language in i18n.LANGUAGES}
     made = []
-    for colour_by in layer.style.colour_by:
+    for index, colour_by in enumerate(layer.style.colour_by):
         rows = connection.execute(sql.SQL("SELECT id::text, {} FROM {}").format(
             sql.Identifier(colour_by.attribute), layer_table(layer.id))).fetchall()
         value_of = dict(rows)
         values = [value_of.get(feature_id) for feature_id in layer_mesh.ids]
-        colour_of_row, legend = (_classes if colour_by.classes else _ramp)(colour_by, values)
+        swatches, which = (_classes if colour_by.classes else _ramp)(colour_by, values)
+        palette = np.array([rgb(colour) for _, colour in swatches(colour_by)], np.uint8)
         array = f"colour_by_{colour_by.attribute}"
+        colour_of_row = palette[which] if len(which) else np.zeros((0, 3), np.uint8)
         layer_mesh.mesh.cell_data[array] = colour_of_row[layer_mesh.mesh.cell_data["row"]]
-        made.append(Colouring(colour_by.attribute, colour_by.title, array, legend))
+        made.append(Colouring(colour_by.attribute, {language: words[index].title for language, words in worded.items()},
+                              array, {language: _legend(swatches(words[index]), which)
+                                      for language, words in worded.items()}))
     return made
 
 
@@ -60,21 +70,24 @@ def rgb(colour: str) -> list[int]:
     return list(bytes.fromhex(colour[1:]))  # '#rrggbb', checked when the layer file is read
 
 
-def _classes(colour_by: ColourBy, values: list) -> tuple[np.ndarray, list[tuple[str, str]]]:
+def _classes(colour_by: ColourBy, values: list) -> tuple[Swatches, np.ndarray]:
+    """The colouring's swatches, and each row's of them."""
+    def swatches(words: ColourBy) -> list[tuple[str, str]]:
+        # a value no class names: the file's "other" class, or as good as none recorded where it names none
+        unnamed = words.other or words.missing
+        return [(c.label, c.color) for c in words.classes] + [
+            (unnamed.label, unnamed.color), (words.missing.label, words.missing.color)]
+
     index = {value: i for i, c in enumerate(colour_by.classes) for value in c.values}
-    # a value no class names: the file's "other" class, or as good as none recorded where it names none
-    unnamed = colour_by.other or colour_by.missing
-    swatches = [(c.label, c.color) for c in colour_by.classes] + [
-        (unnamed.label, unnamed.color), (colour_by.missing.label, colour_by.missing.color)]
-    other, missing = len(swatches) - 2, len(swatches) - 1
-    which = np.array([missing if v is None or v == "" else index.get(str(v), other) for v in values], np.int64)
-    return _coloured(swatches, which)
+    other, missing = len(colour_by.classes), len(colour_by.classes) + 1
+    return swatches, np.array([missing if v is None or v == "" else index.get(str(v), other) for v in values],
+                              np.int64)
 
 
-def _ramp(colour_by: ColourBy, values: list) -> tuple[np.ndarray, list[tuple[str, str]]]:
+def _ramp(colour_by: ColourBy, values: list) -> tuple[Swatches, np.ndarray]:
     numbers = np.array([np.nan if v is None else float(v) for v in values])
     known = numbers[~np.isnan(numbers)]
-    swatches: list[tuple[str, str]] = []
+    ranges: list[tuple[str, str]] = []  # (years, colour): the same in every language
     which = np.full(len(values), 0, np.int64)
     if len(known):
         # Whole numbers as edges (years): the share's edges, each range from its edge to the next one's less one.
@@ -84,19 +97,17 @@ def _ramp(colour_by: ColourBy, values: list) -> tuple[np.ndarray, list[tuple[str
         for i in range(count):
             low, high = int(edges[i]), int(edges[min(i + 1, len(edges) - 1)]) - (i < count - 1)
             label = f"{low}" if high <= low else f"{low}–{high}"
-            swatches.append((label, colour_by.ramp[picks[i]]))
+            ranges.append((label, colour_by.ramp[picks[i]]))
         which = np.clip(np.searchsorted(edges, np.nan_to_num(numbers), side="right") - 1, 0, count - 1)
-    which[np.isnan(numbers)] = len(swatches)
-    swatches.append((colour_by.missing.label, colour_by.missing.color))
-    return _coloured(swatches, which)
+    which[np.isnan(numbers)] = len(ranges)
+    return lambda words: [*ranges, (words.missing.label, words.missing.color)], which
 
 
-def _coloured(swatches: list[tuple[str, str]], which: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """Each row's colour, and the legend of the classes (by label: classes may share one) that rows fall in."""
-    palette = np.array([rgb(colour) for _, colour in swatches], np.uint8)
+def _legend(swatches: list[tuple[str, str]], which: np.ndarray) -> list[tuple[str, str]]:
+    """The classes (by label: classes may share one) that rows fall in."""
     used = set(which.tolist())
     legend: list[tuple[str, str]] = []
     for i, swatch in enumerate(swatches):
         if i in used and swatch not in legend:
             legend.append(swatch)
-    return palette[which] if len(which) else np.zeros((0, 3), np.uint8), legend
+    return legend

@@ -124,7 +124,7 @@ class Clicks:
         self.clear("pick")
         with database.raw() as connection:
             self.history = feature_history(connection, self.catalog[layer_id], feature_id)
-        self.state.picked_versions = self.history.listed()
+        self.state.picked_versions = self.history.listed(self.state.lang)
         self._inspect(layer_id, feature_id)
         if render:
             self.ctrl.view_update()
@@ -153,6 +153,7 @@ class Clicks:
         elif self.state.measure_title and self.state.mode in HINTED:
             self.state.measure_title = i18n.text(f"measure.hint_{self.state.mode}", self.state.lang)
         if self.selected is not None and self.state.picked_title:
+            self.state.picked_versions = self.history.listed(self.state.lang) if self.history else []
             self._inspect(*self.selected)
             self.ctrl.view_update()
 

@@ -11,6 +11,7 @@ import math
 import pyvista as pv
 import vtk
 
+from twin import i18n
 from twin.catalog import Catalog
 from twin.store import database
 from twin.time import Change, changes
@@ -38,10 +39,13 @@ class SecondView:
         # Year B the first year: with the slider on the last, the two years span the whole record.
         state.compare, state.year_b, state.swipe_at, state.changes = "off", first_year, 50, []
         state.changes_title, state.changes_open = "", True
+        # The last comparison (earlier year, later year, its changes), worded again in a new language.
+        self._compared: tuple[int, int, list[Change]] | None = None
         self.timeline.show(first_year)
         show_land_cover(self.actors, ground, first_year)
         state.change("year_b")(self.year_changed)
         state.change("year", "compare")(self.compared)
+        state.change("lang")(self._word)
 
     def year_changed(self, year_b: int, **kwargs) -> None:
         self.timeline.show(float(year_b))
@@ -54,14 +58,22 @@ class SecondView:
         A and B that is, so that what was built in between appears (from 2020 back to 2008 every line
         read "disappeared")."""
         if self.state.compare == "off":
+            self._compared = None
             self.state.changes, self.state.changes_title = [], ""
             return
         earlier, later = sorted((int(self.state.year), int(self.state.year_b)))
         with database.raw() as connection:
-            found = changes(connection, self.catalog, earlier, later)
-        self.state.changes = [_row(self.catalog, change) for change in found]
-        self.state.changes_title = f"Changes {earlier} → {later}"
+            self._compared = earlier, later, changes(connection, self.catalog, earlier, later)
+        self._word()
         self.ctrl.view_b_update()
+
+    def _word(self, **kwargs) -> None:
+        """The change panel in the page's language (a new language words it again, asking nothing anew)."""
+        if self._compared is None:
+            return
+        (earlier, later, found), language = self._compared, self.state.lang
+        self.state.changes = [_row(self.catalog, change, language) for change in found]
+        self.state.changes_title = i18n.text("viewer.changes_title", language, earlier=earlier, later=later)
 
     def fit(self, compare: str) -> None:
         """Side by side, each pane is half as wide as the view at its full height: at the same view angle
@@ -79,17 +91,17 @@ def pane_angle(angle: float, share: float) -> float:
     return math.degrees(2 * math.atan(math.tan(math.radians(angle) / 2) / share))
 
 
-def _row(catalog: Catalog, change: Change) -> dict[str, str]:
+def _row(catalog: Catalog, change: Change, language: str) -> dict[str, str]:
     def extent(km: float | None, area: float | None) -> str:
         if not km and not area:
             return ""
         if km is not None:
-            return f" ({km:,.1f} km)"
+            return i18n.text("viewer.changes_km", language, km=f"{km:,.1f}")
         if area is not None:
-            return f" ({area:,.0f} m² floor)"
+            return i18n.text("viewer.changes_floor", language, area=f"{area:,.0f}")
         return ""
 
-    return {"key": change.layer, "title": catalog[change.layer].title,
+    return {"key": change.layer, "title": catalog[change.layer].title_in(language),
             "appeared": f"+{change.appeared:,}{extent(change.appeared_km, change.appeared_floor_area_m2)}",
             "disappeared": f"-{change.disappeared:,}{extent(change.disappeared_km, change.disappeared_floor_area_m2)}",
             "altered": f"{change.altered:,}"}
