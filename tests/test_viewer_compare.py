@@ -73,7 +73,7 @@ def test_side_by_side_reads_forward_labels_and_frames_the_city(served, demo_data
         assert page.inner_text(".twin-changes .v-card-title") == f"Changes {FIRST} → {LAST}"
         rows = changes(page)
         assert built > 15_000 and rows["Buildings"][0].startswith(f"+{built:,} (")
-        assert rows["Buildings"][1] == f"-{gone:,}"
+        assert rows["Buildings"][1] == (f"-{gone:,}" if gone else "0")
         # The earlier year on the left, each pane labelled large in the band above the cards.
         page.wait_for_selector(".twin-year-label-earlier", timeout=10_000)
         pane_b, pane_a = box(page, ".twin-view-b"), box(page, ".twin-view-a")

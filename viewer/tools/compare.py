@@ -101,7 +101,10 @@ def _row(catalog: Catalog, change: Change, language: str) -> dict[str, str]:
             return i18n.text("viewer.changes_floor", language, area=f"{area:,.0f}")
         return ""
 
+    def signed(sign: str, count: int, km: float | None, area: float | None) -> str:
+        return f"{sign}{count:,}{extent(km, area)}" if count else "0"  # none is 0, not "-0"
+
     return {"key": change.layer, "title": catalog[change.layer].title_in(language),
-            "appeared": f"+{change.appeared:,}{extent(change.appeared_km, change.appeared_floor_area_m2)}",
-            "disappeared": f"-{change.disappeared:,}{extent(change.disappeared_km, change.disappeared_floor_area_m2)}",
+            "appeared": signed("+", change.appeared, change.appeared_km, change.appeared_floor_area_m2),
+            "disappeared": signed("-", change.disappeared, change.disappeared_km, change.disappeared_floor_area_m2),
             "altered": f"{change.altered:,}"}
