@@ -102,7 +102,6 @@ class Clicks:
     def mode_changed(self, mode: str, **kwargs) -> None:
         self.clear("pick")
         self.clear("measure")
-        self._last_measured = None
         self.state.measure_title = i18n.text(f"measure.hint_{mode}", self.state.lang) if mode in HINTED else ""
         self.ctrl.view_update()
 
@@ -236,7 +235,6 @@ class Clicks:
         self.clear("measure")
         layer = self.catalog[found.layer_id] if found else None
         if found is None or layer is None or layer.draw.mode not in modes:
-            self._last_measured = None
             self.state.measure_title = i18n.text(f"measure.{hint}", self.state.lang)
             return None
         return layer
