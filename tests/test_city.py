@@ -55,6 +55,15 @@ def test_init_names_the_city_and_fixes_its_crs(scratch_database: str) -> None:
     assert renamed.returncode == 1 and "already holds Prague (1 features)" in renamed.stderr
 
 
+def test_init_names_the_city_in_another_language(scratch_database: str) -> None:
+    _twin(scratch_database, "init", "Tianjin Eco-city", "--name-in", "zh-CN=中新天津生态城")
+    assert sql(scratch_database, "SELECT value FROM twin.meta WHERE key = 'name.zh-CN'") == [("中新天津生态城",)]
+    for bad in ("fr=Écoville", "zh-CN", "zh-CN= "):
+        refused = _twin(scratch_database, "init", "Tianjin Eco-city", "--name-in", bad, check=False)
+        message = refused.stderr.strip().splitlines()[-1]
+        assert refused.returncode == 1 and "give LANGUAGE=NAME with LANGUAGE one of zh-CN" in message, message
+
+
 def test_a_geographic_crs_is_refused(scratch_database: str) -> None:
     result = _twin(scratch_database, "init", "Somewhere", "--crs", "EPSG:4326", check=False)
     assert result.returncode == 1

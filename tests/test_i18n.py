@@ -17,7 +17,7 @@ def _placeholders(message: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
 
 
-@pytest.mark.parametrize("section", ["groups", "viewer", "measure", "analysis", "history", "api"])
+@pytest.mark.parametrize("section", ["groups", "viewer", "measure", "analysis", "history", "parameters", "validation", "api"])
 def test_every_message_has_both_languages_with_the_same_placeholders(section: str) -> None:
     english, chinese = (i18n._table(language)[section] for language in ("en", "zh-CN"))
     assert set(english) == set(chinese), set(english) ^ set(chinese)

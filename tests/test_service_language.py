@@ -42,6 +42,20 @@ def test_collections_stay_english_without_a_language(service) -> None:
      "z: 99 is not a zoom level of WebMercatorQuad"),
     ("/collections/buildings/items?crs=EPSG:4548", "crs: 不提供“EPSG:4548”：要素仅以 CRS84",
      "crs: 'EPSG:4548' is not offered: items come in CRS84 only"),
+    ("/collections/buildings/items?bbox=a,b,c,d", "bbox: “a,b,c,d”不是逗号分隔的数字",
+     "bbox: 'a,b,c,d' is not comma-separated numbers"),
+    # the analyses' own checks (twin.analyses.params), and what they find in the store
+    ("/analyses/coverage-5g?year=2020/2018", "year: 区间“2020/2018”的起点晚于终点",
+     "year: the interval '2020/2018' starts after it ends"),
+    ("/analyses/nearest-resources?lon=0&lat=0", "lon: lon/lat 0.0,0.0 位于孪生范围（WGS84：",
+     "lon: lon/lat 0.0,0.0 lies "),
+    ("/analyses/burst-isolation?pipe=WA-nowhere", "pipe: 没有要素 ID 或源 ID 为“WA-nowhere”的给水管道",
+     "pipe: no water_supply pipe has the feature id or source id 'WA-nowhere'"),
+    ("/analyses/changes?from=2020&to=2015", "from: 2020 晚于 to（2015）", "from: 2020 is after to (2015)"),
+    # FastAPI's type checks of the same parameters
+    ("/analyses/hydrant-coverage?year=abc", "year: “abc”不是整数", "year: 'abc' is not a whole number"),
+    ("/analyses/pipe-clearance?limit=0", "limit: 0 不大于或等于 1", "limit: 0 is not 1 or more"),
+    ("/analyses/changes?from=2020", "to: 缺失；此参数为必填项", "to: missing; this parameter is required"),
 ])
 def test_problems_are_told_in_the_language_asked(service, path: str, chinese: str, english: str) -> None:
     told = service.get(path, headers=CHINESE)

@@ -22,6 +22,7 @@ def test_a_chinese_browser_reads_the_viewer_in_chinese(served) -> None:
         page.wait_for_function("document.querySelector('.twin-modes').innerText.includes('查询')", timeout=20_000)
         assert [page.inner_text(f".twin-mode-{mode}").strip() for mode in ("inspect", "distance", "depth")] \
             == ["查询", "测距", "埋深"]
+        assert "中新天津生态城（合成）" in page.inner_text("header") and page.title().startswith("中新天津生态城（合成）")
         assert "前往" in page.inner_text(".twin-viewpoints") and "查找要素或图层" in page.inner_text(".twin-search")
         assert page.inner_text(".twin-layer-water_supply").strip().startswith("给水管道 (")
         panel = page.inner_text(".twin-layers")
@@ -90,6 +91,7 @@ def test_an_english_browser_reads_it_in_english(served) -> None:
     url, _ = served
     with viewer_page(url, locale="en-US") as page:  # at 1400 px the modes are icons, named by their tooltips
         assert page.get_attribute(".twin-mode-inspect", "title") == "Inspect"
+        assert "Sino-Singapore Tianjin Eco-city (synthetic)" in page.inner_text("header")
         assert page.inner_text(".twin-layer-water_supply").strip().startswith("Water supply pipes (")
         page.fill(".twin-search input", "zz")
         assert page.get_attribute(".twin-search .v-field__clearable [aria-label]", "aria-label") \
@@ -120,6 +122,13 @@ def test_analyses_and_comparing_two_years_in_chinese(served) -> None:
         page.click(".twin-analysis-run")
         page.wait_for_selector(".twin-analysis-message", timeout=20_000)
         assert page.inner_text(".twin-analysis-message").startswith("查询点：尚未选取")
+        # A message on screen says itself again in the language switched to.
+        page.click(".twin-language-en")
+        page.wait_for_function("document.querySelector('.twin-analysis-message').innerText"
+                               ".startsWith('point: none yet')", timeout=20_000)
+        page.click(".twin-language-zh-CN")
+        page.wait_for_function("document.querySelector('.twin-analysis-message').innerText"
+                               ".startsWith('查询点：尚未选取')", timeout=20_000)
         page.click(".twin-analyses-panel .v-expansion-panel-title")
         page.click(".twin-compare")
         page.click(".v-overlay .v-list-item:has-text('左右对比')")

@@ -24,13 +24,15 @@ def cli() -> None:
 @click.argument("name")
 @click.option("--crs", help="the twin's CRS: anything PROJ takes (EPSG:4548, EPSG:4548+5737, WKT, a PROJ string); "
                             "default: the first import chooses it")
+@click.option("--name-in", "names", multiple=True, metavar="LANGUAGE=NAME",
+              help="the city's name in another language, shown to its readers: --name-in zh-CN=中新天津生态城")
 @click.pass_context
-def init(ctx: click.Context, name: str, crs: str | None) -> None:
+def init(ctx: click.Context, name: str, crs: str | None, names: tuple[str, ...] = ()) -> None:
     """Make an empty twin of the city NAME (in TWIN_HOME's own database, or TWIN_DATABASE_URL)."""
     from twin.store.init import init_city
 
     ctx.invoke(up)
-    click.echo(init_city(name, crs), err=True)
+    click.echo(init_city(name, crs, dict(named.partition("=")[::2] for named in names)), err=True)
 
 
 # -- twin db -------------------------------------------------------------------------------------------
@@ -260,9 +262,9 @@ def serve(host: str, viewer_port: int, api_port: int) -> None:
 def demo(ctx: click.Context, host: str, viewer_port: int, api_port: int, no_serve: bool, scale: float,
          seed: int) -> None:
     """The demo twin: the synthetic Eco-city generated and imported (once each), then served."""
-    from twin.demo import CITY, CRS, demo_folder, ensure_generated, import_all
+    from twin.demo import CITY, CITY_NAMES, CRS, demo_folder, ensure_generated, import_all
 
-    ctx.invoke(init, name=CITY, crs=CRS)
+    ctx.invoke(init, name=CITY, crs=CRS, names=CITY_NAMES)
     folder = demo_folder()
     manifest = ensure_generated(folder, scale, seed)
     imported, seconds = import_all(folder, manifest)

@@ -14,6 +14,7 @@ import click
 from twin.settings import get_settings
 
 CITY = "Sino-Singapore Tianjin Eco-city (synthetic)"
+CITY_NAMES = ("zh-CN=中新天津生态城（合成）",)  # as `twin init --name-in` takes them
 CRS = "EPSG:4548"  # CGCS2000 / 3-degree Gauss-Kruger CM 117E, as the city's surveys are delivered
 
 

@@ -6,6 +6,10 @@ what to do; the CLI prints it as ``twin: <message>`` and exits non-zero. Anythin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from twin import i18n
+
 
 class TwinError(Exception):
     """Base of every error twin raises on purpose."""
@@ -53,4 +57,21 @@ class RowRejected(SourceError):
 
 class ParameterError(TwinError):
     """A parameter of an analysis is malformed, out of range or names nothing; the message starts with
-    the parameter's name (the service answers it as a 400)."""
+    the parameter's name (the service answers it as a 400). ``told``, where given, words the message in
+    any of twin's languages (:meth:`told`, :meth:`of`); the ``str`` is the English."""
+
+    def __init__(self, message: str, told: Callable[[str], str] | None = None) -> None:
+        super().__init__(message)
+        self._told = told
+
+    @classmethod
+    def of(cls, parameter: str, key: str, **params: object) -> ParameterError:
+        """The error for ``parameter``, worded by message ``key`` of the messages' ``parameters`` section."""
+        def told(language: str) -> str:
+            return f"{parameter}: {i18n.text(f'parameters.{key}', language, **params)}"
+
+        return cls(told(i18n.DEFAULT), told)
+
+    def told(self, language: str) -> str:
+        """The message in ``language`` (one made without ``told`` is English only)."""
+        return self._told(language) if self._told is not None else str(self)

@@ -1,8 +1,8 @@
 """Languages: the messages people read in English and in Chinese (zh-CN), and which of them a person gets.
 
 The messages are data, one TOML file a language in ``twin/messages/`` (sections ``viewer``, ``groups``,
-``api``; zh-CN also ``vuetify``, Vuetify's own strings, which it ships in English only); a key is
-``section.name``. The layers' titles live in their layer files (:mod:`twin.catalog`). The language is
+``parameters`` (the analyses' checks), ``validation`` (FastAPI's type checks), ``api`` and others; zh-CN
+also ``vuetify``, Vuetify's own strings, which it ships in English only); a key is ``section.name``. The layers' titles live in their layer files (:mod:`twin.catalog`). The language is
 ``TWIN_LANGUAGE`` where set, else the first of the browser's (``Accept-Language``,
 ``navigator.languages``) that twin speaks, else English.
 """

@@ -68,7 +68,7 @@ def create_app(server=None):
     terrain = ground.terrain if ground is not None else None
     surface = {"terrain", *(layer.id for layer in catalog.vector_layers if layer.draw.mode in SURFACE)}
     _defaults(state)
-    setup_language(state, ctrl, catalog)
+    setup_language(state, ctrl, catalog, city)
     plotter, interactor = make_plotter()
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
@@ -201,9 +201,8 @@ def create_app(server=None):
         state.search_text = ""  # closes the results; the panel names what was found
         clicks.show(hit.layer_id, hit.feature_id)
 
-    state.trame__title = f"{city.title} · twin"
-    ui.layout(server, city.title, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks, moving),
-              fly_to, city.crs_label)
+    ui.layout(server, catalog, counts, lambda: _views(state, ctrl, plotter, second, clicks, moving), fly_to,
+              city.crs_label)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
     answer_session_manager(server)

@@ -2,7 +2,7 @@
 where the person picks it in the footer (which wins over both).
 
 The page reads its words from state, so that a switch re-words it without building it again: ``t`` (the
-viewer's messages), ``titles`` (layer id -> title), ``groups`` (group -> title), ``colourings`` (layer id
+viewer's messages), ``city_title`` (the city's name in the language, where it was given one), ``titles`` (layer id -> title), ``groups`` (group -> title), ``colourings`` (layer id
 -> attribute -> the title of its colouring by it); Vuetify's own strings
 follow ``lang`` (viewer.panels.ui). What the server writes (the picked card, the legend, the search's
 hits) reads ``state.lang`` and is written again when it changes.
@@ -13,9 +13,10 @@ from __future__ import annotations
 from twin import i18n
 from twin.catalog import Catalog
 from twin.settings import get_settings
+from twin.store.city import City
 
 
-def setup_language(state, ctrl, catalog: Catalog) -> None:
+def setup_language(state, ctrl, catalog: Catalog, city: City) -> None:
     fixed = get_settings().language
     state.lang = fixed or i18n.DEFAULT
 
@@ -24,6 +25,8 @@ def setup_language(state, ctrl, catalog: Catalog) -> None:
             state.lang = i18n.DEFAULT
             return
         state.t = i18n.section("viewer", lang)
+        state.city_title = city.title_in(lang)
+        state.trame__title = f"{state.city_title} · twin"
         state.titles = {layer.id: layer.title_in(lang) for layer in catalog}
         state.groups = i18n.section("groups", lang)
         state.colourings = {layer.id: {c.attribute: c.title for c in layer.colour_by_in(lang)}

@@ -98,7 +98,7 @@ def _burst_pipe(connection: psycopg.Connection, pipe: str, year: int, values: di
     feature_id = pipe if params.is_feature_id(pipe) else None
     rows = connection.execute(query, {**values, "id": feature_id, "pipe": pipe}).fetchall()
     if not rows:
-        raise ParameterError(f"pipe: no water_supply pipe has the feature id or source id '{pipe}'")
+        raise ParameterError.of("pipe", "no_pipe", value=pipe)
     if rows[0][0] != pipe:  # a source id: of one source, the version standing then (else the latest)
         sources = {}
         for row in rows:
@@ -106,13 +106,12 @@ def _burst_pipe(connection: psycopg.Connection, pipe: str, year: int, values: di
                 sources[row[1]] = row
         if len(sources) > 1:
             choices = "; ".join(f"{source}: {row[0]}" for source, row in sorted(sources.items()))
-            raise ParameterError(f"pipe: '{pipe}' is the source id of pipes of {len(sources)} sources "
-                                 f"({choices}); give the feature id of the one meant")
+            raise ParameterError.of("pipe", "pipe_sources", value=pipe, count=len(sources), choices=choices)
         rows = list(sources.values())
     id_, _, source_id, standing, status = rows[0]
     if not standing or status in NO_WATER:
-        raise ParameterError(f"pipe: water_supply pipe {pipe} carried no water in {year} "
-                             f"({'status ' + status if standing else 'not in the ground then'})")
+        raise ParameterError.of("pipe", "pipe_dry" if standing else "pipe_absent", value=pipe, year=year,
+                                 status=status)
     return id_, source_id
 
 

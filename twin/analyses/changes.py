@@ -32,7 +32,7 @@ def change_between(connection: psycopg.Connection, catalog: Catalog, year_a: int
 def _check(year_a: int, year_b: int) -> dict[str, Any]:
     year_a, year_b = params.year(year_a, "from"), params.year(year_b, "to")
     if year_a > year_b:
-        raise ParameterError(f"from: {year_a} is after to ({year_b}); give the earlier year first")
+        raise ParameterError.of("from", "from_after_to", value=year_a, to=year_b)
     return {"year_a": year_a, "year_b": year_b}
 
 

@@ -37,7 +37,7 @@ def coverage_5g(connection: psycopg.Connection, year: str | None = None, level: 
 def _check(year: str | None, level: str) -> dict[str, Any]:
     first, last = params.years(year)
     if level not in LEVELS:
-        raise ParameterError(f"level: '{level}' is not a management grid level ({', '.join(LEVELS)})")
+        raise ParameterError.of("level", "not_a_level", value=level, levels=", ".join(LEVELS))
     return {"first": first, "last": last, "level": level}
 
 

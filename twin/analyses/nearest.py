@@ -138,10 +138,8 @@ def _check_near_the_city(connection: psycopg.Connection, where: params.Place) ->
                                                        {"x": where.x, "y": where.y}).fetchone()
     if far > REACH_M:
         name, pair = ("lon", "lon/lat") if where.wgs84 else ("x", "x/y")
-        raise ParameterError(
-            f"{name}: {pair} {where.x},{where.y} lies {far / 1000:,.1f} km outside the twin's extent "
-            f"({west:.4f},{south:.4f},{east:.4f},{north:.4f} in WGS84); give a point within "
-            f"{REACH_M / 1000:.0f} km of it")
+        raise ParameterError.of(name, "far_outside", pair=pair, x=where.x, y=where.y, km=far / 1000, west=west,
+                                 south=south, east=east, north=north, reach=REACH_M / 1000)
 
 
 def _in_twin_crs(connection: psycopg.Connection, where: params.Place) -> tuple[float, float]:

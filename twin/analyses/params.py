@@ -1,6 +1,6 @@
 """The analyses' parameters, checked once for every caller (the service's routes, the viewer's panels):
 a bad value is a :class:`ParameterError` whose message starts with the parameter's name, which the
-service answers as a 400.
+service answers as a 400; the messages are the ``parameters`` section of ``twin/messages/``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import date
 from twin.errors import ParameterError
 
 FIRST_YEAR, LAST_YEAR = 1, 9999  # the years a date can hold (twin.time judges a year on its 31 December)
-ORDER = "give minLon,minLat,maxLon,maxLat"  # a bbox's numbers, as the messages say
 MAX_YEARS = 200  # a span of years asked for at once; more is a 400 (each year is a pass over the data)
 MAX_METRES = 1e8  # |x|, |y| in a projected CRS: the Earth is 4e7 m round
 MAX_SOURCE_ID = 200  # characters of a source id asked for (a source's own ids are short codes)
@@ -25,7 +24,7 @@ def year(value: int | None, name: str = "year") -> int:
     if value is None:
         return date.today().year
     if not FIRST_YEAR <= value <= LAST_YEAR:
-        raise ParameterError(f"{name}: {value} is not a year from {FIRST_YEAR} to {LAST_YEAR}")
+        raise ParameterError.of(name, "not_a_year", value=value, first=FIRST_YEAR, last=LAST_YEAR)
     return value
 
 
@@ -43,19 +42,19 @@ def years(text: str | int | None, name: str = "year") -> tuple[int, int]:
     except ValueError:
         numbers = []
     if not 1 <= len(numbers) <= 2:
-        raise ParameterError(f"{name}: '{text}' is not a year (2020) or an interval of years (2018/2020)")
+        raise ParameterError.of(name, "not_years", value=text)
     first, last = year(numbers[0], name), year(numbers[-1], name)
     if first > last:
-        raise ParameterError(f"{name}: the interval '{text}' starts after it ends")
+        raise ParameterError.of(name, "years_backwards", value=text)
     if last - first >= MAX_YEARS:
-        raise ParameterError(f"{name}: '{text}' spans more than {MAX_YEARS} years; ask for fewer")
+        raise ParameterError.of(name, "too_many_years", value=text, most=MAX_YEARS)
     return first, last
 
 
 def count(value: int, name: str, most: int) -> int:
     """A whole number from 1 to ``most``."""
     if not 1 <= value <= most:
-        raise ParameterError(f"{name}: {value} is not from 1 to {most}")
+        raise ParameterError.of(name, "not_a_count", value=value, most=most)
     return value
 
 
@@ -67,14 +66,14 @@ def bbox(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         values = [float(part) for part in text.split(",")]
     except ValueError:
-        raise ParameterError(f"bbox: '{text}' is not comma-separated numbers: {ORDER}") from None
+        raise ParameterError.of("bbox", "bbox_not_numbers", value=text) from None
     if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
-        raise ParameterError(f"bbox: '{text}' must be 4 (or 6) finite numbers: {ORDER}")
+        raise ParameterError.of("bbox", "bbox_count", value=text)
     west, south, east, north = values if len(values) == 4 else (values[0], values[1], values[3], values[4])
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
-        raise ParameterError(f"bbox: '{text}' lies outside -180..180 (longitude), -90..90 (latitude) degrees")
+        raise ParameterError.of("bbox", "bbox_outside", value=text)
     if west > east or south > north:  # equal: a box around one point or along one line
-        raise ParameterError(f"bbox: '{text}' has its minimum above its maximum: {ORDER}")
+        raise ParameterError.of("bbox", "bbox_backwards", value=text)
     return west, south, east, north
 
 
@@ -84,9 +83,9 @@ def box(values: tuple[float, float, float, float] | list[float] | None) -> list[
         return None
     values = [float(value) for value in values]
     if len(values) != 4 or not all(math.isfinite(v) and abs(v) <= MAX_METRES for v in values):
-        raise ParameterError(f"box: {values} must be 4 finite numbers of the twin's CRS: minX,minY,maxX,maxY")
+        raise ParameterError.of("box", "box_numbers", value=values)
     if values[0] > values[2] or values[1] > values[3]:
-        raise ParameterError(f"box: {values} has its minimum above its maximum: minX,minY,maxX,maxY")
+        raise ParameterError.of("box", "box_backwards", value=values)
     return values
 
 
@@ -94,7 +93,7 @@ def area(bbox_text: str | None, twin_box: tuple[float, float, float, float] | No
     """The area an analysis is asked about: a WGS84 ``bbox`` (the service's) or a ``box`` of the twin's
     CRS (the viewer's), not both; neither is everywhere."""
     if bbox_text is not None and twin_box is not None:
-        raise ParameterError("bbox: give a WGS84 bbox or a box of the twin's CRS, not both")
+        raise ParameterError.of("bbox", "bbox_and_box")
     found = bbox(bbox_text)
     return {"bbox": None if found is None else list(found), "box": box(twin_box)}
 
@@ -113,20 +112,19 @@ def place(lon: float | None, lat: float | None, x: float | None, y: float | None
     pairs = {"lon/lat": (lon, lat), "x/y": (x, y)}
     given = [label for label, pair in pairs.items() if any(value is not None for value in pair)]
     if len(given) != 1:
-        raise ParameterError("lon: give a point as lon and lat (WGS84 degrees) or as x and y (the twin's "
-                             "CRS), one pair" + (" only" if given else ""))
+        raise ParameterError.of("lon", "one_pair_only" if given else "one_pair")
     label = given[0]
     first, second = pairs[label]
     names = label.split("/")
     for name, value in zip(names, (first, second)):
         if value is None:
-            raise ParameterError(f"{name}: missing; {label} go together")
+            raise ParameterError.of(name, "pair_missing", pair=label)
         if not math.isfinite(value):
-            raise ParameterError(f"{name}: {value} is not a finite number")
+            raise ParameterError.of(name, "not_finite", value=value)
     if label == "lon/lat" and not (-180 <= first <= 180 and -90 <= second <= 90):
-        raise ParameterError(f"lon: {first},{second} is not a WGS84 longitude,latitude (-180..180, -90..90)")
+        raise ParameterError.of("lon", "not_lon_lat", x=first, y=second)
     if label == "x/y" and not (abs(first) <= MAX_METRES and abs(second) <= MAX_METRES):
-        raise ParameterError(f"x: {first},{second} lies beyond any projected CRS (at most {MAX_METRES:.0e})")
+        raise ParameterError.of("x", "beyond_crs", x=first, y=second, most=MAX_METRES)
     return Place(first, second, wgs84=label == "lon/lat")
 
 
@@ -146,6 +144,5 @@ def feature_ref(value: str, name: str) -> str:
     if is_feature_id(text):
         return str(uuid.UUID(text))
     if not text or len(text) > MAX_SOURCE_ID:
-        raise ParameterError(f"{name}: '{value}' is not a feature id (a UUID) or a source id (1 to "
-                             f"{MAX_SOURCE_ID} characters)")
+        raise ParameterError.of(name, "not_a_feature_ref", value=value, most=MAX_SOURCE_ID)
     return text

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from twin.errors import ParameterError, StoreError
+from twin.service.problems import parameter_answer
 from twin.store import database
 
 
@@ -48,7 +49,7 @@ class ReadingRoute(APIRoute):
             try:
                 return await handler(request)
             except ParameterError as exc:
-                return JSONResponse({"detail": str(exc)}, status_code=400)
+                return parameter_answer(request, exc)
             except psycopg.errors.QueryCanceled:
                 return JSONResponse({"detail": self.too_long}, status_code=503)
             except (psycopg.OperationalError, StoreError) as exc:

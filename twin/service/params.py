@@ -20,8 +20,7 @@ from cql2 import Expr
 from fastapi import Request
 
 from twin.analyses.params import bbox
-from twin.errors import ParameterError
-from twin.service.problems import Problem, bad
+from twin.service.problems import Problem
 from twin.service.tiles import check_tile
 from twin.service.tipg_env import PAGE_DEFAULT, PAGE_MAX
 from twin.time import year_end
@@ -58,14 +57,6 @@ DESCRIPTIONS = {
 
 
 PAGING = ("limit", "offset")
-
-
-def check_bbox(text: str) -> None:
-    """The same bbox rule as the analyses' (:func:`twin.analyses.params.bbox`), as a 400."""
-    try:
-        bbox(text)
-    except ParameterError as exc:
-        raise bad("bbox", str(exc).removeprefix("bbox: ")) from None
 
 
 def _day(text: str, end: bool) -> date:
@@ -147,8 +138,8 @@ def check_query(request: Request) -> None:
     if (limit := params.get("limit")) is not None and not limit.isdigit():  # a tile's limit has no check
         raise Problem(400, "not_a_number", "limit", value=limit)
     check_crs(params)
-    if bbox := params.get("bbox"):
-        check_bbox(bbox)
+    if box := params.get("bbox"):
+        bbox(box)  # the analyses' rule, its ParameterError a 400 (problems.parameter_answer)
     if datetime_ := params.get("datetime"):
         span(datetime_)
     if ids := params.get("ids"):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from tipg import errors
 
 from twin import i18n
+from twin.errors import ParameterError
 
 
 class Problem(HTTPException):
@@ -24,11 +25,6 @@ class Problem(HTTPException):
     def told(self, language: str) -> str:
         message = i18n.text(f"api.{self.key}", language, **self.params)
         return f"{self.parameter}: {message}" if self.parameter else message
-
-
-def bad(parameter: str, message: str) -> HTTPException:
-    """The 400 for one parameter: ``parameter: what is wrong`` (in English: a message without a key)."""
-    return HTTPException(status_code=400, detail=f"{parameter}: {message}")
 
 
 def language(request: Request) -> str:
@@ -58,6 +54,7 @@ _CLIENT_ERRORS: dict[type[Exception], tuple[int, str | None]] = {
 def add_error_handlers(app: FastAPI) -> None:
     errors.add_exception_handlers(app, errors.DEFAULT_STATUS_CODES)  # TiPg's: logged, 500 for the rest
     app.add_exception_handler(Problem, _told)
+    app.add_exception_handler(ParameterError, parameter_answer)
     for error, (status, parameter) in _CLIENT_ERRORS.items():
         app.add_exception_handler(error, _answer(status, parameter))
     app.add_exception_handler(RequestValidationError, _invalid_parameters)
@@ -74,6 +71,12 @@ def _told(request: Request, exc: Problem) -> JSONResponse:
     return JSONResponse({"detail": exc.told(told_in)}, status_code=exc.status_code, headers=language_headers(told_in))
 
 
+def parameter_answer(request: Request, exc: ParameterError) -> JSONResponse:
+    """The 400 for an analysis's parameter (the same checks the viewer's panels make), in the request's language."""
+    told_in = language(request)
+    return JSONResponse({"detail": exc.told(told_in)}, status_code=400, headers=language_headers(told_in))
+
+
 def _answer(status: int, prefix: str | None = None):
     def handler(request: Request, exc: Exception) -> JSONResponse:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -83,6 +86,14 @@ def _answer(status: int, prefix: str | None = None):
 
 
 def _invalid_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's 422 for a parameter of the wrong type or range, as a 400 naming it."""
-    problems = [f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors()]
-    return JSONResponse({"detail": "; ".join(problems)}, status_code=400)
+    """FastAPI's 422 for a parameter of the wrong type or range, as a 400 naming it, in twin's words."""
+    told_in = language(request)
+    problems = [f"{error['loc'][-1]}: {_invalid(error, told_in)}" for error in exc.errors()]
+    return JSONResponse({"detail": "; ".join(problems)}, status_code=400, headers=language_headers(told_in))
+
+
+def _invalid(error: dict, told_in: str) -> str:
+    try:
+        return i18n.text(f"validation.{error['type']}", told_in, input=error.get("input"), **error.get("ctx", {}))
+    except KeyError:  # a check twin's parameters do not make: pydantic's English
+        return error["msg"]

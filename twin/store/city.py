@@ -1,10 +1,11 @@
-"""What a twin records about its city in ``twin.meta``: its name, its CRS (with the SRID of its geometry
+"""What a twin records about its city in ``twin.meta``: its name (and its names in other languages, keys
+``name.<language>``), its CRS (with the SRID of its geometry
 columns) and, as data arrives, its extent. Read on a psycopg connection (:func:`twin.store.database.raw`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
@@ -17,16 +18,24 @@ META = core_table("meta")
 UNNAMED = "Unnamed city"
 
 
+NAME_IN = "name."  # the meta keys of the city's names in other languages: name.zh-CN
+
+
 @dataclass(frozen=True)
 class City:
     name: str | None
     crs: str | None  # None until `twin init --crs`, TWIN_CRS or the first import fixes it
     srid: int | None  # of the geometry columns: the EPSG code of the CRS's horizontal part, or one twin made
     extent: tuple[float, float, float, float] | None  # xmin, ymin, xmax, ymax in the twin's CRS
+    names: dict[str, str] = field(default_factory=dict)  # language -> the city's name in it (`twin init --name-in`)
 
     @property
     def title(self) -> str:
         return self.name or UNNAMED
+
+    def title_in(self, language: str) -> str:
+        """The city's name in ``language`` where it was given one, else its name."""
+        return self.names.get(language) or self.title
 
     @property
     def crs_label(self) -> str:
@@ -53,7 +62,9 @@ def read(connection: psycopg.Connection) -> City:
         rows = {}
     extent = tuple(float(v) for v in rows["extent"].split()) if rows.get("extent") else None
     srid = rows.get("srid")
-    return City(rows.get("name"), rows.get("crs"), int(srid) if srid else _epsg(rows.get("crs")), extent)  # type: ignore[arg-type]
+    names = {key.removeprefix(NAME_IN): value for key, value in rows.items() if key.startswith(NAME_IN)}
+    return City(rows.get("name"), rows.get("crs"), int(srid) if srid else _epsg(rows.get("crs")), extent,  # type: ignore[arg-type]
+                names)
 
 
 def _epsg(crs: str | None) -> int | None:

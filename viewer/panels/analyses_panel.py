@@ -38,6 +38,7 @@ from viewer.tools import viewpoints
 from viewer.tools.clicks import Clicks
 
 Question = Callable[[psycopg.Connection], Result]
+Told = Callable[[str], str]  # a message in the language given: the panel's message says itself again in a new one
 Years = dict[str, int]  # state name ("year", "year_b") -> the year an analysis was asked for
 
 
@@ -51,6 +52,7 @@ class AnalysesPanel:
         self.asked: Years = {}  # the years of the highlight shown
         self.answered: tuple[str, Result] | None = None  # the analysis shown and its answer, for a new language
         state.analysis, state.analysis_n, state.analysis_in_view = "hydrants", 3, False
+        self.telling: Told | None = None  # the message shown, for a new language
         state.analysis_busy, state.analysis_message, state.analysis_ramp_css = False, "", css_ramp()
         self._shown(None)
         ctrl.analysis_run, ctrl.analysis_clear, ctrl.analysis_go = self.run, self.clear, self.go
@@ -68,9 +70,10 @@ class AnalysesPanel:
         try:
             question = self._question(key)
         except TwinError as exc:
-            self.state.analysis_message = str(exc)
+            self._tell(_told(exc))
             return
-        self.state.analysis_busy, self.state.analysis_message = True, ""
+        self.state.analysis_busy = True
+        self._tell(None)
         asynchronous.create_task(self._answer(key, question, self._years(key)))
 
     async def _answer(self, key: str, question: Question, asked: Years) -> None:
@@ -78,13 +81,14 @@ class AnalysesPanel:
             answer = await asyncio.to_thread(_ask, question)
         except (TwinError, psycopg.Error) as exc:
             with self.state:
-                self.state.analysis_busy, self.state.analysis_message = False, _message(exc, self.state.lang)
+                self.state.analysis_busy = False
+                self._tell(_told(exc))
             return
         with self.state:
             self.state.analysis_busy = False
             moved = self._moved(asked)
             if moved:  # an answer for a year no longer shown would be drawn over the wrong city
-                self.state.analysis_message = self._said("not_shown", moved=moved)
+                self._tell(self._saying("not_shown", moved=moved))
                 return
             self.show(key, answer, asked)
 
@@ -103,11 +107,11 @@ class AnalysesPanel:
         self.answered = key, answer
         return shown
 
-    def clear(self, message: str = "") -> None:
+    def clear(self, message: Told | None = None) -> None:
         self.overlay.clear()
         self._shown(None)
         self.asked, self.answered = {}, None
-        self.state.analysis_message = message
+        self._tell(message)
         self.ctrl.view_update()
 
     def year_changed(self, **kwargs) -> None:
@@ -117,10 +121,12 @@ class AnalysesPanel:
         (so the replay is no slower) and dropping the overlay's actors once."""
         moved = self._moved(self.asked)
         if moved:
-            self.clear(self._said("cleared", title=self.state.analysis_title, moved=moved))
+            self.clear(self._saying("cleared", title=self.state.analysis_title, moved=moved))
 
     def language_changed(self, **kwargs) -> None:
-        """The answer shown, worded in the page's new language (drawn again: its words come with its highlight)."""
+        """The answer and the message shown, worded in the page's new language (the answer drawn again: its
+        words come with its highlight)."""
+        self._tell(self.telling)
         if self.answered is not None:
             self._draw(*self.answered)
             self.ctrl.view_update()
@@ -158,22 +164,22 @@ class AnalysesPanel:
         if key == "nearest":
             point, n = self.clicks.last_point, int(self.state.analysis_n)
             if point is None:
-                raise ParameterError(self._said("point_none"))
+                raise _lacking(self._saying("point_none"))
             return lambda connection: nearest_resources(connection, x=float(point[0]), y=float(point[1]), n=n,
                                                         year=year)
         if key == "changes":
             if year is None:
-                raise ParameterError(self._said("no_years"))
+                raise _lacking(self._saying("no_years"))
             earlier, later = sorted((year, int(self.state.year_b)))
             if earlier == later:
-                raise ParameterError(self._said("same_year", year=year))
+                raise _lacking(self._saying("same_year", year=year))
             return lambda connection: with_changed_ids(change_between(connection, self.catalog, earlier, later),
                                                 changed_ids(connection, self.catalog, earlier, later))
         if key == "burst":
             selected = self.clicks.selected
             if selected is None or selected[0] != "water_supply":
-                raise ParameterError(self._said("pipe_none") if selected is None else self._said(
-                    "pipe_other", layer=self.catalog[selected[0]].title_in(self.state.lang)))
+                raise _lacking(self._saying("pipe_none") if selected is None else self._saying(
+                    "pipe_other", layer=self.catalog[selected[0]].title_in))
             return lambda connection: burst_isolation(connection, selected[1], year)
         raise ParameterError(f"analysis: '{key}' is not one the panel runs")
 
@@ -184,17 +190,23 @@ class AnalysesPanel:
         names = ("year", "year_b") if key == "changes" else ("year",)
         return {name: int(self.state[name]) for name in names}
 
-    def _moved(self, asked: Years) -> str:
-        """How the years shown have moved on from those ``asked`` ("" if they have not)."""
+    def _moved(self, asked: Years) -> Told | None:
+        """How the years shown have moved on from those ``asked`` (None if they have not)."""
         for name, year in asked.items():
             now = int(self.state[name])
             if now != year:
-                return self._said("year_moved" if name == "year" else "year_b_moved", year=now)
-        return ""
+                return self._saying("year_moved" if name == "year" else "year_b_moved", year=now)
+        return None
 
-    def _said(self, key: str, **params: object) -> str:
-        """The panel's message ``key`` (the messages' analysis section) in the page's language."""
-        return i18n.text(f"analysis.{key}", self.state.lang, **params)
+    def _tell(self, told: Told | None) -> None:
+        self.telling = told
+        self.state.analysis_message = told(self.state.lang) if told is not None else ""
+
+    @staticmethod
+    def _saying(key: str, **params: object) -> Told:
+        """The panel's message ``key`` in whatever language is asked, its told params told in it too."""
+        return lambda language: i18n.text(f"analysis.{key}", language, **{
+            name: value(language) if callable(value) else value for name, value in params.items()})
 
     def _view_box(self) -> tuple[float, float, float, float]:
         """The ground the view looks at, roughly: a box (the twin's CRS) around its focal point as wide as
@@ -228,9 +240,17 @@ def _ask(question: Question) -> Result:
         return question(connection)
 
 
-def _message(exc: Exception, language: str) -> str:
-    """What went wrong: twin's own errors as they say it (in English), the database's reason in its words."""
+def _lacking(told: Told) -> ParameterError:
+    """What the panel lacks to ask an analysis (a point, a pipe, a year B), in any language."""
+    return ParameterError(told(i18n.DEFAULT), told)
+
+
+def _told(exc: Exception) -> Told:
+    """What went wrong: a parameter's error in the page's language, twin's other errors as they say it (in
+    English), the database's reason in its words."""
+    if isinstance(exc, ParameterError):
+        return exc.told
     if isinstance(exc, TwinError):
-        return str(exc)
+        return lambda language: str(exc)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return i18n.text("analysis.no_database", language, reason=reason)
+    return AnalysesPanel._saying("no_database", reason=reason)

@@ -46,13 +46,14 @@ SHOWN = ("line.version && year_first && (!line.start || line.start <= year + '-1
 CONTROLS = ("turn", "move", "zoom", "inspect", "find", "close")
 
 
-def layout(server, title: str, catalog: Catalog, counts: dict[str, int], make_view: Callable[[], None],
+def layout(server, catalog: Catalog, counts: dict[str, int], make_view: Callable[[], None],
            on_found: Callable[[str], None], crs_label: str = "") -> SinglePageWithDrawerLayout:
+    """The page; the city's name is state ``city_title`` (viewer.language)."""
     # Vuetify's own strings (a list's "No data available") in each language it does not ship.
     config = {"locale": {"locale": i18n.DEFAULT, "fallback": i18n.DEFAULT, "messages": i18n.vuetify_messages()}}
     with SinglePageWithDrawerLayout(server, vuetify_config=config) as page:
-        page.title.set_text(title)
-        _footer(page.footer, f"{title} · {crs_label}" if crs_label else title)
+        page.title.set_text("{{ city_title }}")
+        _footer(page.footer, f"{{{{ city_title }}}} · {crs_label}" if crs_label else "{{ city_title }}")
         # The city's name before the tools: they give way (the search box narrows) before it is cut short.
         page.title.style = "flex: 0 4 auto; min-width: 120px; max-width: 30%;"
         with page.toolbar:
