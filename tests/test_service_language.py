@@ -56,6 +56,18 @@ def test_collections_stay_english_without_a_language(service) -> None:
     ("/analyses/hydrant-coverage?year=abc", "year: “abc”不是整数", "year: 'abc' is not a whole number"),
     ("/analyses/pipe-clearance?limit=0", "limit: 0 不大于或等于 1", "limit: 0 is not 1 or more"),
     ("/analyses/changes?from=2020", "to: 缺失；此参数为必填项", "to: missing; this parameter is required"),
+    ("/collections/buildings/items?f=xyz", "f: “xyz”不是 'geojson', 'html'", "f: 'xyz' is not one of 'geojson', 'html'"),
+    # TiPg's own messages, PostgreSQL's refusals and Starlette's 404, in twin's words
+    ("/collections/buildings/items/00000000-0000-0000-0000-000000000000",
+     "集合“buildings”中没有要素“00000000-0000-0000-0000-000000000000”",
+     "no feature '00000000-0000-0000-0000-000000000000' in collection 'buildings'"),
+    ("/collections/buildings/items?sortby=-nope", "sortby: “buildings”没有可排序的属性“nope”；可用属性：address,",
+     "sortby: 'buildings' has no property 'nope' to sort by; properties: address,"),
+    ("/collections/buildings/items?geom-column=nope", "geom-column: “nope”不是该集合的几何列",
+     "geom-column: 'nope' is not a geometry column of the collection"),
+    ("/collections/buildings/items?filter=height_m>'a'", "filter: 数据库拒绝了过滤条件中的值：invalid input",
+     "filter: invalid input syntax for type double precision"),
+    ("/nowhere", "API 中没有 /nowhere；可用路径见 /api.html", "the API has no /nowhere; its paths: /api.html"),
 ])
 def test_problems_are_told_in_the_language_asked(service, path: str, chinese: str, english: str) -> None:
     told = service.get(path, headers=CHINESE)

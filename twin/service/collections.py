@@ -89,8 +89,11 @@ class TwinCollection(PgCollection):
     def _sort_expressions(self, sortby: str | None) -> list[tuple[str, str]]:
         try:
             return super()._sort_expressions(sortby)
-        except InvalidPropertyName as exc:
-            raise Problem(400, "no_sort_property", "sortby", problem=str(exc), known=", ".join(self.columns())) from None
+        except InvalidPropertyName:
+            missing = [name for part in (sortby or "").split(",")
+                       if not self.get_column(name := part.strip().lstrip("+-").strip())]
+            raise Problem(400, "no_sort_property", "sortby", collection=self.id, property=", ".join(missing),
+                          known=", ".join(self.columns())) from None
 
     def _check_value(self, name: str, value: str) -> None:
         """A property filter's value must be of the column's type (else PostgreSQL fails the query)."""
