@@ -314,7 +314,7 @@ def test_underground_mode_reveals_pipes_the_ground_hides(served, demo_database: 
     assert pipe_pixels(below) > 10 * max(pipe_pixels(above), 1) and pipe_pixels(below) > 50
 
 
-@pytest.mark.parametrize("size", [(1280, 800), (1366, 768)])
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1366, 768)])
 def test_every_tool_in_the_toolbar_is_on_the_page(served, size: tuple[int, int]) -> None:
     """At a laptop's width, each mode button, the search box and "Go to" lie inside the page, none over
     another (at 1280 px "Point" had fallen off the toolbar's end, and "Depth" was cut in half); the year

@@ -96,7 +96,7 @@ def _toolbar(on_found: Callable[[str], None]) -> None:
                              subtitle=("item.layer",), prepend_icon=("item.icon",), active=("index === search_index",),
                              click=(on_found, "[item.key]"), classes="twin-search-hit")
     with v3.VBtnToggle(v_model=("mode", "inspect"), mandatory=True, density="compact", variant="outlined",
-                       divided=True, classes="twin-modes mx-2"):
+                       divided=True, classes="twin-modes mx-2", style="flex: 0 0 auto;"):  # the boxes give way, not the buttons
         for value, icon in MODES:
             # Their names beside the icons only where the toolbar has room for them: at 1280 px "Point"
             # fell off the page's edge. The name stays the button's tooltip.
