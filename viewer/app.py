@@ -30,8 +30,8 @@ from viewer.panels.years import year_controls
 from viewer.moving import MovingDetail
 from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
-    BURIED, add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly, show_land_cover,
-    web_application,
+    BURIED, OneImageOnRelease, add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly,
+    show_land_cover, web_application,
 )
 from viewer.scene.build import build
 from viewer.scene.depth import exaggerate
@@ -106,6 +106,7 @@ def create_app(server=None):
         ctrl.on_server_ready.add(lambda **kwargs: moving_b.watch(web_application(server)))
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
+    clicks.listen(interactor, moving.settle)
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
     with database.raw() as connection:  # underground, a ruler at the view's centre and the pipes' depths by it
         DepthScale(connection, plotter, catalog, actors, origin, terrain, below=lambda: bool(state.underground),
@@ -205,6 +206,7 @@ def create_app(server=None):
               city.crs_label)
     server.vtk_interactor = interactor  # the render window does not own its interactor: keep it alive here
     send_images_promptly(server)
+    OneImageOnRelease(server, interactor)
     answer_session_manager(server)
     return server
 
@@ -213,24 +215,17 @@ def _views(state, ctrl, plotter: pv.Plotter, second: SecondView | None, clicks: 
            ) -> None:
     """The main view (year A) and, while comparing, the year-B view beside it or under the swipe line.
     Both share one camera: when one stops moving, the other is drawn again."""
-    def released(event: dict) -> None:
-        moving.settle()  # a click picks what the full scene draws, whichever message comes first
-        clicks.release(event)
-
     def others(which: str):
         def update(*args) -> None:
             if state.compare != "off":
                 ctrl.view_b_update() if which == "a" else ctrl.view_a_update()
         return update
 
-    events = ["LeftButtonPress", "LeftButtonRelease", "EndAnimation", "MouseWheel"]
+    events = ["LeftButtonRelease", "EndAnimation", "MouseWheel"]
     with html.Div(classes="twin-view-a", style=(compare_ui.VIEW_A,)):
-        view = vtk_widgets.VtkRemoteView(
-            plotter.ren_win, **MOVING, interactor_events=("events_a", events),
-            LeftButtonPress=(clicks.press, "[utils.vtk.event($event)]"),
-            LeftButtonRelease=(released, "[utils.vtk.event($event)]"),
-            EndAnimation=others("a"), MouseWheel=others("a"),
-        )
+        # A click is heard by the interactor (Clicks.listen), in the view's own handling of the mouse.
+        view = vtk_widgets.VtkRemoteView(plotter.ren_win, **MOVING, interactor_events=("events_a", events[1:]),
+                                         EndAnimation=others("a"), MouseWheel=others("a"))
     ctrl.view_a_update = view.update
     ctrl.view_reset_camera = view.reset_camera
     if second is None:

@@ -3,6 +3,8 @@ actors that draw a scene's layers in one of them."""
 
 from __future__ import annotations
 
+import asyncio
+
 from functools import partial
 
 import pyvista as pv
@@ -64,6 +66,38 @@ def send_images_promptly(server) -> None:
                 protocol.render_stale_image = partial(_look_again, protocol)
 
     server.controller.on_server_ready.add(configure)
+
+
+class OneImageOnRelease:
+    """trame-vtk draws the view twice as the mouse is let go: its mouse handler's image, still at the size
+    and quality of a moving camera, then the one the page asks for as its interaction ends, full size;
+    the first is on screen for a few milliseconds at most. Skipping it brings a click's answer (and the
+    sharp image after a drag) one frame sooner. Only the release's own update is skipped: the flag is
+    cleared as soon as the handler of the release has run."""
+
+    def __init__(self, server, interactor: vtk.vtkRenderWindowInteractor) -> None:
+        self.released = False
+        self._tag: int | None = None  # of the observer of trame-vtk's application
+        # Passive: the camera style holds the interactor's focus from the press (viewer.tools.clicks).
+        interactor.GetCommand(interactor.AddObserver("LeftButtonReleaseEvent", self._release)).SetPassiveObserver(1)
+        server.controller.on_server_ready.add(partial(self._watch, server))
+
+    def _watch(self, server, **kwargs) -> None:
+        app = web_application(server)
+        if app is not None:  # before trame-vtk's own observer, which draws and sends the image
+            self._tag = app.AddObserver("UpdateEvent", self._update, 1.0)
+
+    def _release(self, *args) -> None:
+        self.released = True
+        asyncio.get_event_loop().call_soon(self._clear)  # after the call that let go of the mouse
+
+    def _clear(self) -> None:
+        self.released = False
+
+    def _update(self, app: vtk.vtkObject, event: str) -> None:
+        if self.released and self._tag is not None:
+            self.released = False
+            app.GetCommand(self._tag).SetAbortFlag(1)  # the observers after this one do not run
 
 
 def web_application(server) -> vtk.vtkObject | None:

@@ -4,9 +4,11 @@ toolbar's mode says. Kept apart from viewer.app so that the analyses panel can l
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pyvista as pv
+import vtk
 
 from twin import i18n
 from twin.catalog import Layer
@@ -28,7 +30,7 @@ class Clicks:
         self.state, self.ctrl, self.plotter, self.catalog = state, ctrl, plotter, catalog
         self.meshes, self.actors, self.origin, self.terrain = meshes, actors, origin, terrain
         self.crs_label = crs_label  # what the coordinates measured are in
-        self.pressed: tuple[float, float] = (-99.0, -99.0)
+        self.pressed: tuple[int, int] = (-99, -99)
         # Actors drawn over the scene: the picked feature's outline, and the current measurement's.
         self.marks: dict[str, list] = {"pick": [], "measure": []}
         # distance mode: the points picked so far, each true (the twin's CRS) and as drawn (the scene)
@@ -70,13 +72,31 @@ class Clicks:
         if self.selected is not None and not self.state[f"show_{self.selected[0]}"]:
             self.close_pick()
 
-    def press(self, event: dict) -> None:
-        self.pressed = (event["position"]["x"], event["position"]["y"])
+    def listen(self, interactor: vtk.vtkRenderWindowInteractor, settle: Callable[[], None]) -> None:
+        """Hear clicks as the view's interactor does, inside trame-vtk's handling of the mouse, rather than
+        as the page's events after it: what a click changes is then in the image trame-vtk draws on the
+        release anyway, one frame where there were two (``settle`` puts the full scene back first)."""
+        # VTK hands each observer its interactor: none holds it (a cycle Python's collector would free).
+        # Passive: the camera style grabs the interactor's focus on a press, and VTK then gives a release
+        # to the focus and to passive observers only (first to these).
+        for event, heard in (("LeftButtonPressEvent", self._pressed),
+                             ("LeftButtonReleaseEvent", partial(self._released, settle))):
+            interactor.GetCommand(interactor.AddObserver(event, heard)).SetPassiveObserver(1)
 
-    def release(self, event: dict) -> None:
-        x, y = event["position"]["x"], event["position"]["y"]
+    def _pressed(self, interactor: vtk.vtkRenderWindowInteractor, event: str) -> None:
+        self.pressed = interactor.GetEventPosition()
+
+    def _released(self, settle: Callable[[], None], interactor: vtk.vtkRenderWindowInteractor, event: str) -> None:
+        x, y = interactor.GetEventPosition()
         if abs(x - self.pressed[0]) > 3 or abs(y - self.pressed[1]) > 3:
             return  # a drag turned the view; only a click picks
+        settle()
+        with self.state:  # sent to the page as the handler ends, beside trame-vtk's image
+            self.click(x, y)
+
+    def click(self, x: float, y: float) -> None:
+        """A click at display position (x, y) (pixels from the view's bottom left), as the mode says; the
+        caller draws the view again."""
         found = pick(self.plotter, self.actors, self.meshes, x, y)
         # The ground is no feature, but a point on it is what the analyses ask for.
         position = found.true_position if found is not None else point_at(self.plotter, x, y)
@@ -94,10 +114,9 @@ class Clicks:
         elif found is None:
             self.clear("pick")
         else:
-            self.show(found.layer_id, found.feature_id, render=False)  # a frame is a tenth of a second
+            self.show(found.layer_id, found.feature_id, render=False)
         for listener in self.listeners:
             listener(mode)
-        self.ctrl.view_update()
 
     def mode_changed(self, mode: str, **kwargs) -> None:
         self.clear("pick")
