@@ -7,6 +7,7 @@ One process serves one viewer state; ``twin serve`` starts it. Run alone:
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import numpy as np
 import pyvista as pv
@@ -30,8 +31,8 @@ from viewer.panels.years import year_controls
 from viewer.moving import MovingDetail
 from viewer.pipe_lines import add_pipe_lines
 from viewer.render import (
-    BURIED, OneImageOnRelease, add_layers, answer_session_manager, make_plotter, place_camera, send_images_promptly,
-    show_land_cover, web_application,
+    BURIED, OneImageOnRelease, add_layers, answer_session_manager, image_size, make_plotter, place_camera,
+    send_images_promptly, show_land_cover, web_application,
 )
 from viewer.scene.build import build
 from viewer.scene.depth import exaggerate
@@ -106,7 +107,7 @@ def create_app(server=None):
         ctrl.on_server_ready.add(lambda **kwargs: moving_b.watch(web_application(server)))
     _layer_controls(state, ctrl, catalog, meshes, actor_sets, counts, surface)
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
-    clicks.listen(interactor, moving.settle)
+    clicks.listen(interactor, moving.settle, partial(image_size, server, plotter.ren_win))
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
     with database.raw() as connection:  # underground, a ruler at the view's centre and the pipes' depths by it
         DepthScale(connection, plotter, catalog, actors, origin, terrain, below=lambda: bool(state.underground),

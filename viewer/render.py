@@ -100,6 +100,19 @@ class OneImageOnRelease:
             app.GetCommand(self._tag).SetAbortFlag(1)  # the observers after this one do not run
 
 
+def image_size(server, ren_win: vtk.vtkRenderWindow) -> tuple[int, int]:
+    """The size of the view's full images as the page shows them (trame-vtk's, which draws the window
+    smaller while the camera moves), else the window's own."""
+    from trame_vtk.modules.vtk.protocols import vtkWebPublishImageDelivery
+
+    for protocol in server.protocol.getLinkProtocols() if server.protocol is not None else []:
+        if isinstance(protocol, vtkWebPublishImageDelivery):
+            for view_id, tracked in protocol.tracking_views.items():
+                if "originalSize" in tracked and protocol.get_view(view_id) is ren_win:
+                    return tuple(tracked["originalSize"])
+    return tuple(ren_win.GetSize())
+
+
 def web_application(server) -> vtk.vtkObject | None:
     """trame-vtk's vtkWebApplication (which says when the browser starts and ends moving a view), once the
     server's protocols exist; None before."""

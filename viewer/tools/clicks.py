@@ -31,6 +31,7 @@ class Clicks:
         self.meshes, self.actors, self.origin, self.terrain = meshes, actors, origin, terrain
         self.crs_label = crs_label  # what the coordinates measured are in
         self.pressed: tuple[int, int] = (-99, -99)
+        self.seen: Callable[[], tuple[int, int]] = lambda: tuple(plotter.ren_win.GetSize())  # Clicks.listen
         # Actors drawn over the scene: the picked feature's outline, and the current measurement's.
         self.marks: dict[str, list] = {"pick": [], "measure": []}
         # distance mode: the points picked so far, each true (the twin's CRS) and as drawn (the scene)
@@ -72,10 +73,14 @@ class Clicks:
         if self.selected is not None and not self.state[f"show_{self.selected[0]}"]:
             self.close_pick()
 
-    def listen(self, interactor: vtk.vtkRenderWindowInteractor, settle: Callable[[], None]) -> None:
+    def listen(self, interactor: vtk.vtkRenderWindowInteractor, settle: Callable[[], None],
+               seen: Callable[[], tuple[int, int]]) -> None:
         """Hear clicks as the view's interactor does, inside trame-vtk's handling of the mouse, rather than
         as the page's events after it: what a click changes is then in the image trame-vtk draws on the
-        release anyway, one frame where there were two (``settle`` puts the full scene back first)."""
+        release anyway, one frame where there were two (``settle`` puts the full scene back first). The
+        window may be drawn smaller then (a moving camera's images): ``seen`` says the size of the image
+        the person clicked on, whose pixels the pick judges."""
+        self.seen = seen
         # VTK hands each observer its interactor: none holds it (a cycle Python's collector would free).
         # Passive: the camera style grabs the interactor's focus on a press, and VTK then gives a release
         # to the focus and to passive observers only (first to these).
@@ -97,9 +102,10 @@ class Clicks:
     def click(self, x: float, y: float) -> None:
         """A click at display position (x, y) (pixels from the view's bottom left), as the mode says; the
         caller draws the view again."""
-        found = pick(self.plotter, self.actors, self.meshes, x, y)
+        seen = self.seen()
+        found = pick(self.plotter, self.actors, self.meshes, x, y, seen)
         # The ground is no feature, but a point on it is what the analyses ask for.
-        position = found.true_position if found is not None else point_at(self.plotter, x, y)
+        position = found.true_position if found is not None else point_at(self.plotter, x, y, seen)
         if position is not None:
             self.last_point = np.asarray(position) + self.origin
         mode = self.state.mode
