@@ -23,9 +23,9 @@ from pyproj import CRS, Transformer
 from importers.base import Importer, ImportOptions, parse_crs
 from importers.geometry import extent_of
 from twin.errors import SourceError
-from twin.settings import get_settings
 from twin.store import CORE_SCHEMA, database
 from twin.store.meta import twin_crs, twin_srid
+from twin.store.rasters import raster_folder
 
 if TYPE_CHECKING:
     from affine import Affine
@@ -88,7 +88,7 @@ class GeoTIFF(Importer):
         crs = CRS.from_user_input(twin_crs(database.psycopg_of(connection)))
         outline = _outline(path, raster, crs)
         name = f"{options.source}-{year}.tif" if year else f"{options.source}.tif"
-        target = get_settings().home / "rasters" / _database_folder(connection) / layer.id / name
+        target = raster_folder(connection.engine.url.render_as_string(hide_password=True)) / layer.id / name
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         shutil.copyfile(path, partial)
@@ -196,12 +196,6 @@ def _crs(path: Path, file_crs: object, options: ImportOptions) -> CRS:
     if not file_crs:
         raise SourceError(f"{path}: the raster declares no CRS; give it with --crs (e.g. --crs EPSG:4326)")
     return parse_crs(file_crs.to_wkt(), str(path))  # type: ignore[attr-defined]
-
-
-def _database_folder(connection: Connection) -> str:
-    """A folder name per database, so that twins sharing a TWIN_HOME keep their rasters apart."""
-    url = connection.engine.url
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{url.host or 'local'}-{url.port or 5432}-{url.database}")
 
 
 def _outline(path: Path, raster: _Raster, crs: CRS) -> shapely.Polygon:

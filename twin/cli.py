@@ -91,6 +91,35 @@ def url() -> None:
 
 
 @db.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def backup(file: Path) -> None:
+    """Write the twin's database and its registered rasters to FILE (a tar), checksummed."""
+    from twin.store.backup import backup as write_backup
+    from twin.store.url import is_external, own_cluster
+
+    if not is_external():
+        own_cluster().up()  # started, not migrated: the backup keeps the revision the twin is at
+    manifest = write_backup(file)
+    rows = sum(int(checksum.split()[0]) for checksum in manifest["tables"].values())
+    click.echo(f"{file}: {len(manifest['tables'])} tables ({rows:,} rows), {len(manifest['rasters'])} rasters, "
+               f"schema revision {manifest['revision']}", err=True)
+
+
+@db.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="replace a twin that holds features (it is lost)")
+@click.pass_context
+def restore(ctx: click.Context, file: Path, replace: bool) -> None:
+    """Replace the twin's store by the backup FILE (all of it or nothing), then migrate it to this twin."""
+    from twin.store.backup import restore as read_backup
+
+    ctx.invoke(up)
+    manifest = read_backup(file, replace=replace)
+    click.echo(f"restored {file} (made {manifest['made']} by twin {manifest['twin']}, revision "
+               f"{manifest['revision']}); every table matches its checksum", err=True)
+
+
+@db.command()
 @click.argument("revision", default="head")
 def migrate(revision: str) -> None:
     """Move the schema to REVISION (default head; base, -1 or an id go down), then match the catalog."""

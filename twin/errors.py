@@ -42,6 +42,11 @@ class ClusterError(StoreError):
     """The project's own PostgreSQL cluster under ``.twin/`` cannot be set up or started."""
 
 
+class BackupError(StoreError):
+    """A backup cannot be made, or a file cannot be restored: not a twin backup, damaged, or refused by
+    the database (the store is then as it was)."""
+
+
 class SchemaError(StoreError):
     """The database schema does not match what this twin expects (CRS, revision, layer tables)."""
 
