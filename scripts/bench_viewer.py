@@ -215,7 +215,8 @@ def served(url: str) -> dict[str, float]:
             page.goto(launcher)
             page.wait_for_selector(f".twin-layer-{LAYER}", timeout=90_000)
             first = next_image(page, images, 0, 60) - started
-            pid = next(viewer["pid"] for viewer in viewers(launcher) if viewer["port"] == urlparse(page.url).port)
+            pid = next(viewer["pid"] for viewer in viewers(launcher)
+                       if viewer["path"] and urlparse(page.url).path.startswith(viewer["path"]))
             # Let the next spare finish its build first: it would take CPU from the drag.
             deadline = time.monotonic() + 180
             while not any(viewer["state"] == "spare" for viewer in viewers(launcher)):

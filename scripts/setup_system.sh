@@ -3,7 +3,7 @@
 # Usage: scripts/setup_system.sh [demo|test]
 #   demo: PostgreSQL with PostGIS, and mdbtools (survey tables in Access .mdb files)
 #   test: the same, plus Chromium for the browser tests (with a Chinese font, so survey text in the
-#         screenshots is legible) and GDAL's tools for the benchmarks
+#         screenshots is legible), GDAL's tools for the benchmarks and nginx (the deployment test)
 set -euo pipefail
 
 purpose="${1:-demo}"
@@ -18,7 +18,7 @@ pg_major() {
 major=$(pg_major)
 wanted=("postgresql-${major}" "postgresql-${major}-postgis-3" mdbtools)
 if [ "$purpose" = "test" ]; then
-  wanted+=(chromium fonts-wqy-microhei gdal-bin)
+  wanted+=(chromium fonts-wqy-microhei gdal-bin nginx-light)
 fi
 
 missing=()

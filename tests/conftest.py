@@ -254,8 +254,14 @@ def start_serve(demo_database: str) -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def served(start_serve):
+def serving(start_serve) -> tuple[str, str, subprocess.Popen]:
+    """``twin serve`` over the demo Eco-city, shared by the session: (viewer URL, API URL, process)."""
+    return start_serve()
+
+
+@pytest.fixture(scope="session")
+def served(serving):
     """``twin serve`` over the demo Eco-city: (viewer URL, process). Each page opened on the URL gets a
     viewer process of its own."""
-    viewer, _, process = start_serve()
+    viewer, _, process = serving
     return viewer, process

@@ -24,10 +24,15 @@ def test_two_browsers_keep_their_own_view(served, demo_database: str) -> None:
     [(building,)] = sql(demo_database, "SELECT source_id FROM layers.buildings ORDER BY source_id LIMIT 1")
     with browser() as chromium:
         first, second = open_viewer(chromium, url), open_viewer(chromium, url)  # a browser context each
-        ports = {urlparse(page.url).port for page in (first, second)}
-        pids = {viewer["port"]: viewer["pid"] for viewer in status(url)["viewers"] if viewer["state"] == "in use"}
-        assert len(ports) == 2 and ports <= pids.keys(), "the two pages share a viewer process"
-        assert len({pids[port] for port in ports}) == 2 and all(alive(pids[port]) for port in ports)
+        # Each on a path of the viewer's one port: the launcher passes it on to the session's process.
+        paths = {session(page) for page in (first, second)}
+        assert {urlparse(page.url).port for page in (first, second)} == {urlparse(url).port}
+        pids = {viewer["path"]: viewer["pid"] for viewer in status(url)["viewers"] if viewer["state"] == "in use"}
+        assert len(paths) == 2 and paths <= pids.keys(), "the two pages share a viewer process"
+        assert len({pids[path] for path in paths}) == 2 and all(alive(pids[path]) for path in paths)
+        # A session's path that names no session (ended, or never made) says so, and sends to a new one.
+        code, text = fetch(url + "s/" + "0" * 32 + "/")
+        assert code == 503 and "This 3D session has ended" in text and 'url=../../"' in text
 
         before_first, before_second = (settled(page, image(page), tolerance=0.01) for page in (first, second))
         first.click(".twin-layer-buildings input")
@@ -52,14 +57,14 @@ def test_sessions_are_capped_end_with_their_browser_and_sigterm_leaves_none(star
     with browser() as chromium:
         first = open_viewer(chromium, url)
         second = open_viewer(chromium, url)  # waits on the launcher's page while its viewer builds
-        assert urlparse(first.url).port != urlparse(second.url).port
+        assert session(first) != session(second)
         # Both sessions in use: the next visitor is told so, and no spare is built past the cap.
         page = fetch(url)
         assert page[0] == 503 and "All 2 3D sessions" in page[1] and "TWIN_VIEWER_SESSIONS" in page[1]
         assert [viewer["state"] for viewer in status(url)["viewers"]] == ["in use", "in use"]
 
         # A viewer whose browser left ends by itself, and its place goes to a new spare.
-        gone = next(viewer["pid"] for viewer in status(url)["viewers"] if viewer["port"] == urlparse(first.url).port)
+        gone = next(viewer["pid"] for viewer in status(url)["viewers"] if viewer["path"] == session(first))
         first.context.close()
         deadline = time.monotonic() + IDLE_S + 20
         while alive(gone) and time.monotonic() < deadline:
@@ -93,6 +98,12 @@ def test_ctrl_c_while_the_first_viewer_builds_leaves_none(start_serve) -> None:
     serve.communicate(timeout=40)
     assert serve.returncode == 0
     assert not [pid for pid in viewers if alive(pid)], "a viewer being built outlived twin serve"
+
+
+def session(page) -> str:
+    """The path of a page's session (``/s/<token>/``)."""
+    path = urlparse(page.url).path
+    return path[: path.index("/", len("/s/")) + 1]
 
 
 def status(url: str) -> dict:

@@ -2,8 +2,11 @@
 on one process would see each other's clicks.
 
 The launcher answers on the viewer port. It keeps one spare viewer process built and waiting, so a new
-visitor does not wait for the scene build: ``GET /`` hands the spare to the browser by a redirect to its
-own port, and starts building the next. A viewer exits by itself (wslink's ``--timeout``) ``IDLE_S``
+visitor does not wait for the scene build: ``GET /`` hands the spare to the browser, by a redirect to
+``s/<token>/`` (a token made for that session, unguessable), and starts building the next. Everything
+under that path, pages and websocket, the launcher passes on to the session's viewer, which listens on
+loopback only: the viewer is one port, so one reverse proxy with TLS in front of it serves every session
+(README "Deploying"). A viewer exits by itself (wslink's ``--timeout``) ``IDLE_S``
 seconds after its last browser tab leaves; until it is handed out, the launcher's own websocket keeps
 it alive, so a spare also ends on its own if the launcher vanishes. At most ``sessions`` viewers are in
 use at once; past that, and while the first spare is building, ``GET /`` answers a page that says so
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import secrets
 import signal
 import socket
 import subprocess
@@ -36,6 +40,11 @@ from twin.errors import TwinError
 IDLE_S = 30
 # After a viewer failed to start (database down, broken layer), wait this long before building another.
 RETRY_S = 10
+SESSIONS = "/s/"  # a session's path under the launcher: /s/<token>/, its pages and its websocket
+# Headers about one connection, not the request: not passed on (RFC 9110 7.6.1), nor the body's length
+# (the launcher sends the body as it read it).
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                        "transfer-encoding", "upgrade", "content-length"})
 
 log = logging.getLogger("twin.viewer.launcher")
 
@@ -51,6 +60,7 @@ class Viewer:
     ready_s: float | None = None  # seconds from start until it answered
     hold: aiohttp.ClientWebSocketResponse | None = None  # the launcher's connection to a spare
     claimed: bool = False
+    token: str | None = None  # its session's path, s/<token>/, once handed to a browser
 
     @property
     def state(self) -> str:
@@ -62,8 +72,9 @@ class Launcher:
 
     def __init__(self, host: str, port: int, sessions: int, logs: Path) -> None:
         self.host, self.port, self.sessions, self.logs = host, port, sessions, logs
-        # Where the launcher reaches its own viewers: a wildcard address is not one to connect to.
-        self.local = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
+        # Where the viewers listen, and the launcher reaches them: loopback only, the launcher passing on
+        # what the browsers send them.
+        self.local = "::1" if ":" in host else "127.0.0.1"
         self.viewers: list[Viewer] = []
         self.failure: str | None = None  # why the last viewer died while building, until one starts
         self.failed_at = 0.0
@@ -130,6 +141,7 @@ class Launcher:
         app = web.Application()
         app.router.add_get("/", self._index, allow_head=False)  # a HEAD probe must not take a viewer
         app.router.add_get("/status.json", self._status)
+        app.router.add_route("*", SESSIONS + "{token}/{tail:.*}", self._pass_on)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         try:
@@ -177,11 +189,11 @@ class Launcher:
                 pass
 
     def _spawn(self) -> None:
-        port = _free_port(self.host)
+        port = _free_port(self.local)
         path = self.logs / f"viewer-{self.port}-{port}.log"
         with path.open("w") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "viewer.app", "--server", "--host", self.host, "--port", str(port),
+                [sys.executable, "-m", "viewer.app", "--server", "--host", self.local, "--port", str(port),
                  "--timeout", str(IDLE_S)],
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
         self.viewers.append(Viewer(process, port, path))
@@ -230,11 +242,13 @@ class Launcher:
                       and viewer.process.poll() is None), None)
         if spare is not None:
             spare.claimed = True  # before any await: two requests at once never get the same viewer
+            spare.token = secrets.token_hex(16)  # lower case: trame's client lowers the websocket's URL
             log.info("viewer %s on port %s: handed to %s", spare.process.pid, spare.port, request.remote)
             await spare.hold.close()  # its idle timeout now runs until the browser connects
             self._wake.set()  # build the next spare now
-            target = request.url.with_port(spare.port).with_path("/").with_query(request.query)
-            raise web.HTTPSeeOther(target, headers={"Cache-Control": "no-store"})
+            # Relative: right behind a proxy that serves the viewer under a path of its own, too.
+            query = f"?{request.query_string}" if request.query_string else ""
+            raise web.HTTPSeeOther(f"{SESSIONS.lstrip('/')}{spare.token}/{query}", headers={"Cache-Control": "no-store"})
         in_use = sum(viewer.claimed for viewer in self.viewers)
         if in_use >= self.sessions:
             return _page(
@@ -257,12 +271,38 @@ class Launcher:
         return web.json_response({
             "sessions": self.sessions, "failure": self.failure,
             "viewers": [{"pid": viewer.process.pid, "port": viewer.port, "state": viewer.state,
-                         "ready_s": viewer.ready_s, "age_s": round(now - viewer.started, 1)}
+                         "ready_s": viewer.ready_s, "age_s": round(now - viewer.started, 1),
+                         "path": f"{SESSIONS}{viewer.token}/" if viewer.token else None}
                         for viewer in self.viewers if viewer.process.poll() is None]})
 
+    async def _pass_on(self, request: web.Request) -> web.StreamResponse:
+        """A session's request, passed on to its viewer: a websocket piped both ways, anything else sent
+        and its answer streamed back."""
+        token = request.match_info["token"].lower()
+        viewer = next((viewer for viewer in self.viewers if viewer.token == token and viewer.process.poll() is None),
+                      None)
+        if viewer is None:
+            return _page("This 3D session has ended", 3, "This session's viewer has ended (its tab was closed, or "
+                         "twin serve restarted). A new session opens by itself.", again="../../")
+        target = f"http://{_netloc(self.local, viewer.port)}/{request.match_info['tail']}"
+        headers = _forwarded(request, f"{SESSIONS}{token}")
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await _pipe(request, self._session, target.replace("http://", "ws://", 1), headers)
+        async with self._session.request(request.method, target, params=request.query, headers=headers,
+                                         data=await request.read() if request.can_read_body else None,
+                                         allow_redirects=False, auto_decompress=False) as answer:
+            response = web.StreamResponse(status=answer.status, headers={
+                name: value for name, value in answer.headers.items() if name.lower() not in HOP_BY_HOP})
+            await response.prepare(request)
+            async for chunk in answer.content.iter_chunked(1 << 16):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
 
-def _page(title: str, refresh: int, text: str) -> web.Response:
-    body = (f'<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="{refresh}">'
+
+def _page(title: str, refresh: int, text: str, again: str = "") -> web.Response:
+    follow = f";url={html.escape(again)}" if again else ""
+    body = (f'<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="{refresh}{follow}">'
             f"<title>{html.escape(title)} · twin</title></head>"
             '<body style="font-family:sans-serif;background:#dfe8ef;color:#223;display:flex;'
             'align-items:center;justify-content:center;height:90vh">'
@@ -271,6 +311,49 @@ def _page(title: str, refresh: int, text: str) -> web.Response:
     # 503: not the viewer yet; a browser shows the page all the same and follows its refresh.
     return web.Response(text=body, content_type="text/html", status=503,
                         headers={"Retry-After": str(refresh), "Cache-Control": "no-store"})
+
+
+def _forwarded(request: web.Request, path: str) -> dict[str, str]:
+    """The request's headers for the viewer, less the hop-by-hop ones, with where the browser reached it:
+    the host, scheme and path prefix a proxy in front said, else this request's own."""
+    headers = {name: value for name, value in request.headers.items() if name.lower() not in HOP_BY_HOP | {"host"}}
+    headers["X-Forwarded-Host"] = request.headers.get("X-Forwarded-Host", request.host)
+    headers["X-Forwarded-Proto"] = request.headers.get("X-Forwarded-Proto", request.scheme)
+    headers["X-Forwarded-Prefix"] = request.headers.get("X-Forwarded-Prefix", "").rstrip("/") + path
+    return headers
+
+
+async def _pipe(request: web.Request, session: aiohttp.ClientSession, target: str,
+                headers: dict[str, str]) -> web.WebSocketResponse:
+    """The browser's websocket and one to the viewer, each message passed on as it comes, until either
+    side closes (a scene for the browser to draw can be tens of MB: no size limit)."""
+    browser_side = web.WebSocketResponse(max_msg_size=0, autoping=True)
+    await browser_side.prepare(request)
+    headers = {name: value for name, value in headers.items() if not name.lower().startswith("sec-websocket")}
+    try:
+        viewer_side = await session.ws_connect(target, headers=headers, max_msg_size=0, autoping=True)
+    except (aiohttp.ClientError, OSError):
+        await browser_side.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER)
+        return browser_side
+
+    async def across(source, sink) -> None:
+        async for message in source:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                await sink.send_str(message.data)
+            elif message.type == aiohttp.WSMsgType.BINARY:
+                await sink.send_bytes(message.data)
+            else:
+                break
+
+    passing = [asyncio.create_task(across(browser_side, viewer_side)), asyncio.create_task(across(viewer_side, browser_side))]
+    try:
+        await asyncio.wait(passing, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in passing:
+            task.cancel()
+        await viewer_side.close()
+        await browser_side.close()
+    return browser_side
 
 
 def _free_port(host: str) -> int:

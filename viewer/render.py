@@ -45,8 +45,11 @@ def answer_session_manager(server) -> None:
     from aiohttp import web
 
     async def session(request: web.Request) -> web.Response:
-        scheme = "wss" if request.secure else "ws"
-        return web.json_response({"sessionURL": f"{scheme}://{request.host}/ws"})
+        # Behind the launcher (and any proxy in front of it), where the browser reaches this viewer.
+        secure = request.headers.get("X-Forwarded-Proto", request.scheme) == "https"
+        host = request.headers.get("X-Forwarded-Host", request.host)
+        prefix = request.headers.get("X-Forwarded-Prefix", "").rstrip("/")
+        return web.json_response({"sessionURL": f"{'wss' if secure else 'ws'}://{host}{prefix}/ws"})
 
     def bind(wslink_server) -> None:
         wslink_server.app.router.add_post("/paraview/", session)
