@@ -41,12 +41,13 @@ def browser() -> Iterator:
 
 
 def open_viewer(chromium, url: str, size: tuple[int, int] = (1400, 900), locale: str | None = None,
-                ignore_https_errors: bool = False):
+                ignore_https_errors: bool = False, http_credentials: dict | None = None):
     """A page of ``size`` (width, height) on the viewer, once its layer panel is up and the first image at
     the page's size is in, in a browser set to ``locale`` (navigator.languages; default Chromium's, en-US).
     ``page.errors`` collects what the browser console reports as errors, and uncaught exceptions."""
     page = chromium.new_page(viewport={"width": size[0], "height": size[1]}, locale=locale,
-                             ignore_https_errors=ignore_https_errors)  # a test's self-signed certificate
+                             ignore_https_errors=ignore_https_errors,  # a test's self-signed certificate
+                             http_credentials=http_credentials)
     page.errors = []
     page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: page.errors.append(str(error)))

@@ -183,7 +183,7 @@ def service(demo_database: str) -> Iterator:
 
     from twin.service.app import create_app
 
-    with TestClient(create_app(reader_of(demo_database))) as client:
+    with TestClient(create_app(reader_of(demo_database)), client=("127.0.0.1", 50000)) as client:  # as this machine
         yield client
 
 
@@ -216,13 +216,14 @@ def city_database(database_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def serve_twin(url: str, started: list[subprocess.Popen], ready: bool = True, **env: str) -> tuple[str, str, subprocess.Popen]:
-    """``twin serve`` over the twin at ``url``: (viewer URL, API URL, process) once both answer (the API
-    starts once the first viewer is built), or at once with ``ready=False``; the process is added to
-    ``started`` for the caller to stop."""
+def serve_twin(url: str, started: list[subprocess.Popen], ready: bool = True, host: str = "127.0.0.1",
+               **env: str) -> tuple[str, str, subprocess.Popen]:
+    """``twin serve`` over the twin at ``url`` (listening on ``host``): (viewer URL, API URL, process) once
+    both answer (the API starts once the first viewer is built), or at once with ``ready=False``; the
+    process is added to ``started`` for the caller to stop."""
     viewer_port, api_port = free_port(), free_port()
-    process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--viewer-port", str(viewer_port),
-                                "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=url, **env),
+    process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--host", host, "--viewer-port",
+                                str(viewer_port), "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=url, **env),
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started.append(process)
     deadline = time.monotonic() + 180
@@ -249,7 +250,7 @@ def start_serve(demo_database: str) -> Iterator:
     """A factory of ``twin serve`` processes over the demo Eco-city: ``start_serve(**env)`` (see
     :func:`serve_twin`). Any still running at the end of the session get SIGTERM."""
     started: list[subprocess.Popen] = []
-    yield lambda ready=True, **env: serve_twin(demo_database, started, ready, **env)
+    yield lambda ready=True, host="127.0.0.1", **env: serve_twin(demo_database, started, ready, host, **env)
     stop_serving(started)
 
 

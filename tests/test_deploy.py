@@ -1,16 +1,20 @@
 """The viewer and the API behind one nginx with TLS on one host name, configured exactly as the README's
 "Deploying" says (its nginx block, with this test's ports and a self-signed certificate): a browser
 opens the viewer under /viewer/, its session's websocket runs over wss: through nginx and the launcher,
-a toggle changes the image; the API at the root answers with https:// links."""
+a toggle changes the image; the API at the root answers with https:// links. Through the proxy, both ask
+who it is (twin.auth): the test's user logs in."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
 import ssl
 import subprocess
+import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
@@ -18,9 +22,10 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 from browser import ARTIFACTS, browser, changed, free_port, image, open_viewer, settled
-from support import ROOT
+from support import ROOT, twin_env
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+USER, PASSWORD = "deployer", "deployer-secret"
 
 
 def readme_configuration() -> str:
@@ -30,10 +35,13 @@ def readme_configuration() -> str:
 
 
 @pytest.fixture(scope="module")
-def proxied(serving, tmp_path_factory) -> str:
+def proxied(serving, demo_database: str, tmp_path_factory) -> str:
     """nginx on a free loopback port in front of the session's ``twin serve``: its https URL."""
     assert Path(NGINX).is_file(), f"nginx not found at {NGINX}: `make test` installs Debian's nginx-light"
     viewer, api, _ = serving
+    env = twin_env(TWIN_DATABASE_URL=demo_database)
+    subprocess.run([sys.executable, "-m", "twin", "users", "add", USER, "--password-stdin"], input=PASSWORD + "\n",
+                   text=True, check=True, capture_output=True, cwd=ROOT, env=env)
     folder = tmp_path_factory.mktemp("nginx")
     key, certificate = folder / "key.pem", folder / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
@@ -65,16 +73,26 @@ def proxied(serving, tmp_path_factory) -> str:
     yield url
     nginx.terminate()
     nginx.wait(timeout=10)
+    subprocess.run([sys.executable, "-m", "twin", "users", "remove", USER], check=True, capture_output=True, cwd=ROOT,
+                   env=env)
 
 
-def fetch(url: str) -> tuple[int, bytes]:
+def fetch(url: str, login: bool = True) -> tuple[int, bytes]:
+    """Status and body of a GET through nginx (the test's certificate not checked), as the test's user."""
     unchecked = ssl.create_default_context()
     unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
-    with urllib.request.urlopen(url, timeout=10, context=unchecked) as response:
-        return response.status, response.read()
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}"} if login else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=unchecked) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
 
 
 def test_the_api_answers_through_nginx_with_https_links(proxied: str) -> None:
+    assert fetch(proxied + "collections", login=False)[0] == 401  # the proxy is no way around the door
+    assert fetch(proxied + "viewer/", login=False)[0] == 401
     status, body = fetch(proxied + "collections")
     links = [link["href"] for link in json.loads(body)["links"]]
     assert status == 200 and links and all(link.startswith(proxied) for link in links), links
@@ -82,7 +100,8 @@ def test_the_api_answers_through_nginx_with_https_links(proxied: str) -> None:
 
 def test_the_viewer_works_through_nginx_over_wss(proxied: str) -> None:
     with browser() as chromium:
-        page = open_viewer(chromium, proxied + "viewer/", ignore_https_errors=True)
+        page = open_viewer(chromium, proxied + "viewer/", ignore_https_errors=True,
+                           http_credentials={"username": USER, "password": PASSWORD})
         sockets = []
         page.on("websocket", lambda socket: sockets.append(socket.url))
         assert re.fullmatch(re.escape(proxied) + r"viewer/s/[0-9a-f]{32}/(index\.html)?", page.url), page.url

@@ -83,7 +83,7 @@ def surveyed(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     from twin.store import database
 
     try:
-        with TestClient(create_app(reader_of(twin.url))) as client:
+        with TestClient(create_app(reader_of(twin.url)), client=("127.0.0.1", 50000)) as client:
             yield Surveyed(twin, client, str(client.base_url).rstrip("/"), before, ids)
     finally:
         for url in (twin.url, reader_of(twin.url)):  # the pooled connections, before the database goes

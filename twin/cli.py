@@ -143,6 +143,46 @@ def _echo_sync(report) -> None:
         click.echo(f"note: {orphan} is in the database but not in the catalog (kept)", err=True)
 
 
+# -- twin users ----------------------------------------------------------------------------------------
+@cli.group()
+def users() -> None:
+    """Who may see the twin from beyond its own machine (the viewer and the API ask them to log in)."""
+
+
+@users.command(name="add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["reader", "editor"]), default="reader", show_default=True,
+              help="reader: the viewer and the API's reading; editor: also what the API changes")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input (for scripts)")
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Add the user NAME (or give an existing one a new password and role)."""
+    from twin.auth import add_user
+
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else click.prompt("password", hide_input=True, confirmation_prompt=True, err=True))
+    add_user(name, password, role)
+    click.echo(f"user {name} ({role}) can log in", err=True)
+
+
+@users.command(name="list")
+def users_list() -> None:
+    """The users and their roles."""
+    from twin.auth import users as all_users
+
+    for name, role in all_users():
+        click.echo(f"{name}\t{role}")
+
+
+@users.command(name="remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Remove the user NAME: their next request is refused."""
+    from twin.auth import remove_user
+
+    remove_user(name)
+    click.echo(f"user {name} removed", err=True)
+
+
 # -- twin layers ---------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")

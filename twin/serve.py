@@ -33,7 +33,8 @@ def serve(host: str, viewer_port: int, api_port: int) -> None:
                    f"up to {settings.viewer_sessions} at once)", err=True)
         click.echo(f"API:    http://{host}:{api_port}/  (OpenAPI: http://{host}:{api_port}/api.html)", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
-        uvicorn.run(app, host=host, port=api_port, log_level="warning")
+        # Forwarding headers are the guard's to judge (twin.service.guard): from a proxy on this machine only.
+        uvicorn.run(app, host=host, port=api_port, log_level="warning", proxy_headers=False)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the viewers' shutdown short

@@ -10,6 +10,8 @@
 | TWIN_CRS | (unset) | the twin's CRS where `twin init --crs` did not give one, fixed when the database is first migrated; unset: the first import chooses it |
 | TWIN_LAYERS_DIR | `<project>/layers` | the layer catalog |
 | TWIN_VIEWER_SESSIONS | 8 | browsers `twin serve` shows the 3D city to at once (a viewer process each, about 0.6-0.9 GB) |
+| TWIN_AUTH_PROXY_HEADER | (unset) | the header by which a reverse proxy on this machine names the user it has authenticated (e.g. `X-Remote-User`); honoured only from loopback |
+| TWIN_AUTH_LOOPBACK | true | whether a request straight from this machine (loopback, no proxy's forwarding headers) needs no credentials |
 | TWIN_LANGUAGE | (unset) | the language of the viewer and the API, `en` or `zh-CN`; unset: each browser's (navigator.languages, Accept-Language), English where it asks for neither |
 """
 
@@ -55,8 +57,10 @@ class Settings(BaseSettings):
     layers_dir: Path = _default_layers_dir()
     viewer_sessions: int = Field(default=8, ge=1)
     language: Literal["en", "zh-CN"] | None = None  # twin.i18n.LANGUAGES
+    auth_proxy_header: str | None = None
+    auth_loopback: bool = True
 
-    @field_validator("database_url", "service_database_url", "crs", "language", mode="before")
+    @field_validator("database_url", "service_database_url", "crs", "language", "auth_proxy_header", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

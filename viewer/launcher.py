@@ -34,6 +34,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from twin.auth import REALM, Judge
 from twin.errors import TwinError
 
 # Long enough for a reload or a short network hiccup, short enough to give memory back soon.
@@ -80,6 +81,7 @@ class Launcher:
         self.failed_at = 0.0
         self.builds: deque[float] = deque(maxlen=5)  # recent build times, for the waiting page
         self.first_ready = threading.Event()
+        self.judge = Judge()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="twin-viewer-launcher", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -138,7 +140,7 @@ class Launcher:
 
     # -- on the launcher's own loop -----------------------------------------------------------------------
     async def _open(self) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._guard])
         app.router.add_get("/", self._index, allow_head=False)  # a HEAD probe must not take a viewer
         app.router.add_get("/status.json", self._status)
         app.router.add_route("*", SESSIONS + "{token}/{tail:.*}", self._pass_on)
@@ -151,6 +153,16 @@ class Launcher:
             self._runner = None
             raise TwinError(f"the viewer port {self.host}:{self.port} is not free ({exc.strerror}); "
                             "choose another with --viewer-port") from None
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler) -> web.StreamResponse:
+        """Who may see the twin (:mod:`twin.auth`): every request, pages and websockets, judged first."""
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        verdict = await asyncio.to_thread(self.judge.judge, request.remote, request.method, headers)
+        if not verdict.allowed:
+            challenge = {"WWW-Authenticate": REALM} if verdict.status == 401 else {}
+            return web.Response(status=verdict.status, text=f"{verdict.reason}\n", headers=challenge)
+        return await handler(request)
 
     async def _begin(self) -> None:
         # No overall time limit: a spare's connection lasts as long as the spare waits.

@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from tipg.database import close_db_connection, connect_to_db
 from tipg.settings import DatabaseSettings, PostgresSettings
 
+from twin.auth import Judge
 from twin.catalog import load_catalog
 from twin.service.analyses import analyses_router
 from twin.service.collections import collection_params, register_collections
@@ -26,6 +27,7 @@ from twin.service.params import check_query, describe
 from twin.service.problems import add_error_handlers
 from twin.service.reader import check_reader, reader_url
 from twin.service.tipg_env import PAGE_MAX
+from twin.service.guard import Guard
 from twin.service.titles import CatalogTitles
 from twin.service.versions import versions_router
 from twin.store import LAYER_SCHEMA
@@ -66,6 +68,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(analyses_router(url, STATEMENT_TIMEOUT))
     add_error_handlers(app)
     app.add_middleware(CatalogTitles, catalog=catalog)
+    app.add_middleware(Guard, judge=Judge(url))  # the last added runs first: before anything is read
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

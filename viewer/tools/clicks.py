@@ -267,9 +267,9 @@ class Clicks:
     def height(self, found: Pick | None) -> None:
         if self._measurable(found, ("extrude", "solid"), "hint_height") is None:
             return
-        layer_mesh = self.meshes[found.layer_id]
-        self._mark("measure", highlight(layer_mesh, found.row), style="wireframe", line_width=3)
-        self._measured(measure.building_height(layer_mesh, found.row, self.origin), found)
+        cells = measure.building_cells(self.meshes[found.layer_id], found.row)  # outlined and measured
+        self._mark("measure", cells, style="wireframe", line_width=3)
+        self._measured(measure.building_height(cells, self.origin), found)
 
     def depth(self, found: Pick | None) -> None:
         layer = self._measurable(found, ("tube", "box"), "hint_depth")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import psycopg
+import pyvista as pv
 from psycopg import sql
 
 from twin.catalog import Layer
@@ -46,9 +47,13 @@ def distance(a: np.ndarray, b: np.ndarray) -> Measurement:
     ])
 
 
-def building_height(layer_mesh: LayerMesh, row: int, origin: np.ndarray) -> Measurement:
-    """Roof top above the building's ground, read off its own 3D cells (extruded or LOD2)."""
-    cells = subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row, own_points=True)
+def building_cells(layer_mesh: LayerMesh, row: int) -> pv.UnstructuredGrid:
+    """A building's own 3D cells (extruded or LOD2), with only their own points."""
+    return subset(layer_mesh.mesh, layer_mesh.mesh.cell_data["row"] == row, own_points=True)
+
+
+def building_height(cells: pv.DataSet, origin: np.ndarray) -> Measurement:
+    """Roof top above the building's ground, read off its own cells (:func:`building_cells`)."""
     ground, roof = float(cells.bounds[4]) + origin[2], float(cells.bounds[5]) + origin[2]
     height = roof - ground
     return Measurement("building_height", height, [
