@@ -7,6 +7,7 @@ One process serves one viewer state; ``twin serve`` starts it. Run alone:
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -16,8 +17,9 @@ from trame.widgets import html
 from trame.widgets import vtk as vtk_widgets
 
 from twin import i18n
-from twin.catalog import load_catalog
+from twin.catalog import Catalog, load_catalog
 from twin.store import database
+from twin.store.city import City
 from twin.store.city import read as read_city
 from twin.store.stats import layer_counts
 from twin.time import figures, year_range
@@ -35,6 +37,8 @@ from viewer.render import (
     send_images_promptly, show_land_cover, web_application,
 )
 from viewer.scene.build import build
+from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.terrain_mesh import Ground
 from viewer.scene.depth import exaggerate
 from viewer.scene.timeline import Timeline, subset
 from viewer.tools import section as viewer_section
@@ -59,13 +63,31 @@ MOVING = {"interactive_ratio": 0.5, "interactive_quality": 50, "still_ratio": 1}
 SURFACE = ("extrude", "solid", "drape")
 
 
-def create_app(server=None):
+@dataclass
+class Scene:
+    """What every session of a twin shows, read from PostGIS: the catalog, the city, each layer's mesh,
+    the ground and the scene's origin. Read once by viewer.zygote, whose forked sessions share it."""
+
+    catalog: Catalog
+    city: City
+    meshes: dict[str, LayerMesh]
+    ground: Ground | None
+    origin: np.ndarray
+
+    @classmethod
+    def read(cls) -> Scene:
+        catalog = load_catalog()
+        with database.raw() as connection:
+            city = read_city(connection)
+            meshes, ground, origin = build(connection, catalog)
+        return cls(catalog, city, meshes, ground, origin)
+
+
+def create_app(server=None, scene: Scene | None = None):
     server = server or get_server(client_type="vue3")
     state, ctrl = server.state, server.controller
-    catalog = load_catalog()
-    with database.raw() as connection:
-        city = read_city(connection)
-        meshes, ground, origin = build(connection, catalog)
+    scene = scene or Scene.read()
+    catalog, city, meshes, ground, origin = scene.catalog, scene.city, scene.meshes, scene.ground, scene.origin
     terrain = ground.terrain if ground is not None else None
     surface = {"terrain", *(layer.id for layer in catalog.vector_layers if layer.draw.mode in SURFACE)}
     _defaults(state)

@@ -1,8 +1,9 @@
 """A viewer process per browser: trame keeps one state per process (camera, layers, picks), so two people
 on one process would see each other's clicks.
 
-The launcher answers on the viewer port. It keeps one spare viewer process built and waiting, so a new
-visitor does not wait for the scene build: ``GET /`` hands the spare to the browser, by a redirect to
+The launcher answers on the viewer port. The viewers are forked from one process that read the scene
+from PostGIS once (:mod:`viewer.zygote`), sharing it; the launcher keeps one spare viewer started and
+waiting, so a new visitor waits for neither: ``GET /`` hands the spare to the browser, by a redirect to
 ``s/<token>/`` (a token made for that session, unguessable), and starts building the next. Everything
 under that path, pages and websocket, the launcher passes on to the session's viewer, which listens on
 loopback only: the viewer is one port, so one reverse proxy with TLS in front of it serves every session
@@ -20,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -36,6 +37,7 @@ from aiohttp import web
 
 from twin.auth import REALM, Judge
 from twin.errors import TwinError
+from viewer.zygote import Forked, Zygote, alive
 
 # Long enough for a reload or a short network hiccup, short enough to give memory back soon.
 IDLE_S = 30
@@ -54,7 +56,7 @@ log = logging.getLogger("twin.viewer.launcher")
 class Viewer:
     """One viewer process: building, then a spare held by the launcher, then in use by one browser."""
 
-    process: subprocess.Popen
+    process: Forked
     port: int
     log: Path
     started: float = field(default_factory=time.monotonic)
@@ -88,6 +90,7 @@ class Launcher:
         self._session: aiohttp.ClientSession | None = None
         self._supervisor: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
+        self._zygote: Zygote | None = None  # the process the viewers are forked from (viewer.zygote)
 
     # -- from twin serve's thread ------------------------------------------------------------------------
     def start(self) -> None:
@@ -137,6 +140,8 @@ class Launcher:
                 viewer.process.wait()
             self._ended(viewer, stopped=True)
         self.viewers.clear()
+        if self._zygote is not None and self._zygote.process is not None:
+            _end(self._zygote.process.pid)
 
     # -- on the launcher's own loop -----------------------------------------------------------------------
     async def _open(self) -> None:
@@ -193,23 +198,39 @@ class Launcher:
             in_use = sum(viewer.claimed for viewer in self.viewers)
             waiting = any(not viewer.claimed for viewer in self.viewers)
             if not waiting and in_use < self.sessions and time.monotonic() - self.failed_at > RETRY_S:
-                self._spawn()
+                await self._spawn()
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), 0.5)
             except asyncio.TimeoutError:
                 pass
 
-    def _spawn(self) -> None:
+    async def _spawn(self) -> None:
+        """A new viewer, forked by the zygote (started, and the scene read, first where there is none)."""
+        zygote = self._zygote
+        if zygote is None or zygote.process is None or zygote.process.returncode is not None:
+            zygote = self._zygote = Zygote(self.local, IDLE_S, self.logs / f"viewer-{self.port}-zygote.log")
+            started = time.monotonic()
+            log.info("reading the scene from PostGIS for the viewers")
+            await zygote.start()
+            if not zygote.ready:
+                self._failed(f"the viewer stopped while starting: {zygote.failure} (log: {zygote.log})")
+                return
+            log.info("the scene is read in %.1f s; viewers are forked from it", time.monotonic() - started)
         port = _free_port(self.local)
         path = self.logs / f"viewer-{self.port}-{port}.log"
-        with path.open("w") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "viewer.app", "--server", "--host", self.local, "--port", str(port),
-                 "--timeout", str(IDLE_S)],
-                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        path.write_text("")
+        try:
+            process = await zygote.fork(port, path)
+        except TwinError as exc:
+            self._failed(str(exc))
+            return
         self.viewers.append(Viewer(process, port, path))
-        log.info("viewer %s on port %s: building the scene", process.pid, port)
+        log.info("viewer %s on port %s: forked, starting", process.pid, port)
+
+    def _failed(self, why: str) -> None:
+        self.failure, self.failed_at = why, time.monotonic()
+        log.info("%s", why)
 
     async def _try_hold(self, viewer: Viewer) -> None:
         """Connect to a viewer that is still building; once it answers, it is a spare kept alive by this
@@ -240,9 +261,7 @@ class Launcher:
         if viewer.ready_s is None and not stopped:
             text = viewer.log.read_text(errors="replace") if viewer.log.is_file() else ""
             lines = text.strip().splitlines() or ["no output"]
-            self.failure = f"the viewer stopped while starting: {lines[-1]} (log: {viewer.log})"
-            self.failed_at = time.monotonic()
-            log.info("viewer %s: %s", viewer.process.pid, self.failure)
+            self._failed(f"the viewer stopped while starting: {lines[-1]} (log: {viewer.log})")
             return
         log.info("viewer %s on port %s: ended (status %s) after %.0f s", viewer.process.pid, viewer.port, code,
                  time.monotonic() - viewer.started)
@@ -366,6 +385,20 @@ async def _pipe(request: web.Request, session: aiohttp.ClientSession, target: st
         await viewer_side.close()
         await browser_side.close()
     return browser_side
+
+
+def _end(pid: int) -> None:
+    """SIGTERM, and SIGKILL where it is not over within 10 s."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not alive(pid):
+            return
 
 
 def _free_port(host: str) -> int:

@@ -1,0 +1,139 @@
+"""Memory of N sessions of the viewer at once (N = 1, 4, 8), each a browser page on its own viewer
+process, as proportional set size (PSS: each shared page counted once, split between its sharers) summed
+over the zygote that holds the scene and the viewers forked from it (viewer.zygote), beside what N
+viewers started on their own (``python -m viewer.app``, the scene read by each: one measured in the same
+run, times N) would take, and the first image's wait of a session's page.
+
+Usage: .venv/bin/python scripts/bench_sessions.py [--scale S]
+Runs on twin's own PostGIS, on the scale-S Eco-city (default 1) in a database of its own
+(twin_bench_viewer at scale 1, twin_bench_viewer_S otherwise), generated and imported on the first run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+TWIN = [sys.executable, "-m", "twin"]
+COUNTS = (1, 4, 8)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    scale = parser.parse_args().scale
+    url = prepare(scale)
+    load = os.getloadavg()[0]
+    alone = standalone_pss(url)
+    rows = [sessions(url, count) for count in COUNTS]
+    print(f"\nViewer sessions on the scale-{scale:g} Eco-city; {os.cpu_count()} CPUs, load average {load:.1f} before "
+          f"and {os.getloadavg()[0]:.1f} after; one viewer started on its own (the scene read by it): "
+          f"{alone:,.0f} MB PSS\n")
+    print("| sessions | PSS, zygote + viewers (+ the spare) | N viewers on their own | ratio | first image, slowest page |")
+    print("|---:|---:|---:|---:|---:|")
+    for count, total, first in rows:
+        print(f"| {count} | {total:,.0f} MB | {alone * count:,.0f} MB | {total / (alone * count):.2f}x | {first:.1f} s |")
+    return 0
+
+
+def prepare(scale: float) -> str:
+    name = "twin_bench_viewer" if scale == 1 else f"twin_bench_viewer_{scale:g}".replace(".", "_")
+    subprocess.run([*TWIN, "db", "up"], check=True, capture_output=True, cwd=ROOT)
+    own = subprocess.run([*TWIN, "db", "url"], check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    with psycopg.connect(own.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    url = own.rsplit("/", 1)[0] + f"/{name}"
+    print(f"the scale-{scale:g} Eco-city in {name} (generated and imported on the first run only)...", file=sys.stderr)
+    subprocess.run([*TWIN, "demo", "--no-serve", "--scale", str(scale)], check=True, capture_output=True, cwd=ROOT,
+                   env=dict(os.environ, TWIN_DATABASE_URL=url))
+    return url
+
+
+def standalone_pss(url: str) -> float:
+    """PSS of one viewer started on its own, once it answers (no browser)."""
+    from browser import free_port
+
+    port = free_port()
+    viewer = subprocess.Popen([sys.executable, "-m", "viewer.app", "--server", "--host", "127.0.0.1", "--port",
+                               str(port), "--timeout", "60"], cwd=ROOT, env=dict(os.environ, TWIN_DATABASE_URL=url),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/index.html", 300)
+        return pss_mb([viewer.pid])
+    finally:
+        viewer.terminate()
+        viewer.wait(timeout=30)
+
+
+def sessions(url: str, count: int) -> tuple[int, float, float]:
+    """``count`` pages on one ``twin serve``: the PSS of its viewer processes, and the slowest first image."""
+    from browser import browser, free_port, open_viewer
+
+    viewer_port, api_port = free_port(), free_port()
+    env = dict(os.environ, TWIN_DATABASE_URL=url, TWIN_VIEWER_SESSIONS=str(count))
+    serve = subprocess.Popen([*TWIN, "serve", "--viewer-port", str(viewer_port), "--api-port", str(api_port)],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{api_port}/healthz", 300)
+        slowest = 0.0
+        with browser() as chromium:
+            pages = []
+            for _ in range(count):
+                started = time.perf_counter()
+                pages.append(open_viewer(chromium, f"http://127.0.0.1:{viewer_port}/", (1280, 800)))
+                slowest = max(slowest, time.perf_counter() - started)
+            time.sleep(3)  # the spare after the last page is built, or not (at the cap)
+            total = pss_mb(descendants(serve.pid))
+        return count, total, slowest
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+
+
+def descendants(pid: int) -> list[int]:
+    """The viewer processes under ``twin serve``: the zygote and its forks."""
+    def children(of: int) -> list[int]:
+        return [int(child) for task in Path(f"/proc/{of}/task").iterdir()
+                for child in (task / "children").read_text().split()]
+
+    found = []
+    for child in children(pid):
+        if b"viewer." in Path(f"/proc/{child}/cmdline").read_bytes():
+            found += [child, *children(child)]
+    return found
+
+
+def pss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"bench_sessions: {url} did not answer within {seconds:.0f} s")
+            time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
