@@ -40,6 +40,13 @@ def test_passwords_are_kept_as_scrypt_hashes() -> None:
     assert not auth.matches("x", "md5$abc")
 
 
+@pytest.mark.fast
+def test_twin_serve_says_who_may_come_in_beyond_loopback() -> None:
+    assert auth.door("127.0.0.1", 0) is None and auth.door("::1", 0) is None and auth.door("localhost", 3) is None
+    assert "no users yet: add one with `twin users add NAME`" in auth.door("0.0.0.0", 0)
+    assert auth.door("192.0.2.2", 2).endswith("(2 users)")
+
+
 def test_who_is_let_in(make_twin, monkeypatch) -> None:
     twin = make_twin()
     judge = auth.Judge(twin.url)

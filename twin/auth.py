@@ -98,6 +98,16 @@ def users() -> list[tuple[str, str]]:
         return connection.execute(sql.SQL("SELECT name, role FROM {} ORDER BY name").format(USERS)).fetchall()
 
 
+def door(host: str, known: int) -> str | None:
+    """What `twin serve` says of who may come in when it listens on ``host`` with ``known`` users."""
+    if host in ("localhost", "") or is_loopback(host):
+        return None
+    if known == 0:
+        return ("beyond this machine, the viewer and the API ask for a user's credentials, and this twin has "
+                "no users yet: add one with `twin users add NAME`")
+    return f"beyond this machine, the viewer and the API ask for a user's credentials ({known} users)"
+
+
 class Judge:
     """Judges requests against the users of the database at ``url`` (read again every few seconds, so a
     user added or removed counts at once on every process)."""

@@ -14,6 +14,7 @@ from twin.settings import get_settings
 def serve(host: str, viewer_port: int, api_port: int) -> None:
     import uvicorn
 
+    from twin.auth import door, users
     from twin.service.app import create_app
     from viewer.launcher import Launcher
 
@@ -32,6 +33,9 @@ def serve(host: str, viewer_port: int, api_port: int) -> None:
         click.echo(f"Viewer: http://{host}:{viewer_port}/  (a 3D session per browser, "
                    f"up to {settings.viewer_sessions} at once)", err=True)
         click.echo(f"API:    http://{host}:{api_port}/  (OpenAPI: http://{host}:{api_port}/api.html)", err=True)
+        said = door(host, len(users()))
+        if said:
+            click.echo(f"Note: {said}.", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
         # Forwarding headers are the guard's to judge (twin.service.guard): from a proxy on this machine only.
         uvicorn.run(app, host=host, port=api_port, log_level="warning", proxy_headers=False)

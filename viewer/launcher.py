@@ -37,6 +37,7 @@ from aiohttp import web
 
 from twin.auth import REALM, Judge
 from twin.errors import TwinError
+from viewer.proxy import HOP_BY_HOP, forwarded, pipe
 from viewer.zygote import Forked, Zygote, alive
 
 # Long enough for a reload or a short network hiccup, short enough to give memory back soon.
@@ -44,10 +45,6 @@ IDLE_S = 30
 # After a viewer failed to start (database down, broken layer), wait this long before building another.
 RETRY_S = 10
 SESSIONS = "/s/"  # a session's path under the launcher: /s/<token>/, its pages and its websocket
-# Headers about one connection, not the request: not passed on (RFC 9110 7.6.1), nor the body's length
-# (the launcher sends the body as it read it).
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-                        "transfer-encoding", "upgrade", "content-length"})
 
 log = logging.getLogger("twin.viewer.launcher")
 
@@ -316,9 +313,9 @@ class Launcher:
             return _page("This 3D session has ended", 3, "This session's viewer has ended (its tab was closed, or "
                          "twin serve restarted). A new session opens by itself.", again="../../")
         target = f"http://{_netloc(self.local, viewer.port)}/{request.match_info['tail']}"
-        headers = _forwarded(request, f"{SESSIONS}{token}")
+        headers = forwarded(request, f"{SESSIONS}{token}")
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            return await _pipe(request, self._session, target.replace("http://", "ws://", 1), headers)
+            return await pipe(request, self._session, target.replace("http://", "ws://", 1), headers)
         async with self._session.request(request.method, target, params=request.query, headers=headers,
                                          data=await request.read() if request.can_read_body else None,
                                          allow_redirects=False, auto_decompress=False) as answer:
@@ -342,49 +339,6 @@ def _page(title: str, refresh: int, text: str, again: str = "") -> web.Response:
     # 503: not the viewer yet; a browser shows the page all the same and follows its refresh.
     return web.Response(text=body, content_type="text/html", status=503,
                         headers={"Retry-After": str(refresh), "Cache-Control": "no-store"})
-
-
-def _forwarded(request: web.Request, path: str) -> dict[str, str]:
-    """The request's headers for the viewer, less the hop-by-hop ones, with where the browser reached it:
-    the host, scheme and path prefix a proxy in front said, else this request's own."""
-    headers = {name: value for name, value in request.headers.items() if name.lower() not in HOP_BY_HOP | {"host"}}
-    headers["X-Forwarded-Host"] = request.headers.get("X-Forwarded-Host", request.host)
-    headers["X-Forwarded-Proto"] = request.headers.get("X-Forwarded-Proto", request.scheme)
-    headers["X-Forwarded-Prefix"] = request.headers.get("X-Forwarded-Prefix", "").rstrip("/") + path
-    return headers
-
-
-async def _pipe(request: web.Request, session: aiohttp.ClientSession, target: str,
-                headers: dict[str, str]) -> web.WebSocketResponse:
-    """The browser's websocket and one to the viewer, each message passed on as it comes, until either
-    side closes (a scene for the browser to draw can be tens of MB: no size limit)."""
-    browser_side = web.WebSocketResponse(max_msg_size=0, autoping=True)
-    await browser_side.prepare(request)
-    headers = {name: value for name, value in headers.items() if not name.lower().startswith("sec-websocket")}
-    try:
-        viewer_side = await session.ws_connect(target, headers=headers, max_msg_size=0, autoping=True)
-    except (aiohttp.ClientError, OSError):
-        await browser_side.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER)
-        return browser_side
-
-    async def across(source, sink) -> None:
-        async for message in source:
-            if message.type == aiohttp.WSMsgType.TEXT:
-                await sink.send_str(message.data)
-            elif message.type == aiohttp.WSMsgType.BINARY:
-                await sink.send_bytes(message.data)
-            else:
-                break
-
-    passing = [asyncio.create_task(across(browser_side, viewer_side)), asyncio.create_task(across(viewer_side, browser_side))]
-    try:
-        await asyncio.wait(passing, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in passing:
-            task.cancel()
-        await viewer_side.close()
-        await browser_side.close()
-    return browser_side
 
 
 def _end(pid: int) -> None:
