@@ -17,6 +17,7 @@ from browser import ARTIFACTS, browser, changed, image, open_viewer, settled
 from support import sql
 
 from viewer.launcher import IDLE_S
+from viewer.zygote import alive
 
 
 def test_two_browsers_keep_their_own_view(served, demo_database: str) -> None:
@@ -124,14 +125,6 @@ def fetch(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as answer:
         return answer.code, answer.read().decode()
-
-
-def alive(pid: int) -> bool:
-    """Running, not ended (nor ended and waiting for its parent to notice)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def children(pid: int) -> list[int]:
