@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from browser import free_port
+from browser import ARTIFACTS, free_port
 from support import REAL_DATA, ROOT, TEST_HOME, Twin, reader_of, run_twin, twin_env
 
 from twin.settings import get_settings
@@ -222,9 +222,13 @@ def serve_twin(url: str, started: list[subprocess.Popen], ready: bool = True, ho
     both answer (the API starts once the first viewer is built), or at once with ``ready=False``; the
     process is added to ``started`` for the caller to stop."""
     viewer_port, api_port = free_port(), free_port()
-    process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--host", host, "--viewer-port",
-                                str(viewer_port), "--api-port", str(api_port)], env=twin_env(TWIN_DATABASE_URL=url, **env),
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its output to a file, not a pipe nobody reads while it serves: a full pipe would stall it.
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"serve-{viewer_port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "twin", "serve", "--host", host, "--viewer-port",
+                                    str(viewer_port), "--api-port", str(api_port)],
+                                   env=twin_env(TWIN_DATABASE_URL=url, **env), cwd=ROOT, stdout=output, stderr=output)
     started.append(process)
     deadline = time.monotonic() + 180
     while ready:
@@ -233,7 +237,7 @@ def serve_twin(url: str, started: list[subprocess.Popen], ready: bool = True, ho
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"twin serve did not start: {process.stderr.read() if process.poll() is not None else ''}")
+                raise AssertionError(f"twin serve did not start (its output: {log}): {log.read_text()[-2000:]}")
             time.sleep(1)
     return f"http://127.0.0.1:{viewer_port}/", f"http://127.0.0.1:{api_port}/", process
 

@@ -162,6 +162,9 @@ def _the_twin_in_the_browser(viewer: str, url: str, key: str, city: City) -> Non
         assert click_a_feature(page, mask), "no click on the drawn features picked one"
         page.screenshot(path=str(ARTIFACTS / f"cities-{key}-picked.png"))
         title = page.inner_text(".twin-picked .v-card-title")
+        # All of the title in the card, and its ✕ (a building's UUID for a name is long).
+        assert page.evaluate("""() => { const title = document.querySelector('.twin-picked .v-card-title');
+            return title.scrollWidth <= title.clientWidth; }"""), f"the picked card cuts its title: {title}"
         rows = dict(line.split("\t", 1) for line in page.inner_text(".twin-picked tbody").splitlines() if "\t" in line)
         assert page.errors == [], f"the browser console reported errors: {page.errors}"
     titles = {row["title"]: row["id"] for row in json.loads(

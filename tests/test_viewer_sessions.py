@@ -4,7 +4,9 @@ is capped with a page that says so, and SIGTERM leaves no viewer process behind.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import signal
 import time
 import urllib.error
@@ -13,11 +15,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
-from browser import ARTIFACTS, browser, changed, image, open_viewer, settled
+from browser import ARTIFACTS, browser, changed, free_port, image, open_viewer, settled
 from support import sql
 
 from viewer.launcher import IDLE_S
-from viewer.zygote import alive
+from viewer.zygote import ENDED, Zygote, alive
 
 
 def test_two_browsers_keep_their_own_view(served, demo_database: str) -> None:
@@ -147,3 +149,24 @@ def viewer_children(pid: int) -> list[int]:
 def forked_viewers(pid: int) -> list[int]:
     """The viewers forked by ``twin serve``'s zygote: one a session, and the spare."""
     return [viewer for viewer in viewer_children(pid) if viewer not in children(pid)]
+
+
+def test_a_viewers_end_is_told_with_its_status(blank_twin_url: str, tmp_path: Path, monkeypatch) -> None:
+    """The zygote, each viewer's parent, writes how the viewer ended into its log; the launcher reads it
+    there (and keeps the log of one that did not end as asked)."""
+    monkeypatch.setenv("TWIN_DATABASE_URL", blank_twin_url)
+
+    async def fork_and_end() -> list[tuple[int, str]]:
+        zygote = Zygote("127.0.0.1", 30, tmp_path / "zygote.log")
+        await zygote.start()
+        assert zygote.ready, zygote.failure
+        try:
+            viewers = [await zygote.fork(free_port(), tmp_path / f"viewer-{n}.log") for n in range(2)]
+            os.kill(viewers[0].pid, signal.SIGTERM)
+            os.kill(viewers[1].pid, signal.SIGKILL)  # as the kernel ends one out of memory
+            return [(viewer.wait(timeout=30), viewer.log.read_text().strip().splitlines()[-1]) for viewer in viewers]
+        finally:
+            await zygote.stop()
+
+    assert asyncio.run(fork_and_end()) == [(-signal.SIGTERM, f"{ENDED} -{signal.SIGTERM}"),
+                                           (-signal.SIGKILL, f"{ENDED} -{signal.SIGKILL}")]

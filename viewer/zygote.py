@@ -31,6 +31,11 @@ from twin.errors import TwinError
 from twin.store import core_table, database
 
 IDLE_S_DEFAULT = 30
+# The line the zygote ends a viewer's log with, before the viewer is reaped: its exit status, which the
+# launcher (not the viewer's parent) reads there.
+ENDED = "twin viewer ended, status"
+_logs: dict[int, str] = {}  # in the zygote: each running viewer's log, by pid
+UNKNOWN = 255  # a viewer's status where nobody wrote it
 
 
 def main() -> None:
@@ -62,6 +67,7 @@ def main() -> None:
             continue
         if pid == 0:
             _viewer(scene, options.host, int(port), log, options.timeout)
+        _logs[pid] = log
         print(pid, flush=True)
 
 
@@ -108,13 +114,24 @@ def _forget_connections() -> None:
 
 
 def _reap(signum: int, frame: object) -> None:
+    """Each ended viewer's status written to its log, then the viewer reaped: once its pid is gone, the
+    status is there to read (:meth:`Forked.poll`)."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
             return
-        if pid == 0:
+        if ended is None:
             return
+        code = ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status
+        log = _logs.pop(ended.si_pid, None)
+        if log is not None:
+            try:
+                with open(log, "a") as output:
+                    output.write(f"\n{ENDED} {code}\n")
+            except OSError:
+                pass  # its folder gone (twin serve stopping): nobody is left to read it
+        os.waitpid(ended.si_pid, 0)
 
 
 if __name__ == "__main__":
@@ -123,16 +140,28 @@ if __name__ == "__main__":
 
 # -- the launcher's end ------------------------------------------------------------------------------------
 class Forked:
-    """A viewer the zygote forked, handled as the launcher handles a process (its status is its log's: the
-    zygote, not the launcher, is its parent)."""
+    """A viewer the zygote forked, handled as the launcher handles a process (its status is its log's last
+    line, which the zygote, its parent, writes)."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid, self.returncode = pid, None
+    def __init__(self, pid: int, log: Path) -> None:
+        self.pid, self.log, self.returncode = pid, log, None
 
     def poll(self) -> int | None:
-        if self.returncode is None and not alive(self.pid):
-            self.returncode = 0
-        return self.returncode
+        if self.returncode is not None or alive(self.pid):
+            return self.returncode
+        said = self._status()
+        if said is not None:
+            self.returncode = said
+        elif not Path(f"/proc/{self.pid}").exists():
+            self.returncode = UNKNOWN  # reaped by another than the zygote (the zygote ended first)
+        return self.returncode  # else ended, and its status about to be written
+
+    def _status(self) -> int | None:
+        try:
+            last = self.log.read_text(errors="replace").rstrip().rsplit("\n", 1)[-1]
+        except OSError:
+            return None
+        return int(last.removeprefix(ENDED)) if last.startswith(ENDED) else None
 
     def terminate(self) -> None:
         self._signal(signal.SIGTERM)
@@ -186,7 +215,7 @@ class Zygote:
         if not answer.isdigit():
             reason = answer.removeprefix("error ").strip() or self.failure
             raise TwinError(f"the viewer could not start: {reason} (log: {self.log})")
-        return Forked(int(answer))
+        return Forked(int(answer), log)
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:

@@ -222,8 +222,9 @@ def _name_value_card(name: str, max_width: int, value_classes: str = "",
     title, closed by its ✕ (the controller's ``<name>_close``); ``above`` makes what goes between the
     title and the list."""
     with v3.VCard(v_if=f"{name}_title", classes=f"twin-{name}", max_width=max_width, style=SCROLL):
-        with v3.VCardTitle(classes="text-subtitle-1 d-flex align-start", style="gap: 4px;"):
-            html.Span(f"{{{{ {name}_title }}}}", classes="flex-1-1", style="overflow-wrap: anywhere;")
+        # Vuetify's titles keep to one line, cut: a long title (a building's UUID) wraps instead, and its ✕ stays.
+        with v3.VCardTitle(classes="text-subtitle-1 d-flex align-start", style="gap: 4px; white-space: normal;"):
+            html.Span(f"{{{{ {name}_title }}}}", classes="flex-1-1", style="overflow-wrap: anywhere; min-width: 0;")
             v3.VBtn(icon="mdi-close", size="x-small", variant="text", density="comfortable",
                     click=f"trigger('{name}_close')", classes=f"twin-{name}-close flex-0-0", title=said("close"))
         if above is not None:

@@ -13,7 +13,7 @@ the nearest visible, pickable surface, line or point there, whatever the actors'
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -55,11 +55,12 @@ class Drawn:
 
 
 def drawn_at(plotter: pv.Plotter, x: float, y: float, reach: int = REACH_PX,
-             seen: tuple[int, int] | None = None) -> Drawn | None:
+             seen: tuple[int, int] | None = None, ground: Collection[vtk.vtkProp] = ()) -> Drawn | None:
     """The visible, pickable actor drawn at display position (x, y) (pixels from the bottom left of the
     window as it is now), nearest the eye there; else the one drawn nearest that pixel within ``reach``
-    pixels; else None. Actors left unpickable (the translucent ground of underground mode, highlights)
-    are seen through. ``seen``: the size of the image the person clicked on (the window is drawn smaller
+    pixels; else None. Props in ``ground`` (the terrain) yield to any other drawn within ``reach``:
+    the ground is everywhere, and a building a pixel wide would otherwise never be hit. Actors left
+    unpickable (the translucent ground of underground mode, highlights) are seen through. ``seen``: the size of the image the person clicked on (the window is drawn smaller
     while the camera moves, and a click is heard then); the pixels are that image's.
 
     Through a keyhole (:func:`keyhole`): the view narrowed to the few pixels around the click, which the
@@ -70,14 +71,19 @@ def drawn_at(plotter: pv.Plotter, x: float, y: float, reach: int = REACH_PX,
     renderer = plotter.renderer
     width, height = renderer.GetSize()
     seen = seen or (width, height)
-    at = ((x + 0.5) * seen[0] / max(width, 1), (y + 0.5) * seen[1] / max(height, 1))  # in the image seen
+    # trame-vtk hands the interactor the cursor's place rounded to the window's pixels: in a window drawn
+    # at half size, to every other pixel of the image seen. Scaled back, the pixel is found to within that
+    # rounding, which the reach then spans (a building a pixel wide in a city's overview, issue 17).
+    scale = max(seen[0] / max(width, 1), seen[1] / max(height, 1))
+    at = (x * seen[0] / max(width, 1), y * seen[1] / max(height, 1))  # in the image seen
+    reach += math.ceil(scale) - 1
     if not (0 <= at[0] < seen[0] and 0 <= at[1] < seen[1]):
         return None
     with keyhole(plotter, at, seen, reach) as (centre, side):
         around = sorted(((dx, dy) for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1)),
                         key=lambda step: step[0] ** 2 + step[1] ** 2)
         pixels = [(centre + dx, centre + dy) for dx, dy in around]
-        first = _selected(renderer, (0, 0, side - 1, side - 1), pixels, actors_only=True)
+        first = _selected(renderer, (0, 0, side - 1, side - 1), pixels, actors_only=True, ground=ground)
         if first is None:
             return None
         actor, (at_x, at_y), _, _ = first
@@ -135,9 +141,11 @@ def keyhole(plotter: pv.Plotter, at: tuple[float, float], seen: tuple[int, int],
 
 
 def _selected(renderer: vtk.vtkRenderer, area: tuple[int, int, int, int], pixels: list[tuple[int, int]],
-              actors_only: bool) -> tuple[vtk.vtkProp, tuple[int, int], int, float] | None:
-    """The first of ``pixels`` (within ``area``) where the hardware selector finds a pickable prop: the
-    prop, the pixel, its cell (-1 with ``actors_only``) and the depth there."""
+              actors_only: bool, ground: Collection[vtk.vtkProp] = ()
+              ) -> tuple[vtk.vtkProp, tuple[int, int], int, float] | None:
+    """The first of ``pixels`` (within ``area``) where the hardware selector finds a pickable prop not in
+    ``ground``, else the first where it finds one of ``ground``: the prop, the pixel, its cell (-1 with
+    ``actors_only``) and the depth there."""
     selector = vtk.vtkHardwareSelector()
     selector.SetRenderer(renderer)
     selector.SetFieldAssociation(vtk.vtkDataObject.FIELD_ASSOCIATION_CELLS)
@@ -146,6 +154,7 @@ def _selected(renderer: vtk.vtkRenderer, area: tuple[int, int, int, int], pixels
     selector.SetArea(*area)
     if not selector.CaptureBuffers():
         return None
+    fallback = None
     try:
         for at_x, at_y in pixels:
             selection = selector.GenerateSelection(at_x, at_y, at_x, at_y)
@@ -158,8 +167,11 @@ def _selected(renderer: vtk.vtkRenderer, area: tuple[int, int, int, int], pixels
             found = node.GetProperties()
             cell = -1 if actors_only else int(cells.GetTuple1(0))
             depth = -1.0 if actors_only else found.Get(vtk.vtkSelectionNode.ZBUFFER_VALUE())
-            return found.Get(vtk.vtkSelectionNode.PROP()), (at_x, at_y), cell, depth
-        return None
+            hit = found.Get(vtk.vtkSelectionNode.PROP()), (at_x, at_y), cell, depth
+            if hit[0] not in ground:
+                return hit
+            fallback = fallback or hit
+        return fallback
     finally:
         selector.ClearBuffers()
 
@@ -209,7 +221,8 @@ def pick(plotter: pv.Plotter, actors: dict[str, vtk.vtkActor], meshes: dict[str,
          y: float, seen: tuple[int, int] | None = None) -> Pick | None:
     """The feature drawn at display position (x, y) (pixels from the bottom left; ``seen`` as for
     :func:`drawn_at`), or None: the sky, the terrain (no feature) or anything else that no layer draws."""
-    drawn = drawn_at(plotter, x, y, seen=seen)
+    drawn = drawn_at(plotter, x, y, seen=seen, ground=[actor for layer_id, actor in actors.items()
+                                                       if layer_id not in meshes])
     layer_id = next((layer_id for layer_id, actor in actors.items() if drawn is not None and actor is drawn.actor
                      and layer_id in meshes), None)
     if layer_id is None:
