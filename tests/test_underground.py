@@ -101,8 +101,8 @@ def test_pipes_are_a_few_pixels_wide_at_any_distance_and_follow_their_layer(blan
     section.clip(actors.values(), None)
     exaggerate(meshes["water_supply"].mesh, 5.0)  # underground mode's exaggeration: the pipe 5 times as deep
     plotter.ren_win.Render()
-    assert lines["water_supply"].GetBounds()[4] == pytest.approx(5 * middle[2], abs=0.01)
-    assert not lines["water_supply"].GetPickable()
+    assert lines["water_supply"][0].GetBounds()[4] == pytest.approx(5 * middle[2], abs=0.01)
+    assert not lines["water_supply"][0].GetPickable()
 
 
 def test_close_by_the_tube_of_its_real_size_wins(blank_twin) -> None:

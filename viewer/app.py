@@ -40,6 +40,7 @@ from viewer.scene.build import build
 from viewer.scene.layer_mesh import LayerMesh
 from viewer.scene.terrain_mesh import Ground
 from viewer.scene.depth import exaggerate
+from viewer.scene.tiles import drawing_of
 from viewer.scene.timeline import Timeline, subset
 from viewer.tools import section as viewer_section
 from viewer.tools import viewpoints
@@ -96,7 +97,7 @@ def create_app(server=None, scene: Scene | None = None):
     timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
     add_pipe_lines(plotter, meshes, actors)
-    moving = MovingDetail(interactor, meshes, actors)
+    moving = MovingDetail(interactor, meshes, actors, drawing_of(plotter.renderer))
     ctrl.on_server_ready.add(lambda **kwargs: moving.watch(web_application(server)))
     with database.connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
@@ -365,7 +366,8 @@ def open_ground(state, catalog, meshes, actor_sets, surface: set[str], below: bo
     # The meshes themselves, not the actors: a scale would stretch what stands on the ground too (issue 16).
     # Both views draw copies that share their points.
     for layer_mesh in meshes.values():
-        exaggerate(layer_mesh.mesh, float(exaggeration) if below else 1.0)
+        for mesh in [layer_mesh.mesh, *(level for tile in layer_mesh.tiles or [] for level in tile.levels)]:
+            exaggerate(mesh, float(exaggeration) if below else 1.0)
 
 
 def _underground_and_section(state, ctrl, catalog, meshes, actor_sets, plotter: pv.Plotter, overlay: Overlay,

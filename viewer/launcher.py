@@ -38,7 +38,7 @@ from aiohttp import web
 from twin.auth import REALM, Judge
 from twin.errors import TwinError
 from viewer.proxy import HOP_BY_HOP, forwarded, pipe
-from viewer.zygote import Forked, Zygote, alive
+from viewer.zygote import ENDED, Forked, Zygote, alive
 
 # Long enough for a reload or a short network hiccup, short enough to give memory back soon.
 IDLE_S = 30
@@ -257,7 +257,7 @@ class Launcher:
         code = viewer.process.returncode
         if viewer.ready_s is None and not stopped:
             text = viewer.log.read_text(errors="replace") if viewer.log.is_file() else ""
-            lines = text.strip().splitlines() or ["no output"]
+            lines = [line for line in text.strip().splitlines() if not line.startswith(ENDED)] or ["no output"]
             self._failed(f"the viewer stopped while starting: {lines[-1]} (log: {viewer.log})")
             return
         log.info("viewer %s on port %s: ended (status %s) after %.0f s", viewer.process.pid, viewer.port, code,

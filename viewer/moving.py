@@ -20,6 +20,7 @@ from functools import partial
 import vtk
 
 from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.tiles import TiledDrawing
 
 # What each draw mode keeps while the camera moves (VTK cell types); modes not named keep everything.
 LIGHT_CELLS = {"glyph": (vtk.VTK_VERTEX, vtk.VTK_POLY_VERTEX), "tube": (vtk.VTK_LINE, vtk.VTK_POLY_LINE)}
@@ -30,7 +31,9 @@ class MovingDetail:
     camera style moves the camera, and back when it stops."""
 
     def __init__(self, interactor: vtk.vtkRenderWindowInteractor, meshes: dict[str, LayerMesh],
-                 actors: dict[str, vtk.vtkActor]) -> None:
+                 actors: dict[str, vtk.vtkActor], tiles: TiledDrawing | None = None) -> None:
+        """``tiles``: the view's tiled layers, drawn at their coarsest levels while moving."""
+        self.tiles = tiles
         self._light: dict[str, tuple[vtk.vtkActor, vtk.vtkPolyDataMapper, vtk.vtkPolyDataMapper,
                                      vtk.vtkExtractCellsByType]] = {}
         for layer_id, layer_mesh in meshes.items():
@@ -80,6 +83,8 @@ class MovingDetail:
             light.SetInputConnection(only.GetOutputPort())  # (the copy took the full mapper's input too)
             actor.SetMapper(light)
         self.moving = True
+        if self.tiles is not None:
+            self.tiles.moving = True
 
     def settle(self) -> None:
         """The full mappers back (a no-op when the camera is still), whatever is still said to move."""
@@ -87,3 +92,5 @@ class MovingDetail:
             actor.SetMapper(full)
         self._active.clear()
         self.moving = False
+        if self.tiles is not None:
+            self.tiles.moving = False

@@ -20,6 +20,7 @@ import pyvista as pv
 import vtk
 
 from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.tiles import drawing_of
 
 PIPE_PX = 3
 # Depth-buffer steps (of 2^24) the line is drawn nearer than it lies: enough for the line to cover a
@@ -29,35 +30,45 @@ LINE_OFFSET_UNITS = 500.0
 
 
 def add_pipe_lines(plotter: pv.Plotter, meshes: dict[str, LayerMesh], actors: dict[str, vtk.vtkActor]
-                   ) -> dict[str, vtk.vtkActor]:
-    """A line actor per tube layer of ``actors`` (layer id -> the layer's actor in ``plotter``), kept in
-    step with the layer's actor before each render of ``plotter``."""
+                   ) -> dict[str, list[vtk.vtkActor]]:
+    """Line actors per tube layer of ``actors`` (layer id -> the layer's actor in ``plotter``): one, or one
+    per tile of a tiled layer, each kept in step with what it follows before each render of ``plotter``."""
     _offsets_per_mapper()
-    lines: dict[str, vtk.vtkActor] = {}
+    tiles = drawing_of(plotter.renderer)
+    lines: dict[str, list[vtk.vtkActor]] = {}
+    pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]] = []
     for layer_id, layer_mesh in meshes.items():
         if layer_mesh.layer.draw.mode != "tube" or layer_id not in actors:
             continue
-        drawn = actors[layer_id].GetMapper().GetInput()  # the year filter's copy (viewer.scene.timeline)
-        only_lines = vtk.vtkExtractCellsByType()  # runs again whenever the copy's cells or points change
-        only_lines.SetInputData(drawn)
-        only_lines.AddCellType(vtk.VTK_LINE)
-        only_lines.AddCellType(vtk.VTK_POLY_LINE)
-        mapper = vtk.vtkPolyDataMapper()
-        mapper.SetInputConnection(only_lines.GetOutputPort())
-        mapper.ScalarVisibilityOff()
-        mapper.SetRelativeCoincidentTopologyLineOffsetParameters(0.0, -LINE_OFFSET_UNITS)
-        actor = vtk.vtkActor()
-        actor.SetMapper(mapper)
-        prop = actor.GetProperty()
-        prop.SetLineWidth(PIPE_PX)
-        prop.LightingOff()  # the layer's colour itself, as its legend swatch shows it
-        actor.SetPickable(False)
-        plotter.renderer.AddActor(actor)
-        lines[layer_id] = actor
-    pairs = [(actors[layer_id], line) for layer_id, line in lines.items()]
-    plotter.renderer.AddObserver("StartEvent", lambda *args: follow(pairs))
+        # A tiled layer's tiles each draw their own (viewer.scene.tiles): a line actor follows each.
+        leads = tiles.actors_of(layer_id) if tiles is not None and layer_mesh.tiles else [actors[layer_id]]
+        lines[layer_id] = [_line_actor(plotter, lead) for lead in leads]
+        pairs += zip(leads, lines[layer_id])
+    # After the tiles' own choice of what is drawn (viewer.scene.tiles), to follow it in the same render.
+    plotter.renderer.AddObserver("StartEvent", lambda *args: follow(pairs), -20.0)
     follow(pairs)
     return lines
+
+
+def _line_actor(plotter: pv.Plotter, lead: vtk.vtkActor) -> vtk.vtkActor:
+    """A line actor drawing the centre lines of what ``lead`` draws, unlit and nearer the camera."""
+    drawn = lead.GetMapper().GetInput()  # the year filter's copy (viewer.scene.timeline)
+    only_lines = vtk.vtkExtractCellsByType()  # runs again whenever the copy's cells or points change
+    only_lines.SetInputData(drawn)
+    only_lines.AddCellType(vtk.VTK_LINE)
+    only_lines.AddCellType(vtk.VTK_POLY_LINE)
+    mapper = vtk.vtkPolyDataMapper()
+    mapper.SetInputConnection(only_lines.GetOutputPort())
+    mapper.ScalarVisibilityOff()
+    mapper.SetRelativeCoincidentTopologyLineOffsetParameters(0.0, -LINE_OFFSET_UNITS)
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.SetLineWidth(PIPE_PX)
+    prop.LightingOff()  # the layer's colour itself, as its legend swatch shows it
+    actor.SetPickable(False)
+    plotter.renderer.AddActor(actor)
+    return actor
 
 
 def follow(pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]], clip: bool = True) -> None:

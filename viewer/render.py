@@ -13,6 +13,7 @@ import vtk
 from viewer.look import dress, finish
 from viewer.scene.colouring import paint
 from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.tiles import TiledDrawing
 from viewer.scene.timeline import Timeline
 
 GROUND_COLOR = "#cfc6a8"
@@ -150,7 +151,7 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
         actors[layer_id] = plotter.add_mesh(layer_mesh.mesh, color=style.color, opacity=style.opacity,
                                             line_width=2,
                                             point_size=POINT_PX, render_points_as_spheres=True)
-        shown = timeline.mesh(layer_id)
+        shown = timeline.mesh(layer_id) if layer_mesh.tiles is None else None
         if shown is not None:  # the year filter's copy, holding the chosen year's cells
             # through a plain vtkPolyDataMapper: picking's hardware selector reports its cells' own ids,
             # where through the vtkDataSetMapper that pyvista gives, those of the triangles made of them
@@ -160,6 +161,9 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
             actors[layer_id].SetMapper(mapper)
         paint(actors[layer_id], None)  # plain until a colouring is chosen
         finish(actors[layer_id], layer_mesh.layer)
+    tiled = {layer_id: layer_mesh.tiles for layer_id, layer_mesh in meshes.items() if layer_mesh.tiles is not None}
+    if tiled:  # their actors lead the tiles' own, and are not drawn themselves
+        TiledDrawing(plotter.renderer, actors, tiled, timeline.tiled, timeline.refresh)
     return actors
 
 

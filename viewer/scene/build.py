@@ -26,11 +26,13 @@ from viewer.scene.land_cover import land_cover
 from viewer.scene.layer_mesh import SCENE_ORDER, LayerMesh, faces, ragged, tag_cells
 from viewer.scene.orthophoto import orthophoto
 from viewer.scene.terrain_mesh import Ground, surface
+from viewer.scene.tiles import split
 
 # A road (or any draped line) without a width still shows, this wide.
 NARROWEST_RIBBON_M = 2.0
 # Level ground (a twin without a DEM) reaches this far beyond the data at least.
 LEVEL_GROUND_MARGIN_M = 100.0
+SYMBOL_M = 3.0  # a point symbol's size where its layer file gives none
 
 
 def layer_tables(connection: psycopg.Connection, catalog: Catalog) -> list[Layer]:
@@ -193,7 +195,7 @@ def points(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, ter
         "FROM {} " + SCENE_ORDER).format(layer_table(layer.id))).fetchall()
     if not rows:
         return None
-    size = layer.draw.size or 3.0
+    size = layer.draw.size or SYMBOL_M
     xyz = np.array([[r[1], r[2], r[3]] for r in rows])
     ground = ground_height(terrain, xyz[:, 0], xyz[:, 1]) - origin[2]
     if not layer.z:
@@ -247,5 +249,7 @@ def build(connection: psycopg.Connection, catalog: Catalog) -> tuple[dict[str, L
             made = areas(connection, layer, origin, terrain, ground.cell)
         if made is not None:
             made.colourings = colourings(connection, made)
+            # A symbol drawn as its dot is off by the symbol's size (viewer.scene.tiles).
+            made.tiles = split(made.mesh, layer.draw.mode, layer.draw.size or SYMBOL_M)
             meshes[layer.id] = made
     return meshes, ground, origin

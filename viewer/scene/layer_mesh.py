@@ -13,6 +13,7 @@ from twin.catalog import Layer
 
 if TYPE_CHECKING:
     from viewer.scene.colouring import Colouring
+    from viewer.scene.tiles import Tile
 
 # Each layer's rows in one order whatever the table's physical order: the same data draws the same picture
 # (which of a layer's dots are thinned from afar, which of two coincident faces wins), as a fresh import
@@ -26,6 +27,7 @@ class LayerMesh:
     mesh: pv.PolyData | pv.StructuredGrid
     ids: list[str] = field(default_factory=list)  # feature id per row index (cell data "row")
     colourings: list[Colouring] = field(default_factory=list)  # by the layer file's style.colour_by
+    tiles: list[Tile] | None = None  # a large layer's, drawn tile by tile (viewer.scene.tiles); None: whole
 
 
 def years(values: list) -> np.ndarray:

@@ -30,14 +30,42 @@ class Timeline:
         # two timelines (compare mode) show two years at once.
         rising = next((layer_id for layer_id, made in meshes.items() if made.layer.draw.mode == "extrude"), None)
         self.shown = {layer_id: _Shown(layer_mesh.mesh, own_points=layer_id == rising)
-                      for layer_id, layer_mesh in meshes.items() if isinstance(layer_mesh.mesh, pv.PolyData)}
+                      for layer_id, layer_mesh in meshes.items()
+                      if isinstance(layer_mesh.mesh, pv.PolyData) and layer_mesh.tiles is None}
+        # A tiled layer's copies, per tile and level (viewer.scene.tiles): each brought to the year shown
+        # only as it is about to be drawn (:meth:`refresh`), so a year costs what is seen of the city.
+        # Of the rising layer, the finest levels rise (the coarser are drawn only from afar).
+        self.tiled = {layer_id: [[_Shown(level, own_points=layer_id == rising and index == 0)
+                                  for index, level in enumerate(tile.levels)] for tile in layer_mesh.tiles]
+                      for layer_id, layer_mesh in meshes.items() if layer_mesh.tiles is not None}
+        for layer_id, copies in self.tiled.items():  # thinned, the same dots as the whole layer's would be
+            whole = meshes[layer_id].mesh.GetVerts().GetNumberOfCells()
+            if not whole:  # no dots of its own (the buildings' far level is no point layer's)
+                continue
+            rank = np.random.default_rng(0).permutation(whole)
+            for copy in (copy for tile in copies for copy in tile):
+                copy.rank = rank[np.asarray(copy.full.cell_data["row"][:copy.verts])] if copy.verts else copy.rank
+                copy.population = whole
         self.year: float | None = None
-        self._rise = _Rise(meshes[rising].mesh, self.shown[rising].mesh) if rising in self.shown else None
+        if rising in self.shown:
+            self._rises = [_Rise(meshes[rising].mesh, self.shown[rising].mesh)]
+        else:
+            self._rises = [_Rise(tile.levels[0], copies[0].mesh)
+                           for tile, copies in zip(meshes[rising].tiles, self.tiled[rising])] if rising else []
 
     def mesh(self, layer_id: str) -> pv.PolyData | None:
-        """What the layer's actor draws."""
+        """What the layer's actor draws; of a tiled layer, what its tiles' finest levels draw, together."""
         shown = self.shown.get(layer_id)
-        return shown.mesh if shown else None
+        if shown is not None:
+            return shown.mesh
+        if layer_id not in self.tiled:
+            return None
+        together = vtk.vtkAppendPolyData()
+        for copies in self.tiled[layer_id]:
+            self.refresh(copies[0])
+            together.AddInputData(copies[0].mesh)
+        together.Update()
+        return pv.wrap(together.GetOutput())
 
     def dots(self, layer_id: str, share: float) -> None:
         """A point layer's dots (its vertex cells, drawn a few pixels wide at any distance) thinned to
@@ -46,6 +74,8 @@ class Timeline:
         if shown is not None and shown.dots != share:
             shown.dots = share
             shown.keep(shown.cells)
+        for copy in self._copies(layer_id):
+            copy.wanted = (copy.wanted[0], share)
 
     def show(self, t: float) -> None:
         """Keep what stood at ``t``: a whole year shows the features standing at its end; between years,
@@ -53,9 +83,24 @@ class Timeline:
         year = math.ceil(t)
         for shown in self.shown.values():
             shown.keep(standing(shown.full, year))
-        if self._rise is not None:
-            self._rise.at(t)
+        for layer_id in self.tiled:
+            for copy in self._copies(layer_id):
+                copy.wanted = (year, copy.wanted[1])
+        for rise in self._rises:
+            rise.at(t)
         self.year = t
+
+
+    @staticmethod
+    def refresh(copy: _Shown) -> None:
+        """A tiled layer's copy brought to the year and the share of dots last asked for."""
+        if copy.wanted != copy.kept:
+            year, copy.dots = copy.wanted
+            copy.keep(standing(copy.full, year) if year is not None else np.ones(copy.full.n_cells, bool))
+            copy.kept = copy.wanted
+
+    def _copies(self, layer_id: str) -> list[_Shown]:
+        return [copy for copies in self.tiled.get(layer_id, []) for copy in copies]
 
 
 def standing(mesh: pv.DataSet, year: int) -> np.ndarray:
@@ -103,14 +148,17 @@ class _Shown:
         self.dots = 1.0
         # Thinned, the dots kept are those first in a shuffled order: spread evenly, without a pattern.
         self.rank = np.random.default_rng(0).permutation(self.verts)
+        self.population = self.verts  # of the dots ranked (a tile's are some of its layer's)
         self.cells = np.ones(full.n_cells, bool)
         self.keep(self.cells)
+        # (year, share of dots): what a lazily kept copy holds, and what was last asked of it
+        self.kept = self.wanted = (None, 1.0)
 
     def keep(self, cells: np.ndarray) -> None:
         self.cells = cells
         if self.dots < 1.0:
             cells = cells.copy()
-            cells[:self.verts] &= self.rank < self.dots * self.verts
+            cells[:self.verts] &= self.rank < self.dots * self.population
         start = 0
         for kind, flat, cell_of_entry, count in self.parts:
             mine = cells[start:start + count]

@@ -26,6 +26,7 @@ import vtk
 from twin.store import layer_table
 from viewer.scene.depth import true_z
 from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.tiles import exact, layer_of
 from viewer.scene.timeline import subset
 
 HIDDEN_COLUMNS = {"geom", "lod2", "tags"}
@@ -79,7 +80,7 @@ def drawn_at(plotter: pv.Plotter, x: float, y: float, reach: int = REACH_PX,
     reach += math.ceil(scale) - 1
     if not (0 <= at[0] < seen[0] and 0 <= at[1] < seen[1]):
         return None
-    with keyhole(plotter, at, seen, reach) as (centre, side):
+    with keyhole(plotter, at, seen, reach) as (centre, side), exact(renderer):
         around = sorted(((dx, dy) for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1)),
                         key=lambda step: step[0] ** 2 + step[1] ** 2)
         pixels = [(centre + dx, centre + dy) for dx, dy in around]
@@ -223,8 +224,10 @@ def pick(plotter: pv.Plotter, actors: dict[str, vtk.vtkActor], meshes: dict[str,
     :func:`drawn_at`), or None: the sky, the terrain (no feature) or anything else that no layer draws."""
     drawn = drawn_at(plotter, x, y, seen=seen, ground=[actor for layer_id, actor in actors.items()
                                                        if layer_id not in meshes])
-    layer_id = next((layer_id for layer_id, actor in actors.items() if drawn is not None and actor is drawn.actor
-                     and layer_id in meshes), None)
+    if drawn is None:
+        return None
+    layer_id = next((layer_id for layer_id, actor in actors.items() if actor is drawn.actor and layer_id in meshes),
+                    layer_of(plotter.renderer, drawn.actor))
     if layer_id is None:
         return None
     # The actor may draw a subset of the layer's cells (the year filter): read the row off what it draws.

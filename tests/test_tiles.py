@@ -1,0 +1,144 @@
+"""Large layers drawn in tiles (viewer.scene.tiles): every feature in exactly one tile, the finest levels
+drawn near the camera (the same picture as the layer drawn whole), coarser ones far off within the
+screen-space error bound, none outside the view, the year filter and picking on tiles."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import pyvista as pv
+from support import ROOT, add_features
+
+from twin.catalog import load_catalog
+from twin.store.database import psycopg_of
+from viewer.render import add_layers, make_plotter, place_camera
+from viewer.scene import tiles
+from viewer.scene.build import build
+from viewer.scene.layer_mesh import LayerMesh
+from viewer.scene.timeline import Timeline
+from viewer.tools.picking import pick
+
+pytestmark = pytest.mark.fast
+
+X0, Y0 = 506_000.0, 4_330_000.0
+SIDE = 20  # buildings a row: 400, 40 m apart, a fifth of them built in 2015, the rest in 2010
+CATALOG = load_catalog(ROOT / "layers")
+
+
+@pytest.fixture
+def city(blank_twin, monkeypatch):
+    """400 buildings and 400 hydrants over 800 m, split into tiles of about 200 cells."""
+    monkeypatch.setattr(tiles, "TILED_FROM", 100)
+    monkeypatch.setattr(tiles, "TILE_CELLS", 200)
+    add_features(blank_twin, "buildings", [
+        ({"type": "Polygon", "coordinates": [[[x, y], [x + 20, y], [x + 20, y + 20], [x, y + 20], [x, y]]]},
+         {"id": f"B{i}-{j}", "height_m": 10.0 + (i + j) % 7 * 5,
+          "valid_from": "2015-01-01" if (i + j) % 5 == 0 else "2010-01-01"})
+        for i in range(SIDE) for j in range(SIDE) for x, y in [(X0 + 40 * i, Y0 + 40 * j)]])
+    add_features(blank_twin, "smart_hydrants", [
+        ({"type": "Point", "coordinates": [X0 + 40 * i + 30, Y0 + 40 * j + 30]}, {"id": f"H{i}-{j}"})
+        for i in range(SIDE) for j in range(SIDE)])
+    meshes, _, origin = build(psycopg_of(blank_twin), CATALOG)
+    return meshes, origin
+
+
+def _view(meshes):
+    plotter, _ = make_plotter()
+    timeline = Timeline(meshes)
+    actors = add_layers(plotter, meshes, None, timeline)
+    timeline.show(2020)
+    return plotter, timeline, actors
+
+
+def _untiled(made: LayerMesh) -> LayerMesh:
+    return replace(made, tiles=None)
+
+
+def _image(plotter) -> np.ndarray:
+    plotter.ren_win.Render()
+    return plotter.screenshot(return_img=True).astype(int)
+
+
+def _drawn(plotter) -> list[tuple[str, int]]:
+    """(layer, level) of each tile drawn at the last render."""
+    drawing = tiles.drawing_of(plotter.renderer)
+    return [(drawing.layer_of[actor.GetAddressAsString("vtkActor")], index)
+            for _, drawn in drawing.layers for _, actors in drawn
+            for index, (actor, _) in enumerate(actors) if actor.GetVisibility()]
+
+
+def test_every_feature_is_in_one_tile(city) -> None:
+    meshes, _ = city
+    for layer_id in ("buildings", "smart_hydrants"):
+        whole, layer_tiles = meshes[layer_id].mesh, meshes[layer_id].tiles
+        assert layer_tiles is not None and len(layer_tiles) >= 4, layer_id
+        rows = [set(np.unique(tile.levels[0].cell_data["row"]).tolist()) for tile in layer_tiles]
+        assert sum(len(r) for r in rows) == len(set().union(*rows)) == len(meshes[layer_id].ids)  # once each
+        assert sum(tile.levels[0].n_cells for tile in layer_tiles) == whole.n_cells
+        for tile in layer_tiles:  # the coarser level: a dot per feature of the tile
+            dots = tile.levels[1]
+            assert dots.n_cells == dots.GetNumberOfVerts() == len(np.unique(tile.levels[0].cell_data["row"]))
+            assert tile.errors[0] == 0 and tile.errors[1] > 0
+
+
+def test_near_the_tiles_draw_what_the_whole_layer_draws_and_far_off_within_the_bound(city) -> None:
+    meshes, origin = city
+    middle = np.array([X0 + 400, Y0 + 400, 0.0]) - origin
+    near = (tuple(middle), tuple(middle + [0.0, -300.0, 300.0]))
+    plotter, _, actors = _view(meshes)
+    actors["smart_hydrants"].VisibilityOff()  # symbols 1.5 m wide: dots already at the far end of this view
+    place_camera(plotter, *near)
+    tiled = _image(plotter)
+    assert {level for _, level in _drawn(plotter)} == {0}
+    plotter_whole, _, whole_actors = _view({layer_id: _untiled(made) for layer_id, made in meshes.items()})
+    whole_actors["smart_hydrants"].VisibilityOff()
+    place_camera(plotter_whole, *near)
+    whole = _image(plotter_whole)
+    assert (np.abs(tiled - whole).sum(axis=2) > 30).mean() < 0.001, "the finest tiles draw another picture"
+
+    actors["smart_hydrants"].VisibilityOn()
+    place_camera(plotter, tuple(middle), tuple(middle + [0.0, -40_000.0, 40_000.0]))  # 57 km away
+    _image(plotter)
+    assert {level for _, level in _drawn(plotter)} == {1}, "far off, the dots"
+    assert tiles.drawing_of(plotter.renderer).worst_px <= tiles.SSE_PX
+
+
+def test_tiles_out_of_view_are_not_drawn(city) -> None:
+    meshes, origin = city
+    plotter, _, _ = _view(meshes)
+    corner = np.array([X0 + 20, Y0 + 20, 0.0]) - origin  # looking at the south-west corner from the south-west
+    place_camera(plotter, tuple(corner), tuple(corner + [-60.0, -60.0, 40.0]))
+    _image(plotter)
+    drawn = [layer for layer, _ in _drawn(plotter) if layer == "buildings"]
+    assert 0 < len(drawn) < len(meshes["buildings"].tiles) / 2
+
+
+def test_a_year_and_a_pick_on_tiles(city) -> None:
+    meshes, origin = city
+    plotter, timeline, actors = _view(meshes)
+    middle = np.array([X0 + 410, Y0 + 450, 0.0]) - origin  # the roof of B10-11, 10 m high, built in 2010
+    place_camera(plotter, tuple(middle), tuple(middle + [0.0, -1.0, 400.0]))
+    plotter.ren_win.SetSize(400, 400)
+    timeline.show(2012)
+    _image(plotter)
+    drawing = tiles.drawing_of(plotter.renderer)
+    shown = [copy.mesh for _, drawn in drawing.layers for _, pairs in drawn for actor, copy in pairs
+             if actor.GetVisibility() and drawing.layer_of[actor.GetAddressAsString("vtkActor")] == "buildings"]
+    years = np.concatenate([mesh.cell_data["valid_from"] for mesh in shown])
+    assert len(years) and set(years.tolist()) == {2010}, "2015's buildings drawn in 2012"
+    picked = pick(plotter, actors, meshes, 200, 200)
+    assert picked is not None and picked.layer_id == "buildings"
+    assert meshes["buildings"].ids[picked.row] == picked.feature_id and abs(picked.position[2] - 10.0) < 0.01
+
+
+def test_the_tiles_are_shared_by_both_views_of_compare_mode(city) -> None:
+    """Each view draws its own year from the same tiles."""
+    meshes, _ = city
+    first, second = Timeline(meshes), Timeline(meshes)
+    first.show(2012)
+    second.show(2020)
+    for timeline, years in ((first, {2010}), (second, {2010, 2015})):
+        merged = timeline.mesh("buildings")  # every tile's finest level, brought to the timeline's year
+        assert isinstance(merged, pv.PolyData) and set(merged.cell_data["valid_from"].tolist()) == years

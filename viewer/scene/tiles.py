@@ -1,0 +1,314 @@
+"""A large layer drawn as spatial tiles, each at the level of detail its distance asks for, and none
+outside the view: the frame is bounded by what the camera sees, not by the size of the city (issue 17).
+
+Every cell of every layer was drawn every frame: at ten times the Eco-city a frame took over a second.
+A layer of more than :data:`TILED_FROM` cells is split once, when the scene is read, into square tiles
+of about :data:`TILE_CELLS` cells (a feature whole in the tile its first cell's centre falls in), each
+with levels of detail, finest first, and each level's geometric error in metres: the most that level's
+drawing is off from the feature itself. Before each render, each tile gets the coarsest level whose error
+comes to at most :data:`SSE_PX` pixels on screen at the tile's distance (Cesium's screen-space error;
+a stricter bound than its default of 16 px), or none outside the view's frustum. Point symbols have two levels: the symbols with
+their dots, and their dots alone (a symbol's size its error): a symbol only a few pixels across looks the
+same as its dot, which costs one vertex against the symbol's 8-24 triangles. Pipes likewise: their tubes
+with their centre lines, and the lines alone (the widest pipe's diameter its error); buildings, and a
+dot on each roof (:func:`_as_dot`).
+
+The layer's own actor (``actors[layer_id]`` everywhere else) leads and is not drawn: each level of each
+tile is an actor of its own that follows it at every render (visibility, property, colouring, section
+clip, pickability), so nothing that restyles, toggles or cuts a layer needs to know about tiles. The
+year filter (viewer.scene.timeline) keeps a copy of each level, brought to the year shown only when
+that level is about to be drawn. A pick (viewer.tools.picking) draws the finest level (:func:`exact`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pyvista as pv
+import vtk
+from vtk.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
+
+TILE_CELLS = 15_000
+TILED_FROM = 60_000
+# Cesium's default bound is 16 px: a building or a symbol 16 px wide drawn as a dot of 4 would be plain
+# to see (the dots are viewer.render.POINT_PX wide).
+SSE_PX = 4.0
+# A building drawn as a dot is at most SSE_PX wide: a dot as wide as the layer's point symbols' (4 px)
+# covered the ground between them, a white carpet over the city.
+BUILDING_DOT_PX = 2.0
+DOT_SHADE = 0.65
+TILED_MODES = ("glyph", "extrude", "tube")
+_KINDS = ("verts", "lines", "polys", "strips")  # vtkPolyData's cells in this order; cell data follows it
+
+
+@dataclass
+class Tile:
+    bounds: tuple[float, ...]  # of its finest level, in scene coordinates
+    levels: list[pv.PolyData]  # finest first
+    errors: list[float]  # each level's geometric error, metres
+    # Where the coarser levels draw features as dots of their own width (buildings): that width, pixels;
+    # None: as wide as the layer's property says (point symbols' dots).
+    dot_px: float | None = None
+
+
+def split(mesh: pv.PolyData, mode: str, symbol_m: float) -> list[Tile] | None:
+    """The tiles of a layer's merged mesh drawn in draw mode ``mode`` (point symbols ``symbol_m`` metres
+    across); None where the layer is drawn whole (small, or a mode without coarser levels)."""
+    if mode not in TILED_MODES or not isinstance(mesh, pv.PolyData) or mesh.n_cells < TILED_FROM:
+        return None
+    tile_of_cell, count = _grid(mesh)
+    finest = _pieces(mesh, tile_of_cell, count, _KINDS)
+    if mode in ("glyph", "tube"):  # a symbol drawn as its dot, a pipe as its centre line: off by their size
+        kind, size = ("verts", symbol_m) if mode == "glyph" else ("lines", _widest(mesh))
+        simpler = _pieces(mesh, tile_of_cell, count, (kind,))
+        coarser = [[(piece, size)] if piece is not None else [] for piece in simpler]
+    else:  # a building as a dot on its roof, off by its size
+        coarser = [[_as_dot(piece)] if piece is not None else [] for piece in finest]
+    dot_px = BUILDING_DOT_PX if mode == "extrude" else None
+    return [Tile(piece.bounds, [piece] + [level for level, _ in more], [0.0] + [error for _, error in more], dot_px)
+            for piece, more in zip(finest, coarser) if piece is not None]
+
+
+def _grid(mesh: pv.PolyData) -> tuple[np.ndarray, int]:
+    """Each cell's tile (a square of the layer's extent holding about TILE_CELLS cells), numbered from 0,
+    and how many tiles; a feature's cells all in its first cell's tile."""
+    centres = np.asarray(mesh.cell_centers().points)[:, :2]
+    rows = np.asarray(mesh.cell_data["row"])
+    _, first = np.unique(rows, return_index=True)
+    place = np.zeros((rows.max() + 1, 2))
+    place[rows[first]] = centres[first]
+    low, high = centres.min(axis=0), centres.max(axis=0)
+    extent = np.maximum(high - low, 1.0)
+    side = math.sqrt(extent[0] * extent[1] * TILE_CELLS / mesh.n_cells)
+    across = np.maximum(np.ceil(extent / side).astype(int), 1)
+    cell = np.minimum(((place[rows] - low) / side).astype(int), across - 1)
+    used, tile = np.unique(cell[:, 0] * across[1] + cell[:, 1], return_inverse=True)
+    return tile.ravel(), len(used)
+
+
+def _pieces(mesh: pv.PolyData, tile_of_cell: np.ndarray, count: int, kinds: tuple[str, ...]
+            ) -> list[pv.PolyData | None]:
+    """The cells of each tile (of the kinds ``kinds``) as meshes of their own, on only the points they
+    use, with the points' and cells' data: in one pass over the mesh's cells, sorted by tile."""
+    cells_of: list[list] = [[] for _ in range(count)]  # per tile: (kind, offsets, point ids, cell ids)
+    start = 0
+    for kind, array in zip(_KINDS, (mesh.GetVerts(), mesh.GetLines(), mesh.GetPolys(), mesh.GetStrips())):
+        n = array.GetNumberOfCells()
+        if n and kind in kinds:
+            offsets = vtk_to_numpy(array.GetOffsetsArray()).astype(np.int64)
+            connectivity = vtk_to_numpy(array.GetConnectivityArray()).astype(np.int64)
+            tiles = tile_of_cell[start:start + n]
+            order = np.argsort(tiles, kind="stable")
+            edges = np.searchsorted(tiles[order], np.arange(count + 1))
+            for k in range(count):
+                chosen = order[edges[k]:edges[k + 1]]
+                if len(chosen):
+                    sizes = offsets[chosen + 1] - offsets[chosen]
+                    ends = np.cumsum(sizes)
+                    entry = np.repeat(offsets[chosen] - (ends - sizes), sizes) + np.arange(ends[-1])
+                    cells_of[k].append((kind, np.r_[0, ends], connectivity[entry], start + chosen))
+        start += n
+    return [_piece(mesh, parts) if parts else None for parts in cells_of]
+
+
+def _piece(mesh: pv.PolyData, parts: list) -> pv.PolyData:
+    used = np.unique(np.concatenate([ids for _, _, ids, _ in parts]))
+    piece = pv.PolyData()
+    points = vtk.vtkPoints()
+    points.SetData(numpy_to_vtk(np.ascontiguousarray(np.asarray(mesh.points)[used]), deep=True))
+    piece.SetPoints(points)
+    for kind, offsets, ids, _ in parts:
+        array = vtk.vtkCellArray()
+        array.SetData(numpy_to_vtkIdTypeArray(offsets, deep=True),
+                      numpy_to_vtkIdTypeArray(np.searchsorted(used, ids), deep=True))
+        getattr(piece, f"Set{kind.capitalize()}")(array)
+    for name in mesh.point_data.keys():
+        piece.point_data[name] = np.asarray(mesh.point_data[name])[used]
+    cells = np.concatenate([ids for _, _, _, ids in parts])
+    for name in mesh.cell_data.keys():
+        piece.cell_data[name] = np.asarray(mesh.cell_data[name])[cells]
+    return piece
+
+
+def _widest(mesh: pv.PolyData) -> float:
+    """The widest pipe's diameter, metres (the tubes' radii are their points' "radius")."""
+    radius = mesh.point_data.get("radius")
+    return 2.0 * float(np.max(radius)) if radius is not None and len(radius) else 1.0
+
+
+def _as_dot(piece: pv.PolyData) -> tuple[pv.PolyData, float]:
+    """Each feature of a tile as one vertex at the middle of its top, with its first cell's data, and the
+    error of drawing it so: the largest feature's width. A building a few pixels wide looks the same as
+    a dot of its colour: a vertex, against the 10 or more triangles of its roof and walls. (Merging
+    neighbouring buildings into blocks, VTK's quadric clustering, blotched the Eco-city's overview
+    where each building still stood 5-8 px wide.)"""
+    rows = np.asarray(piece.cell_data["row"])
+    order, first, index = np.unique(rows, return_index=True, return_inverse=True)
+    cell_of_point = np.zeros(piece.n_points, np.int64)
+    ids = [vtk_to_numpy(array.GetConnectivityArray()) for array in
+           (piece.GetVerts(), piece.GetLines(), piece.GetPolys(), piece.GetStrips())]
+    offsets = [np.diff(vtk_to_numpy(array.GetOffsetsArray())) for array in
+               (piece.GetVerts(), piece.GetLines(), piece.GetPolys(), piece.GetStrips())]
+    cell_of_point[np.concatenate(ids)] = np.repeat(np.arange(piece.n_cells), np.concatenate(offsets))
+    points = np.asarray(piece.points)
+    feature_of_point = index.ravel()[cell_of_point]
+    low = np.full((len(order), 3), np.inf)
+    high = np.full((len(order), 3), -np.inf)
+    np.minimum.at(low, feature_of_point, points)
+    np.maximum.at(high, feature_of_point, points)
+    middle = np.c_[(low[:, :2] + high[:, :2]) / 2, high[:, 2]]
+    dots = pv.PolyData(middle, verts=np.c_[np.ones(len(order), np.int64), np.arange(len(order))].ravel())
+    for name in piece.cell_data.keys():
+        dots.cell_data[name] = np.asarray(piece.cell_data[name])[first]
+    return dots, float(np.max(np.linalg.norm(high[:, :2] - low[:, :2], axis=1))) if len(order) else 0.0
+
+
+class TiledDrawing:
+    """The tile actors of one view's renderer: each level of each tile of each tiled layer, following its
+    layer's lead actor, chosen before every render."""
+
+    def __init__(self, renderer: vtk.vtkRenderer, leads: dict[str, vtk.vtkActor],
+                 tiles: dict[str, list[Tile]], shown: dict[str, list[list]], refresh: Callable[[object], None]) -> None:
+        """``shown``: per layer, per tile, per level, the year filter's copy (viewer.scene.timeline),
+        whose ``mesh`` the level's actor draws; ``refresh(copy)`` brings one to the year shown."""
+        self.renderer, self.refresh = renderer, refresh
+        self.moving = False  # the camera moving: point symbols' dots, pipes' lines (viewer.moving)
+        self.exact = False  # a pick: the finest levels
+        self.worst_px = 0.0  # the largest screen-space error of a tile drawn at the last render
+        self.layers: list[tuple[vtk.vtkActor, list[tuple[Tile, list[tuple[vtk.vtkActor, object]]]]]] = []
+        self.layer_of: dict[str, str] = {}  # a tile actor's address -> its layer
+        self._actors: list[tuple[vtk.vtkActor, str]] = []
+        for layer_id, layer_tiles in tiles.items():
+            lead = leads[layer_id]
+            renderer.RemoveActor(lead)
+            drawn = []
+            for tile, copies in zip(layer_tiles, shown[layer_id]):
+                actors = []
+                for index, copy in enumerate(copies):
+                    mapper = vtk.vtkPolyDataMapper()
+                    mapper.SetInputData(copy.mesh)
+                    actor = vtk.vtkActor()
+                    actor.SetMapper(mapper)
+                    if index == 0 or tile.dot_px is None:
+                        actor.SetProperty(lead.GetProperty())  # one property: a restyle reaches every tile
+                    else:
+                        actor.GetProperty().SetPointSize(tile.dot_px)
+                    renderer.AddActor(actor)
+                    self.layer_of[actor.GetAddressAsString("vtkActor")] = layer_id
+                    self._actors.append((actor, layer_id))
+                    actors.append((actor, copy))
+                drawn.append((tile, actors))
+            self.layers.append((lead, drawn))
+        renderer._twin_tiles = self  # found there by picking (pyvista allows private attributes)
+        # Last, after what thins the dots or moves the scene before a render.
+        renderer.AddObserver("StartEvent", self._choose, -10.0)
+
+    def actors_of(self, layer_id: str) -> list[vtk.vtkActor]:
+        """Every level's actor of every tile of a layer."""
+        return [actor for actor, layer in self._actors if layer == layer_id]
+
+    def _choose(self, renderer: vtk.vtkRenderer, event: str) -> None:
+        camera = renderer.GetActiveCamera()
+        frustum = [0.0] * 24
+        camera.GetFrustumPlanes(renderer.GetTiledAspectRatio(), frustum)
+        # Its sides only: the near and far planes follow what is drawn (reset below).
+        planes = np.array(frustum).reshape(6, 4)[:4]
+        eye = np.array(camera.GetPosition())
+        height = max(renderer.GetSize()[1], 1)
+        if camera.GetParallelProjection():
+            per_metre = lambda distance: height / (2 * camera.GetParallelScale())  # noqa: E731
+        else:
+            focal = height / (2 * math.tan(math.radians(camera.GetViewAngle()) / 2))
+            per_metre = lambda distance: focal / max(distance, 1e-6)  # noqa: E731
+        self.worst_px = 0.0
+        for lead, drawn in self.layers:
+            shown = bool(lead.GetVisibility())
+            for tile, actors in drawn:
+                seen = shown and _in_frustum(planes, tile.bounds)
+                scale = per_metre(_distance(eye, tile.bounds))
+                level = self._level(tile, scale) if seen else -1
+                if seen:
+                    self.worst_px = max(self.worst_px, tile.errors[level] * scale)
+                for index, (actor, copy) in enumerate(actors):
+                    on = index == level
+                    actor.SetVisibility(on)
+                    if on:
+                        self.refresh(copy)
+                        _follow(lead, actor, pickable=not self.exact)
+        if not self.exact:  # (a pick keeps the view's range: its depths are read against it)
+            renderer.ResetCameraClippingRange()  # to the tiles now drawn, not those drawn last time
+
+    def _level(self, tile: Tile, pixels_per_metre: float) -> int:
+        if self.exact:
+            return 0
+        if self.moving and tile.dot_px is None:  # symbols and tubes: their dots and lines (viewer.moving)
+            return len(tile.levels) - 1
+        fine = [index for index, error in enumerate(tile.errors) if error * pixels_per_metre <= SSE_PX]
+        return fine[-1] if fine else 0
+
+
+def _follow(lead: vtk.vtkActor, actor: vtk.vtkActor, pickable: bool) -> None:
+    """A tile's actor drawn as its layer's lead is set now: colouring, section clip, placement."""
+    source, target = lead.GetMapper(), actor.GetMapper()
+    target.SetScalarVisibility(source.GetScalarVisibility())
+    target.SetScalarMode(source.GetScalarMode())
+    target.SetColorMode(source.GetColorMode())
+    target.SetArrayAccessMode(source.GetArrayAccessMode())
+    target.SetArrayName(source.GetArrayName())
+    if actor.GetProperty() is not lead.GetProperty():  # dots of their own width, in the layer's colours
+        width = actor.GetProperty().GetPointSize()
+        actor.GetProperty().DeepCopy(lead.GetProperty())
+        actor.GetProperty().SetPointSize(width)
+        actor.GetProperty().RenderPointsAsSpheresOff()
+        # Unlit, a little darker: about the mean of a lit roof and its walls in shade, as seen from afar.
+        actor.GetProperty().LightingOff()
+        actor.GetProperty().SetColor(*(DOT_SHADE * value for value in lead.GetProperty().GetColor()))
+    planes = source.GetClippingPlanes()
+    if planes is None:
+        target.RemoveAllClippingPlanes()
+    elif target.GetClippingPlanes() is not planes:
+        target.SetClippingPlanes(planes)
+    if pickable:
+        actor.SetPickable(lead.GetPickable())
+    actor.SetUserMatrix(lead.GetUserMatrix())
+
+
+def _in_frustum(planes: np.ndarray, bounds: tuple[float, ...]) -> bool:
+    """Whether a box meets the frustum: for no plane (normals inward) is its corner farthest along the
+    normal behind it."""
+    low, high = np.array(bounds[0::2]), np.array(bounds[1::2])
+    corners = np.where(planes[:, :3] >= 0, high, low)
+    return bool(np.all(np.einsum("ij,ij->i", planes[:, :3], corners) + planes[:, 3] >= 0))
+
+
+def _distance(eye: np.ndarray, bounds: tuple[float, ...]) -> float:
+    low, high = np.array(bounds[0::2]), np.array(bounds[1::2])
+    return float(np.linalg.norm(eye - np.clip(eye, low, high)))
+
+
+def drawing_of(renderer: vtk.vtkRenderer) -> TiledDrawing | None:
+    return getattr(renderer, "_twin_tiles", None)
+
+
+def layer_of(renderer: vtk.vtkRenderer, actor: vtk.vtkProp) -> str | None:
+    """The layer a tile actor draws; None for any other prop."""
+    drawing = drawing_of(renderer)
+    return drawing.layer_of.get(actor.GetAddressAsString("vtkActor")) if drawing is not None else None
+
+
+@contextmanager
+def exact(renderer: vtk.vtkRenderer) -> Iterator[None]:
+    """The finest level of every tile while a pick draws the view again."""
+    drawing = drawing_of(renderer)
+    if drawing is None:
+        yield
+        return
+    drawing.exact = True
+    try:
+        yield
+    finally:
+        drawing.exact = False
