@@ -81,6 +81,8 @@ class Scene:
         with database.raw() as connection:
             city = read_city(connection)
             meshes, ground, origin = build(connection, catalog)
+        if ground is not None and ground.land_cover is not None:  # shared by the sessions forked from here
+            ground.land_cover.make_every_year()
         return cls(catalog, city, meshes, ground, origin)
 
 

@@ -75,6 +75,8 @@ def follow(pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]], clip: bool = True) ->
     """Each second actor of ``pairs`` shown, coloured, scaled and (with ``clip``) cut as the first is now."""
     for layer, line in pairs:
         line.SetVisibility(layer.GetVisibility())
+        if not layer.GetVisibility():  # (a tile out of view: most of a tiled layer's, most of the time)
+            continue
         source, target = layer.GetProperty(), line.GetProperty()
         target.SetColor(source.GetColor())
         target.SetOpacity(source.GetOpacity())

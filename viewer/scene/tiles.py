@@ -204,6 +204,17 @@ class TiledDrawing:
                 drawn.append((tile, actors))
             self.layers.append((lead, drawn))
         renderer._twin_tiles = self  # found there by picking (pyvista allows private attributes)
+        # Every tile's box and levels' errors in arrays: the choice is a few numpy operations a render.
+        every = [(lead, tile, actors) for lead, drawn in self.layers for tile, actors in drawn]
+        self._tiles = every
+        self._low = np.array([tile.bounds[0::2] for _, tile, _ in every]).reshape(-1, 3)
+        self._high = np.array([tile.bounds[1::2] for _, tile, _ in every]).reshape(-1, 3)
+        depth = max((len(tile.errors) for _, tile, _ in every), default=1)
+        self._errors = np.array([tile.errors + [np.inf] * (depth - len(tile.errors)) for _, tile, _ in every])
+        self._coarsest = np.array([len(tile.levels) - 1 for _, tile, _ in every])
+        self._light = np.array([tile.dot_px is None for _, tile, _ in every])  # light while moving
+        self._level = np.full(len(every), -2)  # the level each tile drew at the last render (-1: none)
+        self._synced: dict[int, tuple] = {}  # an actor's id -> its lead's state when it last followed it
         # Last, after what thins the dots or moves the scene before a render.
         renderer.AddObserver("StartEvent", self._choose, -10.0)
 
@@ -212,43 +223,54 @@ class TiledDrawing:
         return [actor for actor, layer in self._actors if layer == layer_id]
 
     def _choose(self, renderer: vtk.vtkRenderer, event: str) -> None:
+        if not self._tiles:
+            return
         camera = renderer.GetActiveCamera()
         frustum = [0.0] * 24
         camera.GetFrustumPlanes(renderer.GetTiledAspectRatio(), frustum)
         # Its sides only: the near and far planes follow what is drawn (reset below).
         planes = np.array(frustum).reshape(6, 4)[:4]
+        corners = np.where(planes[None, :, :3] >= 0, self._high[:, None, :], self._low[:, None, :])
+        inside = np.all(np.einsum("pk,tpk->tp", planes[:, :3], corners) + planes[:, 3] >= 0, axis=1)
         eye = np.array(camera.GetPosition())
         height = max(renderer.GetSize()[1], 1)
         if camera.GetParallelProjection():
-            per_metre = lambda distance: height / (2 * camera.GetParallelScale())  # noqa: E731
+            scale = np.full(len(self._tiles), height / (2 * camera.GetParallelScale()))
         else:
-            focal = height / (2 * math.tan(math.radians(camera.GetViewAngle()) / 2))
-            per_metre = lambda distance: focal / max(distance, 1e-6)  # noqa: E731
-        self.worst_px = 0.0
-        for lead, drawn in self.layers:
-            shown = bool(lead.GetVisibility())
-            for tile, actors in drawn:
-                seen = shown and _in_frustum(planes, tile.bounds)
-                scale = per_metre(_distance(eye, tile.bounds))
-                level = self._level(tile, scale) if seen else -1
-                if seen:
-                    self.worst_px = max(self.worst_px, tile.errors[level] * scale)
-                for index, (actor, copy) in enumerate(actors):
-                    on = index == level
-                    actor.SetVisibility(on)
-                    if on:
-                        self.refresh(copy)
-                        _follow(lead, actor, pickable=not self.exact)
+            distance = np.linalg.norm(eye - np.clip(eye, self._low, self._high), axis=1)
+            scale = height / (2 * math.tan(math.radians(camera.GetViewAngle()) / 2)) / np.maximum(distance, 1e-6)
+        # The coarsest level within the bound (the finest, error 0, always is).
+        level = (self._errors * scale[:, None] <= SSE_PX).sum(axis=1) - 1
+        if self.exact:
+            level[:] = 0
+        elif self.moving:  # symbols and tubes: their dots and lines (viewer.moving)
+            level = np.where(self._light, self._coarsest, level)
+        shown = np.array([bool(lead.GetVisibility()) for lead, _, _ in self._tiles])
+        level = np.where(inside & shown, level, -1)
+        drawn = level >= 0
+        self.worst_px = float((self._errors[drawn, level[drawn]] * scale[drawn]).max()) if drawn.any() else 0.0
+        states: dict[int, tuple] = {}
+        for index, (lead, _, actors) in enumerate(self._tiles):
+            now, before = int(level[index]), int(self._level[index])
+            if now != before:
+                if before >= 0:
+                    actors[before][0].SetVisibility(False)
+                if before == -2:  # never chosen yet: every level was left visible
+                    for actor, _ in actors:
+                        actor.SetVisibility(False)
+                if now >= 0:
+                    actors[now][0].SetVisibility(True)
+            if now < 0:
+                continue
+            actor, copy = actors[now]
+            self.refresh(copy)
+            state = states.get(id(lead)) or states.setdefault(id(lead), _state(lead))
+            if self._synced.get(id(actor)) != state:
+                _follow(lead, actor, pickable=not self.exact)
+                self._synced[id(actor)] = state
+        self._level = level
         if not self.exact:  # (a pick keeps the view's range: its depths are read against it)
             renderer.ResetCameraClippingRange()  # to the tiles now drawn, not those drawn last time
-
-    def _level(self, tile: Tile, pixels_per_metre: float) -> int:
-        if self.exact:
-            return 0
-        if self.moving and tile.dot_px is None:  # symbols and tubes: their dots and lines (viewer.moving)
-            return len(tile.levels) - 1
-        fine = [index for index, error in enumerate(tile.errors) if error * pixels_per_metre <= SSE_PX]
-        return fine[-1] if fine else 0
 
 
 def _follow(lead: vtk.vtkActor, actor: vtk.vtkActor, pickable: bool) -> None:
@@ -277,17 +299,10 @@ def _follow(lead: vtk.vtkActor, actor: vtk.vtkActor, pickable: bool) -> None:
     actor.SetUserMatrix(lead.GetUserMatrix())
 
 
-def _in_frustum(planes: np.ndarray, bounds: tuple[float, ...]) -> bool:
-    """Whether a box meets the frustum: for no plane (normals inward) is its corner farthest along the
-    normal behind it."""
-    low, high = np.array(bounds[0::2]), np.array(bounds[1::2])
-    corners = np.where(planes[:, :3] >= 0, high, low)
-    return bool(np.all(np.einsum("ij,ij->i", planes[:, :3], corners) + planes[:, 3] >= 0))
-
-
-def _distance(eye: np.ndarray, bounds: tuple[float, ...]) -> float:
-    low, high = np.array(bounds[0::2]), np.array(bounds[1::2])
-    return float(np.linalg.norm(eye - np.clip(eye, low, high)))
+def _state(lead: vtk.vtkActor) -> tuple:
+    """When the lead, its mapper or its property last changed: its tiles follow it again after a change
+    (and the pickability a pick switches off and on, which does not count as one)."""
+    return lead.GetMTime(), lead.GetMapper().GetMTime(), lead.GetProperty().GetMTime(), lead.GetPickable()
 
 
 def drawing_of(renderer: vtk.vtkRenderer) -> TiledDrawing | None:

@@ -47,11 +47,11 @@ class Timeline:
                 copy.rank = rank[np.asarray(copy.full.cell_data["row"][:copy.verts])] if copy.verts else copy.rank
                 copy.population = whole
         self.year: float | None = None
-        if rising in self.shown:
-            self._rises = [_Rise(meshes[rising].mesh, self.shown[rising].mesh)]
-        else:
-            self._rises = [_Rise(tile.levels[0], copies[0].mesh)
-                           for tile, copies in zip(meshes[rising].tiles, self.tiled[rising])] if rising else []
+        self._rises = [_Rise(meshes[rising].mesh, self.shown[rising].mesh)] if rising in self.shown else []
+        # A tiled layer's tiles rise as they are drawn (:meth:`refresh`).
+        self._tile_rises = {id(copies[0]): _Rise(tile.levels[0], copies[0].mesh)
+                            for tile, copies in zip(meshes[rising].tiles, self.tiled[rising])} if rising in self.tiled else {}
+        self._risen: dict[int, float | None] = {}  # a tile copy's id -> the moment it has risen to
 
     def mesh(self, layer_id: str) -> pv.PolyData | None:
         """What the layer's actor draws; of a tiled layer, what its tiles' finest levels draw, together."""
@@ -91,13 +91,17 @@ class Timeline:
         self.year = t
 
 
-    @staticmethod
-    def refresh(copy: _Shown) -> None:
-        """A tiled layer's copy brought to the year and the share of dots last asked for."""
+    def refresh(self, copy: _Shown) -> None:
+        """A tiled layer's copy brought to the year (and moment of a replay) and the share of dots last
+        asked for."""
         if copy.wanted != copy.kept:
             year, copy.dots = copy.wanted
             copy.keep(standing(copy.full, year) if year is not None else np.ones(copy.full.n_cells, bool))
             copy.kept = copy.wanted
+        rise = self._tile_rises.get(id(copy))
+        if rise is not None and self.year is not None and self._risen.get(id(copy)) != self.year:
+            rise.at(self.year)
+            self._risen[id(copy)] = self.year
 
     def _copies(self, layer_id: str) -> list[_Shown]:
         return [copy for copies in self.tiled.get(layer_id, []) for copy in copies]
