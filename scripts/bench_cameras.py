@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 TWIN = [sys.executable, "-m", "twin"]
 CAMERAS = ("overview", "street", "tunnel")
 TARGET_RATIO = 1.3
@@ -125,25 +125,6 @@ def measure(scale: float) -> dict:
     return {"scale": scale, "build_s": built, "cells": cells, "cameras": results}
 
 
-def reference_ms() -> float:
-    """A fixed scene's frame (a sphere of 500,000 triangles at 1280x800): this machine's speed now."""
-    import pyvista as pv
-
-    plotter = pv.Plotter(off_screen=True, window_size=(1280, 800))
-    plotter.add_mesh(pv.Sphere(theta_resolution=500, phi_resolution=500))
-    window = plotter.ren_win
-    window.SetMultiSamples(0)
-    window.Render()
-    times = []
-    for _ in range(15):
-        plotter.camera.azimuth += 2.0
-        begun = time.perf_counter()
-        window.Render()
-        times.append(time.perf_counter() - begun)
-    plotter.close()
-    return statistics.median(times) * 1000
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, action="append", help="a scale of the Eco-city (repeat)")
@@ -152,6 +133,8 @@ def main() -> int:
     if options.one is not None:
         print(json.dumps(measure(options.one)))
         return 0
+    from bench_viewer import reference_ms  # the same yardstick as the viewer's other figures
+
     scales = options.scale or [1.0, 10.0]
     load_before = os.getloadavg()[0]
     reference = reference_ms()

@@ -10,6 +10,8 @@ drags the view for 5 s, the click-to-answer times of a toggle and of a pick, and
 memory; and the bytes browser-side rendering (VtkLocalView) would send.
 
 Usage: .venv/bin/python scripts/bench_viewer.py
+       .venv/bin/python scripts/bench_viewer.py --scale 1 --scale 10   (frames by camera at each scale:
+       scripts/bench_cameras.py)
 Runs on twin's own PostGIS (started if it is down). The city is generated and imported once, into a
 database of its own (twin_bench_viewer), kept for the next run. Needs Debian's chromium and the Python
 playwright package (``make test`` installs both).
@@ -380,4 +382,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if "--scale" in sys.argv[1:]:  # the city-scale comparison, camera by camera
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from bench_cameras import main as by_camera
+
+        sys.exit(by_camera())
     sys.exit(main())

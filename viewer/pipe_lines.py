@@ -20,7 +20,7 @@ import pyvista as pv
 import vtk
 
 from viewer.scene.layer_mesh import LayerMesh
-from viewer.scene.tiles import drawing_of
+from viewer.scene.tiles import clip_alike, drawing_of
 
 PIPE_PX = 3
 # Depth-buffer steps (of 2^24) the line is drawn nearer than it lies: enough for the line to cover a
@@ -85,11 +85,7 @@ def follow(pairs: list[tuple[vtk.vtkActor, vtk.vtkActor]], clip: bool = True) ->
         line.SetUserMatrix(layer.GetUserMatrix())
         if not clip:
             continue
-        planes = layer.GetMapper().GetClippingPlanes()
-        if planes is None:
-            line.GetMapper().RemoveAllClippingPlanes()
-        elif line.GetMapper().GetClippingPlanes() is not planes:
-            line.GetMapper().SetClippingPlanes(planes)  # the same collection: cut wherever it is cut
+        clip_alike(layer.GetMapper(), line.GetMapper())
 
 
 def _offsets_per_mapper() -> None:

@@ -289,14 +289,19 @@ def _follow(lead: vtk.vtkActor, actor: vtk.vtkActor, pickable: bool) -> None:
         # Unlit, a little darker: about the mean of a lit roof and its walls in shade, as seen from afar.
         actor.GetProperty().LightingOff()
         actor.GetProperty().SetColor(*(DOT_SHADE * value for value in lead.GetProperty().GetColor()))
+    clip_alike(source, target)
+    if pickable:
+        actor.SetPickable(lead.GetPickable())
+    actor.SetUserMatrix(lead.GetUserMatrix())
+
+
+def clip_alike(source: vtk.vtkMapper, target: vtk.vtkMapper) -> None:
+    """``target`` cut by ``source``'s clipping planes: the same collection, so cut wherever it is cut."""
     planes = source.GetClippingPlanes()
     if planes is None:
         target.RemoveAllClippingPlanes()
     elif target.GetClippingPlanes() is not planes:
         target.SetClippingPlanes(planes)
-    if pickable:
-        actor.SetPickable(lead.GetPickable())
-    actor.SetUserMatrix(lead.GetUserMatrix())
 
 
 def _state(lead: vtk.vtkActor) -> tuple:
