@@ -142,3 +142,27 @@ def test_the_tiles_are_shared_by_both_views_of_compare_mode(city) -> None:
     for timeline, years in ((first, {2010}), (second, {2010, 2015})):
         merged = timeline.mesh("buildings")  # every tile's finest level, brought to the timeline's year
         assert isinstance(merged, pv.PolyData) and set(merged.cell_data["valid_from"].tolist()) == years
+
+
+def test_a_section_cuts_the_year_shown_of_a_tiled_layer(city) -> None:
+    """The lead of a tiled layer draws nothing: the section cuts its tiles' finest levels, in the year
+    shown, tiles out of view too."""
+    from viewer.tools import section
+    from viewer.tools.section import SectionFace
+
+    meshes, origin = city
+    plotter, timeline, actors = _view(meshes)
+    bounds = plotter.bounds
+    face = SectionFace(plotter, CATALOG, actors, origin, None, bounds, "EPSG:4548", lambda: 1.0)
+    cut = section.plane("x", 52, bounds)  # through the tenth column of buildings
+    section.clip(actors.values(), cut)
+    face.show(cut)
+    corner = np.array([X0, Y0, 0.0]) - origin  # most of the cut lies out of this view
+    place_camera(plotter, tuple(corner), tuple(corner + [-50.0, -50.0, 30.0]))
+    for year, years in ((2012, {2010}), (2020, {2010, 2015})):
+        timeline.show(year)
+        _image(plotter)
+        cutter = face.caps["buildings"].GetMapper().GetInputAlgorithm()
+        cutter.Update()
+        cut_faces = pv.wrap(cutter.GetOutput())
+        assert cut_faces.n_cells and set(cut_faces.cell_data["valid_from"].tolist()) == years, year

@@ -182,6 +182,8 @@ class TiledDrawing:
         self.layers: list[tuple[vtk.vtkActor, list[tuple[Tile, list[tuple[vtk.vtkActor, object]]]]]] = []
         self.layer_of: dict[str, str] = {}  # a tile actor's address -> its layer
         self._actors: list[tuple[vtk.vtkActor, str]] = []
+        self._finest: list = []  # the year filter's copies a section cuts (:meth:`finest`)
+        self._joins: list[vtk.vtkAppendPolyData] = []
         for layer_id, layer_tiles in tiles.items():
             lead = leads[layer_id]
             renderer.RemoveActor(lead)
@@ -217,6 +219,25 @@ class TiledDrawing:
         self._synced: dict[int, tuple] = {}  # an actor's id -> its lead's state when it last followed it
         # Last, after what thins the dots or moves the scene before a render.
         renderer.AddObserver("StartEvent", self._choose, -10.0)
+
+    def finest(self, layer_id: str) -> vtk.vtkAlgorithmOutput | None:
+        """A layer's finest levels, every tile's in one mesh (what a section cuts), brought to the year
+        shown by :meth:`bring_finest`; None for a layer drawn whole."""
+        copies = [actors[0][1] for lead, drawn in self.layers for _, actors in drawn
+                  if self.layer_of[actors[0][0].GetAddressAsString("vtkActor")] == layer_id]
+        if not copies:
+            return None
+        together = vtk.vtkAppendPolyData()
+        for copy in copies:
+            together.AddInputData(copy.mesh)
+        self._finest.extend(copies)
+        self._joins.append(together)  # held: its output port alone does not keep it alive
+        return together.GetOutputPort()
+
+    def bring_finest(self) -> None:
+        """The copies :meth:`finest` joins brought to the year shown (drawn or not)."""
+        for copy in self._finest:
+            self.refresh(copy)
 
     def actors_of(self, layer_id: str) -> list[vtk.vtkActor]:
         """Every level's actor of every tile of a layer."""

@@ -14,6 +14,7 @@ from twin.terrain import Terrain
 from viewer.tools.labels import label_actor, write
 from viewer.pipe_lines import follow
 from viewer.scene.build import ground_height
+from viewer.scene.tiles import drawing_of
 
 
 def plane(section: str, at_percent: float, bounds: tuple[float, ...]) -> vtk.vtkPlane | None:
@@ -60,6 +61,7 @@ class SectionFace:
         self.crs_label, self.exaggeration = crs_label, exaggeration
         self.k = 1.0  # the exaggeration the soil was drawn for
         self.cutters: list[vtk.vtkCutter] = []
+        self.tiles = drawing_of(plotter.renderer)
         self.caps: dict[str, vtk.vtkActor] = {}  # layer id -> the sections it cuts out of that layer
         pairs = []
         for layer_id, actor in actors.items():
@@ -67,7 +69,11 @@ class SectionFace:
             if mode not in ("tube", "box", "extrude", "solid"):
                 continue
             cutter = vtk.vtkCutter()
-            cutter.SetInputData(actor.GetMapper().GetInput())
+            tiled = self.tiles.finest(layer_id) if self.tiles is not None else None
+            if tiled is not None:  # a tiled layer's lead draws nothing: its tiles' finest levels are cut
+                cutter.SetInputConnection(tiled)
+            else:
+                cutter.SetInputData(actor.GetMapper().GetInput())
             cutter.SetCutFunction(vtk.vtkPlane())
             self.cutters.append(cutter)
             output = cutter
@@ -121,6 +127,8 @@ class SectionFace:
         """Before each render: the sections as their layers, the rest stretched as they are, the label
         where the profile passes nearest the view's centre."""
         follow(pairs, clip=False)
+        if self.cut is not None and self.tiles is not None:
+            self.tiles.bring_finest()  # the year shown, in tiles out of view too
         if self.cut is not None and float(self.exaggeration()) != self.k:
             self.show(self.cut)  # the soil as deep as the depths are drawn now
         if self.cut is None or self.profile.n_points == 0:
