@@ -5,8 +5,8 @@ viewers started on their own (``python -m viewer.app``, the scene read by each: 
 run, times N) would take, and the first image's wait of a session's page.
 
 Usage: .venv/bin/python scripts/bench_sessions.py [--scale S]
-Runs on twin's own PostGIS, on the scale-S Eco-city (default 1) in a database of its own
-(twin_bench_viewer at scale 1, twin_bench_viewer_S otherwise), generated and imported on the first run.
+Runs on twin's own PostGIS, on the scale-S Eco-city (default 1) in scripts/bench_cameras.py's database
+for that scale (twin_bench_viewer at scale 1, twin_bench_viewer_xS otherwise), made on the first run.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "scripts")]
 TWIN = [sys.executable, "-m", "twin"]
 COUNTS = (1, 4, 8)
 
@@ -47,16 +45,13 @@ def main() -> int:
 
 
 def prepare(scale: float) -> str:
-    name = "twin_bench_viewer" if scale == 1 else f"twin_bench_viewer_{scale:g}".replace(".", "_")
-    subprocess.run([*TWIN, "db", "up"], check=True, capture_output=True, cwd=ROOT)
-    own = subprocess.run([*TWIN, "db", "url"], check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    with psycopg.connect(own.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
-    url = own.rsplit("/", 1)[0] + f"/{name}"
-    print(f"the scale-{scale:g} Eco-city in {name} (generated and imported on the first run only)...", file=sys.stderr)
-    subprocess.run([*TWIN, "demo", "--no-serve", "--scale", str(scale)], check=True, capture_output=True, cwd=ROOT,
-                   env=dict(os.environ, TWIN_DATABASE_URL=url))
+    """The benchmark's database for ``scale``, the city imported: bench_cameras' (the same per scale)."""
+    from bench_cameras import database
+    from bench_cameras import prepare as import_city
+
+    url = database(scale)
+    os.environ["TWIN_DATABASE_URL"] = url  # before twin reads its settings
+    import_city(scale)
     return url
 
 
