@@ -90,7 +90,6 @@ class Timeline:
             rise.at(t)
         self.year = t
 
-
     def refresh(self, copy: _Shown) -> None:
         """A tiled layer's copy brought to the year (and moment of a replay) and the share of dots last
         asked for."""
