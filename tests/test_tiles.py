@@ -65,7 +65,7 @@ def _drawn(plotter) -> list[tuple[str, int]]:
     """(layer, level) of each tile drawn at the last render."""
     drawing = tiles.drawing_of(plotter.renderer)
     return [(drawing.layer_of[actor.GetAddressAsString("vtkActor")], index)
-            for _, drawn in drawing.layers for _, actors in drawn
+            for _, _, drawn in drawing.layers for _, actors in drawn
             for index, (actor, _) in enumerate(actors) if actor.GetVisibility()]
 
 
@@ -124,7 +124,7 @@ def test_a_year_and_a_pick_on_tiles(city) -> None:
     timeline.show(2012)
     _image(plotter)
     drawing = tiles.drawing_of(plotter.renderer)
-    shown = [copy.mesh for _, drawn in drawing.layers for _, pairs in drawn for actor, copy in pairs
+    shown = [copy.mesh for _, _, drawn in drawing.layers for _, pairs in drawn for actor, copy in pairs
              if actor.GetVisibility() and drawing.layer_of[actor.GetAddressAsString("vtkActor")] == "buildings"]
     years = np.concatenate([mesh.cell_data["valid_from"] for mesh in shown])
     assert len(years) and set(years.tolist()) == {2010}, "2015's buildings drawn in 2012"

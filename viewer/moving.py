@@ -32,14 +32,15 @@ class MovingDetail:
 
     def __init__(self, interactor: vtk.vtkRenderWindowInteractor, meshes: dict[str, LayerMesh],
                  actors: dict[str, vtk.vtkActor], tiles: TiledDrawing | None = None) -> None:
-        """``tiles``: the view's tiled layers, drawn at their coarsest levels while moving."""
+        """``tiles``: the view's tiled layers, whose point symbols and tubes draw their dots and lines
+        while moving (their leads, which draw nothing, are left as they are)."""
         self.tiles = tiles
         self._light: dict[str, tuple[vtk.vtkActor, vtk.vtkPolyDataMapper, vtk.vtkPolyDataMapper,
                                      vtk.vtkExtractCellsByType]] = {}
         for layer_id, layer_mesh in meshes.items():
             kinds = LIGHT_CELLS.get(layer_mesh.layer.draw.mode)
             actor = actors.get(layer_id)
-            if kinds is None or actor is None or not isinstance(actor.GetMapper(), vtk.vtkPolyDataMapper):
+            if kinds is None or actor is None or layer_mesh.tiles is not None or not isinstance(actor.GetMapper(), vtk.vtkPolyDataMapper):
                 continue
             full = actor.GetMapper()
             only = vtk.vtkExtractCellsByType()  # runs again when the year filter changes the cells

@@ -163,7 +163,7 @@ def add_layers(plotter: pv.Plotter, meshes: dict[str, LayerMesh], ground: pv.Dat
         finish(actors[layer_id], layer_mesh.layer)
     tiled = {layer_id: layer_mesh.tiles for layer_id, layer_mesh in meshes.items() if layer_mesh.tiles is not None}
     if tiled:  # their actors lead the tiles' own, and are not drawn themselves
-        TiledDrawing(plotter.renderer, actors, tiled, timeline.tiled, timeline.refresh)
+        TiledDrawing(plotter.renderer, actors, tiled, timeline)
     return actors
 
 

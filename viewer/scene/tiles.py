@@ -23,14 +23,18 @@ that level is about to be drawn. A pick (viewer.tools.picking) draws the finest 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyvista as pv
 import vtk
 from vtk.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray, vtk_to_numpy
+
+if TYPE_CHECKING:
+    from viewer.scene.timeline import Timeline
 
 TILE_CELLS = 15_000
 TILED_FROM = 60_000
@@ -171,24 +175,22 @@ class TiledDrawing:
     """The tile actors of one view's renderer: each level of each tile of each tiled layer, following its
     layer's lead actor, chosen before every render."""
 
-    def __init__(self, renderer: vtk.vtkRenderer, leads: dict[str, vtk.vtkActor],
-                 tiles: dict[str, list[Tile]], shown: dict[str, list[list]], refresh: Callable[[object], None]) -> None:
-        """``shown``: per layer, per tile, per level, the year filter's copy (viewer.scene.timeline),
-        whose ``mesh`` the level's actor draws; ``refresh(copy)`` brings one to the year shown."""
-        self.renderer, self.refresh = renderer, refresh
+    def __init__(self, renderer: vtk.vtkRenderer, leads: dict[str, vtk.vtkActor], tiles: dict[str, list[Tile]],
+                 timeline: Timeline) -> None:
+        """``timeline``: the view's year filter, which keeps a copy of each level of each tile
+        (``timeline.tiled``), the mesh that level's actor draws, brought to the year by ``refresh``."""
+        self.renderer, self.timeline = renderer, timeline
         self.moving = False  # the camera moving: point symbols' dots, pipes' lines (viewer.moving)
         self.exact = False  # a pick: the finest levels
         self.worst_px = 0.0  # the largest screen-space error of a tile drawn at the last render
-        self.layers: list[tuple[vtk.vtkActor, list[tuple[Tile, list[tuple[vtk.vtkActor, object]]]]]] = []
+        # (layer, its lead, and per tile: the tile and each level's actor and copy)
+        self.layers: list[tuple[str, vtk.vtkActor, list[tuple[Tile, list[tuple[vtk.vtkActor, object]]]]]] = []
         self.layer_of: dict[str, str] = {}  # a tile actor's address -> its layer
-        self._actors: list[tuple[vtk.vtkActor, str]] = []
-        self._finest: list = []  # the year filter's copies a section cuts (:meth:`finest`)
-        self._joins: list[vtk.vtkAppendPolyData] = []
         for layer_id, layer_tiles in tiles.items():
             lead = leads[layer_id]
             renderer.RemoveActor(lead)
             drawn = []
-            for tile, copies in zip(layer_tiles, shown[layer_id]):
+            for tile, copies in zip(layer_tiles, timeline.tiled[layer_id]):
                 actors = []
                 for index, copy in enumerate(copies):
                     mapper = vtk.vtkPolyDataMapper()
@@ -201,13 +203,12 @@ class TiledDrawing:
                         actor.GetProperty().SetPointSize(tile.dot_px)
                     renderer.AddActor(actor)
                     self.layer_of[actor.GetAddressAsString("vtkActor")] = layer_id
-                    self._actors.append((actor, layer_id))
                     actors.append((actor, copy))
                 drawn.append((tile, actors))
-            self.layers.append((lead, drawn))
+            self.layers.append((layer_id, lead, drawn))
         renderer._twin_tiles = self  # found there by picking (pyvista allows private attributes)
         # Every tile's box and levels' errors in arrays: the choice is a few numpy operations a render.
-        every = [(lead, tile, actors) for lead, drawn in self.layers for tile, actors in drawn]
+        every = [(lead, tile, actors) for _, lead, drawn in self.layers for tile, actors in drawn]
         self._tiles = every
         self._low = np.array([tile.bounds[0::2] for _, tile, _ in every]).reshape(-1, 3)
         self._high = np.array([tile.bounds[1::2] for _, tile, _ in every]).reshape(-1, 3)
@@ -220,28 +221,10 @@ class TiledDrawing:
         # Last, after what thins the dots or moves the scene before a render.
         renderer.AddObserver("StartEvent", self._choose, -10.0)
 
-    def finest(self, layer_id: str) -> vtk.vtkAlgorithmOutput | None:
-        """A layer's finest levels, every tile's in one mesh (what a section cuts), brought to the year
-        shown by :meth:`bring_finest`; None for a layer drawn whole."""
-        copies = [actors[0][1] for lead, drawn in self.layers for _, actors in drawn
-                  if self.layer_of[actors[0][0].GetAddressAsString("vtkActor")] == layer_id]
-        if not copies:
-            return None
-        together = vtk.vtkAppendPolyData()
-        for copy in copies:
-            together.AddInputData(copy.mesh)
-        self._finest.extend(copies)
-        self._joins.append(together)  # held: its output port alone does not keep it alive
-        return together.GetOutputPort()
-
-    def bring_finest(self) -> None:
-        """The copies :meth:`finest` joins brought to the year shown (drawn or not)."""
-        for copy in self._finest:
-            self.refresh(copy)
-
     def actors_of(self, layer_id: str) -> list[vtk.vtkActor]:
         """Every level's actor of every tile of a layer."""
-        return [actor for actor, layer in self._actors if layer == layer_id]
+        return [actor for layer, _, drawn in self.layers if layer == layer_id
+                for _, actors in drawn for actor, _ in actors]
 
     def _choose(self, renderer: vtk.vtkRenderer, event: str) -> None:
         if not self._tiles:
@@ -284,7 +267,7 @@ class TiledDrawing:
             if now < 0:
                 continue
             actor, copy = actors[now]
-            self.refresh(copy)
+            self.timeline.refresh(copy)
             state = states.get(id(lead)) or states.setdefault(id(lead), _state(lead))
             if self._synced.get(id(actor)) != state:
                 _follow(lead, actor, pickable=not self.exact)

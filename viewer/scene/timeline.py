@@ -58,14 +58,27 @@ class Timeline:
         shown = self.shown.get(layer_id)
         if shown is not None:
             return shown.mesh
+        together = self.finest(layer_id)
+        if together is None:
+            return None
+        self.bring_finest(layer_id)
+        together.Update()
+        return pv.wrap(together.GetOutput())
+
+    def finest(self, layer_id: str) -> vtk.vtkAppendPolyData | None:
+        """A tiled layer's finest levels, every tile's copy joined in one mesh (what a section cuts), as
+        :meth:`bring_finest` last brought them; None for a layer drawn whole."""
         if layer_id not in self.tiled:
             return None
         together = vtk.vtkAppendPolyData()
         for copies in self.tiled[layer_id]:
-            self.refresh(copies[0])
             together.AddInputData(copies[0].mesh)
-        together.Update()
-        return pv.wrap(together.GetOutput())
+        return together
+
+    def bring_finest(self, layer_id: str) -> None:
+        """A tiled layer's finest copies brought to the year shown, drawn or not."""
+        for copies in self.tiled.get(layer_id, []):
+            self.refresh(copies[0])
 
     def dots(self, layer_id: str, share: float) -> None:
         """A point layer's dots (its vertex cells, drawn a few pixels wide at any distance) thinned to

@@ -61,8 +61,9 @@ def drawn_at(plotter: pv.Plotter, x: float, y: float, reach: int = REACH_PX,
     window as it is now), nearest the eye there; else the one drawn nearest that pixel within ``reach``
     pixels; else None. Props in ``ground`` (the terrain) yield to any other drawn within ``reach``:
     the ground is everywhere, and a building a pixel wide would otherwise never be hit. Actors left
-    unpickable (the translucent ground of underground mode, highlights) are seen through. ``seen``: the size of the image the person clicked on (the window is drawn smaller
-    while the camera moves, and a click is heard then); the pixels are that image's.
+    unpickable (the translucent ground of underground mode, highlights) are seen through. ``seen``: the
+    size of the image the person clicked on (the window is drawn smaller while the camera moves, and a
+    click is heard then); the pixels are that image's.
 
     Through a keyhole (:func:`keyhole`): the view narrowed to the few pixels around the click, which the
     selector's passes draw in a fraction of a frame. In two steps, rather than the selector's five passes

@@ -62,6 +62,7 @@ class SectionFace:
         self.k = 1.0  # the exaggeration the soil was drawn for
         self.cutters: list[vtk.vtkCutter] = []
         self.tiles = drawing_of(plotter.renderer)
+        self.joins: dict[str, vtk.vtkAppendPolyData] = {}  # a tiled layer -> its tiles' finest levels, joined
         self.caps: dict[str, vtk.vtkActor] = {}  # layer id -> the sections it cuts out of that layer
         pairs = []
         for layer_id, actor in actors.items():
@@ -69,9 +70,10 @@ class SectionFace:
             if mode not in ("tube", "box", "extrude", "solid"):
                 continue
             cutter = vtk.vtkCutter()
-            tiled = self.tiles.finest(layer_id) if self.tiles is not None else None
+            tiled = self.tiles.timeline.finest(layer_id) if self.tiles is not None else None
             if tiled is not None:  # a tiled layer's lead draws nothing: its tiles' finest levels are cut
-                cutter.SetInputConnection(tiled)
+                self.joins[layer_id] = tiled  # held: the cutter's input connection does not keep it alive
+                cutter.SetInputConnection(tiled.GetOutputPort())
             else:
                 cutter.SetInputData(actor.GetMapper().GetInput())
             cutter.SetCutFunction(vtk.vtkPlane())
@@ -127,8 +129,9 @@ class SectionFace:
         """Before each render: the sections as their layers, the rest stretched as they are, the label
         where the profile passes nearest the view's centre."""
         follow(pairs, clip=False)
-        if self.cut is not None and self.tiles is not None:
-            self.tiles.bring_finest()  # the year shown, in tiles out of view too
+        if self.cut is not None:
+            for layer_id in self.joins:  # the year shown, in tiles out of view too
+                self.tiles.timeline.bring_finest(layer_id)
         if self.cut is not None and float(self.exaggeration()) != self.k:
             self.show(self.cut)  # the soil as deep as the depths are drawn now
         if self.cut is None or self.profile.n_points == 0:
