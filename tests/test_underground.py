@@ -22,7 +22,7 @@ from viewer.scene.build import build
 from viewer.scene.depth import exaggerate
 from viewer.scene.timeline import Timeline
 from viewer.tools import section
-from viewer.tools.depth_scale import DepthScale
+from viewer.tools.depth_scale import DepthScale, segments
 from viewer.underground import open_tunnels
 
 pytestmark = pytest.mark.fast
@@ -242,8 +242,8 @@ def test_a_depth_scale_at_the_view_centre_and_the_depths_of_the_pipes_by_it(blan
     meshes, _, origin = build(connection, CATALOG)
     plotter, timeline, actors, _ = _view(meshes)
     flags = {"below": True, "k": 1.0}
-    scale = DepthScale(connection, plotter, CATALOG, actors, origin, None, below=lambda: flags["below"],
-                       exaggeration=lambda: flags["k"], year=lambda: timeline.year)
+    scale = DepthScale(segments(connection, CATALOG, actors, origin), plotter, actors, origin, None,
+                       below=lambda: flags["below"], exaggeration=lambda: flags["k"], year=lambda: timeline.year)
     middle = np.array([X0 + 200, Y0 - 2.0, 0.0]) - origin
     place_camera(plotter, tuple(middle), tuple(middle + np.array([0.0, -25.0, 25.0])))
     _image(plotter)

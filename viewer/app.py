@@ -46,7 +46,7 @@ from viewer.tools import section as viewer_section
 from viewer.tools import viewpoints
 from viewer.tools.clicks import Clicks
 from viewer.tools.compare import SecondView
-from viewer.tools.depth_scale import DepthScale
+from viewer.tools.depth_scale import DepthScale, segments
 from viewer.underground import Backdrop, open_tunnels, see_through
 
 PIPE_FRAME_M = 80.0
@@ -67,13 +67,20 @@ SURFACE = ("extrude", "solid", "drape")
 @dataclass
 class Scene:
     """What every session of a twin shows, read from PostGIS: the catalog, the city, each layer's mesh,
-    the ground and the scene's origin. Read once by viewer.zygote, whose forked sessions share it."""
+    the ground and the scene's origin, with what each session would otherwise work out for itself from
+    them: the years and their figures, the buried layers' depths, and the main view's year filter at the
+    last year. Read once by viewer.zygote, whose forked sessions share it (copy on write)."""
 
     catalog: Catalog
     city: City
     meshes: dict[str, LayerMesh]
     ground: Ground | None
     origin: np.ndarray
+    span: tuple[int, int] | None  # the first and last year, None for a twin without years
+    figures: dict  # year -> layer -> figures (twin.time.figures)
+    depths: dict  # the buried layers' centre lines' pieces (viewer.tools.depth_scale.segments)
+    # The main view's year filter, at the last year: each session forked has its own (at first shared) copy.
+    timeline: Timeline
 
     @classmethod
     def read(cls) -> Scene:
@@ -81,9 +88,19 @@ class Scene:
         with database.raw() as connection:
             city = read_city(connection)
             meshes, ground, origin = build(connection, catalog)
+            span = year_range(connection, catalog) if meshes else None
+            by_year = figures(connection, catalog, *span) if span is not None else {}
+            depths = segments(connection, catalog, meshes, origin)
         if ground is not None and ground.land_cover is not None:  # shared by the sessions forked from here
             ground.land_cover.make_every_year()
-        return cls(catalog, city, meshes, ground, origin)
+        timeline = Timeline(meshes)
+        if span is not None:
+            timeline.show(float(span[1]))  # the year a session opens on
+        timeline.bring_all()
+        for layer_mesh in meshes.values():  # the dots' spacing (viewer.look.Dots), worked out once here
+            if layer_mesh.layer.geometry == "point":
+                layer_mesh.spacing  # noqa: B018 - a cached property
+        return cls(catalog, city, meshes, ground, origin, span, by_year, depths, timeline)
 
 
 def create_app(server=None, scene: Scene | None = None):
@@ -96,7 +113,7 @@ def create_app(server=None, scene: Scene | None = None):
     _defaults(state)
     setup_language(state, ctrl, catalog, city)
     plotter, interactor = make_plotter()
-    timeline = Timeline(meshes)  # each actor draws its layer as it stood in the chosen year
+    timeline = scene.timeline  # each actor draws its layer as it stood in the chosen year
     actors = add_layers(plotter, meshes, ground, timeline)
     add_pipe_lines(plotter, meshes, actors)
     moving = MovingDetail(interactor, meshes, actors, drawing_of(plotter.renderer))
@@ -119,11 +136,10 @@ def create_app(server=None, scene: Scene | None = None):
         # the moments before the first year show the empty start of it, as the caption says
         big_year.show(min(max(year, state.year_first), state.year_last) if state.playing else None)
 
-    with database.raw() as connection:
-        span = year_range(connection, catalog) if meshes else None
-        if span is not None:
-            year_controls(state, ctrl, catalog, timeline, figures(connection, catalog, *span), *span, on_year=on_year)
-    second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0]) if span else None
+    span = scene.span
+    if span is not None:
+        year_controls(state, ctrl, catalog, timeline, scene.figures, *span, on_year=on_year)
+    second = SecondView(state, ctrl, catalog, meshes, ground, plotter, span[0], timeline) if span else None
     if second is not None:
         actor_sets.append(second.actors)
         Dots(second.plotter.renderer, meshes, second.timeline)
@@ -134,9 +150,9 @@ def create_app(server=None, scene: Scene | None = None):
     clicks = Clicks(state, ctrl, plotter, catalog, meshes, actors, origin, terrain, city.crs_label)
     clicks.listen(interactor, moving.settle, partial(image_size, server, plotter.ren_win))
     overlay = Overlay(plotter, meshes, clicks.row_of, origin, terrain)
-    with database.raw() as connection:  # underground, a ruler at the view's centre and the pipes' depths by it
-        DepthScale(connection, plotter, catalog, actors, origin, terrain, below=lambda: bool(state.underground),
-                   exaggeration=lambda: float(state.exaggeration), year=lambda: timeline.year)
+    # underground, a ruler at the view's centre and the pipes' depths by it
+    DepthScale(scene.depths, plotter, actors, origin, terrain, below=lambda: bool(state.underground),
+               exaggeration=lambda: float(state.exaggeration), year=lambda: timeline.year)
     # A twin of pipes alone (an EPANET or SWMM model) shows them from the start, the ground open.
     pipes_only = bool(meshes) and all(catalog[layer_id].draw.mode in BURIED for layer_id in meshes)
     open_tunnels(catalog, actor_sets)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pyvista as pv
-import shapely
 import vtk
 
 from twin.catalog import Layer
@@ -38,7 +36,6 @@ YEAR_PLACE = (0.975, 0.955)  # its upper right corner, a share of the picture's 
 # than a share of FEWEST_DOTS: a twin of manholes alone still shows them from afar.
 DOTS_APART_PX = 20.0
 FEWEST_DOTS = 1 / 64
-SAMPLE = 2_000  # features whose nearest neighbours give a layer's spacing
 
 
 def dress(plotter: pv.Plotter) -> None:
@@ -103,7 +100,7 @@ class Dots:
 
     def __init__(self, renderer: vtk.vtkRenderer, meshes: dict[str, LayerMesh], timeline: Timeline) -> None:
         self.timeline = timeline
-        self.spacing = {layer_id: spacing(made) for layer_id, made in meshes.items()
+        self.spacing = {layer_id: made.spacing for layer_id, made in meshes.items()
                         if made.layer.geometry == "point" and isinstance(made.mesh, pv.PolyData)}
         renderer.AddObserver("StartEvent", self._judge)
 
@@ -117,17 +114,3 @@ class Dots:
         for layer_id, apart in self.spacing.items():
             wanted = min(1.0, (apart / metres / DOTS_APART_PX) ** 2)  # kept dots stand 1/sqrt(share) as far apart
             self.timeline.dots(layer_id, 2.0 ** -math.ceil(-math.log2(max(wanted, FEWEST_DOTS))))
-
-
-def spacing(layer_mesh: LayerMesh) -> float:
-    """How far a point layer's features typically stand from their nearest neighbour (the median, over a
-    sample), in metres; infinite for a layer of one feature."""
-    mesh = layer_mesh.mesh
-    ids = mesh.verts.reshape(-1, 2)[:, 1] if mesh.GetVerts().GetNumberOfCells() else np.zeros(0, np.int64)
-    points = shapely.points(np.asarray(mesh.points)[ids, :2])
-    if len(points) < 2:
-        return math.inf
-    sample = points[np.random.default_rng(0).choice(len(points), min(SAMPLE, len(points)), replace=False)]
-    _, distance = shapely.STRtree(points).query_nearest(sample, exclusive=True, return_distance=True,
-                                                        all_matches=False)
-    return float(np.median(distance)) if len(distance) else math.inf

@@ -3,11 +3,14 @@ and that feature's years, so picking and the year filter work on any layer the s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyvista as pv
+import shapely
 
 from twin.catalog import Layer
 
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 # (which of a layer's dots are thinned from afar, which of two coincident faces wins), as a fresh import
 # of the same files does (tests/test_visual.py compares pictures across fresh twins).
 SCENE_ORDER = "ORDER BY source, source_id, valid_from NULLS FIRST, id"
+SAMPLE = 2_000  # features whose nearest neighbours give a point layer's spacing
 
 
 @dataclass
@@ -28,6 +32,20 @@ class LayerMesh:
     ids: list[str] = field(default_factory=list)  # feature id per row index (cell data "row")
     colourings: list[Colouring] = field(default_factory=list)  # by the layer file's style.colour_by
     tiles: list[Tile] | None = None  # a large layer's, drawn tile by tile (viewer.scene.tiles); None: whole
+
+    @cached_property
+    def spacing(self) -> float:
+        """How far a point layer's features typically stand from their nearest neighbour (the median, over
+        a sample), in metres; infinite for a layer of one feature (or of none)."""
+        mesh = self.mesh
+        ids = mesh.verts.reshape(-1, 2)[:, 1] if mesh.GetVerts().GetNumberOfCells() else np.zeros(0, np.int64)
+        points = shapely.points(np.asarray(mesh.points)[ids, :2])
+        if len(points) < 2:
+            return math.inf
+        sample = points[np.random.default_rng(0).choice(len(points), min(SAMPLE, len(points)), replace=False)]
+        _, distance = shapely.STRtree(points).query_nearest(sample, exclusive=True, return_distance=True,
+                                                            all_matches=False)
+        return float(np.median(distance)) if len(distance) else math.inf
 
 
 def years(values: list) -> np.ndarray:

@@ -25,33 +25,49 @@ _KINDS = ("verts", "lines", "faces", "strips")
 class Timeline:
     """Shows the meshes of a scene as they were at a moment ``t`` (a year, or between years in a replay)."""
 
-    def __init__(self, meshes: dict[str, LayerMesh]) -> None:
+    def __init__(self, meshes: dict[str, LayerMesh], like: Timeline | None = None) -> None:
+        """``like``: a timeline of the same meshes whose index of their cells this one shares (one view's
+        beside another's, a session's beside the zygote's)."""
+        self.indexes: dict[int, _Index] = like.indexes if like is not None else {}
         # The first extruded layer (the buildings) rises during a replay; its copy moves its own points, so
         # two timelines (compare mode) show two years at once.
         rising = next((layer_id for layer_id, made in meshes.items() if made.layer.draw.mode == "extrude"), None)
-        self.shown = {layer_id: _Shown(layer_mesh.mesh, own_points=layer_id == rising)
+        self.shown = {layer_id: _Shown(self._index(layer_mesh.mesh), own_points=layer_id == rising)
                       for layer_id, layer_mesh in meshes.items()
                       if isinstance(layer_mesh.mesh, pv.PolyData) and layer_mesh.tiles is None}
         # A tiled layer's copies, per tile and level (viewer.scene.tiles): each brought to the year shown
         # only as it is about to be drawn (:meth:`refresh`), so a year costs what is seen of the city.
         # Of the rising layer, the finest levels rise (the coarser are drawn only from afar).
-        self.tiled = {layer_id: [[_Shown(level, own_points=layer_id == rising and index == 0)
+        self.tiled = {layer_id: [[_Shown(self._index(level), own_points=layer_id == rising and index == 0)
                                   for index, level in enumerate(tile.levels)] for tile in layer_mesh.tiles]
                       for layer_id, layer_mesh in meshes.items() if layer_mesh.tiles is not None}
-        for layer_id, copies in self.tiled.items():  # thinned, the same dots as the whole layer's would be
-            whole = meshes[layer_id].mesh.GetVerts().GetNumberOfCells()
-            if not whole:  # no dots of its own (the buildings' far level is no point layer's)
-                continue
-            rank = np.random.default_rng(0).permutation(whole)
-            for copy in (copy for tile in copies for copy in tile):
-                copy.rank = rank[np.asarray(copy.full.cell_data["row"][:copy.verts])] if copy.verts else copy.rank
-                copy.population = whole
+        if like is None:  # thinned, a tile's dots are the same as the whole layer's would be
+            for layer_id, copies in self.tiled.items():
+                whole = meshes[layer_id].mesh.GetVerts().GetNumberOfCells()
+                if whole:  # (the buildings' far level is no point layer's dots)
+                    rank = np.random.default_rng(0).permutation(whole)
+                    for index in (copy.index for tile in copies for copy in tile if copy.index.verts):
+                        index.rank = rank[np.asarray(index.full.cell_data["row"][:index.verts])]
+                        index.population = whole
         self.year: float | None = None
-        self._rises = [_Rise(meshes[rising].mesh, self.shown[rising].mesh)] if rising in self.shown else []
+        self._rises = [_Rise(self.shown[rising])] if rising in self.shown else []
         # A tiled layer's tiles rise as they are drawn (:meth:`refresh`).
-        self._tile_rises = {id(copies[0]): _Rise(tile.levels[0], copies[0].mesh)
-                            for tile, copies in zip(meshes[rising].tiles, self.tiled[rising])} if rising in self.tiled else {}
+        self._tile_rises = {id(copies[0]): _Rise(copies[0]) for copies in self.tiled.get(rising, [])}
         self._risen: dict[int, float | None] = {}  # a tile copy's id -> the moment it has risen to
+
+    def _index(self, full: pv.PolyData) -> _Index:
+        # by the mesh's id: this timeline (and any sharing its indexes) holds the mesh while it lives
+        found = self.indexes.get(id(full))
+        if found is None:
+            found = self.indexes[id(full)] = _Index(full)
+        return found
+
+    def bring_all(self) -> None:
+        """Every tiled layer's copies brought to the year shown, drawn or not (the zygote's, before it
+        forks: the sessions then share them until they show another year)."""
+        for layer_id in self.tiled:
+            for copy in self._copies(layer_id):
+                self.refresh(copy)
 
     def mesh(self, layer_id: str) -> pv.PolyData | None:
         """What the layer's actor draws; of a tiled layer, what its tiles' finest levels draw, together."""
@@ -95,7 +111,9 @@ class Timeline:
         buildings completed in the coming year stand part-built."""
         year = math.ceil(t)
         for shown in self.shown.values():
-            shown.keep(standing(shown.full, year))
+            cells = standing(shown.full, year)
+            if not np.array_equal(cells, shown.cells):
+                shown.keep(cells)
         for layer_id in self.tiled:
             for copy in self._copies(layer_id):
                 copy.wanted = (year, copy.wanted[1])
@@ -133,16 +151,63 @@ def subset(full: pv.PolyData, cells: np.ndarray, own_points: bool = False) -> pv
     """The cells ``cells`` (a mask) of a mesh, on its points, or, with ``own_points``, on only the points
     they use (so that its bounds are theirs). vtkExtractCells would do it, but turns a mesh's vertex cells
     into empty cells of garbage, which crashed the viewer when a point feature was picked."""
-    shown = _Shown(full)
+    shown = _Shown(_Index(full))
     shown.keep(cells)
     return shown.mesh.clean(point_merging=False) if own_points else shown.mesh
 
 
-class _Shown:
-    """A mesh drawing a subset of another's cells, sharing its points (or with a copy of its own)."""
+class _Index:
+    """What a year's cells are picked out of a mesh with, made once per mesh and shared by every copy of
+    it (and by every session forked after it was made, viewer.zygote): its cells in VTK's legacy layout
+    with each cell's entry count, the order its dots are thinned in, and, for the rising buildings, each
+    vertex's building's ground and first year. The cells and the rise are made when first needed."""
 
-    def __init__(self, full: pv.PolyData, own_points: bool = False) -> None:
+    def __init__(self, full: pv.PolyData) -> None:
         self.full = full
+        self.verts = full.GetVerts().GetNumberOfCells()  # vtkPolyData's first cells
+        # Thinned, the dots kept are those first in a shuffled order: spread evenly, without a pattern.
+        self.rank = np.random.default_rng(0).permutation(self.verts)
+        self.population = self.verts  # of the dots ranked (a tile's are some of its layer's)
+        self._parts: list[tuple[str, np.ndarray, np.ndarray, int]] | None = None
+        self._rise: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def parts(self) -> list[tuple[str, np.ndarray, np.ndarray, int]]:
+        """Per kind of cell present: its name, its cells' flat legacy array (each cell's point count, then
+        its ids), each cell's count of entries there, and how many cells."""
+        if self._parts is None:
+            full, self._parts = self.full, []
+            for kind, cells in zip(_KINDS, (full.GetVerts(), full.GetLines(), full.GetPolys(), full.GetStrips())):
+                count = cells.GetNumberOfCells()
+                if count:
+                    entries = (np.diff(vtk_to_numpy(cells.GetOffsetsArray())) + 1).astype(np.int32)
+                    self._parts.append((kind, np.asarray(getattr(full, kind)), entries, count))
+        return self._parts
+
+    @property
+    def rise(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each vertex's building's lowest height, the vertex's height above it, and the building's first
+        year (0: open)."""
+        if self._rise is None:
+            mesh = self.full
+            # Each vertex belongs to one building: its cells' rows agree, so their mean is that row.
+            rows = np.rint(mesh.cell_data_to_point_data().point_data["row"]).astype(np.int64)
+            heights = np.asarray(mesh.points[:, 2])
+            lowest = np.full(rows.max() + 1, np.inf)
+            np.minimum.at(lowest, rows, heights)
+            born = np.zeros(rows.max() + 1, np.int32)
+            born[mesh.cell_data["row"]] = mesh.cell_data["valid_from"]
+            self._rise = (lowest[rows].astype(np.float32), (heights - lowest[rows]).astype(np.float32), born[rows])
+        return self._rise
+
+
+class _Shown:
+    """A mesh drawing a subset of another's cells, sharing its points (or with a copy of its own). Until
+    it is first asked to keep fewer, it shares the other's cells and cell data too."""
+
+    def __init__(self, index: _Index, own_points: bool = False) -> None:
+        self.index, self.full = index, index.full
+        full = self.full
         self.mesh = pv.PolyData()
         if own_points:
             points = vtk.vtkPoints()
@@ -152,21 +217,14 @@ class _Shown:
             self.mesh.SetPoints(full.GetPoints())
         # the points' own data too (their true heights for the depth exaggeration, viewer.scene.depth)
         self.mesh.GetPointData().ShallowCopy(full.GetPointData())
-        self.parts: list[tuple[str, np.ndarray, np.ndarray, int]] = []
-        for kind, cells in zip(_KINDS, (full.GetVerts(), full.GetLines(), full.GetPolys(), full.GetStrips())):
-            count = cells.GetNumberOfCells()
-            if not count:
-                continue
-            sizes = np.diff(vtk_to_numpy(cells.GetOffsetsArray()))
-            flat = np.asarray(getattr(full, kind))  # the legacy layout: each cell's point count, then its ids
-            self.parts.append((kind, flat, np.repeat(np.arange(count), sizes + 1), count))
-        self.verts = full.GetVerts().GetNumberOfCells()  # vtkPolyData's first cells
+        self.mesh.SetVerts(full.GetVerts())
+        self.mesh.SetLines(full.GetLines())
+        self.mesh.SetPolys(full.GetPolys())
+        self.mesh.SetStrips(full.GetStrips())
+        self.mesh.GetCellData().ShallowCopy(full.GetCellData())
+        self.verts = index.verts
         self.dots = 1.0
-        # Thinned, the dots kept are those first in a shuffled order: spread evenly, without a pattern.
-        self.rank = np.random.default_rng(0).permutation(self.verts)
-        self.population = self.verts  # of the dots ranked (a tile's are some of its layer's)
         self.cells = np.ones(full.n_cells, bool)
-        self.keep(self.cells)
         # (year, share of dots): what a lazily kept copy holds, and what was last asked of it
         self.kept = self.wanted = (None, 1.0)
 
@@ -174,11 +232,10 @@ class _Shown:
         self.cells = cells
         if self.dots < 1.0:
             cells = cells.copy()
-            cells[:self.verts] &= self.rank < self.dots * self.population
+            cells[:self.verts] &= self.index.rank < self.dots * self.index.population
         start = 0
-        for kind, flat, cell_of_entry, count in self.parts:
-            mine = cells[start:start + count]
-            setattr(self.mesh, kind, flat[mine[cell_of_entry]])
+        for kind, flat, entries, count in self.index.parts:
+            setattr(self.mesh, kind, flat[np.repeat(cells[start:start + count], entries)])
             start += count
         for name in self.full.cell_data.keys():
             values = self.full.cell_data[name][cells]
@@ -193,19 +250,10 @@ class _Rise:
     """Buildings grow from their ground to their roof through the year before the one they are
     completed in: each vertex keeps its height above the building's lowest point, scaled."""
 
-    def __init__(self, full: pv.PolyData, shown: pv.PolyData) -> None:
-        """``full``: the layer's mesh, left as it is; ``shown``: the copy, with points of its own, that rises."""
-        mesh = full
-        self.mesh = shown
-        # Each vertex belongs to one building: its cells' rows agree, so their mean is that row.
-        rows = np.rint(mesh.cell_data_to_point_data().point_data["row"]).astype(np.int64)
-        self.full = np.array(mesh.points[:, 2])
-        lowest = np.full(rows.max() + 1, np.inf)
-        np.minimum.at(lowest, rows, self.full)
-        self.ground = lowest[rows]
-        born = np.zeros(rows.max() + 1, np.int32)
-        born[mesh.cell_data["row"]] = mesh.cell_data["valid_from"]
-        self.born = born[rows]
+    def __init__(self, shown: _Shown) -> None:
+        """``shown``: the copy, with points of its own, that rises."""
+        self.mesh = shown.mesh
+        self.ground, self.height, self.born = shown.index.rise
         self.risen = True
 
     def at(self, t: float) -> None:
@@ -214,7 +262,7 @@ class _Rise:
         if self.risen and share.min() >= 1.0:
             return  # already at full height: leave the points alone
         points = self.mesh.points  # a view of the copy's own points
-        points[:, 2] = self.ground + (self.full - self.ground) * share
+        points[:, 2] = self.ground + self.height * share
         self.mesh.GetPoints().Modified()
         self.mesh.Modified()
         self.risen = bool(share.min() >= 1.0)

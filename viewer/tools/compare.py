@@ -24,11 +24,11 @@ class SecondView:
     """The year-B view of compare (side by side) and swipe modes."""
 
     def __init__(self, state, ctrl, catalog: Catalog, meshes: dict[str, LayerMesh], ground: pv.DataSet | None,
-                 main: pv.Plotter, first_year: int) -> None:
+                 main: pv.Plotter, first_year: int, main_timeline: Timeline) -> None:
         self.state, self.ctrl, self.catalog = state, ctrl, catalog
         self.plotter, self.interactor = make_plotter()
         self.ground = ground
-        self.timeline = Timeline(meshes)
+        self.timeline = Timeline(meshes, like=main_timeline)  # its copies made only as it draws them
         self.actors: dict[str, vtk.vtkActor] = add_layers(self.plotter, meshes, ground, self.timeline)
         for actor in self.actors.values():
             actor.SetPickable(False)  # features are picked and measured in the main view

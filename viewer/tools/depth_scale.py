@@ -14,7 +14,7 @@ Depths are read off the stored 3D centre lines and sizes as the Depth tool reads
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import psycopg
@@ -23,7 +23,7 @@ import shapely
 import vtk
 from psycopg import sql
 
-from twin.catalog import Catalog, Layer
+from twin.catalog import Catalog
 from twin.store import LAYER_SCHEMA, layer_table
 from twin.terrain import Terrain
 from viewer.tools.labels import label_actor, write
@@ -47,15 +47,13 @@ INK, PAPER = "#1d2733", "#ffffff"
 class DepthScale:
     """The ruler and labels of one view; nothing is drawn above ground (``below()`` false)."""
 
-    def __init__(self, connection: psycopg.Connection, plotter: pv.Plotter, catalog: Catalog,
-                 actors: dict[str, vtk.vtkActor], origin: np.ndarray, terrain: Terrain | None,
-                 below: Callable[[], bool], exaggeration: Callable[[], float], year: Callable[[], float | None]
-                 ) -> None:
+    def __init__(self, segments: dict, plotter: pv.Plotter, actors: dict[str, vtk.vtkActor], origin: np.ndarray,
+                 terrain: Terrain | None, below: Callable[[], bool], exaggeration: Callable[[], float],
+                 year: Callable[[], float | None]) -> None:
+        """``segments``: the buried layers' pieces (:func:`segments`), read once for every session."""
         self.plotter, self.actors, self.origin, self.terrain = plotter, actors, origin, terrain
         self.below, self.exaggeration, self.year = below, exaggeration, year
-        self.segments = _segments(connection, [catalog[layer_id] for layer_id in actors
-                                               if layer_id in catalog and catalog[layer_id].draw.mode in ("tube", "box")],
-                                  origin)
+        self.segments = segments
         self.ruler = pv.PolyData()
         self.ruler_actor = _ruler(plotter, self.ruler)
         self.ticks, self.tick_actor = _labels(plotter, bold=False, left_of=True)  # the ruler's, left of it
@@ -168,9 +166,12 @@ class DepthScale:
         return kept
 
 
-def _segments(connection: psycopg.Connection, layers: list[Layer], origin: np.ndarray) -> dict:
-    """Every straight piece of the buried layers' stored centre lines (scene coordinates, true heights),
-    with its layer, feature row, years, how far its top lies above its line, and its tunnel."""
+def segments(connection: psycopg.Connection, catalog: Catalog, layer_ids: Iterable[str], origin: np.ndarray) -> dict:
+    """Every straight piece of the stored centre lines of those of ``layer_ids`` that are buried (tubes and
+    tunnels; scene coordinates, true heights), with its layer, feature row, years, how far its top lies
+    above its line, and its tunnel."""
+    layers = [catalog[layer_id] for layer_id in layer_ids
+              if layer_id in catalog and catalog[layer_id].draw.mode in ("tube", "box")]
     parts: dict[str, list] = {key: [] for key in ("a", "b", "layer", "row", "born", "gone", "above_line", "size",
                                                   "tunnel")}
     # a twin not migrated since pipes had a tunnel (twin db migrate adds it) still shows its depths
