@@ -39,7 +39,10 @@ def exaggerate(mesh: pv.DataSet, k: float) -> None:
     if not isinstance(mesh, pv.PolyData) or Z_BELOW not in mesh.point_data or mesh.n_points == 0:
         return
     points = mesh.points  # a view of the mesh's own points
-    points[:, 2] = mesh.point_data[Z_TRUE] + (float(k) - 1.0) * mesh.point_data[Z_BELOW]
+    drawn = mesh.point_data[Z_TRUE] + (float(k) - 1.0) * mesh.point_data[Z_BELOW]
+    if np.array_equal(points[:, 2], drawn):
+        return  # as drawn already: left unwritten, a forked session's pages stay shared with the zygote's
+    points[:, 2] = drawn
     mesh.GetPoints().Modified()
     mesh.Modified()
 
