@@ -78,6 +78,8 @@ class Scene:
     origin: np.ndarray
     span: tuple[int, int] | None  # the first and last year, None for a twin without years
     figures: dict  # year -> layer -> figures (twin.time.figures)
+    counts: dict[str, int]  # features per layer
+    views: dict[str, viewpoints.Viewpoint]  # the named viewpoints ("Go to"), by key
     depths: dict  # the buried layers' centre lines' pieces (viewer.tools.depth_scale.segments)
     # The main view's year filter, at the last year: each session forked has its own (at first shared) copy.
     timeline: Timeline
@@ -91,16 +93,23 @@ class Scene:
             span = year_range(connection, catalog) if meshes else None
             by_year = figures(connection, catalog, *span) if span is not None else {}
             depths = segments(connection, catalog, meshes, origin)
+            # The data, not the level ground around it, fills the first view and the overview.
+            seen = (pv.MultiBlock([made.mesh for made in meshes.values()]).bounds if meshes else
+                    ground.bounds if ground is not None else (-1.0, 1.0) * 3)
+            views = {view.key: view for view in viewpoints.named(connection, [catalog[i] for i in meshes], origin, seen)}
+        with database.connect() as connection:
+            counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
         if ground is not None and ground.land_cover is not None:  # shared by the sessions forked from here
             ground.land_cover.make_every_year()
         timeline = Timeline(meshes)
         if span is not None:
             timeline.show(float(span[1]))  # the year a session opens on
         timeline.bring_all()
-        for layer_mesh in meshes.values():  # the dots' spacing (viewer.look.Dots), worked out once here
+        for layer_mesh in meshes.values():  # worked out here once (cached properties)
+            layer_mesh.row_of  # noqa: B018 - what a pick's card and an analysis's highlight look rows up in
             if layer_mesh.layer.geometry == "point":
-                layer_mesh.spacing  # noqa: B018 - a cached property
-        return cls(catalog, city, meshes, ground, origin, span, by_year, depths, timeline)
+                layer_mesh.spacing  # noqa: B018 - the dots' (viewer.look.Dots)
+        return cls(catalog, city, meshes, ground, origin, span, by_year, counts, views, depths, timeline)
 
 
 def create_app(server=None, scene: Scene | None = None):
@@ -118,13 +127,8 @@ def create_app(server=None, scene: Scene | None = None):
     add_pipe_lines(plotter, meshes, actors)
     moving = MovingDetail(interactor, meshes, actors, drawing_of(plotter.renderer))
     ctrl.on_server_ready.add(lambda **kwargs: moving.watch(web_application(server)))
-    with database.connect() as connection:
-        counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
+    counts, views = scene.counts, scene.views
     state.empty = not meshes and ground is None
-    # The data, not the level ground around it, fills the first view and the overview.
-    seen = pv.MultiBlock([layer_mesh.mesh for layer_mesh in meshes.values()]).bounds if meshes else plotter.bounds
-    with database.raw() as connection:
-        views = {view.key: view for view in viewpoints.named(connection, [catalog[i] for i in meshes], origin, seen)}
     place_camera(plotter, views["overview"].focal_point, views["overview"].position)
 
     actor_sets = [actors]

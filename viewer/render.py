@@ -175,7 +175,10 @@ def show_land_cover(actors: dict[str, vtk.vtkActor], ground: pv.DataSet | None, 
 
 
 def place_camera(plotter: pv.Plotter, focal: tuple, position: tuple) -> None:
-    plotter.camera.focal_point = focal
-    plotter.camera.position = position
-    plotter.camera.up = (0.0, 0.0, 1.0)
+    # Not pyvista's ``plotter.camera``: asked first, it frames every actor (bounds of the whole city first).
+    plotter.renderer.camera_set = True
+    camera = plotter.renderer.GetActiveCamera()
+    camera.SetFocalPoint(*focal)
+    camera.SetPosition(*position)
+    camera.SetViewUp(0.0, 0.0, 1.0)
     plotter.renderer.ResetCameraClippingRange()

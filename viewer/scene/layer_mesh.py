@@ -34,6 +34,11 @@ class LayerMesh:
     tiles: list[Tile] | None = None  # a large layer's, drawn tile by tile (viewer.scene.tiles); None: whole
 
     @cached_property
+    def row_of(self) -> dict[str, int]:
+        """Each feature's row, by its id."""
+        return {feature: row for row, feature in enumerate(self.ids)}
+
+    @cached_property
     def spacing(self) -> float:
         """How far a point layer's features typically stand from their nearest neighbour (the median, over
         a sample), in metres; infinite for a layer of one feature (or of none)."""

@@ -39,8 +39,7 @@ class Clicks:
         self._roofs: _RoofGrid | None = None  # made at the first beacon
         # The last measurement and the feature measured (layer, source id), worded again in a new language.
         self._last_measured: tuple[measure.Measurement, tuple[str, str] | None] | None = None
-        self.row_of = {layer_id: {feature: row for row, feature in enumerate(layer_mesh.ids)}
-                       for layer_id, layer_mesh in meshes.items()}
+        self.row_of = {layer_id: layer_mesh.row_of for layer_id, layer_mesh in meshes.items()}
         state.picked_title, state.picked_rows, state.picked_versions = "", [], []
         state.measure_title, state.measure_rows = "", []
         state.mode = "inspect"
