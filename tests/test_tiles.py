@@ -61,19 +61,21 @@ def _image(plotter) -> np.ndarray:
     return plotter.screenshot(return_img=True).astype(int)
 
 
-def _drawn(plotter) -> list[tuple[str, int]]:
-    """(layer, level) of each tile drawn at the last render."""
+def _drawn(plotter) -> list[tuple[str, int | str]]:
+    """(layer, level) of each tile drawn at the last render; (layer, "node") of a node over tiles."""
     drawing = tiles.drawing_of(plotter.renderer)
-    return [(drawing.layer_of[actor.GetAddressAsString("vtkActor")], index)
-            for _, _, drawn in drawing.layers for _, actors in drawn
+    return [(drawing.layer_of[actor.GetAddressAsString("vtkActor")], "node" if tile.covers else index)
+            for _, _, drawn in drawing.layers for tile, actors in drawn
             for index, (actor, _) in enumerate(actors) if actor.GetVisibility()]
 
 
 def test_every_feature_is_in_one_tile(city) -> None:
     meshes, _ = city
     for layer_id in ("buildings", "smart_hydrants"):
-        whole, layer_tiles = meshes[layer_id].mesh, meshes[layer_id].tiles
-        assert layer_tiles is not None and len(layer_tiles) >= 4, layer_id
+        whole, every = meshes[layer_id].mesh, meshes[layer_id].tiles
+        assert every is not None
+        layer_tiles = tiles.leaves(every)
+        assert len(layer_tiles) >= 4, layer_id
         rows = [set(np.unique(tile.levels[0].cell_data["row"]).tolist()) for tile in layer_tiles]
         assert sum(len(r) for r in rows) == len(set().union(*rows)) == len(meshes[layer_id].ids)  # once each
         assert sum(tile.levels[0].n_cells for tile in layer_tiles) == whole.n_cells
@@ -81,6 +83,14 @@ def test_every_feature_is_in_one_tile(city) -> None:
             dots = tile.levels[1]
             assert dots.n_cells == dots.GetNumberOfVerts() == len(np.unique(tile.levels[0].cell_data["row"]))
             assert tile.errors[0] == 0 and tile.errors[1] > 0
+        # the nodes over them: their tiles' dots joined, at the largest of their errors; one over all of them
+        nodes = every[len(layer_tiles):]
+        assert nodes and all(node.covers for node in nodes) and set(nodes[0].covers) == set(range(len(layer_tiles)))
+        for node in nodes:
+            joined = np.concatenate([layer_tiles[index].levels[-1].cell_data["row"] for index in node.covers])
+            assert sorted(node.levels[0].cell_data["row"].tolist()) == sorted(joined.tolist())
+            assert node.levels[0].n_cells == node.levels[0].GetNumberOfVerts()
+            assert node.errors == [max(layer_tiles[index].errors[-1] for index in node.covers)]
 
 
 def test_near_the_tiles_draw_what_the_whole_layer_draws_and_far_off_within_the_bound(city) -> None:
@@ -101,8 +111,32 @@ def test_near_the_tiles_draw_what_the_whole_layer_draws_and_far_off_within_the_b
     actors["smart_hydrants"].VisibilityOn()
     place_camera(plotter, tuple(middle), tuple(middle + [0.0, -40_000.0, 40_000.0]))  # 57 km away
     _image(plotter)
-    assert {level for _, level in _drawn(plotter)} == {1}, "far off, the dots"
+    # far off, the dots, drawn by the one node over all of a layer's tiles
+    assert sorted(_drawn(plotter)) == [("buildings", "node"), ("smart_hydrants", "node")]
     assert tiles.drawing_of(plotter.renderer).worst_px <= tiles.SSE_PX
+
+
+def test_a_node_is_drawn_in_place_of_its_tiles(city) -> None:
+    """Looking along the ground from one corner: near tiles drawn whole, far ones by nodes over them, and
+    no feature drawn twice (by a node and by its tile, or by two nodes)."""
+    meshes, origin = city
+    plotter, _, _ = _view(meshes)
+    corner = np.array([X0, Y0, 0.0]) - origin
+    place_camera(plotter, tuple(corner + [400.0, 400.0, 0.0]), tuple(corner + [-800.0, -800.0, 500.0]))
+    plotter.ren_win.SetSize(200, 120)  # small: metres per pixel as from farther away
+    _image(plotter)
+    drawing = tiles.drawing_of(plotter.renderer)
+    kinds, rows = set(), {}
+    for layer_id, _, drawn in drawing.layers:
+        for tile, pairs in drawn:
+            for index, (actor, copy) in enumerate(pairs):
+                if actor.GetVisibility():
+                    kinds.add("node" if tile.covers else index)
+                    rows.setdefault(layer_id, []).append(np.unique(copy.mesh.cell_data["row"]))  # each once
+    for layer_id, each in rows.items():
+        assert len(np.concatenate(each)) == len(np.unique(np.concatenate(each))), f"{layer_id}: drawn twice"
+    assert {"node", 0} <= kinds, kinds
+    assert drawing.worst_px <= tiles.SSE_PX
 
 
 def test_tiles_out_of_view_are_not_drawn(city) -> None:
@@ -112,7 +146,7 @@ def test_tiles_out_of_view_are_not_drawn(city) -> None:
     place_camera(plotter, tuple(corner), tuple(corner + [-60.0, -60.0, 40.0]))
     _image(plotter)
     drawn = [layer for layer, _ in _drawn(plotter) if layer == "buildings"]
-    assert 0 < len(drawn) < len(meshes["buildings"].tiles) / 2
+    assert 0 < len(drawn) < len(tiles.leaves(meshes["buildings"].tiles)) / 2
 
 
 def test_a_year_and_a_pick_on_tiles(city) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import subprocess
@@ -53,13 +54,16 @@ def main() -> None:
     signal.signal(signal.SIGCHLD, _reap)
     scene, revision = Scene.read(), _revision()
     _forget_connections()
+    gc.freeze()  # the scene's objects out of the collector's sight: its passes would copy their pages in each fork
     print("ready", flush=True)
     for line in sys.stdin:
         port, _, log = line.strip().partition(" ")
         try:
             now = _revision()
             if now != revision:
+                gc.unfreeze()  # the old scene collected once it is let go
                 scene, revision = Scene.read(), now
+                gc.freeze()
             _forget_connections()
             pid = os.fork()
         except Exception as exc:  # the database down: this viewer is not made; the launcher tries again

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 TILE_CELLS = 15_000
 TILED_FROM = 60_000
+GROUP = 4  # a node over tiles covers GROUP x GROUP squares of the level under it
 # Cesium's default bound is 16 px: a building or a symbol 16 px wide drawn as a dot of 4 would be plain
 # to see (the dots are viewer.render.POINT_PX wide).
 SSE_PX = 4.0
@@ -57,6 +58,14 @@ class Tile:
     # Where the coarser levels draw features as dots of their own width (buildings): that width, pixels;
     # None: as wide as the layer's property says (point symbols' dots).
     dot_px: float | None = None
+    # A node over tiles: the indices (in its layer's list) of the tiles whose coarsest levels its one level
+    # joins, drawn in their place where all of them would draw that level; () for a tile itself.
+    covers: tuple[int, ...] = ()
+
+
+def leaves(tiles: list[Tile]) -> list[Tile]:
+    """The tiles themselves, without the nodes over them (which come after them in a layer's list)."""
+    return [tile for tile in tiles if not tile.covers]
 
 
 def split(mesh: pv.PolyData, mode: str, symbol_m: float) -> list[Tile] | None:
@@ -64,7 +73,7 @@ def split(mesh: pv.PolyData, mode: str, symbol_m: float) -> list[Tile] | None:
     across); None where the layer is drawn whole (small, or a mode without coarser levels)."""
     if mode not in TILED_MODES or not isinstance(mesh, pv.PolyData) or mesh.n_cells < TILED_FROM:
         return None
-    tile_of_cell, count = _grid(mesh)
+    tile_of_cell, count, where = _grid(mesh)
     finest = _pieces(mesh, tile_of_cell, count, _KINDS)
     if mode in ("glyph", "tube"):  # a symbol drawn as its dot, a pipe as its centre line: off by their size
         kind, size = ("verts", symbol_m) if mode == "glyph" else ("lines", _widest(mesh))
@@ -73,13 +82,46 @@ def split(mesh: pv.PolyData, mode: str, symbol_m: float) -> list[Tile] | None:
     else:  # a building as a dot on its roof, off by its size
         coarser = [[_as_dot(piece)] if piece is not None else [] for piece in finest]
     dot_px = BUILDING_DOT_PX if mode == "extrude" else None
-    return [Tile(piece.bounds, [piece] + [level for level, _ in more], [0.0] + [error for _, error in more], dot_px)
-            for piece, more in zip(finest, coarser) if piece is not None]
+    # (each tile holds cells: np.unique numbered only the squares in use)
+    tiles = [Tile(piece.bounds, [piece] + [level for level, _ in more], [0.0] + [error for _, error in more], dot_px)
+             for piece, more in zip(finest, coarser)]
+    return tiles + _nodes(tiles, where)
+
+
+def _nodes(tiles: list[Tile], where: np.ndarray) -> list[Tile]:
+    """Nodes over the tiles, largest first: each joins the coarsest levels of the tiles in a square of
+    GROUP x GROUP squares of the level under it, up to one over them all (a quadtree's inner nodes, with
+    Cesium's "replace" refinement): far away, one actor draws what a few dozen would, at the same
+    error (their largest)."""
+    nodes: list[Tile] = []
+    members = [(index,) for index in range(len(tiles))]
+    while len(members) > 1:
+        where = where // GROUP
+        key = where[:, 0] * (where[:, 1].max() + 1) + where[:, 1]
+        kept, first, owner = np.unique(key, return_index=True, return_inverse=True)
+        under = [np.flatnonzero(owner.ravel() == k) for k in range(len(kept))]
+        groups = [tuple(index for member in below for index in members[member]) for below in under]
+        # (a square over one square under it would be that one again)
+        nodes += [_node(tiles, covered) for covered, below in zip(groups, under)
+                  if len(below) > 1 and all(len(tiles[index].levels) > 1 for index in covered)]
+        members, where = groups, where[first]
+    return nodes[::-1]
+
+
+def _node(tiles: list[Tile], covered: tuple[int, ...]) -> Tile:
+    joined = vtk.vtkAppendPolyData()
+    for index in covered:
+        joined.AddInputData(tiles[index].levels[-1])
+    joined.Update()
+    low = np.min([tiles[index].bounds[0::2] for index in covered], axis=0)
+    high = np.max([tiles[index].bounds[1::2] for index in covered], axis=0)
+    return Tile(tuple(np.column_stack([low, high]).ravel().tolist()), [pv.wrap(joined.GetOutput())],
+                [max(tiles[index].errors[-1] for index in covered)], tiles[covered[0]].dot_px, covered)
 
 
 def _grid(mesh: pv.PolyData) -> tuple[np.ndarray, int]:
     """Each cell's tile (a square of the layer's extent holding about TILE_CELLS cells), numbered from 0,
-    and how many tiles; a feature's cells all in its first cell's tile."""
+    how many tiles, and each tile's square (column, row); a feature's cells all in its first cell's tile."""
     centres = np.asarray(mesh.cell_centers().points)[:, :2]
     rows = np.asarray(mesh.cell_data["row"])
     _, first = np.unique(rows, return_index=True)
@@ -91,7 +133,7 @@ def _grid(mesh: pv.PolyData) -> tuple[np.ndarray, int]:
     across = np.maximum(np.ceil(extent / side).astype(int), 1)
     cell = np.minimum(((place[rows] - low) / side).astype(int), across - 1)
     used, tile = np.unique(cell[:, 0] * across[1] + cell[:, 1], return_inverse=True)
-    return tile.ravel(), len(used)
+    return tile.ravel(), len(used), np.column_stack([used // across[1], used % across[1]])
 
 
 def _pieces(mesh: pv.PolyData, tile_of_cell: np.ndarray, count: int, kinds: tuple[str, ...]
@@ -197,7 +239,7 @@ class TiledDrawing:
                     mapper.SetInputData(copy.mesh)
                     actor = vtk.vtkActor()
                     actor.SetMapper(mapper)
-                    if index == 0 or tile.dot_px is None:
+                    if tile.errors[index] == 0 or tile.dot_px is None:  # (a tile's finest level)
                         actor.SetProperty(lead.GetProperty())  # one property: a restyle reaches every tile
                     else:
                         actor.GetProperty().SetPointSize(tile.dot_px)
@@ -216,6 +258,14 @@ class TiledDrawing:
         self._errors = np.array([tile.errors + [np.inf] * (depth - len(tile.errors)) for _, tile, _ in every])
         self._coarsest = np.array([len(tile.levels) - 1 for _, tile, _ in every])
         self._light = np.array([tile.dot_px is None for _, tile, _ in every])  # light while moving
+        # The nodes over tiles, largest first, each with the indices (in ``every``) of the tiles it covers.
+        self._node = np.array([bool(tile.covers) for _, tile, _ in every])
+        first = 0
+        self._covers: list[tuple[int, np.ndarray]] = []
+        for _, _, drawn in self.layers:
+            self._covers += [(first + index, first + np.array(tile.covers))
+                             for index, (tile, _) in enumerate(drawn) if tile.covers]
+            first += len(drawn)
         self._level = np.full(len(every), -2)  # the level each tile drew at the last render (-1: none)
         self._synced: dict[int, tuple] = {}  # an actor's id -> its lead's state when it last followed it
         # Last, after what thins the dots or moves the scene before a render.
@@ -246,11 +296,20 @@ class TiledDrawing:
         # The coarsest level within the bound (the finest, error 0, always is).
         level = (self._errors * scale[:, None] <= SSE_PX).sum(axis=1) - 1
         if self.exact:
-            level[:] = 0
+            level = np.where(self._node, -1, 0)
         elif self.moving:  # symbols and tubes: their dots and lines (viewer.moving)
-            level = np.where(self._light, self._coarsest, level)
+            level = np.where(self._light & ~self._node, self._coarsest, level)
         shown = np.array([bool(lead.GetVisibility()) for lead, _, _ in self._tiles])
         level = np.where(inside & shown, level, -1)
+        # A node within the bound is drawn in place of its tiles (and of the smaller nodes over them);
+        # within it, its distance is no farther than theirs, so each of them would draw its coarsest level.
+        covered = np.zeros(len(level), bool)
+        for node, tiles in self._covers:
+            if level[node] >= 0 and not covered[tiles].any():
+                covered[tiles] = True
+            else:
+                level[node] = -1
+        level[covered & ~self._node] = -1
         drawn = level >= 0
         self.worst_px = float((self._errors[drawn, level[drawn]] * scale[drawn]).max()) if drawn.any() else 0.0
         states: dict[int, tuple] = {}

@@ -38,9 +38,13 @@ class Timeline:
         # A tiled layer's copies, per tile and level (viewer.scene.tiles): each brought to the year shown
         # only as it is about to be drawn (:meth:`refresh`), so a year costs what is seen of the city.
         # Of the rising layer, the finest levels rise (the coarser are drawn only from afar).
-        self.tiled = {layer_id: [[_Shown(self._index(level), own_points=layer_id == rising and index == 0)
+        # (the nodes over them too, after them: their one level is their tiles' coarsest, joined)
+        self.tiled = {layer_id: [[_Shown(self._index(level), own_points=layer_id == rising and index == 0
+                                         and not tile.covers)
                                   for index, level in enumerate(tile.levels)] for tile in layer_mesh.tiles]
                       for layer_id, layer_mesh in meshes.items() if layer_mesh.tiles is not None}
+        # a tiled layer's tiles themselves: how many of its list come first
+        self._leaves = {layer_id: sum(not tile.covers for tile in meshes[layer_id].tiles) for layer_id in self.tiled}
         if like is None:  # thinned, a tile's dots are the same as the whole layer's would be
             for layer_id, copies in self.tiled.items():
                 whole = meshes[layer_id].mesh.GetVerts().GetNumberOfCells()
@@ -52,7 +56,7 @@ class Timeline:
         self.year: float | None = None
         self._rises = [_Rise(self.shown[rising])] if rising in self.shown else []
         # A tiled layer's tiles rise as they are drawn (:meth:`refresh`).
-        self._tile_rises = {id(copies[0]): _Rise(copies[0]) for copies in self.tiled.get(rising, [])}
+        self._tile_rises = {id(copies[0]): _Rise(copies[0]) for copies in self._tile_copies(rising)}
         self._risen: dict[int, float | None] = {}  # a tile copy's id -> the moment it has risen to
 
     def _index(self, full: pv.PolyData) -> _Index:
@@ -87,14 +91,18 @@ class Timeline:
         if layer_id not in self.tiled:
             return None
         together = vtk.vtkAppendPolyData()
-        for copies in self.tiled[layer_id]:
+        for copies in self._tile_copies(layer_id):
             together.AddInputData(copies[0].mesh)
         return together
 
     def bring_finest(self, layer_id: str) -> None:
         """A tiled layer's finest copies brought to the year shown, drawn or not."""
-        for copies in self.tiled.get(layer_id, []):
+        for copies in self._tile_copies(layer_id):
             self.refresh(copies[0])
+
+    def _tile_copies(self, layer_id: str | None) -> list[list[_Shown]]:
+        """Each tile's copies (not the nodes over them) of a tiled layer; none for another."""
+        return self.tiled[layer_id][:self._leaves[layer_id]] if layer_id in self.tiled else []
 
     def dots(self, layer_id: str, share: float) -> None:
         """A point layer's dots (its vertex cells, drawn a few pixels wide at any distance) thinned to
