@@ -6,7 +6,8 @@ Measured server side, in a process of its own per scale (what a viewer process d
 from PostGIS (target under 20 s), then at each camera the frame of the full scene at 1280x800, the frame
 while the camera moves (640x400, as the page is sent then; its inverse bounds the images a second while
 dragging), a year switch through the slider (the filter and a frame), and the largest screen-space error
-of what was drawn (the bound is viewer.scene.tiles.SSE_PX).
+of what was drawn (the bound is viewer.scene.tiles.SSE_PX). Then through ``twin serve`` in headless
+Chromium: at each camera, chosen in the page's "Go to" menu, the images a second while the mouse drags.
 
 Usage: .venv/bin/python scripts/bench_cameras.py --scale 1 --scale 10   (or scripts/bench_viewer.py --scale ...)
 Runs on twin's own PostGIS (started if it is down). Each scale's city is generated and imported once, into
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "tests")]
 TWIN = [sys.executable, "-m", "twin"]
 CAMERAS = ("overview", "street", "tunnel")
 TARGET_RATIO = 1.3
@@ -60,7 +61,6 @@ def prepare(scale: float) -> None:
 
 def measure(scale: float) -> dict:
     """In this process: the scene build, and each camera's frames and year switch."""
-    import numpy as np
     from trame.app import get_server
 
     from viewer.app import Scene, create_app
@@ -77,8 +77,6 @@ def measure(scale: float) -> dict:
     camera = renderer.GetActiveCamera()
     style = server.vtk_interactor.GetInteractorStyle().GetCurrentStyle()
     state = server.state
-    buildings = scene.meshes["buildings"].mesh.bounds
-    middle = np.array([(buildings[0] + buildings[1]) / 2, (buildings[2] + buildings[3]) / 2, 10.0])
     cells = sum(layer_mesh.mesh.n_cells for layer_mesh in scene.meshes.values())
 
     def frame_ms(size: tuple[int, int]) -> float:
@@ -91,18 +89,12 @@ def measure(scale: float) -> dict:
             times.append(time.perf_counter() - begun)
         return statistics.median(times) * 1000
 
-    def go(name: str) -> None:
+    def go(name: str) -> None:  # as the "Go to" menu does (the tunnel's view turns underground mode on)
         state.underground = False
         state.viewpoint = None
         state.flush()
-        if name == "street":  # 350 m from the middle of the buildings, 50 m up, looking along the ground
-            camera.SetFocalPoint(*middle)
-            camera.SetPosition(*(middle + np.array([-250.0, -250.0, 40.0])))
-            camera.SetViewUp(0.0, 0.0, 1.0)
-            renderer.ResetCameraClippingRange()
-        else:  # as the "Go to" menu does (the tunnel's view turns underground mode on)
-            state.viewpoint = name
-            state.flush()
+        state.viewpoint = name
+        state.flush()
 
     results = {}
     for name in CAMERAS:
@@ -123,6 +115,44 @@ def measure(scale: float) -> dict:
         results[name] = {"frame_ms": frame, "moving_ms": moving, "year_ms": statistics.median(switches) * 1000,
                          "sse_px": drawing.worst_px if drawing is not None else 0.0}
     return {"scale": scale, "build_s": built, "cells": cells, "cameras": results}
+
+
+def dragged(scale: float) -> dict[str, float]:
+    """Through ``twin serve`` and headless Chromium at 1280x800: at each camera, chosen in the "Go to" menu,
+    the images a second reaching the page while the mouse turns the view for 5 s (bench_viewer.drag)."""
+    from bench_viewer import answers, drag, is_image, viewers
+    from browser import browser, free_port
+
+    viewer_port, api_port = free_port(), free_port()
+    launcher = f"http://127.0.0.1:{viewer_port}/"
+    serve = subprocess.Popen([*TWIN, "serve", "--viewer-port", str(viewer_port), "--api-port", str(api_port)],
+                             cwd=ROOT, env=dict(os.environ, TWIN_DATABASE_URL=database(scale)),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not answers(f"http://127.0.0.1:{api_port}/healthz"):
+            if serve.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"bench_cameras: twin serve had no viewer ready for scale {scale:g}")
+            time.sleep(0.5)
+        with browser() as chromium:
+            page = chromium.new_page(viewport={"width": 1280, "height": 800})
+            images: list[float] = []  # when each image from the server reached the page
+            page.on("websocket", lambda socket: socket.on(
+                "framereceived", lambda payload: images.append(time.perf_counter()) if is_image(payload) else None))
+            page.goto(launcher)
+            page.wait_for_selector(".twin-layers", timeout=120_000)
+            while not any(viewer["state"] == "spare" for viewer in viewers(launcher)):  # its CPU not the drag's
+                page.wait_for_timeout(500)
+            rates = {}
+            for name, title in zip(CAMERAS, ("City overview", "Street level", "Utility tunnel")):
+                page.click(".twin-viewpoints")
+                page.click(f".v-overlay .v-list-item:has-text('{title}')")
+                page.wait_for_timeout(4000)  # there, and the full image in
+                rates[name] = drag(page, images)[0]
+        return rates
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)
 
 
 def main() -> int:
@@ -146,13 +176,14 @@ def main() -> int:
         if child.returncode != 0:
             sys.exit(f"bench_cameras: scale {scale:g} failed: {child.stderr.strip().splitlines()[-1:]}")
         measured.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        measured[-1]["dragged"] = dragged(scale)
     load_after = os.getloadavg()[0]
     print(f"\nViewer frames by camera; {os.cpu_count()} CPUs, load average {load_before:.1f} before and "
           f"{load_after:.1f} after; the reference scene's frame (500,000 triangles at 1280x800) {reference:.0f} ms\n")
     base = measured[0]
     print("| scale | cells | scene build | camera | frame 1280x800 | moving frame 640x400 | year switch | "
-          "largest SSE drawn |")
-    print("|---:|---:|---:|---|---:|---:|---:|---:|")
+          "largest SSE drawn | images/s dragging, in Chromium |")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for run in measured:
         for name in CAMERAS:
             got, first = run["cameras"][name], base["cameras"][name]
@@ -162,8 +193,11 @@ def main() -> int:
                 mark = "" if run is base else f" ({ratio:.2f}x{'' if ratio <= TARGET_RATIO else ', missed'})"
                 return f"{got[key]:.0f} ms{mark}"
 
+            rate, rate_first = run["dragged"][name], base["dragged"][name]
+            fewer = rate_first / rate if rate else float("inf")  # how many times fewer than at scale 1
+            told = "" if run is base else f" ({fewer:.2f}x fewer{'' if fewer <= TARGET_RATIO else ', missed'})"
             print(f"| {run['scale']:g} | {run['cells']:,} | {run['build_s']:.1f} s | {name} | {cell('frame_ms')} | "
-                  f"{cell('moving_ms')} | {cell('year_ms')} | {got['sse_px']:.1f} px |")
+                  f"{cell('moving_ms')} | {cell('year_ms')} | {got['sse_px']:.1f} px | {rate:.1f}{told} |")
     return 0
 
 

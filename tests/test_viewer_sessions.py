@@ -73,13 +73,15 @@ def test_sessions_are_capped_end_with_their_browser_and_sigterm_leaves_none(star
         while alive(gone) and time.monotonic() < deadline:
             time.sleep(1)
         assert not alive(gone), f"the viewer of a closed page still runs after {IDLE_S + 20} s"
-        # The launcher notices, and builds a spare in its place (some 10 s): the page says so meanwhile.
+        # The launcher notices, and builds a spare in its place (a second or two): the page says so meanwhile.
         deadline = time.monotonic() + 20
-        while sorted(viewer["state"] for viewer in status(url)["viewers"]) != ["building", "in use"]:
+        while (states := sorted(viewer["state"] for viewer in status(url)["viewers"])) not in (
+                ["building", "in use"], ["in use", "spare"]):
             assert time.monotonic() < deadline, f"no spare was built in place of the ended viewer: {status(url)}"
-            time.sleep(0.2)
-        code, text = fetch(url)
-        assert code == 503 and "Building the 3D city" in text and "All 2 3D sessions" not in text
+            time.sleep(0.1)
+        if states == ["building", "in use"]:  # a visitor now is told it is building (or, built meanwhile, gets it)
+            code, text = fetch(url)
+            assert code == 303 or (code == 503 and "Building the 3D city" in text and "All 2 3D sessions" not in text)
 
         # SIGTERM while one viewer serves a page and another is being built or waits: none survives.
         viewers = viewer_children(serve.pid)

@@ -164,12 +164,12 @@ def test_named_viewpoints_move_the_camera(served) -> None:
         page.click(".twin-viewpoints")
         page.wait_for_selector(".v-overlay .v-list-item:has-text('Utility tunnel')")  # the menu is drawn
         titles = page.locator(".v-overlay .v-list-item").all_inner_texts()
-        assert titles[0] == "City overview"
+        assert titles[:2] == ["City overview", "Street level, city centre"]
         assert any(t.startswith("Start-up area (built 2008-") for t in titles)
         assert any(t.startswith("Utility tunnel") for t in titles)
         page.keyboard.press("Escape")
         previous = image(page)
-        for title in ("Start-up area", "Utility tunnel", "City overview"):
+        for title in ("Street level", "Start-up area", "Utility tunnel", "City overview"):
             page.click(".twin-viewpoints")
             page.click(f".v-overlay .v-list-item:has-text('{title}')")
             now = settled(page, changed(page, previous, 2.0))

@@ -7,6 +7,7 @@ One process serves one viewer state; ``twin serve`` starts it. Run alone:
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -87,18 +88,23 @@ class Scene:
     @classmethod
     def read(cls) -> Scene:
         catalog = load_catalog()
-        with database.raw() as connection:
-            city = read_city(connection)
-            meshes, ground, origin = build(connection, catalog)
-            span = year_range(connection, catalog) if meshes else None
-            by_year = figures(connection, catalog, *span) if span is not None else {}
-            depths = segments(connection, catalog, meshes, origin)
-            # The data, not the level ground around it, fills the first view and the overview.
-            seen = (pv.MultiBlock([made.mesh for made in meshes.values()]).bounds if meshes else
-                    ground.bounds if ground is not None else (-1.0, 1.0) * 3)
-            views = {view.key: view for view in viewpoints.named(connection, [catalog[i] for i in meshes], origin, seen)}
-        with database.connect() as connection:
-            counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
+        # The years' figures and the layers' counts on a connection of their own while the meshes are
+        # built: PostgreSQL works on them beside Python. (Joined here: the zygote forks with no thread.)
+        with ThreadPoolExecutor(1) as pool:
+            tallied = pool.submit(_tallies, catalog)
+            with database.raw() as connection:
+                city = read_city(connection)
+                meshes, ground, origin = build(connection, catalog)
+                depths = segments(connection, catalog, meshes, origin)
+                # The data, not the level ground around it, fills the first view and the overview.
+                seen = (pv.MultiBlock([made.mesh for made in meshes.values()]).bounds if meshes else
+                        ground.bounds if ground is not None else (-1.0, 1.0) * 3)
+                views = {view.key: view
+                         for view in viewpoints.named(connection, [catalog[i] for i in meshes], origin, seen,
+                                                      ground.terrain if ground is not None else None)}
+            span, by_year, counts = tallied.result()
+        if not meshes:
+            span, by_year = None, {}
         if ground is not None and ground.land_cover is not None:  # shared by the sessions forked from here
             ground.land_cover.make_every_year()
         timeline = Timeline(meshes)
@@ -110,6 +116,16 @@ class Scene:
             if layer_mesh.layer.geometry == "point":
                 layer_mesh.spacing  # noqa: B018 - the dots' (viewer.look.Dots)
         return cls(catalog, city, meshes, ground, origin, span, by_year, counts, views, depths, timeline)
+
+
+def _tallies(catalog: Catalog) -> tuple[tuple[int, int] | None, dict, dict[str, int]]:
+    """The first and last year, the figures of every year between, and each layer's count of features."""
+    with database.raw() as connection:
+        span = year_range(connection, catalog)
+        by_year = figures(connection, catalog, *span) if span is not None else {}
+    with database.connect() as connection:
+        counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
+    return span, by_year, counts
 
 
 def create_app(server=None, scene: Scene | None = None):

@@ -45,6 +45,7 @@ SSE_PX = 4.0
 # A building drawn as a dot is at most SSE_PX wide: a dot as wide as the layer's point symbols' (4 px)
 # covered the ground between them, a white carpet over the city.
 BUILDING_DOT_PX = 2.0
+BLOCK_M = 96.0  # the side of the squares whose buildings one dot draws from farthest off
 DOT_SHADE = 0.65
 TILED_MODES = ("glyph", "extrude", "tube")
 _KINDS = ("verts", "lines", "polys", "strips")  # vtkPolyData's cells in this order; cell data follows it
@@ -79,8 +80,8 @@ def split(mesh: pv.PolyData, mode: str, symbol_m: float) -> list[Tile] | None:
         kind, size = ("verts", symbol_m) if mode == "glyph" else ("lines", _widest(mesh))
         simpler = _pieces(mesh, tile_of_cell, count, (kind,))
         coarser = [[(piece, size)] if piece is not None else [] for piece in simpler]
-    else:  # a building as a dot on its roof, off by its size
-        coarser = [[_as_dot(piece)] if piece is not None else [] for piece in finest]
+    else:  # a building as a dot on its roof, off by its size; then the buildings of a block as one dot
+        coarser = [[dot, _as_blocks(*dot)] for dot in (_as_dot(piece) for piece in finest)]
     dot_px = BUILDING_DOT_PX if mode == "extrude" else None
     # (each tile holds cells: np.unique numbered only the squares in use)
     tiles = [Tile(piece.bounds, [piece] + [level for level, _ in more], [0.0] + [error for _, error in more], dot_px)
@@ -184,6 +185,28 @@ def _widest(mesh: pv.PolyData) -> float:
     """The widest pipe's diameter, metres (the tubes' radii are their points' "radius")."""
     radius = mesh.point_data.get("radius")
     return 2.0 * float(np.max(radius)) if radius is not None and len(radius) else 1.0
+
+
+def _as_blocks(dots: pv.PolyData, error: float) -> tuple[pv.PolyData, float]:
+    """The dots of buildings (:func:`_as_dot`, off by ``error``) standing in one square of BLOCK_M and in
+    the same years, as one dot at their middle (on the highest roof), and the error of drawing them so:
+    a building's corner is as far from that middle as a square's diagonal and half a building. From
+    across a city, a hundred thousand buildings are dots a pixel or less apart: a few times fewer dots
+    draw the same carpet."""
+    points = np.asarray(dots.points)
+    keys = np.column_stack([np.floor(points[:, :2] / BLOCK_M).astype(np.int64),
+                            dots.cell_data["valid_from"], dots.cell_data["valid_to"]])
+    _, first, block = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    block = block.ravel()
+    middle = np.zeros((len(first), 2))
+    np.add.at(middle, block, points[:, :2])
+    middle /= np.bincount(block, minlength=len(first))[:, None]
+    top = np.full(len(first), -np.inf)
+    np.maximum.at(top, block, points[:, 2])
+    blocks = pv.PolyData(np.c_[middle, top], verts=np.c_[np.ones(len(first), np.int64), np.arange(len(first))].ravel())
+    for name in dots.cell_data.keys():
+        blocks.cell_data[name] = np.asarray(dots.cell_data[name])[first]
+    return blocks, max(error, BLOCK_M * math.sqrt(2) + error / 2)
 
 
 def _as_dot(piece: pv.PolyData) -> tuple[pv.PolyData, float]:

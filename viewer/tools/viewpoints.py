@@ -15,9 +15,13 @@ from psycopg import sql
 from twin import i18n
 from twin.catalog import Catalog, Layer
 from twin.store import LAYER_SCHEMA
+from twin.terrain import Terrain
 
 # The start-up area is where a city began: the buildings of its first few years.
 FIRST_YEARS = 3
+# The street view: a camera this far south and west of the buildings' middle (350 m in plan), this high
+# above a point this high over its ground: the street in front, the city beyond it to the horizon.
+STREET_BACK_M, STREET_UP_M, STREET_FOCUS_M = 250.0, 40.0, 10.0
 SEARCH_LIMIT = 12
 
 
@@ -58,15 +62,20 @@ def framing(bounds: tuple[float, float, float, float, float, float], origin: np.
 
 
 def named(connection: psycopg.Connection, layers: list[Layer], origin: np.ndarray,
-          scene_bounds: tuple[float, float, float, float, float, float]) -> list[Viewpoint]:
-    """City overview, the start-up area (where building began) and the longest tunnel, as far as the
-    twin's ``layers`` (those holding features) have them; ``scene_bounds`` in scene coordinates (a VTK
-    bounds tuple: xmin, xmax, ymin, ymax, ...)."""
+          scene_bounds: tuple[float, float, float, float, float, float], terrain: Terrain | None = None
+          ) -> list[Viewpoint]:
+    """City overview, a street in the middle of the buildings, the start-up area (where building began)
+    and the longest tunnel, as far as the twin's ``layers`` (those holding features) have them;
+    ``scene_bounds`` in scene coordinates (a VTK bounds tuple: xmin, xmax, ymin, ymax, ...); ``terrain``
+    gives the street its ground's height."""
     xmin, xmax, ymin, ymax, zmin, zmax = scene_bounds
     overview = (xmin, ymin, zmin, xmax, ymax, zmax)
     focal, position = framing(tuple(np.r_[overview[:3] + origin, overview[3:] + origin].tolist()), origin,
                               tilt_from=(-0.5, -1.0, 1.1))
     views = [Viewpoint("overview", _in_every_language("viewer.view_overview"), focal, position)]
+    street = next((_street(connection, layer, origin, terrain) for layer in layers if layer.draw.mode == "extrude"), None)
+    if street is not None:
+        views.append(street)
     for layer in layers:
         if layer.draw.mode == "extrude" and layer.time_varying:
             start = _start_up_area(connection, layer)
@@ -82,6 +91,21 @@ def named(connection: psycopg.Connection, layers: list[Layer], origin: np.ndarra
         if tunnel is not None:
             views.append(tunnel)
     return views
+
+
+def _street(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terrain: Terrain | None
+            ) -> Viewpoint | None:
+    """The middle of the layer's extent seen as from a street: from STREET_BACK_M south-west of it,
+    STREET_UP_M above a point STREET_FOCUS_M over its ground, looking along the roofs to the horizon."""
+    row = connection.execute(sql.SQL("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom)::geometry) "
+                                     "AS c FROM {}) t").format(sql.Identifier(LAYER_SCHEMA, layer.id))).fetchone()
+    if row is None or row[0] is None:
+        return None
+    ground = float(terrain.height(np.array([row[0]]), np.array([row[1]]))[0]) if terrain is not None else 0.0
+    focal = np.array([row[0], row[1], (ground if np.isfinite(ground) else 0.0) + STREET_FOCUS_M]) - origin
+    position = focal + np.array([-STREET_BACK_M, -STREET_BACK_M, STREET_UP_M])
+    return Viewpoint("street", _in_every_language("viewer.view_street"), tuple(focal.tolist()),
+                     tuple(position.tolist()))
 
 
 def _start_up_area(connection: psycopg.Connection, layer: Layer) -> tuple[tuple, int, int] | None:
