@@ -81,7 +81,8 @@ def split(mesh: pv.PolyData, mode: str, symbol_m: float) -> list[Tile] | None:
         simpler = _pieces(mesh, tile_of_cell, count, (kind,))
         coarser = [[(piece, size)] if piece is not None else [] for piece in simpler]
     else:  # a building as a dot on its roof, off by its size; then the buildings of a block as one dot
-        coarser = [[dot, _as_blocks(*dot)] for dot in (_as_dot(piece) for piece in finest)]
+        coarser = [[(dots, error), _as_blocks(dots, reach)]
+                   for dots, error, reach in (_as_dot(piece) for piece in finest)]
     dot_px = BUILDING_DOT_PX if mode == "extrude" else None
     # (each tile holds cells: np.unique numbered only the squares in use)
     tiles = [Tile(piece.bounds, [piece] + [level for level, _ in more], [0.0] + [error for _, error in more], dot_px)
@@ -187,12 +188,12 @@ def _widest(mesh: pv.PolyData) -> float:
     return 2.0 * float(np.max(radius)) if radius is not None and len(radius) else 1.0
 
 
-def _as_blocks(dots: pv.PolyData, error: float) -> tuple[pv.PolyData, float]:
-    """The dots of buildings (:func:`_as_dot`, off by ``error``) standing in one square of BLOCK_M and in
-    the same years, as one dot at their middle (on the highest roof), and the error of drawing them so:
-    a building's corner is as far from that middle as a square's diagonal and half a building. From
-    across a city, a hundred thousand buildings are dots a pixel or less apart: a few times fewer dots
-    draw the same carpet."""
+def _as_blocks(dots: pv.PolyData, reach: np.ndarray) -> tuple[pv.PolyData, float]:
+    """The dots of buildings (:func:`_as_dot`; ``reach``: how far each one's building reaches from it,
+    across and down) standing in one square of BLOCK_M and in the same years, as one dot at their middle
+    on the highest roof, and the error of drawing them so: the farthest any of their corners lies from
+    it. From across a city, a hundred thousand buildings are dots a pixel or less apart: a few times
+    fewer dots draw the same carpet."""
     points = np.asarray(dots.points)
     keys = np.column_stack([np.floor(points[:, :2] / BLOCK_M).astype(np.int64),
                             dots.cell_data["valid_from"], dots.cell_data["valid_to"]])
@@ -206,15 +207,18 @@ def _as_blocks(dots: pv.PolyData, error: float) -> tuple[pv.PolyData, float]:
     blocks = pv.PolyData(np.c_[middle, top], verts=np.c_[np.ones(len(first), np.int64), np.arange(len(first))].ravel())
     for name in dots.cell_data.keys():
         blocks.cell_data[name] = np.asarray(dots.cell_data[name])[first]
-    return blocks, max(error, BLOCK_M * math.sqrt(2) + error / 2)
+    across = np.linalg.norm(points[:, :2] - middle[block], axis=1) + reach[:, 0]
+    down = top[block] - points[:, 2] + reach[:, 1]
+    return blocks, float(np.hypot(across, down).max()) if len(points) else 0.0
 
 
-def _as_dot(piece: pv.PolyData) -> tuple[pv.PolyData, float]:
-    """Each feature of a tile as one vertex at the middle of its top, with its first cell's data, and the
-    error of drawing it so: the largest feature's width. A building a few pixels wide looks the same as
-    a dot of its colour: a vertex, against the 10 or more triangles of its roof and walls. (Merging
-    neighbouring buildings into blocks, VTK's quadric clustering, blotched the Eco-city's overview
-    where each building still stood 5-8 px wide.)"""
+def _as_dot(piece: pv.PolyData) -> tuple[pv.PolyData, float, np.ndarray]:
+    """Each feature of a tile as one vertex at the middle of its top, with its first cell's data, the
+    error of drawing it so (the largest of its features' reach from their dots), and each one's reach
+    (across, down). A building a few pixels wide looks the same as a dot of its colour: a vertex,
+    against the 10 or more triangles of its roof and walls. (Merging neighbouring buildings into blocks,
+    VTK's quadric clustering, blotched the Eco-city's overview where each building still stood 5-8 px
+    wide.)"""
     rows = np.asarray(piece.cell_data["row"])
     order, first, index = np.unique(rows, return_index=True, return_inverse=True)
     cell_of_point = np.zeros(piece.n_points, np.int64)
@@ -233,7 +237,11 @@ def _as_dot(piece: pv.PolyData) -> tuple[pv.PolyData, float]:
     dots = pv.PolyData(middle, verts=np.c_[np.ones(len(order), np.int64), np.arange(len(order))].ravel())
     for name in piece.cell_data.keys():
         dots.cell_data[name] = np.asarray(piece.cell_data[name])[first]
-    return dots, float(np.max(np.linalg.norm(high[:, :2] - low[:, :2], axis=1))) if len(order) else 0.0
+    # How far each building reaches from its dot: across (its footprint's diagonal, twice what its corners
+    # are off: kept from before heights counted, so as not to make dots of buildings that now draw whole)
+    # and down to its foot (a tower drawn as a dot on its roof is off by its height).
+    reach = np.c_[np.linalg.norm(high[:, :2] - low[:, :2], axis=1), high[:, 2] - low[:, 2]]
+    return dots, float(np.hypot(reach[:, 0], reach[:, 1]).max()) if len(order) else 0.0, reach
 
 
 class TiledDrawing:
