@@ -83,6 +83,12 @@ def test_every_feature_is_in_one_tile(city) -> None:
             dots = tile.levels[1]
             assert dots.n_cells == dots.GetNumberOfVerts() == len(np.unique(tile.levels[0].cell_data["row"]))
             assert tile.errors[0] == 0 and tile.errors[1] > 0
+            if layer_id == "buildings":  # farthest off, a dot for a block's buildings of the same years
+                blocks = tile.levels[2]
+                assert blocks.n_cells <= dots.n_cells and tile.errors[2] >= tile.errors[1]
+                assert set(blocks.cell_data["row"].tolist()) <= set(dots.cell_data["row"].tolist())
+        if layer_id == "buildings":  # 40 m apart, 96 m blocks, two years: fewer block dots than buildings
+            assert sum(tile.levels[2].n_cells for tile in layer_tiles) < len(meshes[layer_id].ids) / 2
         # the nodes over them: their tiles' dots joined, at the largest of their errors; one over all of them
         nodes = every[len(layer_tiles):]
         assert nodes and all(node.covers for node in nodes) and set(nodes[0].covers) == set(range(len(layer_tiles)))

@@ -121,7 +121,7 @@ def _node(tiles: list[Tile], covered: tuple[int, ...]) -> Tile:
                 [max(tiles[index].errors[-1] for index in covered)], tiles[covered[0]].dot_px, covered)
 
 
-def _grid(mesh: pv.PolyData) -> tuple[np.ndarray, int]:
+def _grid(mesh: pv.PolyData) -> tuple[np.ndarray, int, np.ndarray]:
     """Each cell's tile (a square of the layer's extent holding about TILE_CELLS cells), numbered from 0,
     how many tiles, and each tile's square (column, row); a feature's cells all in its first cell's tile."""
     centres = np.asarray(mesh.cell_centers().points)[:, :2]
