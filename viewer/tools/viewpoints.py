@@ -19,9 +19,9 @@ from twin.terrain import Terrain
 
 # The start-up area is where a city began: the buildings of its first few years.
 FIRST_YEARS = 3
-# The street view: a camera this far south and west of the buildings' middle (350 m in plan), this high
-# above a point this high over its ground: the street in front, the city beyond it to the horizon.
-STREET_BACK_M, STREET_UP_M, STREET_FOCUS_M = 250.0, 40.0, 10.0
+# The street view: from this high over a road (a bus's roof, a first floor's window), looking this far
+# along it: the street in front, the city beyond it to the horizon.
+STREET_EYE_M, STREET_AHEAD_M = 10.0, 300.0
 SEARCH_LIMIT = 12
 
 
@@ -64,16 +64,18 @@ def framing(bounds: tuple[float, float, float, float, float, float], origin: np.
 def named(connection: psycopg.Connection, layers: list[Layer], origin: np.ndarray,
           scene_bounds: tuple[float, float, float, float, float, float], terrain: Terrain | None = None
           ) -> list[Viewpoint]:
-    """City overview, a street in the middle of the buildings, the start-up area (where building began)
-    and the longest tunnel, as far as the twin's ``layers`` (those holding features) have them;
-    ``scene_bounds`` in scene coordinates (a VTK bounds tuple: xmin, xmax, ymin, ymax, ...); ``terrain``
-    gives the street its ground's height."""
+    """City overview, a street (the road nearest the middle of the buildings), the start-up area (where
+    building began) and the longest tunnel, as far as the twin's ``layers`` (those holding features)
+    have them; ``scene_bounds`` in scene coordinates (a VTK bounds tuple: xmin, xmax, ymin, ymax, ...);
+    ``terrain`` gives the street its ground's height."""
     xmin, xmax, ymin, ymax, zmin, zmax = scene_bounds
     overview = (xmin, ymin, zmin, xmax, ymax, zmax)
     focal, position = framing(tuple(np.r_[overview[:3] + origin, overview[3:] + origin].tolist()), origin,
                               tilt_from=(-0.5, -1.0, 1.1))
     views = [Viewpoint("overview", _in_every_language("viewer.view_overview"), focal, position)]
-    street = next((_street(connection, layer, origin, terrain) for layer in layers if layer.draw.mode == "extrude"), None)
+    buildings = next((layer for layer in layers if layer.draw.mode == "extrude"), None)
+    roads = next((layer for layer in layers if layer.geometry == "line" and layer.draw.mode == "drape"), None)
+    street = _street(connection, buildings, roads, origin, terrain) if buildings and roads else None
     if street is not None:
         views.append(street)
     for layer in layers:
@@ -93,19 +95,29 @@ def named(connection: psycopg.Connection, layers: list[Layer], origin: np.ndarra
     return views
 
 
-def _street(connection: psycopg.Connection, layer: Layer, origin: np.ndarray, terrain: Terrain | None
-            ) -> Viewpoint | None:
-    """The middle of the layer's extent seen as from a street: from STREET_BACK_M south-west of it,
-    STREET_UP_M above a point STREET_FOCUS_M over its ground, looking along the roofs to the horizon."""
-    row = connection.execute(sql.SQL("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom)::geometry) "
-                                     "AS c FROM {}) t").format(sql.Identifier(LAYER_SCHEMA, layer.id))).fetchone()
+def _street(connection: psycopg.Connection, buildings: Layer, roads: Layer, origin: np.ndarray,
+            terrain: Terrain | None) -> Viewpoint | None:
+    """On the road nearest the middle of the buildings, STREET_EYE_M above it, looking along it."""
+    middle = connection.execute(sql.SQL("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Extent(geom)::geometry) "
+                                        "AS c FROM {}) t").format(sql.Identifier(LAYER_SCHEMA, buildings.id))).fetchone()
+    if middle is None or middle[0] is None:
+        return None
+    row = connection.execute(sql.SQL(
+        "WITH road AS (SELECT ST_GeometryN(geom, 1) AS line, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), ST_SRID(geom)) "
+        "AS m FROM {} ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), ST_SRID(geom)) LIMIT 1), "
+        "along AS (SELECT line, ST_LineLocatePoint(line, m) AS at, "
+        "least(0.5, 20.0 / greatest(ST_Length(line), 1.0)) AS step FROM road) "
+        "SELECT ST_X(a), ST_Y(a), ST_X(b), ST_Y(b) FROM (SELECT ST_LineInterpolatePoint(line, at) AS a, "
+        "ST_LineInterpolatePoint(line, CASE WHEN at + step <= 1 THEN at + step ELSE at - step END) AS b "
+        "FROM along) t").format(sql.Identifier(LAYER_SCHEMA, roads.id)), {"x": middle[0], "y": middle[1]}).fetchone()
     if row is None or row[0] is None:
         return None
-    ground = float(terrain.height(np.array([row[0]]), np.array([row[1]]))[0]) if terrain is not None else 0.0
-    focal = np.array([row[0], row[1], (ground if np.isfinite(ground) else 0.0) + STREET_FOCUS_M]) - origin
-    position = focal + np.array([-STREET_BACK_M, -STREET_BACK_M, STREET_UP_M])
-    return Viewpoint("street", _in_every_language("viewer.view_street"), tuple(focal.tolist()),
-                     tuple(position.tolist()))
+    here, ahead = np.array(row[:2], float), np.array(row[2:], float)
+    way = (ahead - here) / max(float(np.linalg.norm(ahead - here)), 1e-9)
+    ground = float(terrain.height(here[:1], here[1:])[0]) if terrain is not None else 0.0
+    eye = np.r_[here, (ground if np.isfinite(ground) else 0.0) + STREET_EYE_M] - origin
+    focal = eye + np.r_[way * STREET_AHEAD_M, 0.0]
+    return Viewpoint("street", _in_every_language("viewer.view_street"), tuple(focal.tolist()), tuple(eye.tolist()))
 
 
 def _start_up_area(connection: psycopg.Connection, layer: Layer) -> tuple[tuple, int, int] | None:
