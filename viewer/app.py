@@ -119,13 +119,15 @@ class Scene:
 
 
 def _tallies(catalog: Catalog) -> tuple[tuple[int, int] | None, dict, dict[str, int]]:
-    """The first and last year, the figures of every year between, and each layer's count of features."""
-    with database.raw() as connection:
-        span = year_range(connection, catalog)
-        by_year = figures(connection, catalog, *span) if span is not None else {}
+    """Each layer's count of features, and where any has some, the first and last year and the figures of
+    every year between (an empty twin may have no layer tables to ask)."""
     with database.connect() as connection:
         counts = {key: value or 0 for key, value in layer_counts(connection, catalog).items()}
-    return span, by_year, counts
+    if not any(counts.get(layer.id) for layer in catalog.vector_layers):
+        return None, {}, counts
+    with database.raw() as connection:
+        span = year_range(connection, catalog)
+        return span, figures(connection, catalog, *span) if span is not None else {}, counts
 
 
 def create_app(server=None, scene: Scene | None = None):
