@@ -69,8 +69,9 @@ SURFACE = ("extrude", "solid", "drape")
 class Scene:
     """What every session of a twin shows, read from PostGIS: the catalog, the city, each layer's mesh,
     the ground and the scene's origin, with what each session would otherwise work out for itself from
-    them: the years and their figures, the buried layers' depths, and the main view's year filter at the
-    last year. Read once by viewer.zygote, whose forked sessions share it (copy on write)."""
+    them: the years and their figures, the layers' counts, the named viewpoints, the buried layers'
+    depths, and the main view's year filter at the last year. Read once by viewer.zygote, whose forked
+    sessions share it (copy on write)."""
 
     catalog: Catalog
     city: City
