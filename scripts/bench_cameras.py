@@ -120,29 +120,17 @@ def measure(scale: float) -> dict:
 def dragged(scale: float) -> dict[str, float]:
     """Through ``twin serve`` and headless Chromium at 1280x800: at each camera, chosen in the "Go to" menu,
     the images a second reaching the page while the mouse turns the view for 5 s (bench_viewer.drag)."""
-    from bench_viewer import answers, drag, is_image, viewers
-    from browser import browser, free_port
+    from bench_viewer import drag, image_times, start_serve, wait_for_spare
+    from browser import browser
 
-    viewer_port, api_port = free_port(), free_port()
-    launcher = f"http://127.0.0.1:{viewer_port}/"
-    serve = subprocess.Popen([*TWIN, "serve", "--viewer-port", str(viewer_port), "--api-port", str(api_port)],
-                             cwd=ROOT, env=dict(os.environ, TWIN_DATABASE_URL=database(scale)),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    launcher, serve = start_serve(database(scale), seconds=300)
     try:
-        deadline = time.monotonic() + 300
-        while not answers(f"http://127.0.0.1:{api_port}/healthz"):
-            if serve.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"bench_cameras: twin serve had no viewer ready for scale {scale:g}")
-            time.sleep(0.5)
         with browser() as chromium:
             page = chromium.new_page(viewport={"width": 1280, "height": 800})
-            images: list[float] = []  # when each image from the server reached the page
-            page.on("websocket", lambda socket: socket.on(
-                "framereceived", lambda payload: images.append(time.perf_counter()) if is_image(payload) else None))
+            images = image_times(page)
             page.goto(launcher)
             page.wait_for_selector(".twin-layers", timeout=120_000)
-            while not any(viewer["state"] == "spare" for viewer in viewers(launcher)):  # its CPU not the drag's
-                page.wait_for_timeout(500)
+            wait_for_spare(page, launcher)
             rates = {}
             for name, title in zip(CAMERAS, ("City overview", "Street level", "Utility tunnel")):
                 page.click(".twin-viewpoints")

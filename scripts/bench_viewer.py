@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -190,41 +190,23 @@ def replay_rate() -> float:
 
 def served(url: str) -> dict[str, float]:
     """Through ``twin serve`` and headless Chromium, as a visitor sees the viewer."""
-    from browser import browser, free_port
+    from browser import browser
 
-    viewer_port, api_port = free_port(), free_port()
-    launcher = f"http://127.0.0.1:{viewer_port}/"
     print("twin serve: building its first viewer...", file=sys.stderr)
-    serve = subprocess.Popen([*TWIN, "serve", "--viewer-port", str(viewer_port), "--api-port", str(api_port)],
-                             cwd=ROOT, env=dict(os.environ, TWIN_DATABASE_URL=url), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+    launcher, serve = start_serve(url)
     try:
-        deadline = time.monotonic() + 180
-        while not answers(f"http://127.0.0.1:{api_port}/healthz"):  # the API starts once a viewer is ready
-            if serve.poll() is not None:
-                fail(f"twin serve stopped: {last_line(serve.stderr.read())}")
-            if time.monotonic() > deadline:
-                fail("twin serve had no viewer ready within 180 s")
-            time.sleep(0.5)
         ready_s = viewers(launcher)[0]["ready_s"]
         spare_rss = rss_mb(viewers(launcher)[0]["pid"])
         with browser() as chromium:
             page = chromium.new_page(viewport={"width": 1400, "height": 900})
-            images: list[float] = []  # when each image from the server reached the page
-            page.on("websocket", lambda socket: socket.on(
-                "framereceived", lambda payload: images.append(time.perf_counter()) if is_image(payload) else None))
+            images = image_times(page)
             started = time.perf_counter()
             page.goto(launcher)
             page.wait_for_selector(f".twin-layer-{LAYER}", timeout=90_000)
             first = next_image(page, images, 0, 60) - started
             pid = next(viewer["pid"] for viewer in viewers(launcher)
                        if viewer["path"] and urlparse(page.url).path.startswith(viewer["path"]))
-            # Let the next spare finish its build first: it would take CPU from the drag.
-            deadline = time.monotonic() + 180
-            while not any(viewer["state"] == "spare" for viewer in viewers(launcher)):
-                if time.monotonic() > deadline:
-                    fail("twin serve built no second viewer within 180 s")
-                page.wait_for_timeout(500)
+            wait_for_spare(page, launcher)
             page.wait_for_timeout(1000)
             rate, release = drag(page, images)
             count = len(images)
@@ -240,11 +222,50 @@ def served(url: str) -> dict[str, float]:
             measured = pick_ms(page, images, ".twin-measure-value")
             rss = rss_mb(pid)
     finally:
-        serve.send_signal(signal.SIGTERM)
-        serve.communicate(timeout=60)
+        serve.terminate()
+        serve.wait(timeout=60)
     return {"ready_s": ready_s, "first_s": first, "images_per_s": rate, "release_ms": release * 1000,
             "click_ms": toggle * 1000, "pick_ms": pick, "measure_ms": measured,
             "rss_mb": rss, "spare_rss_mb": spare_rss}
+
+
+def start_serve(url: str, seconds: float = 180) -> tuple[str, subprocess.Popen]:
+    """``twin serve`` over the twin at ``url``: the launcher's URL and the process, once the API answers
+    (it starts once the first viewer is ready); the benchmark stops, saying why, where it does not."""
+    from browser import free_port
+
+    viewer_port, api_port = free_port(), free_port()
+    output = tempfile.TemporaryFile("w+")  # read only if it fails: a pipe nobody read could fill and stall it
+    serve = subprocess.Popen([*TWIN, "serve", "--viewer-port", str(viewer_port), "--api-port", str(api_port)],
+                             cwd=ROOT, env=dict(os.environ, TWIN_DATABASE_URL=url), stdout=subprocess.DEVNULL,
+                             stderr=output, text=True)
+    deadline = time.monotonic() + seconds
+    while not answers(f"http://127.0.0.1:{api_port}/healthz"):
+        if serve.poll() is not None:
+            output.seek(0)
+            fail(f"twin serve stopped: {last_line(output.read())}")
+        if time.monotonic() > deadline:
+            serve.terminate()
+            fail(f"twin serve had no viewer ready within {seconds:.0f} s")
+        time.sleep(0.5)
+    return f"http://127.0.0.1:{viewer_port}/", serve
+
+
+def image_times(page) -> list[float]:
+    """When each image from the server reaches ``page``, appended as they come."""
+    images: list[float] = []
+    page.on("websocket", lambda socket: socket.on(
+        "framereceived", lambda payload: images.append(time.perf_counter()) if is_image(payload) else None))
+    return images
+
+
+def wait_for_spare(page, launcher: str) -> None:
+    """Until the launcher's next spare is built: it would take CPU from what is measured next."""
+    deadline = time.monotonic() + 180
+    while not any(viewer["state"] == "spare" for viewer in viewers(launcher)):
+        if time.monotonic() > deadline:
+            fail("twin serve built no second viewer within 180 s")
+        page.wait_for_timeout(500)
 
 
 def drag(page, images: list[float]) -> tuple[float, float]:
